@@ -1,0 +1,1 @@
+"""The loyalty domain: tables and rules. Framework-free: no aiogram imports here."""

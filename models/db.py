@@ -1,0 +1,123 @@
+"""Engine and sessions for SQLite (the embedded default) and PostgreSQL.
+
+Concurrency decision (DOMAIN.md, "A purchase"): every balance-changing operation starts by
+writing its customer's row (`lock_customer`), which on PostgreSQL takes the row lock and on
+SQLite happens inside a `BEGIN IMMEDIATE` transaction, so SQLite serialises writers for the
+whole transaction instead of failing on a late lock upgrade. On top of that each lot is
+debited with a conditional `UPDATE ... WHERE remaining >= n`, and a CHECK constraint keeps
+`remaining` non-negative: two tills paying with the same points can never overspend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from models.base import Base
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One engine, a session factory for work that writes, and one for reads.
+
+    On SQLite the read factory begins DEFERRED transactions, so long reports do not hold
+    the write lock; on PostgreSQL both are the same.
+    """
+
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None
+    ) -> None:
+        self.url = normalise_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "postgresql":
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+            if schema:  # tests isolate each run in its own schema
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        read_engine = self.engine
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+            read_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction, committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.read_sessions() as session, session.begin():
+            yield session
+
+    async def create_all(self) -> None:
+        """Create the schema directly (tests); production uses Alembic (`loyalty-bot migrate`)."""
+        import models.tables  # noqa: F401  (registers every table)
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def drop_all(self) -> None:
+        import models.tables  # noqa: F401
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def lock_customer(session: AsyncSession, customer_id: int) -> None:
+    """Serialise balance changes of one customer (see the module docstring)."""
+    from models.tables import Customer
+
+    await session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(lock_version=Customer.lock_version + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,388 @@
+"""The schema (SQLAlchemy 2 typed ORM).
+
+Balances are never stored: a balance is the sum of `remaining` over a customer's live lots,
+and every change of a lot's `remaining` is an append-only `LedgerEntry` written in the
+same transaction (DOMAIN.md, "Points lots and the ledger").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, JsonType, UTCDateTime, str_enum
+
+
+class LotKind(StrEnum):
+    WELCOME = "welcome"
+    CASHBACK = "cashback"
+    REFERRAL = "referral"
+    REVIEW = "review"
+    CERTIFICATE = "certificate"
+    MANUAL = "manual"
+    IMPORT = "import"
+
+
+class CertificateKind(StrEnum):
+    BIRTHDAY = "birthday"
+    WINBACK = "winback"
+    CAMPAIGN = "campaign"
+    OWNER = "owner"
+
+
+class EntryKind(StrEnum):
+    GRANT = "grant"  # the lot's creation: +amount
+    REDEEM = "redeem"  # points paid for a purchase
+    RETURN = "return"  # points returned to their lot by a refund
+    REVERSAL = "reversal"  # cashback/referral taken back by a refund
+    EXPIRE = "expire"  # expired remainder written off
+    ADJUST = "adjust"  # manual debit by the owner
+    ERASE = "erase"  # not used for balances; kept for completeness of the enum
+
+
+class OperationKind(StrEnum):
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    MANUAL = "manual"  # owner/staff adjustment (+/-)
+    IMPORT = "import"
+    REWARD = "reward"  # welcome, review, certificate grants, API rewards
+    SALE_NO_CARD = "sale_no_card"
+    EXPIRY = "expiry"
+
+
+class SourceKind(StrEnum):
+    REFERRAL = "referral"
+    CAMPAIGN = "campaign"
+    SOURCE = "source"
+    STAFF = "staff"
+    IMPORT = "import"
+    WALK_IN = "walk_in"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    STAFF = "staff"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ProgramVersion(Base):
+    __tablename__ = "program_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(BigId)  # telegram id of the owner, if any
+    comment: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_birthday_md", "birth_month", "birth_day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    # Month and day kept apart so the birthday job is an indexed lookup, not a scan.
+    birth_month: Mapped[int | None] = mapped_column(Integer)
+    birth_day: Mapped[int | None] = mapped_column(Integer)
+    referral_code: Mapped[str] = mapped_column(String(16), unique=True)
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    source_kind: Mapped[SourceKind] = mapped_column(str_enum(SourceKind), default=SourceKind.WALK_IN)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    enrolled_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # finished bot registration
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_index: Mapped[int] = mapped_column(Integer, default=0)
+    tier_pinned: Mapped[int | None] = mapped_column(Integer)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every balance-changing operation: the row write is the per-customer lock.
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    imported_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class TelegramAccount(Base):
+    """A Telegram user the bot has seen; linked to at most one customer."""
+
+    __tablename__ = "telegram_accounts"
+
+    telegram_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # 403: blocked the bot
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigId, unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # cash-register cashier id
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.STAFF)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    referral_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffInvite(Base):
+    __tablename__ = "staff_invites"
+
+    token: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigId)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(BigId)
+
+
+class Campaign(Base):
+    """A deep link `g_<code>` with a certificate, or a source tag `s_<code>` without one."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    partner: Mapped[str | None] = mapped_column(String(80))
+    is_source: Mapped[bool] = mapped_column(Boolean, default=False)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    max_redeem_percent: Mapped[str] = mapped_column(String(8), default="100")
+    validity_days: Mapped[int] = mapped_column(Integer, default=30)
+    issue_limit: Mapped[int | None] = mapped_column(Integer)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkVisit(Base):
+    """First opening of a campaign/source link by a Telegram account (the funnel's top)."""
+
+    __tablename__ = "link_visits"
+    __table_args__ = (UniqueConstraint("campaign_id", "telegram_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    telegram_id: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+    __table_args__ = (
+        Index("ix_operations_customer_created", "customer_id", "created_at"),
+        Index("ix_operations_kind_created", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[OperationKind] = mapped_column(str_enum(OperationKind))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    program_version: Mapped[int] = mapped_column(ForeignKey("program_versions.version"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Purchase: the check A; refund: the part of the check refunded; sale without card: the check.
+    amount_kopecks: Mapped[int] = mapped_column(BigId, default=0)
+    # Money paid (A − points × point value); for a refund, the money given back.
+    cash_kopecks: Mapped[int] = mapped_column(BigId, default=0)
+    points_paid: Mapped[int] = mapped_column(Integer, default=0)  # refund: points returned
+    cashback: Mapped[int] = mapped_column(Integer, default=0)  # refund: cashback reversed
+    referral_paid: Mapped[int] = mapped_column(Integer, default=0)  # refund: referral reversed
+    points_delta: Mapped[int] = mapped_column(Integer, default=0)  # manual/import/reward grants
+    certificate_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id", use_alter=True))
+    tier_index: Mapped[int | None] = mapped_column(Integer)
+    refunded_kopecks: Mapped[int] = mapped_column(BigId, default=0)  # purchase: refunded so far
+    shortfall: Mapped[int] = mapped_column(Integer, default=0)  # refund: points not recoverable
+    found_by: Mapped[str | None] = mapped_column(String(16))  # code, qr, phone, api, ...
+    receipt_number: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(String(300), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="bot")  # bot, api, cli, job, import
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0", name="remaining_not_negative"),
+        CheckConstraint("remaining <= amount", name="remaining_within_amount"),
+        Index("ix_lots_customer_live", "customer_id", "expires_at"),
+        Index("ix_lots_expires_open", "expires_at", "remaining"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[LotKind] = mapped_column(str_enum(LotKind))
+    amount: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # pending until then
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
+    # Certificates only: their own cap (percent as a decimal string) and origin.
+    max_redeem_percent: Mapped[str | None] = mapped_column(String(8))
+    certificate_kind: Mapped[CertificateKind | None] = mapped_column(str_enum(CertificateKind))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # written off
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # expiry warning sent
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
+    kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind))
+    delta: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RewardClaim(Base):
+    """Once-only rewards, guaranteed by a unique key rather than in-memory flags.
+
+    kind/subject/period: ("welcome", phone hash, ""), ("birthday", customer, "2026"),
+    ("winback", customer, last purchase date), ("campaign", customer, campaign id),
+    ("review", customer, site), ("referral_first", referee, "").
+    """
+
+    __tablename__ = "reward_claims"
+    __table_args__ = (UniqueConstraint("kind", "subject", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    subject: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(40), default="")
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CustomerCode(Base):
+    """The 6-digit single-use code shown on the card (DOMAIN.md, "The customer code")."""
+
+    __tablename__ = "customer_codes"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"))
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+
+class ReviewClaim(Base):
+    __tablename__ = "review_claims"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    site: Mapped[str] = mapped_column(String(40))
+    file_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[ReviewStatus] = mapped_column(str_enum(ReviewStatus), default=ReviewStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(BigId)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"))
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent; written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "not_before", "id"),
+        Index("ix_outbox_broadcast", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigId)
+    method: Mapped[str] = mapped_column(String(24), default="sendMessage")
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    broadcast_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str | None] = mapped_column(String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class Lease(Base):
+    """A named lease so one process runs a job at a time (SQLite; PostgreSQL uses advisory locks)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+__all__ = [
+    "AuditEntry", "Campaign", "CertificateKind", "Customer", "CustomerCode", "EntryKind",
+    "Lease", "LedgerEntry", "LinkVisit", "Lot", "LotKind", "Operation", "OperationKind",
+    "OutboxMessage", "OutboxStatus", "ProgramVersion", "Rating", "ReviewClaim", "ReviewStatus",
+    "RewardClaim", "Role", "SourceKind", "Staff", "StaffInvite", "TelegramAccount",
+]

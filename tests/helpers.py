@@ -1,0 +1,66 @@
+"""Small builders shared by the domain tests (real operations, no raw inserts)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from sqlalchemy import select, update
+
+from models import ledger
+from models.context import Domain
+from models.customers import Attribution, Registration, issue_code, register_customer
+from models.invariants import check_ledger
+from models.tables import Customer
+
+_ids = itertools.count(1000)
+
+
+async def register(
+    dom: Domain,
+    *,
+    name: str = "Анна",
+    phone: str | None = None,
+    referral_code: str | None = None,
+    campaign_code: str | None = None,
+    birthday: date | None = None,
+    telegram_id: int | None = None,
+) -> int:
+    n = next(_ids)
+    reg = Registration(
+        telegram_id=telegram_id or n,
+        phone=phone or f"+7916{n:07d}",
+        name=name,
+        birthday=birthday,
+        attribution=Attribution(referral_code=referral_code, campaign_code=campaign_code),
+    )
+    return (await register_customer(dom, reg)).customer_id
+
+
+async def referral_code_of(dom: Domain, customer_id: int) -> str:
+    async with dom.db.reading() as s:
+        return (await s.execute(select(Customer.referral_code).where(Customer.id == customer_id))).scalar_one()
+
+
+async def fresh_code(dom: Domain, customer_id: int) -> str:
+    return (await issue_code(dom, customer_id)).code
+
+
+async def balance(dom: Domain, customer_id: int) -> int:
+    async with dom.db.reading() as s:
+        return (await ledger.balance(s, customer_id, dom.clock.now())).regular
+
+
+async def certificates_total(dom: Domain, customer_id: int) -> int:
+    async with dom.db.reading() as s:
+        return (await ledger.balance(s, customer_id, dom.clock.now())).certificates
+
+
+async def set_tier(dom: Domain, customer_id: int, tier: int) -> None:
+    async with dom.db.transaction() as s:
+        await s.execute(update(Customer).where(Customer.id == customer_id).values(tier_index=tier))
+
+
+async def assert_invariants(dom: Domain) -> None:
+    problems = await check_ledger(dom.db)
+    assert not problems, "\n".join(map(str, problems))
