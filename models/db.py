@@ -23,8 +23,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from models.base import Base
-
 
 def normalise_url(url: str) -> str:
     """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async drivers."""
@@ -96,16 +94,18 @@ class Database:
 
     async def create_all(self) -> None:
         """Create the schema directly (tests); production uses Alembic (`loyalty-bot migrate`)."""
-        import models.tables  # noqa: F401  (registers every table)
+        from models.schema import load_all_tables
 
+        metadata = load_all_tables()
         async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.create_all)
 
     async def drop_all(self) -> None:
-        import models.tables  # noqa: F401
+        from models.schema import load_all_tables
 
+        metadata = load_all_tables()
         async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(metadata.drop_all)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -227,7 +227,8 @@ class Operation(Base):
     cashback: Mapped[int] = mapped_column(Integer, default=0)  # refund: cashback reversed
     referral_paid: Mapped[int] = mapped_column(Integer, default=0)  # refund: referral reversed
     points_delta: Mapped[int] = mapped_column(Integer, default=0)  # manual/import/reward grants
-    certificate_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id", use_alter=True))
+    # The certificate lot used; no foreign key because lots reference operations (a cycle).
+    certificate_lot_id: Mapped[int | None] = mapped_column(BigId)
     tier_index: Mapped[int | None] = mapped_column(Integer)
     refunded_kopecks: Mapped[int] = mapped_column(BigId, default=0)  # purchase: refunded so far
     shortfall: Mapped[int] = mapped_column(Integer, default=0)  # refund: points not recoverable

@@ -1,0 +1,61 @@
+"""Assembly: the Bot, the Dispatcher and its routers.
+
+Routers are included in a fixed order: owner and staff handlers see an update before the
+customer's, and the fallback router (last) answers anything nobody else handled.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.i18n import I18n
+from bot.middlewares import ActorMiddleware
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+ROUTER_MODULES = (
+    "handlers.common",  # /cancel, /help, language — work in every state
+    "handlers.owner",
+    "handlers.staff",
+    "handlers.customer",
+    "handlers.fallback",  # must stay last
+)
+
+
+def create_bot(token: str, api_url: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_storage(redis_url: str | None) -> BaseStorage:
+    """FSM state in Redis when several bot processes share the work, else in memory."""
+    if redis_url:
+        from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
+
+        return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+    return MemoryStorage()
+
+
+def build_dispatcher(services: Services, i18n: I18n | None = None,
+                     storage: BaseStorage | None = None) -> Dispatcher:
+    i18n = i18n or I18n()
+    dp = Dispatcher(storage=storage or create_storage(services.settings.redis_url))
+    dp["i18n"] = i18n
+    dp.update.outer_middleware(ActorMiddleware(services, i18n))
+    for name in ROUTER_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        dp.include_router(module.router)
+    return dp

@@ -1,0 +1,1 @@
+"""Subcommands of `loyalty-bot`, one module per area (see bot/cli.py)."""

@@ -1,0 +1,1 @@
+"""Alembic migrations (run with `loyalty-bot migrate`)."""
