@@ -80,6 +80,7 @@ class Role(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # the HTTP call is under way (bot/sender.py: crash semantics)
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
