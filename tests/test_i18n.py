@@ -66,7 +66,7 @@ def _parse_locale(locale: str) -> tuple[dict[str, ast.Message], list[str]]:
         resource = parser.parse(path.read_text(encoding="utf-8"))
         for entry in resource.body:
             if isinstance(entry, ast.Junk):
-                notes = "; ".join(a.message for a in entry.annotations)
+                notes = "; ".join(a.message or a.code for a in entry.annotations)
                 problems.append(f"{path.relative_to(LOCALES_DIR)}: syntax error: {notes}")
             elif isinstance(entry, ast.Message):
                 if entry.id.name in messages:
