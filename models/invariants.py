@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from models.db import Database
-from models.tables import EntryKind, LedgerEntry, Lot, Operation, OperationKind
+from models.tables import Customer, EntryKind, LedgerEntry, Lot, Operation, OperationKind
 
 
 @dataclass(frozen=True)
@@ -90,4 +90,30 @@ async def check_ledger(db: Database, limit: int = 100) -> list[Problem]:
         )).all()
         for (op_id,) in over:
             problems.append(Problem("points paid ≤ check, refunds ≤ check", f"operation {op_id}", ""))
+        totals = (
+            select(
+                Operation.customer_id.label("cid"),
+                func.sum(case((Operation.kind == OperationKind.PURCHASE, Operation.cash_kopecks),
+                              else_=-Operation.cash_kopecks)).label("paid"),
+                func.count().filter(Operation.kind == OperationKind.PURCHASE,
+                                    Operation.refunded_kopecks < Operation.amount_kopecks).label("count"),
+            )
+            .where(Operation.kind.in_([OperationKind.PURCHASE, OperationKind.REFUND]),
+                   Operation.customer_id.is_not(None))
+            .group_by(Operation.customer_id)
+            .subquery()
+        )
+        drifted = (await session.execute(
+            select(Customer.id, Customer.paid_total_kopecks, Customer.purchase_count, totals.c.paid, totals.c.count)
+            .outerjoin(totals, totals.c.cid == Customer.id)
+            .where(or_(
+                Customer.paid_total_kopecks != Customer.base_paid_kopecks + func.coalesce(totals.c.paid, 0),
+                Customer.purchase_count != Customer.base_purchase_count + func.coalesce(totals.c.count, 0),
+            ))
+            .limit(limit)
+        )).all()
+        for cid, paid, count, ops_paid, ops_count in drifted:
+            problems.append(Problem("running totals = operations", f"customer {cid}",
+                                    f"stored {paid} kopecks / {count} purchases, operations say "
+                                    f"{ops_paid or 0} / {ops_count or 0} (plus imported history)"))
     return problems

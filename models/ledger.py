@@ -115,6 +115,18 @@ async def grant(
     return lot
 
 
+async def debit_only(session: AsyncSession, lot_id: int, points: int) -> None:
+    """The conditional update alone; the caller writes the ledger entry (in bulk)."""
+    result = await session.execute(
+        update(Lot)
+        .where(Lot.id == lot_id, Lot.remaining >= points)
+        .values(remaining=Lot.remaining - points)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientFunds(f"lot {lot_id} cannot give {points}")
+
+
 async def debit(
     session: AsyncSession,
     lot_id: int,
@@ -127,14 +139,7 @@ async def debit(
     """Take `points` from one lot; the conditional update refuses to overdraw it."""
     if points <= 0:
         return
-    result = await session.execute(
-        update(Lot)
-        .where(Lot.id == lot_id, Lot.remaining >= points)
-        .values(remaining=Lot.remaining - points)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise InsufficientFunds(f"lot {lot_id} cannot give {points}")
+    await debit_only(session, lot_id, points)
     session.add(
         LedgerEntry(
             lot_id=lot_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import OutboxMessage, TelegramAccount
@@ -45,6 +45,17 @@ async def enqueue(
     )
     session.add(message)
     return message
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: list[tuple[int, dict[str, Any]]], now: datetime
+) -> None:
+    """Several sendMessage rows in one INSERT (the purchase path)."""
+    if messages:
+        await session.execute(insert(OutboxMessage), [
+            {"chat_id": chat_id, "method": "sendMessage", "payload": payload, "not_before": now, "created_at": now}
+            for chat_id, payload in messages
+        ])
 
 
 async def customer_chat(session: AsyncSession, customer_id: int) -> int | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import ledger
 from models.claims import claim_once
@@ -23,6 +25,8 @@ from models.db import lock_customer
 from models.errors import (
     CertificateNotApplicable,
     CustomerBlocked,
+    CustomerErased,
+    CustomerNotFound,
     InsufficientFunds,
     InvalidAmount,
     NotFound,
@@ -33,19 +37,22 @@ from models.errors import (
     RefundWindowClosed,
 )
 from models.money import points_share
-from models.outbox import notify_customer
-from models.program import Program
+from models.outbox import enqueue_many, message_payload, notify_customer
+from models.program import Program, ThresholdBasis
 from models.programs_store import current_program, program_at
 from models.tables import (
     Customer,
+    CustomerCode,
     EntryKind,
     LedgerEntry,
     Lot,
     LotKind,
     Operation,
     OperationKind,
+    ProgramVersion,
+    TelegramAccount,
 )
-from models.tiers import recalculate_tier
+from models.tiers import progress_value, recalculate_tier, tier_for_value
 
 
 @dataclass(frozen=True)
@@ -100,18 +107,31 @@ class Quote:
         return self.amount_kopecks - points * self.point_value_kopecks
 
 
-async def _quote(
-    session: AsyncSession,
-    customer: Customer,
+LOT_COLUMNS = (Lot.id, Lot.kind, Lot.remaining, Lot.expires_at, Lot.available_at, Lot.max_redeem_percent,
+               Lot.certificate_kind)
+
+
+async def live_lot_rows(session: AsyncSession, customer_id: int, now: datetime) -> list[Any]:
+    """Every live lot of a customer in spending order: one query feeds the whole quote."""
+    return list((await session.execute(
+        select(*LOT_COLUMNS).where(Lot.customer_id == customer_id, ledger.live(now)).order_by(*ledger.SPEND_ORDER)
+    )).all())
+
+
+def compute_quote(
+    customer_id: int,
+    tier_index: int,
     version: int,
     program: Program,
     amount: int,
+    lots: list[Any],
     now: datetime,
-    certificate_lot_id: int | None,
-    use_certificate: bool,
+    certificate_lot_id: int | None = None,
+    use_certificate: bool = True,
     skip_loyalty_kopecks: int = 0,
     unredeemable_kopecks: int = 0,
 ) -> Quote:
+    """The one place a purchase is computed (DOMAIN.md, "A purchase"), from the live lots."""
     if amount <= 0:
         raise InvalidAmount("zero")
     if amount > program.limits.max_check_kopecks:
@@ -120,19 +140,25 @@ async def _quote(
         skip_loyalty_kopecks + unredeemable_kopecks > amount
     ):
         raise InvalidAmount("excluded parts exceed the check")
-    tier = program.tier(customer.tier_index)
+    tier = program.tier(tier_index)
     pv = program.points.point_value_kopecks
     redeemable = amount - skip_loyalty_kopecks - unredeemable_kopecks
-    bal = await ledger.balance(session, customer.id, now)
-    cap = points_share(redeemable, tier.max_redeem_percent, pv)
-    regular_allowed = min(cap, bal.regular)
+    regular = pending = 0
     options = []
-    if use_certificate:
-        for lot in await ledger.live_certificates(session, customer.id, now):
+    for lot in lots:
+        available = lot.available_at is None or lot.available_at <= now
+        if lot.kind is not LotKind.CERTIFICATE:
+            if available:
+                regular += lot.remaining
+            else:
+                pending += lot.remaining
+        elif use_certificate and available:
             pct = Decimal(lot.max_redeem_percent or "100")
             allowed = min(points_share(redeemable, pct, pv), lot.remaining)
             options.append(CertificateOption(lot.id, lot.remaining, pct, allowed, lot.expires_at,
                                              lot.certificate_kind.value if lot.certificate_kind else None))
+    cap = points_share(redeemable, tier.max_redeem_percent, pv)
+    regular_allowed = min(cap, regular)
     chosen: CertificateOption | None = None
     if certificate_lot_id is not None:
         chosen = next((o for o in options if o.lot_id == certificate_lot_id), None)
@@ -144,9 +170,9 @@ async def _quote(
     total_cap = redeemable // pv  # total points paid never exceed the check
     max_points = min(regular_allowed + (chosen.allowed if chosen else 0), total_cap)
     return Quote(
-        customer_id=customer.id, program_version=version, tier_index=customer.tier_index,
+        customer_id=customer_id, program_version=version, tier_index=tier_index,
         tier_name=tier.name, amount_kopecks=amount, redeemable_kopecks=redeemable,
-        balance=bal.regular, pending=bal.pending, regular_cap=cap, regular_allowed=regular_allowed,
+        balance=regular, pending=pending, regular_cap=cap, regular_allowed=regular_allowed,
         certificate=chosen, certificates=tuple(options), max_points=max_points,
         cashback_percent=tier.cashback_percent, max_redeem_percent=tier.max_redeem_percent,
         point_value_kopecks=pv, cashback_base_kopecks=amount - skip_loyalty_kopecks,
@@ -168,9 +194,10 @@ async def quote_purchase(
         customer = await get_customer(session, customer_id)
         if customer.blocked:
             raise CustomerBlocked()
-        return await _quote(session, customer, version, program, amount_kopecks, dom.clock.now(),
-                            certificate_lot_id, use_certificate, skip_loyalty_kopecks,
-                            unredeemable_kopecks)
+        now = dom.clock.now()
+        return compute_quote(customer.id, customer.tier_index, version, program, amount_kopecks,
+                             await live_lot_rows(session, customer.id, now), now, certificate_lot_id,
+                             use_certificate, skip_loyalty_kopecks, unredeemable_kopecks)
 
 
 @dataclass(frozen=True)
@@ -241,76 +268,146 @@ async def _by_key(session: AsyncSession, key: str) -> Operation | None:
 
 
 async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
+    """The hot path of the till, written as a dozen set-based statements (see
+    docs/PERFORMANCE.md): lock-and-read the customer, read the live lots once, write the
+    operation, the debits, the new lots, their ledger entries and the notifications in bulk."""
     now = dom.clock.now()
     async with dom.db.transaction() as session:
-        await lock_customer(session, req.customer_id)
-        if req.idempotency_key:
-            found = await _by_key(session, req.idempotency_key)
-            if found is not None:
-                return await _result_from_operation(session, found, now, True)
-        version, program = await current_program(session)
-        customer = await get_customer(session, req.customer_id)
+        # The row write is the per-customer lock (models/db.py); RETURNING reads it in the same trip.
+        customer = (await session.execute(
+            update(Customer).where(Customer.id == req.customer_id)
+            .values(lock_version=Customer.lock_version + 1)
+            .returning(Customer.id, Customer.tier_index, Customer.tier_pinned, Customer.blocked,
+                       Customer.erased_at, Customer.referrer_id, Customer.paid_total_kopecks,
+                       Customer.purchase_count)
+            .execution_options(synchronize_session=False)
+        )).first()
+        if customer is None:
+            raise CustomerNotFound(str(req.customer_id))
+        existing_id, version = (await session.execute(select(
+            select(Operation.id).where(Operation.idempotency_key == req.idempotency_key).scalar_subquery()
+            if req.idempotency_key else literal(None),
+            select(func.max(ProgramVersion.version)).scalar_subquery(),
+        ))).one()
+        if existing_id is not None:
+            found = await session.get(Operation, existing_id)
+            assert found is not None
+            return await _result_from_operation(session, found, now, True)
+        if customer.erased_at is not None:
+            raise CustomerErased(str(req.customer_id))
         if customer.blocked:
             raise CustomerBlocked()
-        quote = await _quote(session, customer, version, program, req.amount_kopecks, now,
-                             req.certificate_lot_id, req.use_certificate,
-                             req.skip_loyalty_kopecks, req.unredeemable_kopecks)
+        program = await program_at(session, version)
+        lots = await live_lot_rows(session, customer.id, now)
+        quote = compute_quote(customer.id, customer.tier_index, version, program, req.amount_kopecks, lots, now,
+                              req.certificate_lot_id, req.use_certificate, req.skip_loyalty_kopecks,
+                              req.unredeemable_kopecks)
         wanted = quote.max_points if req.points is None else req.points
         if req.expected_points is not None and wanted != req.expected_points:
             raise StaleQuote(f"quote said {req.expected_points}, now {wanted}")
-        code_row = None
-        if req.code is not None:
-            code_row = await peek_code(session, req.code, now)
-            if code_row.customer_id != customer.id:
-                raise NotFound("code belongs to another customer")
-        if wanted > 0 and code_row is None and not req.phone_confirmed:
+        if wanted > 0 and req.code is None and not req.phone_confirmed:
             raise RedeemNotAuthorised()
         cert_part, regular_part = quote.split(wanted)
         points = cert_part + regular_part
         cashback = quote.cashback_for(points)
         cash = quote.cash_for(points)
-        op = Operation(
+        paid_for_referrals = max(cash - req.skip_loyalty_kopecks, 0)
+        chain = await _chain(session, customer.id, _referral_depth(program))
+
+        op_id = (await session.execute(insert(Operation).values(
             kind=OperationKind.PURCHASE, customer_id=customer.id, staff_id=req.staff_id,
             program_version=version, idempotency_key=req.idempotency_key, created_at=now,
             amount_kopecks=req.amount_kopecks, cash_kopecks=cash, points_paid=points,
             cashback=cashback, tier_index=customer.tier_index,
-            certificate_lot_id=quote.certificate.lot_id if cert_part else None,
+            certificate_lot_id=quote.certificate.lot_id if cert_part and quote.certificate else None,
             found_by=req.found_by, channel=req.channel, receipt_number=req.receipt_number,
-        )
-        session.add(op)
-        await session.flush()
-        if code_row is not None:
-            code_row.used_at = now
-            code_row.operation_id = op.id
+        ).returning(Operation.id))).scalar_one()
+        if req.code is not None:
+            await _use_code(session, req.code, customer.id, op_id, now)
+
+        entries: list[dict[str, Any]] = []
+
+        async def take(lot_id: int, part: int) -> None:
+            await ledger.debit_only(session, lot_id, part)
+            entries.append({"lot_id": lot_id, "customer_id": customer.id, "operation_id": op_id,
+                            "kind": EntryKind.REDEEM, "delta": -part, "created_at": now})
+
         if cert_part and quote.certificate is not None:
-            await ledger.debit(session, quote.certificate.lot_id, customer.id, cert_part, op.id,
-                               EntryKind.REDEEM, now)
-        await ledger.spend_regular(session, customer.id, regular_part, op.id, EntryKind.REDEEM, now)
-        await ledger.grant(
-            session, customer_id=customer.id, kind=LotKind.CASHBACK, amount=cashback,
-            operation=op, now=now, validity_days=program.points.validity_days,
-            pending_days=program.points.pending_days,
+            await take(quote.certificate.lot_id, cert_part)
+        left = regular_part
+        for lot in lots:
+            if left <= 0:
+                break
+            if lot.kind is LotKind.CERTIFICATE or (lot.available_at is not None and lot.available_at > now):
+                continue
+            part = min(lot.remaining, left)
+            await take(lot.id, part)
+            left -= part
+
+        # New lots: the cashback, and the referral rewards up the chain.
+        validity = program.points.validity_days
+        pending = program.points.pending_days
+        grants: list[tuple[int, LotKind, int]] = []
+        if cashback > 0:
+            grants.append((customer.id, LotKind.CASHBACK, cashback))
+        rewards: list[ReferralReward] = []
+        levels = program.referral.level_percents
+        pv = program.points.point_value_kopecks
+        for ref in chain:
+            if ref.level == 0 or ref.blocked or ref.erased_at is not None:
+                continue  # a blocked customer can neither earn nor pay
+            reward = points_share(paid_for_referrals, levels[ref.level - 1], pv) if ref.level <= len(levels) else 0
+            if ref.level == 1 and program.referral.first_purchase_points and customer.purchase_count == 0 and (
+                await claim_once(session, "referral_first", customer.id, now=now, operation_id=op_id)
+            ):
+                reward += program.referral.first_purchase_points
+            if reward > 0:
+                rewards.append(ReferralReward(ref.id, ref.level, reward))
+                grants.append((ref.id, LotKind.REFERRAL, reward))
+        if grants:
+            lot_ids = (await session.execute(
+                insert(Lot).returning(Lot.id, sort_by_parameter_order=True),
+                [{"customer_id": cid, "kind": kind, "amount": amount, "remaining": amount, "created_at": now,
+                  "expires_at": now + timedelta(days=validity) if validity else None,
+                  "available_at": now + timedelta(days=pending) if pending else None,
+                  "operation_id": op_id} for cid, kind, amount in grants],
+            )).scalars().all()
+            entries.extend({"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
+                            "delta": amount, "created_at": now}
+                           for lot_id, (cid, _, amount) in zip(lot_ids, grants, strict=True))
+        if entries:
+            await session.execute(insert(LedgerEntry), entries)
+        referral_paid = sum(r.points for r in rewards)
+        if referral_paid:
+            await session.execute(update(Operation).where(Operation.id == op_id).values(referral_paid=referral_paid))
+
+        # Running totals and the tier for the next purchase (DOMAIN.md, "Tiers").
+        paid_total = customer.paid_total_kopecks + cash
+        purchases = customer.purchase_count + 1
+        before = customer.tier_index
+        after = await _tier_after_purchase(session, customer, program, paid_total, purchases, now)
+        await session.execute(
+            update(Customer).where(Customer.id == customer.id)
+            .values(last_purchase_at=now, tier_index=after, paid_total_kopecks=paid_total, purchase_count=purchases)
+            .execution_options(synchronize_session=False)
         )
-        rewards = await _referral_rewards(session, customer, program, op,
-                                          max(cash - req.skip_loyalty_kopecks, 0), now)
-        op.referral_paid = sum(r.points for r in rewards)
-        customer.last_purchase_at = now
-        before, after = await recalculate_tier(session, customer, program, now)
-        balance_after = (await ledger.balance(session, customer.id, now)).regular
-        await notify_customer(
-            session, customer.id, "notify-purchase", now,
-            args={"amount": req.amount_kopecks, "paid": points, "earned": cashback,
-                  "balance": balance_after, "operation": op.id},
-            markup={"kind": "rating", "operation_id": op.id},
-        )
-        if after > before:
-            await notify_customer(session, customer.id, "notify-tier-up", now,
-                                  args={"tier": program.tier(after).name})
-        for reward in rewards:
-            await notify_customer(session, reward.customer_id, "notify-referral-reward", now,
-                                  args={"points": reward.points, "level": reward.level})
+        balance_after = quote.balance - regular_part + (cashback if not pending else 0)
+
+        chats = {ref.id: ref.chat_id for ref in chain if ref.chat_id is not None and not ref.unreachable}
+        messages = []
+        if customer.id in chats:
+            messages.append((chats[customer.id], message_payload(
+                "notify-purchase",
+                {"amount": req.amount_kopecks, "paid": points, "earned": cashback, "balance": balance_after,
+                 "operation": op_id},
+                {"kind": "rating", "operation_id": op_id})))
+            if after > before:
+                messages.append((chats[customer.id], message_payload("notify-tier-up", {"tier": program.tier(after).name})))
+        messages.extend((chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
+                        for r in rewards if r.customer_id in chats)
+        await enqueue_many(session, messages, now)
         return PurchaseResult(
-            operation_id=op.id, customer_id=customer.id, amount_kopecks=req.amount_kopecks,
+            operation_id=op_id, customer_id=customer.id, amount_kopecks=req.amount_kopecks,
             points_paid=points, certificate_points=cert_part, cash_kopecks=cash,
             cashback=cashback, referral_rewards=tuple(rewards), tier_before=before,
             tier_after=after, balance_after=balance_after, created_at=now,
@@ -318,39 +415,55 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         )
 
 
-async def _referral_rewards(
-    session: AsyncSession, customer: Customer, program: Program, op: Operation,
-    paid_kopecks: int, now: datetime,
-) -> list[ReferralReward]:
-    """Rewards up the chain of referrers, each a % of the money paid; plus the fixed sum to
-    level 1 on the friend's first purchase (DOMAIN.md, "A purchase")."""
-    rewards: list[ReferralReward] = []
-    pv = program.points.point_value_kopecks
-    levels = program.referral.level_percents
-    depth = max(len(levels), 1 if program.referral.first_purchase_points else 0)
-    cursor = customer.referrer_id
-    for level in range(1, depth + 1):
-        if cursor is None:
-            break
-        referrer = await session.get(Customer, cursor)
-        if referrer is None:
-            break
-        cursor = referrer.referrer_id
-        if referrer.blocked or referrer.erased_at is not None:
-            continue  # a blocked customer can neither earn nor pay
-        points = points_share(paid_kopecks, levels[level - 1], pv) if level <= len(levels) else 0
-        if level == 1 and program.referral.first_purchase_points and await claim_once(
-            session, "referral_first", customer.id, now=now, operation_id=op.id
-        ):
-            points += program.referral.first_purchase_points
-        lot = await ledger.grant(
-            session, customer_id=referrer.id, kind=LotKind.REFERRAL, amount=points, operation=op,
-            now=now, validity_days=program.points.validity_days,
-            pending_days=program.points.pending_days,
-        )
-        if lot is not None:
-            rewards.append(ReferralReward(referrer.id, level, points))
-    return rewards
+def _referral_depth(program: Program) -> int:
+    return max(len(program.referral.level_percents), 1 if program.referral.first_purchase_points else 0)
+
+
+async def _chain(session: AsyncSession, customer_id: int, depth: int) -> list[Any]:
+    """The customer (level 0) and their referrers up to `depth`, with their chats: one recursive query."""
+    base = select(Customer.id, Customer.referrer_id, Customer.blocked, Customer.erased_at,
+                  literal(0).label("level")).where(Customer.id == customer_id)
+    chain = base.cte("chain", recursive=True)
+    parent = aliased(Customer)
+    chain = chain.union_all(
+        select(parent.id, parent.referrer_id, parent.blocked, parent.erased_at, (chain.c.level + 1).label("level"))
+        .where(parent.id == chain.c.referrer_id, chain.c.level < depth)
+    )
+    return list((await session.execute(
+        select(chain.c.id, chain.c.level, chain.c.blocked, chain.c.erased_at,
+               TelegramAccount.telegram_id.label("chat_id"), TelegramAccount.unreachable)
+        .outerjoin(TelegramAccount, TelegramAccount.customer_id == chain.c.id)
+        .order_by(chain.c.level)
+    )).all())
+
+
+async def _use_code(session: AsyncSession, code: str, customer_id: int, op_id: int, now: datetime) -> None:
+    """Use up the card's code in the purchase's transaction (DOMAIN.md, "The customer code")."""
+    used = (await session.execute(
+        update(CustomerCode)
+        .where(CustomerCode.code == code, CustomerCode.customer_id == customer_id,
+               CustomerCode.used_at.is_(None), CustomerCode.expires_at > now)
+        .values(used_at=now, operation_id=op_id)
+        .returning(CustomerCode.code)
+        .execution_options(synchronize_session=False)
+    )).first()
+    if used is None:
+        row = await peek_code(session, code, now)  # raises the precise reason
+        if row.customer_id != customer_id:
+            raise NotFound("code belongs to another customer")
+
+
+async def _tier_after_purchase(
+    session: AsyncSession, customer: Any, program: Program, paid_total: int, purchases: int, now: datetime
+) -> int:
+    if customer.tier_pinned is not None:
+        return min(customer.tier_pinned, len(program.tiers.levels) - 1)
+    if program.tiers.window_days:
+        row = await session.get(Customer, customer.id)
+        assert row is not None
+        return tier_for_value(program, await progress_value(session, row, program, now))
+    value = paid_total if program.tiers.basis is ThresholdBasis.MONEY else purchases
+    return tier_for_value(program, value)
 
 
 async def _result_from_operation(
@@ -490,6 +603,10 @@ async def refund_purchase(
         purchase.refunded_kopecks = after
         if customer_id is not None:
             customer = await session.get(Customer, customer_id)
+            if customer is not None:
+                customer.paid_total_kopecks -= refund.cash_kopecks
+                if after >= total:
+                    customer.purchase_count -= 1  # a fully refunded purchase no longer counts
             if customer is not None and customer.erased_at is None:
                 await recalculate_tier(session, customer, program, now)
                 await notify_customer(session, customer_id, "notify-refund", now, args={
@@ -600,9 +717,11 @@ async def record_sale_without_card(
 async def adjust_points(
     dom: Domain, customer_id: int, delta: int, reason: str, *, staff_id: int | None = None,
     kind: OperationKind = OperationKind.MANUAL, idempotency_key: str | None = None,
-    channel: str = "bot",
+    channel: str = "bot", notify: bool = True,
 ) -> int:
-    """Add (a MANUAL lot with the regular validity) or take away points; returns the operation id."""
+    """Add (a MANUAL lot with the regular validity) or take away points; returns the operation id.
+
+    `notify=False` skips the customer's message (the partner API's `silent` rewards)."""
     if delta == 0:
         raise InvalidAmount("zero")
     now = dom.clock.now()
@@ -630,6 +749,7 @@ async def adjust_points(
                                validity_days=program.points.validity_days)
         else:
             await ledger.spend_regular(session, customer.id, -delta, op.id, EntryKind.ADJUST, now)
-        await notify_customer(session, customer.id, "notify-adjustment", now,
-                              args={"delta": delta, "reason": reason[:300]})
+        if notify:
+            await notify_customer(session, customer.id, "notify-adjustment", now,
+                                  args={"delta": delta, "reason": reason[:300]})
         return op.id

@@ -124,6 +124,12 @@ class Customer(Base):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tier_index: Mapped[int] = mapped_column(Integer, default=0)
     tier_pinned: Mapped[int | None] = mapped_column(Integer)
+    # Running totals for the all-time tier basis, kept by purchases and refunds (checked by
+    # `loyalty-bot check` against the operations); base_* is history brought by an import.
+    paid_total_kopecks: Mapped[int] = mapped_column(BigId, default=0)
+    purchase_count: Mapped[int] = mapped_column(Integer, default=0)
+    base_paid_kopecks: Mapped[int] = mapped_column(BigId, default=0)
+    base_purchase_count: Mapped[int] = mapped_column(Integer, default=0)
     last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,40 +11,42 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from models.program import Program, ThresholdBasis
 from models.tables import Customer, Operation, OperationKind
 
 
 async def progress_value(
-    session: AsyncSession, customer_id: int, program: Program, now: datetime
+    session: AsyncSession, customer: Customer, program: Program, now: datetime
 ) -> int:
-    """Money paid net of refunds (kopecks) or purchases net of full refunds, in the window."""
+    """Money paid net of refunds (kopecks) or purchases net of full refunds.
+
+    All time: the customer's running totals. A rolling window: summed from the operations.
+    """
     window = program.tiers.window_days
-    since = now - timedelta(days=window) if window else None
-    conditions = [Operation.customer_id == customer_id]
-    if since is not None:
-        conditions.append(Operation.created_at > since)
-    if program.tiers.basis is ThresholdBasis.MONEY:
+    money = program.tiers.basis is ThresholdBasis.MONEY
+    if not window:
+        return max(customer.paid_total_kopecks if money else customer.purchase_count, 0)
+    since = now - timedelta(days=window)
+    if money:
         signed = case(
             (Operation.kind == OperationKind.PURCHASE, Operation.cash_kopecks),
             (Operation.kind == OperationKind.REFUND, -Operation.cash_kopecks),
             else_=0,
         )
-        value = (await session.execute(select(func.coalesce(func.sum(signed), 0)).where(*conditions))).scalar()
+        value = (await session.execute(
+            select(func.coalesce(func.sum(signed), 0))
+            .where(Operation.customer_id == customer.id, Operation.created_at > since)
+        )).scalar()
         return max(int(value or 0), 0)
-    purchase = aliased(Operation)
-    value = (
-        await session.execute(
-            select(func.count()).select_from(purchase).where(
-                purchase.customer_id == customer_id,
-                purchase.kind == OperationKind.PURCHASE,
-                purchase.refunded_kopecks < purchase.amount_kopecks,
-                *([purchase.created_at > since] if since is not None else []),
-            )
+    value = (await session.execute(
+        select(func.count()).select_from(Operation).where(
+            Operation.customer_id == customer.id,
+            Operation.kind == OperationKind.PURCHASE,
+            Operation.refunded_kopecks < Operation.amount_kopecks,
+            Operation.created_at > since,
         )
-    ).scalar()
+    )).scalar()
     return int(value or 0)
 
 
@@ -71,7 +73,7 @@ class TierProgress:
 async def tier_progress(
     session: AsyncSession, customer: Customer, program: Program, now: datetime
 ) -> TierProgress:
-    value = await progress_value(session, customer.id, program, now)
+    value = await progress_value(session, customer, program, now)
     index = min(customer.tier_index, len(program.tiers.levels) - 1)
     nxt = index + 1 if index + 1 < len(program.tiers.levels) else None
     threshold = program.tiers.threshold_units(program.tiers.levels[nxt]) if nxt is not None else None
@@ -86,7 +88,7 @@ async def recalculate_tier(
     if customer.tier_pinned is not None:
         new = min(customer.tier_pinned, len(program.tiers.levels) - 1)
     else:
-        new = tier_for_value(program, await progress_value(session, customer.id, program, now))
+        new = tier_for_value(program, await progress_value(session, customer, program, now))
     customer.tier_index = new
     return old, new
 
