@@ -1,0 +1,66 @@
+## Messages the scheduled jobs write to the outbox (scheduler/, models/automation.py).
+## Dates come as numbers ($day, $month) and are shown by scheduler-date: "12 Mar".
+
+# A date as day and month, used inside the messages below.
+scheduler-date = { $day } { $month ->
+    [1] Jan
+    [2] Feb
+    [3] Mar
+    [4] Apr
+    [5] May
+    [6] Jun
+    [7] Jul
+    [8] Aug
+    [9] Sep
+    [10] Oct
+    [11] Nov
+   *[12] Dec
+}
+
+# Birthday greeting with the certificate. $cap is a percent of the check.
+scheduler-birthday = 🎂 Happy birthday, { $name }!
+    Here is a certificate for { $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    }: it pays up to { $cap }% of a check until { scheduler-date } inclusive.
+
+# Win-back: $days without a purchase.
+scheduler-winback = { $name }, we have missed you! Here is a certificate for { $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    }: it pays up to { $cap }% of a check until { scheduler-date } inclusive. See you soon!
+
+scheduler-expiry-warning = ⏳ { $points ->
+        [one] { $points } point expires
+       *[other] { $points } points expire
+    } on { scheduler-date }. Spend them before then!
+
+scheduler-tier-down = Your tier has changed: “{ $previous }” → “{ $tier }”. Tiers count recent purchases, so new purchases bring it back.
+scheduler-tier-up = Congratulations! Your new tier is “{ $tier }”.
+scheduler-tier-near-money = Almost at “{ $tier }”: just { MONEY($kopecks) } more in purchases.
+scheduler-tier-near-purchases = Almost at “{ $tier }”: { $count ->
+        [one] { $count } more purchase
+       *[other] { $count } more purchases
+    } to go.
+
+# The owners' short monthly summary; $month 1–12.
+scheduler-monthly-report = 📊 Summary for { $month ->
+        [1] January
+        [2] February
+        [3] March
+        [4] April
+        [5] May
+        [6] June
+        [7] July
+        [8] August
+        [9] September
+        [10] October
+        [11] November
+       *[12] December
+    } { NUMBER($year, useGrouping: 0) }
+    New customers: { $customers }
+    Purchases: { $purchases } (buyers: { $buyers })
+    Revenue: { MONEY($revenue) }
+    Points granted: { $granted }
+    Paid with points: { $redeemed }
+    Points expired: { $expired }

@@ -1,0 +1,80 @@
+## Messages the scheduled jobs write to the outbox (scheduler/, models/automation.py).
+## Dates come as numbers ($day, $month) and are shown by scheduler-date: "12.03".
+
+# A date as day and month, used inside the messages below.
+scheduler-date = { $day ->
+    [1] 01
+    [2] 02
+    [3] 03
+    [4] 04
+    [5] 05
+    [6] 06
+    [7] 07
+    [8] 08
+    [9] 09
+   *[other] { $day }
+}.{ $month ->
+    [1] 01
+    [2] 02
+    [3] 03
+    [4] 04
+    [5] 05
+    [6] 06
+    [7] 07
+    [8] 08
+    [9] 09
+   *[other] { $month }
+}
+
+# Birthday greeting with the certificate. $cap is a percent of the check.
+scheduler-birthday = 🎂 { $name }, с днём рождения!
+    Дарим сертификат на { $points ->
+        [one] { $points } балл
+        [few] { $points } балла
+       *[many] { $points } баллов
+    }: им можно оплатить до { $cap }% чека до { scheduler-date } включительно.
+
+# Win-back: $days without a purchase.
+scheduler-winback = { $name }, давно не виделись! Мы скучаем и дарим сертификат на { $points ->
+        [one] { $points } балл
+        [few] { $points } балла
+       *[many] { $points } баллов
+    }: им можно оплатить до { $cap }% чека до { scheduler-date } включительно. Ждём вас!
+
+# "350 баллов сгорят 12.03"
+scheduler-expiry-warning = ⏳ { $points ->
+        [one] { $points } балл сгорит
+        [few] { $points } балла сгорят
+       *[many] { $points } баллов сгорят
+    } { scheduler-date }. Успейте потратить баллы!
+
+scheduler-tier-down = Ваш статус изменился: «{ $previous }» → «{ $tier }». Статус считается по покупкам за последнее время — вернуть его можно новыми покупками.
+scheduler-tier-up = Поздравляем! Ваш новый статус — «{ $tier }».
+scheduler-tier-near-money = Совсем чуть-чуть до статуса «{ $tier }»: осталось купить на { MONEY($kopecks) }.
+scheduler-tier-near-purchases = Совсем чуть-чуть до статуса «{ $tier }»: { $count ->
+        [one] осталась { $count } покупка
+        [few] осталось { $count } покупки
+       *[many] осталось { $count } покупок
+    }.
+
+# The owners' short monthly summary; $month 1–12.
+scheduler-monthly-report = 📊 Итоги за { $month ->
+        [1] январь
+        [2] февраль
+        [3] март
+        [4] апрель
+        [5] май
+        [6] июнь
+        [7] июль
+        [8] август
+        [9] сентябрь
+        [10] октябрь
+        [11] ноябрь
+       *[12] декабрь
+    } { NUMBER($year, useGrouping: 0) }
+    Новых клиентов: { $customers }
+    Покупок: { $purchases } (покупателей: { $buyers })
+    Выручка: { MONEY($revenue) }
+    Начислено баллов: { $granted }
+    Оплачено баллами: { $redeemed }
+    Сгорело баллов: { $expired }

@@ -1,0 +1,760 @@
+"""Automatic work: the domain side of the scheduled jobs (DOMAIN.md, "Automatic certificates",
+"Points lots and the ledger", "Tiers (statuses)").
+
+Every function here takes a *business date* (a day in the business's time zone) and the
+instant the work is done, so a job can be run for any missed day and twice without harm:
+
+* Set-based: due customers are selected with one query over indexed columns
+  (`birth_month/birth_day`, `last_purchase_at`, `lots.expires_at`, `operations(kind, created_at)`),
+  never by walking every customer in Python. Grants are written in bulk per chunk.
+* Once only: certificates are claimed in `reward_claims` (unique kind/subject/period) with
+  `INSERT ... ON CONFLICT DO NOTHING`, so a re-run or a racing process issues nothing twice;
+  messages carry an outbox `dedupe_key`; expiry warnings mark their lots `warned_at`.
+* Everything a job grants and the message about it are written in one transaction.
+
+Decisions where DOMAIN.md is silent (also in docs/AUTOMATION.md):
+
+* Catch-up "within the program's limits": a missed day's birthday or win-back certificate is
+  still issued if the day is at most the certificate's `validity_days` ago (the gift issued on
+  time would still be valid); older missed days are skipped. A late certificate gets its full
+  validity from the moment it is issued.
+* Birthday and win-back certificates go to customers without Telegram too (they can use them
+  at the till by phone); only customers with a reachable chat get the message. Erased and
+  blocked customers get nothing.
+* Win-back needs at least one purchase: the inactivity period is measured from the last one and
+  identified by its business date, so a new purchase starts a new period.
+* Expiry warnings cover regular points only: a certificate states its own end date when it is
+  issued, and its validity (15 days) is shorter than the warning lead (14 days).
+* Tier recalculation with a rolling window is incremental: each day only customers whose
+  purchases or refunds left the window that day are recomputed (upgrades already happen at
+  purchase time). The first run, and the first run after the program changed, recalculate
+  everyone in one set-based query; an all-time program is never downgraded by it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, JsonType, UTCDateTime
+from models.clock import start_of_day
+from models.context import Domain
+from models.customers import purge_codes
+from models.expiry import expire_lots
+from models.outbox import message_payload
+from models.program import Certificate, Program, ThresholdBasis
+from models.programs_store import current_program
+from models.tables import (
+    CertificateKind,
+    Customer,
+    EntryKind,
+    Lease,
+    LedgerEntry,
+    Lot,
+    LotKind,
+    Operation,
+    OperationKind,
+    OutboxMessage,
+    OutboxStatus,
+    RewardClaim,
+    TelegramAccount,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500  # customers per transaction when granting in bulk (bind-parameter limits, lock time)
+
+
+class JobRun(Base):
+    """A job finished for a business date: the catch-up runner starts after the last one."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("name", "business_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    business_date: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    holder: Mapped[str] = mapped_column(String(100), default="")
+    program_version: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+# --- Job bookkeeping ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LastRun:
+    business_date: date
+    program_version: int | None
+
+
+async def last_run(session: AsyncSession, name: str) -> LastRun | None:
+    row = (await session.execute(
+        select(JobRun.business_date, JobRun.program_version)
+        .where(JobRun.name == name).order_by(JobRun.business_date.desc()).limit(1)
+    )).first()
+    return LastRun(row[0], row[1]) if row else None
+
+
+async def record_run(
+    dom: Domain, name: str, business_date: date, *, started_at: datetime, holder: str,
+    program_version: int | None, result: dict[str, Any],
+) -> None:
+    """Remember that `name` finished `business_date` (a hand re-run updates the row)."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        row = (await session.execute(
+            select(JobRun).where(JobRun.name == name, JobRun.business_date == business_date)
+        )).scalar()
+        if row is None:
+            session.add(JobRun(name=name, business_date=business_date, started_at=started_at,
+                               finished_at=now, holder=holder[:100], program_version=program_version,
+                               result=result))
+        else:
+            row.finished_at, row.holder, row.result = now, holder[:100], result
+            row.program_version = program_version
+
+
+async def business_start(dom: Domain) -> date | None:
+    """The day the platform started (the first program version): catch-up never goes earlier."""
+    from models.tables import ProgramVersion
+
+    async with dom.db.reading() as session:
+        first = (await session.execute(select(func.min(ProgramVersion.created_at)))).scalar()
+    return first.astimezone(dom.tz).date() if first else None
+
+
+# --- Small helpers --------------------------------------------------------------------------
+
+def _dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def day_month(moment: datetime | date, tz: ZoneInfo) -> dict[str, int]:
+    """A date for message arguments: the sender renders `{ -dm(day: $day, month: $month) }`."""
+    day = moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
+    return {"day": day.day, "month": day.month}
+
+
+def percent_arg(value: Decimal) -> int | str:
+    return int(value) if value == int(value) else str(value)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    chat_id: int
+    key: str
+    args: dict[str, Any]
+    dedupe_key: str
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing], now: datetime,
+                       not_before: datetime | None = None) -> int:
+    """Bulk `models.outbox.enqueue`: a message whose dedupe key exists is not written again."""
+    if not messages:
+        return 0
+    rows = [{"chat_id": m.chat_id, "method": "sendMessage", "payload": message_payload(m.key, m.args),
+             "dedupe_key": m.dedupe_key, "status": OutboxStatus.PENDING, "attempts": 0,
+             "not_before": not_before or now, "created_at": now} for m in messages]
+    written = 0
+    for part in _chunks(rows):
+        stmt = _dialect_insert(session, OutboxMessage.__table__).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]).returning(OutboxMessage.__table__.c.id)
+        written += len((await session.execute(stmt, list(part))).all())
+    return written
+
+
+async def _chats(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, int]:
+    """Reachable Telegram chats of these customers."""
+    chats: dict[int, int] = {}
+    for part in _chunks(customer_ids):
+        rows = await session.execute(
+            select(TelegramAccount.customer_id, TelegramAccount.telegram_id).where(
+                TelegramAccount.customer_id.in_(part), TelegramAccount.unreachable.is_(False)))
+        chats.update({cid: chat for cid, chat in rows.all() if cid is not None})
+    return chats
+
+
+# --- Certificates in bulk (birthday, win-back) ----------------------------------------------
+
+@dataclass(frozen=True)
+class Due:
+    customer_id: int
+    name: str | None
+
+
+@dataclass
+class Issued:
+    due: int = 0
+    issued: int = 0
+    points: int = 0
+    messages: int = 0
+    skipped: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"due": self.due, "issued": self.issued, "points": self.points,
+                                "messages": self.messages}
+        if self.skipped:
+            data["skipped"] = self.skipped
+        return data
+
+
+async def issue_certificates(
+    dom: Domain, due: Sequence[Due], *, kind: CertificateKind, certificate: Certificate,
+    period_of: Callable[[int], str], message_key: str, message_args: dict[str, Any], now: datetime,
+) -> Issued:
+    """Claim, grant and announce a program certificate for every due customer, in chunks.
+
+    Per chunk, in one transaction: the customers' rows are locked (the same row write every
+    balance change starts with) and re-checked, the claims are inserted ON CONFLICT DO NOTHING
+    (only the rows that went in are granted), then operations, lots, GRANT entries and the
+    messages are inserted in bulk.
+    """
+    result = Issued(due=len(due))
+    names = {d.customer_id: d.name for d in due}
+    ids = sorted(names)
+    cap = certificate.max_redeem_percent
+    expires = now + timedelta(days=certificate.validity_days)
+    for part in _chunks(ids):
+        async with dom.db.transaction() as session:
+            version, _ = await current_program(session)
+            eligible = (await session.execute(
+                update(Customer)
+                .where(Customer.id.in_(part), Customer.erased_at.is_(None), Customer.blocked.is_(False))
+                .values(lock_version=Customer.lock_version + 1)
+                .returning(Customer.id)
+                .execution_options(synchronize_session=False)
+            )).scalars().all()
+            if not eligible:
+                continue
+            claimed = (await session.execute(
+                _dialect_insert(session, RewardClaim.__table__)
+                .on_conflict_do_nothing(index_elements=["kind", "subject", "period"])
+                .returning(RewardClaim.__table__.c.subject),
+                [{"kind": kind.value, "subject": str(cid), "period": period_of(cid), "created_at": now}
+                 for cid in eligible],
+            )).scalars().all()
+            winners = sorted(int(s) for s in claimed)
+            if not winners:
+                continue
+            ops = (await session.execute(
+                insert(Operation).returning(Operation.id, Operation.customer_id),
+                [{"kind": OperationKind.REWARD, "customer_id": cid, "program_version": version,
+                  "created_at": now, "points_delta": certificate.points, "channel": "job",
+                  "comment": f"certificate: {kind.value}"} for cid in winners],
+            )).all()
+            await grant_many(session, [(cid, op_id) for op_id, cid in ops], points=certificate.points,
+                             kind=kind, cap=cap, now=now, expires=expires)
+            chats = await _chats(session, winners)
+            result.messages += await enqueue_many(session, [
+                Outgoing(chats[cid], message_key,
+                         {**message_args, "name": names.get(cid) or "", "points": certificate.points,
+                          "cap": percent_arg(cap), **day_month(expires, dom.tz)},
+                         f"{kind.value}:{cid}:{period_of(cid)}")
+                for cid in winners if cid in chats
+            ], now)
+            result.issued += len(winners)
+            result.points += certificate.points * len(winners)
+    return result
+
+
+async def grant_many(
+    session: AsyncSession, grants: Sequence[tuple[int, int]], *, points: int, kind: CertificateKind,
+    cap: Decimal, now: datetime, expires: datetime,
+) -> None:
+    """New certificate lots and their GRANT entries, in two bulk INSERTs.
+
+    The bulk twin of `models.ledger.grant` (same columns, same entry): it only creates lots,
+    it never changes the `remaining` of an existing one.
+    """
+    lots = (await session.execute(
+        insert(Lot).returning(Lot.id, Lot.customer_id, Lot.operation_id),
+        [{"customer_id": cid, "kind": LotKind.CERTIFICATE, "amount": points, "remaining": points,
+          "created_at": now, "expires_at": expires, "operation_id": op_id,
+          "max_redeem_percent": str(cap), "certificate_kind": kind} for cid, op_id in grants],
+    )).all()
+    await session.execute(insert(LedgerEntry), [
+        {"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
+         "delta": points, "created_at": now} for lot_id, cid, op_id in lots
+    ])
+
+
+def _too_late(business_date: date, today: date, certificate: Certificate) -> bool:
+    """Catch-up limit: a missed day is served while its certificate would still be valid."""
+    return (today - business_date).days > certificate.validity_days
+
+
+def _not_claimed(kind: str, period: Any) -> Any:
+    return ~exists().where(
+        RewardClaim.kind == kind, RewardClaim.subject == cast(Customer.id, String), RewardClaim.period == period)
+
+
+def birthday_target(business_date: date, days_before: int) -> tuple[date, list[int]]:
+    """The birthday served on `business_date` and the birth days that fall on it.
+
+    29 February birthdays are served on 28 February in other years (DOMAIN.md,
+    "Automatic certificates").
+    """
+    target = business_date + timedelta(days=days_before)
+    days = [target.day]
+    if target.month == 2 and target.day == 28 and not calendar.isleap(target.year):
+        days.append(29)
+    return target, days
+
+
+async def due_birthdays(session: AsyncSession, business_date: date, days_before: int) -> list[Due]:
+    target, days = birthday_target(business_date, days_before)
+    rows = await session.execute(
+        select(Customer.id, Customer.name).where(
+            Customer.birth_month == target.month, Customer.birth_day.in_(days),
+            Customer.erased_at.is_(None), Customer.blocked.is_(False),
+            _not_claimed("birthday", str(target.year)),
+        )
+    )
+    return [Due(cid, name) for cid, name in rows.all()]
+
+
+async def birthday_certificates(dom: Domain, business_date: date, now: datetime | None = None) -> Issued:
+    """Birthday certificates for the birthdays `days_before` days after `business_date`."""
+    now = now or dom.clock.now()
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        cert = program.birthday
+        if cert is None or not cert.enabled:
+            return Issued(skipped="disabled")
+        if _too_late(business_date, now.astimezone(dom.tz).date(), cert):
+            return Issued(skipped="beyond the certificate's validity")
+        due = await due_birthdays(session, business_date, cert.days_before)
+    target, _ = birthday_target(business_date, cert.days_before)
+    return await issue_certificates(
+        dom, due, kind=CertificateKind.BIRTHDAY, certificate=cert, period_of=lambda _cid: str(target.year),
+        message_key="scheduler-birthday", message_args={}, now=now,
+    )
+
+
+async def due_winbacks(session: AsyncSession, last_purchase_day: date, tz: ZoneInfo) -> list[Due]:
+    rows = await session.execute(
+        select(Customer.id, Customer.name).where(
+            Customer.last_purchase_at >= start_of_day(last_purchase_day, tz),
+            Customer.last_purchase_at < start_of_day(last_purchase_day + timedelta(days=1), tz),
+            Customer.erased_at.is_(None), Customer.blocked.is_(False),
+            _not_claimed("winback", last_purchase_day.isoformat()),
+        )
+    )
+    return [Due(cid, name) for cid, name in rows.all()]
+
+
+async def winback_certificates(dom: Domain, business_date: date, now: datetime | None = None) -> Issued:
+    """Win-back certificates for customers whose last purchase was `after_days` days before.
+
+    The claim's period is the business date of that last purchase: once per period of
+    inactivity, and a new purchase starts a new one (DOMAIN.md, "Automatic certificates").
+    """
+    now = now or dom.clock.now()
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        cert = program.winback
+        if cert is None or not cert.enabled:
+            return Issued(skipped="disabled")
+        if _too_late(business_date, now.astimezone(dom.tz).date(), cert):
+            return Issued(skipped="beyond the certificate's validity")
+        last_day = business_date - timedelta(days=cert.after_days)
+        due = await due_winbacks(session, last_day, dom.tz)
+    return await issue_certificates(
+        dom, due, kind=CertificateKind.WINBACK, certificate=cert, period_of=lambda _cid: last_day.isoformat(),
+        message_key="scheduler-winback", message_args={"days": cert.after_days}, now=now,
+    )
+
+
+# --- Expiry ---------------------------------------------------------------------------------
+
+async def write_off_expired(dom: Domain, business_date: date, now: datetime | None = None) -> dict[str, int]:
+    """Write off what expired by the end of `business_date` (or by now, if that is earlier).
+
+    A caught-up day writes off, dated that day, what expired on it, so the history reads as
+    if the job had run on time (DOMAIN.md, "Points lots and the ledger").
+    """
+    now = now or dom.clock.now()
+    as_of = min(now, start_of_day(business_date + timedelta(days=1), dom.tz))
+    lots, points = await expire_lots(dom, as_of)
+    return {"lots": lots, "points": points}
+
+
+async def warn_expiring_points(dom: Domain, business_date: date, now: datetime | None = None) -> dict[str, int]:
+    """Warn customers `expiry_warning_days` ahead: "350 points expire on 12.03".
+
+    Lots expiring up to the end of business_date + N days that were not warned yet are
+    marked `warned_at`; one message per customer and expiry date.
+    """
+    now = now or dom.clock.now()
+    async with dom.db.transaction() as session:
+        _, program = await current_program(session)
+        days = program.points.expiry_warning_days
+        if not days:
+            return {"lots": 0, "messages": 0}
+        until = start_of_day(business_date + timedelta(days=days + 1), dom.tz)
+        due = (
+            Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0, Lot.expired_at.is_(None),
+            Lot.warned_at.is_(None), Lot.kind != LotKind.CERTIFICATE,
+        )
+        rows = (await session.execute(
+            select(Lot.id, Lot.customer_id, Lot.remaining, Lot.expires_at, Customer.blocked)
+            .join(Customer, Customer.id == Lot.customer_id).where(*due)
+        )).all()
+        if not rows:
+            return {"lots": 0, "messages": 0}
+        for part in _chunks([r[0] for r in rows]):
+            await session.execute(update(Lot).where(Lot.id.in_(part)).values(warned_at=now)
+                                  .execution_options(synchronize_session=False))
+        totals: dict[tuple[int, date], int] = defaultdict(int)
+        for _lot, cid, remaining, expires_at, blocked in rows:
+            if not blocked:
+                totals[(cid, expires_at.astimezone(dom.tz).date())] += remaining
+        chats = await _chats(session, sorted({cid for cid, _ in totals}))
+        messages = [
+            Outgoing(chats[cid], "scheduler-expiry-warning", {"points": points, **day_month(day, dom.tz)},
+                     f"expiry-warning:{cid}:{day.isoformat()}")
+            for (cid, day), points in sorted(totals.items()) if cid in chats
+        ]
+        sent = await enqueue_many(session, messages, now)
+        return {"lots": len(rows), "messages": sent}
+
+
+# --- Tiers ----------------------------------------------------------------------------------
+
+_TIER_OPS = (OperationKind.PURCHASE, OperationKind.REFUND)
+
+
+def _progress_column(program: Program) -> Any:
+    """Per customer: money paid net of refunds, or purchases net of full refunds (models.tiers)."""
+    if program.tiers.basis is ThresholdBasis.MONEY:
+        return func.coalesce(func.sum(case(
+            (Operation.kind == OperationKind.PURCHASE, Operation.cash_kopecks),
+            (Operation.kind == OperationKind.REFUND, -Operation.cash_kopecks),
+            else_=0,
+        )), 0)
+    return func.count().filter(Operation.kind == OperationKind.PURCHASE,
+                               Operation.refunded_kopecks < Operation.amount_kopecks)
+
+
+def _tier_case(program: Program, value: Any) -> Any:
+    levels = program.tiers.levels
+    whens = [(value >= program.tiers.threshold_units(levels[i]), i) for i in range(len(levels) - 1, 0, -1)]
+    return case(*whens, else_=0) if whens else 0
+
+
+@dataclass
+class TierChanges:
+    recalculated: int = 0
+    down: int = 0
+    up: int = 0
+    near: int = 0
+    full: bool = False
+    messages: int = 0
+    changes: list[tuple[int, int, int]] = field(default_factory=list)  # customer, old, new
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"recalculated": self.recalculated, "down": self.down, "up": self.up, "near": self.near,
+                "full": self.full, "messages": self.messages}
+
+
+async def recalculate_tiers(
+    dom: Domain, business_date: date, now: datetime | None = None, *, full: bool = False,
+) -> TierChanges:
+    """Daily tier work (DOMAIN.md, "Tiers (statuses)"): downgrades when purchases leave a rolling
+    window (with a notice), and a notice to customers who bought yesterday and are near the
+    next tier.
+
+    `full` recomputes every customer in one set-based query (the first run, or after the
+    program changed); otherwise only the customers whose purchases left the window on
+    `business_date` are recomputed. Pinned tiers are left alone.
+    """
+    now = now or dom.clock.now()
+    out = TierChanges(full=full)
+    day_start = start_of_day(business_date, dom.tz)
+    async with dom.db.transaction() as session:
+        _, program = await current_program(session)
+        window = program.tiers.window_days
+        since = day_start - timedelta(days=window) if window else None
+        progress = _progress_column(program)
+        in_window = [Operation.kind.in_(_TIER_OPS)] + ([Operation.created_at > since] if since else [])
+        values = (select(Operation.customer_id.label("cid"), progress.label("value"))
+                  .where(*in_window).group_by(Operation.customer_id))
+        if full or window:
+            if not full:
+                left = select(Operation.customer_id).where(
+                    Operation.kind.in_(_TIER_OPS),
+                    Operation.created_at > day_start - timedelta(days=window + 1),
+                    Operation.created_at <= day_start - timedelta(days=window),
+                )
+                values = values.where(Operation.customer_id.in_(left))
+            sub = values.subquery()
+            value = func.coalesce(sub.c.value, 0)
+            new_tier = _tier_case(program, value)
+            stmt = (select(Customer.id, Customer.tier_index, new_tier)
+                    .outerjoin(sub, sub.c.cid == Customer.id)
+                    .where(Customer.erased_at.is_(None), Customer.tier_pinned.is_(None),
+                           Customer.tier_index != new_tier))
+            if not full:
+                stmt = stmt.where(Customer.id.in_(left))
+            if not window:
+                stmt = stmt.where(new_tier > Customer.tier_index)  # all time: never down
+            changes = [(cid, old, int(new)) for cid, old, new in (await session.execute(stmt)).all()]
+            out.changes = changes
+            out.recalculated = len(changes)
+            await _apply_tiers(session, dom, program, changes, business_date, now, out)
+        await _near_next_tier(session, dom, program, business_date, now, out)
+    return out
+
+
+async def _apply_tiers(session: AsyncSession, dom: Domain, program: Program,
+                       changes: list[tuple[int, int, int]], business_date: date, now: datetime,
+                       out: TierChanges) -> None:
+    if not changes:
+        return
+    by_tier: dict[int, list[int]] = defaultdict(list)
+    for cid, _old, new in changes:
+        by_tier[new].append(cid)
+    for tier, ids in by_tier.items():
+        for part in _chunks(ids):
+            await session.execute(update(Customer).where(Customer.id.in_(part)).values(tier_index=tier)
+                                  .execution_options(synchronize_session=False))
+    blocked = set((await session.execute(select(Customer.id).where(
+        Customer.id.in_([c for c, _, _ in changes]), Customer.blocked.is_(True)))).scalars())
+    chats = await _chats(session, [c for c, _, _ in changes])
+    messages = []
+    for cid, old, new in changes:
+        if new < old:
+            out.down += 1
+        else:
+            out.up += 1
+        if cid in chats and cid not in blocked:
+            key = "scheduler-tier-down" if new < old else "scheduler-tier-up"
+            messages.append(Outgoing(chats[cid], key, {"tier": program.tier(new).name,
+                                                       "previous": program.tier(old).name},
+                                     f"tier:{cid}:{business_date.isoformat()}:{new}"))
+    out.messages += await enqueue_many(session, messages, now)
+
+
+async def _near_next_tier(session: AsyncSession, dom: Domain, program: Program, business_date: date,
+                          now: datetime, out: TierChanges) -> None:
+    """Customers who bought on the day before `business_date` and reached `near_next_percent`
+    of the next tier's threshold get one notice per tier (per window period with a window)."""
+    levels = program.tiers.levels
+    if len(levels) < 2 or program.tiers.near_next_percent <= 0:
+        return
+    start = start_of_day(business_date - timedelta(days=1), dom.tz)
+    end = start_of_day(business_date, dom.tz)
+    buyers = select(Operation.customer_id).where(
+        Operation.kind == OperationKind.PURCHASE, Operation.created_at >= start, Operation.created_at < end)
+    window = program.tiers.window_days
+    conditions = [Operation.kind.in_(_TIER_OPS), Operation.customer_id.in_(buyers)]
+    if window:
+        conditions.append(Operation.created_at > now - timedelta(days=window))
+    sub = (select(Operation.customer_id.label("cid"), _progress_column(program).label("value"))
+           .where(*conditions).group_by(Operation.customer_id).subquery())
+    rows = (await session.execute(
+        select(Customer.id, Customer.tier_index, sub.c.value).join(sub, sub.c.cid == Customer.id)
+        .where(Customer.erased_at.is_(None), Customer.blocked.is_(False), Customer.tier_pinned.is_(None))
+    )).all()
+    period = str(business_date.toordinal() // window) if window else "all"
+    share = program.tiers.near_next_percent / 100
+    messages = []
+    for cid, tier, value in rows:
+        nxt = tier + 1
+        if nxt >= len(levels):
+            continue
+        threshold = program.tiers.threshold_units(levels[nxt])
+        if not (math.ceil(threshold * share) <= int(value) < threshold):
+            continue
+        missing = threshold - int(value)
+        if program.tiers.basis is ThresholdBasis.MONEY:
+            key, args = "scheduler-tier-near-money", {"tier": levels[nxt].name, "kopecks": missing}
+        else:
+            key, args = "scheduler-tier-near-purchases", {"tier": levels[nxt].name, "count": missing}
+        messages.append((cid, key, args, f"tier-near:{cid}:{nxt}:{period}"))
+    if not messages:
+        return
+    chats = await _chats(session, [m[0] for m in messages])
+    sent = await enqueue_many(session, [Outgoing(chats[cid], key, args, dedupe)
+                                        for cid, key, args, dedupe in messages if cid in chats], now)
+    out.near += sent
+    out.messages += sent
+
+
+# --- Housekeeping ---------------------------------------------------------------------------
+
+Cleanup = Callable[[AsyncSession, datetime], Awaitable[int]]
+HOUSEKEEPING: dict[str, Cleanup] = {}
+SENT_MESSAGES_KEPT = timedelta(days=180)
+
+
+def register_housekeeping(name: str, cleanup: Cleanup) -> None:
+    """Let other areas add their stale data to the daily housekeeping (checkout quotes, finished
+    FSM data...): `cleanup(session, now)` deletes what is stale and returns how many rows."""
+    HOUSEKEEPING[name] = cleanup
+
+
+async def _old_sent_messages(session: AsyncSession, now: datetime) -> int:
+    """Delivered one-to-one messages older than half a year (broadcast rows feed their stats)."""
+    result = await session.execute(delete(OutboxMessage).where(
+        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.CANCELLED]),
+        OutboxMessage.broadcast_id.is_(None), OutboxMessage.created_at < now - SENT_MESSAGES_KEPT))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def _lapsed_leases(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(Lease).where(Lease.expires_at < now - timedelta(days=1)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def housekeeping(dom: Domain, now: datetime | None = None) -> dict[str, int]:
+    now = now or dom.clock.now()
+    tasks: dict[str, Cleanup] = {"customer_codes": purge_codes, "sent_messages": _old_sent_messages,
+                                 "lapsed_leases": _lapsed_leases, **HOUSEKEEPING}
+    done: dict[str, int] = {}
+    for name, task in tasks.items():
+        try:
+            async with dom.db.transaction() as session:
+                done[name] = await task(session, now)
+        except Exception:  # one broken cleanup must not stop the others
+            log.exception("housekeeping %s failed", name)
+            done[name] = -1
+    return done
+
+
+# --- The monthly report ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MonthlySummary:
+    month: date  # the first day of the month
+    new_customers: int
+    buyers: int
+    purchases: int
+    revenue_kopecks: int
+    points_granted: int
+    points_redeemed: int
+    points_expired: int
+
+
+def previous_month(first_of_month: date) -> date:
+    last = first_of_month - timedelta(days=1)
+    return last.replace(day=1)
+
+
+async def monthly_summary(session: AsyncSession, month: date, tz: ZoneInfo) -> MonthlySummary:
+    """The short summary of a calendar month in the business's time zone (operations only,
+    all indexed by (kind, created_at))."""
+    start = start_of_day(month, tz)
+    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end = start_of_day(nxt, tz)
+    in_month = and_(Operation.created_at >= start, Operation.created_at < end)
+    new_customers = (await session.execute(select(func.count()).select_from(Customer).where(
+        Customer.created_at >= start, Customer.created_at < end))).scalar() or 0
+    purchase = Operation.kind == OperationKind.PURCHASE
+    refund = Operation.kind == OperationKind.REFUND
+    row = (await session.execute(select(
+        func.count().filter(purchase),
+        func.count(func.distinct(Operation.customer_id)).filter(purchase),
+        func.coalesce(func.sum(Operation.amount_kopecks).filter(purchase), 0),
+        func.coalesce(func.sum(Operation.amount_kopecks).filter(refund), 0),
+        func.coalesce(func.sum(Operation.cashback + Operation.referral_paid).filter(purchase), 0),
+        func.coalesce(func.sum(Operation.points_delta).filter(
+            Operation.kind.in_([OperationKind.REWARD, OperationKind.MANUAL, OperationKind.IMPORT]),
+            Operation.points_delta > 0), 0),
+        func.coalesce(func.sum(Operation.points_paid).filter(purchase), 0),
+        func.coalesce(func.sum(Operation.points_paid).filter(refund), 0),
+        func.coalesce(-func.sum(Operation.points_delta).filter(Operation.kind == OperationKind.EXPIRY), 0),
+    ).where(in_month, Operation.kind.in_([OperationKind.PURCHASE, OperationKind.REFUND, OperationKind.REWARD,
+                                          OperationKind.MANUAL, OperationKind.IMPORT, OperationKind.EXPIRY])))).one()
+    (purchases, buyers, bought, refunded, earned, rewards, paid, returned, expired) = (int(v or 0) for v in row)
+    return MonthlySummary(month=month, new_customers=int(new_customers), buyers=buyers, purchases=purchases,
+                          revenue_kopecks=bought - refunded, points_granted=earned + rewards,
+                          points_redeemed=paid - returned, points_expired=expired)
+
+
+MonthlyReportBuilder = Callable[[AsyncSession, date, ZoneInfo], Awaitable[dict[str, Any]]]
+
+
+async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInfo) -> dict[str, Any]:
+    """The owners' monthly message for `month` (an outbox payload: key and arguments).
+
+    The reports area replaces this with its full report by passing its own builder to the
+    scheduler (`JobRunner(monthly_report=...)` or `services.extras["monthly_report_payload"]`).
+    """
+    s = await monthly_summary(session, month, tz)
+    return message_payload("scheduler-monthly-report", {
+        "month": s.month.month, "year": s.month.year, "customers": s.new_customers, "buyers": s.buyers,
+        "purchases": s.purchases, "revenue": s.revenue_kopecks, "granted": s.points_granted,
+        "redeemed": s.points_redeemed, "expired": s.points_expired,
+    })
+
+
+async def send_monthly_report(
+    dom: Domain, business_date: date, owner_ids: Iterable[int], builder: MonthlyReportBuilder | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """On the 1st: last month's report to every owner, once per owner and month."""
+    if business_date.day != 1:
+        return {"skipped": "not the first day of a month"}
+    now = now or dom.clock.now()
+    month = previous_month(business_date)
+    owners = sorted(set(owner_ids))
+    async with dom.db.transaction() as session:
+        payload = await (builder or monthly_report_payload)(session, month, dom.tz)
+        written = 0
+        for owner in owners:
+            exists_already = (await session.execute(select(OutboxMessage.id).where(
+                OutboxMessage.dedupe_key == f"monthly-report:{owner}:{month:%Y-%m}"))).scalar()
+            if exists_already is None:
+                session.add(OutboxMessage(chat_id=owner, method="sendMessage", payload=payload,
+                                          dedupe_key=f"monthly-report:{owner}:{month:%Y-%m}",
+                                          not_before=now, created_at=now))
+                written += 1
+    return {"month": f"{month:%Y-%m}", "owners": len(owners), "messages": written}
+
+
+__all__ = [
+    "HOUSEKEEPING", "Due", "Issued", "JobRun", "LastRun", "MonthlyReportBuilder", "MonthlySummary",
+    "Outgoing", "TierChanges", "birthday_certificates", "birthday_target", "business_start",
+    "due_birthdays", "due_winbacks", "enqueue_many", "housekeeping", "issue_certificates", "last_run",
+    "monthly_report_payload", "monthly_summary", "recalculate_tiers", "record_run", "register_housekeeping",
+    "send_monthly_report", "warn_expiring_points", "winback_certificates", "write_off_expired",
+]
