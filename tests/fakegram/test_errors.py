@@ -1,0 +1,173 @@
+"""Error answers and how the real aiogram client maps them to exceptions."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from fakegram import FakeTelegram
+
+
+@pytest.mark.asyncio
+async def test_injected_failures_map_to_aiogram_exceptions(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user(id=10)
+
+    tg.fail_next("sendMessage", status=429, retry_after=7)
+    with pytest.raises(TelegramRetryAfter) as too_many:
+        await bot.send_message(alice.id, "x")
+    assert too_many.value.retry_after == 7
+    assert "Too Many Requests: retry after 7" in too_many.value.message
+    await bot.send_message(alice.id, "once only")  # count=1 by default
+
+    tg.fail_next("sendMessage", status=403)
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(alice.id, "x")
+
+    tg.fail_next("sendmessage", status=500, count=2)  # method names are case-insensitive
+    for _ in range(2):
+        with pytest.raises(TelegramServerError, match="Internal Server Error"):
+            await bot.send_message(alice.id, "x")
+
+    tg.fail_next("*", status=502)
+    with pytest.raises(TelegramServerError, match="Bad Gateway"):
+        await bot.send_chat_action(alice.id, "typing")
+
+    tg.fail_next("sendMessage", status=400, description="Bad Request: custom", chat_id=99)
+    await bot.send_message(alice.id, "other chats are unaffected")
+    assert tg.faults[-1].remaining == 1
+
+    assert tg.stats.injected_failures == 5
+    assert [m.text for m in alice.bot_messages()] == ["once only", "other chats are unaffected"]
+    statuses = [r.status for r in tg.calls("sendMessage")]
+    assert statuses == [429, 200, 403, 500, 500, 200]
+
+
+@pytest.mark.asyncio
+async def test_blocked_unknown_and_unstarted_chats(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user(id=10)
+    tg.block(alice.id)
+    with pytest.raises(TelegramForbiddenError, match="Forbidden: bot was blocked by the user"):
+        await bot.send_message(alice.id, "x")
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_photo(alice.id, "AgACnonexistent")
+    tg.unblock(alice.id)
+    await bot.send_message(alice.id, "back")
+
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(424242, "who?")
+
+    shy = tg.user(id=30, started=False)
+    with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
+        await bot.send_message(shy.id, "hi")
+    await shy.start()
+    await bot.send_message(shy.id, "hi")
+
+    group = tg.group(title="Staff")
+    tg.block(group.id)
+    with pytest.raises(TelegramForbiddenError, match="kicked"):
+        await bot.send_message(group.id, "x")
+
+
+@pytest.mark.asyncio
+async def test_edit_errors_like_telegram(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user(id=10)
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]]
+    )
+    sent = await bot.send_message(alice.id, "Balance: <b>5</b>", parse_mode="HTML",
+                                  reply_markup=keyboard)
+
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text("x", chat_id=alice.id, message_id=999)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text("Balance: <b>5</b>", chat_id=alice.id,
+                                    message_id=sent.message_id, parse_mode="HTML",
+                                    reply_markup=keyboard)
+    # Same text, keyboard dropped: that is a modification.
+    edited = await bot.edit_message_text("Balance: <b>5</b>", chat_id=alice.id,
+                                         message_id=sent.message_id, parse_mode="HTML")
+    assert isinstance(edited, type(sent)) and edited.reply_markup is None
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=alice.id, message_id=sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="there is no caption"):
+        await bot.edit_message_caption(chat_id=alice.id, message_id=sent.message_id, caption="c")
+
+    user_msg = await alice.send("mine")
+    with pytest.raises(TelegramBadRequest, match="message can't be edited"):
+        await bot.edit_message_text("x", chat_id=alice.id, message_id=user_msg.message_id)
+
+    await bot.delete_message(alice.id, sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await bot.delete_message(alice.id, sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text("x", chat_id=alice.id, message_id=sent.message_id)
+
+
+@pytest.mark.asyncio
+async def test_validation_errors(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user(id=10)
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(alice.id, "Hi <b>Alice", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match=r"Character '\.' is reserved"):
+        await bot.send_message(alice.id, "*Total*: 5.", parse_mode="MarkdownV2")
+    ok = await bot.send_message(alice.id, "*Total*: 5\\.", parse_mode="MarkdownV2")
+    assert ok.text == "Total: 5." and ok.entities and ok.entities[0].type == "bold"
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await bot.send_message(alice.id, "   ")
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(alice.id, "x" * 4097)
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(
+            alice.id,
+            "x",
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="d" * 65)]]
+            ),
+        )
+    record = await alice.press_callback("x", wait=False)
+    await bot.answer_callback_query(record.id, text="ok")
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(record.id, text="twice")
+    assert alice.bot_messages()[-1].text == "Total: 5."
+
+
+@pytest.mark.asyncio
+async def test_unknown_method_and_wrong_token(tg: FakeTelegram, bot: Bot) -> None:
+    await bot.get_me()  # adopts the token
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{tg.base_url}/bot{tg.token}/fooBar", data={"a": "1"}) as resp:
+            assert resp.status == 404
+            assert await resp.json() == {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
+        # urlencoded and JSON bodies both work, method names in any case
+        async with http.post(f"{tg.base_url}/bot{tg.token}/GETME") as resp:
+            assert (await resp.json())["result"]["username"] == "test_loyalty_bot"
+    intruder = tg.make_bot("42:other")
+    try:
+        with pytest.raises(TelegramUnauthorizedError):
+            await intruder.get_me()
+    finally:
+        await intruder.session.close()
+
+
+@pytest.mark.asyncio
+async def test_expect_timeout_explains_failed_calls(tg: FakeTelegram, running: Bot) -> None:
+    alice = tg.user(id=10)
+    tg.fail_next("sendMessage", status=400, description="Bad Request: boom")
+    await alice.send("hi")
+    with pytest.raises(AssertionError) as failure:
+        await alice.expect(timeout=0.3)
+    assert "sendMessage -> 400 Bad Request: boom" in str(failure.value)
+    assert "#1 user 10: hi" in str(failure.value)
