@@ -35,3 +35,7 @@ async def owner(dom: Domain) -> StaffActor:
 @pytest.fixture
 async def cashier(dom: Domain, owner: StaffActor) -> StaffActor:
     return await make_cashier(dom, owner)
+
+
+# The end-to-end harness of the customer area, re-exported for the staff tests.
+from tests.bot.conftest import BotEnv, botenv  # noqa: E402,F401

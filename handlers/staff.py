@@ -1,0 +1,627 @@
+"""Staff at the till: invites, finding the customer, checkout, refunds, /me, /sale.
+
+Thin handlers: parse, call `models.staff`, render (`handlers.staff_views`). Included
+before the customer router, so every handler that is not meant for everyone carries the
+`IsStaff` filter (the role the middleware re-read from the database for this update):
+for anyone else the update falls through to the customer router. Works in private chats
+and in the staff group (settings.staff_chat_id); the bot must be an admin of the group
+(or have privacy mode off) to see photos and plain texts there (docs/TELEGRAM.md, "Chats").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+
+from bot.config import Settings
+from bot.deeplinks import make_link
+from bot.i18n import Translator
+from bot.middlewares import Actor
+from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
+from bot.services import Services
+from handlers.staff_keyboards import (
+    STAFF_PREFIXES,
+    CheckoutCb,
+    PhoneConfirmCb,
+    PhoneNewCb,
+    ReceiptCb,
+    StaffAdminCb,
+    StaffNameCb,
+    cancel_keyboard,
+    certificates_keyboard,
+    confirm_keyboard,
+    new_phone_keyboard,
+    quote_keyboard,
+    receipt_keyboard,
+    refund_keyboard,
+    rename_keyboard,
+    staff_list_keyboard,
+)
+from handlers.staff_views import (
+    confirmation_text,
+    customer_found,
+    error_text,
+    me_text,
+    quote_text,
+    receipt_text,
+    refund_text,
+)
+from models import staff as domain
+from models.context import Domain
+from models.errors import DomainError, InvalidPhone
+from models.money import parse_amount
+from models.phone import normalize_phone
+from models.programs_store import current_program
+from models.staff import AwaitingCustomer, CheckoutView, Committed, Requoted, StaffActor
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's limit (docs: TELEGRAM.md, "Limits")
+_CODE_RE = re.compile(r"^\s*(\d{3})[ \-]?(\d{3})\s*$")
+
+
+class Till(StatesGroup):
+    amount = State()  # data: customer_id, found_by, code
+    points = State()  # data: quote_id
+    refund_amount = State()  # data: operation_id
+    sale_amount = State()
+    name = State()
+
+
+# --- Filters -----------------------------------------------------------------------------------
+
+class IsStaff(Filter):
+    """Active staff or owner right now (re-read from the database by the middleware)."""
+
+    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
+        return actor is not None and actor.is_staff
+
+
+class IsOwner(Filter):
+    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
+        return actor is not None and actor.is_owner
+
+
+class TillChat(Filter):
+    """A private chat or the staff group; other groups are not a till."""
+
+    async def __call__(self, event: TelegramObject, settings: Settings | None = None) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        chat = getattr(message, "chat", None)
+        if chat is None:
+            return False
+        return bool(chat.type == "private" or (settings is not None and chat.id == settings.staff_chat_id))
+
+
+class LooksLikeCode(Filter):
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        match = _CODE_RE.match(message.text or "")
+        return {"typed_code": match.group(1) + match.group(2)} if match else False
+
+
+class LooksLikePhone(Filter):
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        text = message.text or ""
+        if sum(ch.isdigit() for ch in text) < 10:
+            return False
+        try:
+            return {"phone": normalize_phone(text)}
+        except InvalidPhone:
+            return False
+
+
+def _image_document() -> Any:
+    return F.document
+
+
+router = Router(name="staff")
+public = Router(name="staff-public")  # invites and the customer's phone confirmation
+owner = Router(name="staff-owner")
+till = Router(name="staff-till")
+denied = Router(name="staff-denied")  # staff buttons pressed by anyone else
+for sub in (owner, till):
+    sub.message.filter(IsStaff(), TillChat())
+    sub.callback_query.filter(IsStaff(), TillChat())
+owner.message.filter(IsOwner())
+owner.callback_query.filter(IsOwner())
+router.include_routers(public, owner, till, denied)
+
+
+# --- Small helpers -------------------------------------------------------------------------------
+
+def as_staff(actor: Actor) -> StaffActor:
+    return StaffActor(telegram_id=actor.telegram_id, staff_id=actor.staff_id, is_owner=actor.is_owner)
+
+
+async def _max_check(dom: Domain) -> int:
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    return program.limits.max_check_kopecks
+
+
+async def _edit(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the pressed message; a double tap that changes nothing is not an error."""
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        await callback.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def _answer_error(callback: CallbackQuery, t: Translator, exc: DomainError) -> None:
+    await callback.answer(error_text(t, exc), show_alert=True)
+
+
+def _alert_chat(settings: Settings) -> int | None:
+    return settings.staff_chat_id
+
+
+# --- Invites (anyone may open one) ---------------------------------------------------------------
+
+@public.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^staff_[A-Za-z0-9_-]{8,40}$")),
+                F.chat.type == "private")
+async def accept_invite(message: Message, command: CommandObject, dom: Domain, t: Translator,
+                        state: FSMContext) -> None:
+    assert message.from_user is not None and command.args is not None
+    token = command.args.removeprefix("staff_")
+    try:
+        member = await domain.accept_invite(dom, token, message.from_user.id, message.from_user.full_name)
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    await state.clear()
+    await message.answer(t("staff-welcome", name=member.display_name), reply_markup=rename_keyboard(t))
+
+
+# --- The customer's answer to a phone lookup (pressed in the customer's own chat) -------------
+
+@public.callback_query(PhoneConfirmCb.filter())
+async def phone_confirmation_answer(callback: CallbackQuery, callback_data: PhoneConfirmCb, dom: Domain,
+                                    t: Translator, settings: Settings) -> None:
+    try:
+        answer = await domain.answer_phone_confirmation(
+            dom, callback_data.confirmation_id, callback.from_user.id, callback_data.accept,
+            alert_chat_id=_alert_chat(settings))
+    except domain.NotAllowed:
+        log.warning("phone confirmation %s pressed by %s, not its customer",
+                    callback_data.confirmation_id, callback.from_user.id)
+        await callback.answer(t("not-allowed"), show_alert=True)
+        return
+    except DomainError as exc:
+        await _edit(callback, error_text(t, exc))
+        await callback.answer()
+        return
+    key = {"confirmed": "staff-customer-confirmed", "declined": "staff-customer-declined"}.get(
+        answer.status, "staff-customer-answer-stale")
+    args = {"points": t("points", n=answer.result.points_paid)} if answer.result else {}
+    await _edit(callback, t(key, **args))
+    await callback.answer()
+
+
+# --- Owner: the staff list, invites, revocation ---------------------------------------------
+
+@owner.message(Command("staff"))
+async def staff_list(message: Message, dom: Domain, actor: Actor, t: Translator) -> None:
+    members = await domain.list_staff(dom, as_staff(actor))
+    lines = [t("staff-list-head")] + [
+        t("staff-list-row", name=m.display_name, role=t(f"staff-role-{m.role}")) for m in members]
+    await message.answer("\n".join(lines), reply_markup=staff_list_keyboard(t, members))
+
+
+@owner.callback_query(StaffAdminCb.filter(F.action == "invite"))
+async def staff_invite(callback: CallbackQuery, dom: Domain, actor: Actor, t: Translator,
+                       services: Services) -> None:
+    invite = await domain.create_invite(dom, as_staff(actor))
+    link = make_link(services.bot_username, "staff_invite", invite.token)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(t("staff-invite-created", link=link))
+    await callback.answer()
+
+
+@owner.callback_query(StaffAdminCb.filter(F.action == "revoke"))
+async def staff_revoke(callback: CallbackQuery, callback_data: StaffAdminCb, dom: Domain, actor: Actor,
+                       t: Translator) -> None:
+    try:
+        member = await domain.revoke_staff(dom, as_staff(actor), callback_data.staff_id)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    members = await domain.list_staff(dom, as_staff(actor))
+    lines = [t("staff-list-head")] + [
+        t("staff-list-row", name=m.display_name, role=t(f"staff-role-{m.role}")) for m in members]
+    await _edit(callback, "\n".join(lines), staff_list_keyboard(t, members))
+    await callback.answer(t("staff-revoked", name=member.display_name))
+
+
+# --- Staff: name, /me -------------------------------------------------------------------------
+
+@till.callback_query(StaffNameCb.filter())
+async def ask_name(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.set_state(Till.name)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(t("staff-ask-name"))
+    await callback.answer()
+
+
+@till.message(Till.name, F.text)
+async def set_name(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
+    try:
+        member = await domain.rename_staff(dom, as_staff(actor), message.text or "")
+    except DomainError:
+        await message.answer(t("staff-ask-name"))
+        return
+    await state.clear()
+    await message.answer(t("staff-name-set", name=member.display_name))
+
+
+@till.message(Command("me"))
+async def me(message: Message, dom: Domain, actor: Actor, t: Translator, services: Services) -> None:
+    stats = await domain.staff_stats(dom, as_staff(actor))
+    link = make_link(services.bot_username, "enrol", stats.referral_code)
+    await message.answer(me_text(t, stats, link), disable_web_page_preview=True)
+
+
+# --- Finding the customer ---------------------------------------------------------------------
+
+async def _open_customer(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
+                         *, code: str | None = None, phone_card: domain.CustomerCard | None = None,
+                         found_by: str) -> None:
+    try:
+        card = phone_card or await domain.find_by_code(dom, as_staff(actor), code or "", found_by)
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    await state.set_state(Till.amount)
+    await state.set_data({"customer_id": card.customer_id, "found_by": found_by, "code": code})
+    await message.answer(customer_found(t, card, found_by), reply_markup=cancel_keyboard(t))
+
+
+@till.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^c_\d{6}$")))
+async def scanned_card(message: Message, command: CommandObject, state: FSMContext, dom: Domain, actor: Actor,
+                       t: Translator) -> None:
+    """The phone camera opened the card's QR (a t.me deep link with the code)."""
+    await _open_customer(message, state, dom, actor, t, code=(command.args or "")[2:], found_by="qr")
+
+
+@till.message(StateFilter(None), F.text, LooksLikeCode())
+async def typed_code(message: Message, typed_code: str, state: FSMContext, dom: Domain, actor: Actor,
+                     t: Translator) -> None:
+    await _open_customer(message, state, dom, actor, t, code=typed_code, found_by="code")
+
+
+@till.message(StateFilter(None), F.text, LooksLikePhone())
+async def typed_phone(message: Message, phone: str, state: FSMContext, dom: Domain, actor: Actor,
+                      t: Translator) -> None:
+    try:
+        card = await domain.find_by_phone(dom, as_staff(actor), phone)
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    if card is None:
+        await message.answer(t("staff-phone-unknown", phone=phone), reply_markup=new_phone_keyboard(t, phone))
+        return
+    await _open_customer(message, state, dom, actor, t, phone_card=card, found_by="phone")
+
+
+@till.callback_query(PhoneNewCb.filter())
+async def create_by_phone(callback: CallbackQuery, callback_data: PhoneNewCb, state: FSMContext, dom: Domain,
+                          actor: Actor, t: Translator) -> None:
+    try:
+        card = await domain.create_customer_by_phone(dom, as_staff(actor), "+" + callback_data.phone)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    await state.set_state(Till.amount)
+    await state.set_data({"customer_id": card.customer_id, "found_by": "phone", "code": None})
+    await _edit(callback, customer_found(t, card, "phone"), cancel_keyboard(t))
+    await callback.answer()
+
+
+async def _photo_bytes(message: Message, bot: Bot) -> bytes | None:
+    media = message.photo[-1] if message.photo else message.document
+    if media is None:
+        return None
+    if media.file_size and media.file_size > MAX_FILE_BYTES:
+        raise ImageTooLarge("over getFile's limit")
+    data = await bot.download(media)
+    return data.read() if data is not None else None
+
+
+@till.message(StateFilter(None, Till.amount), F.photo | F.document)
+async def photo_of_qr(message: Message, bot: Bot, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
+                      services: Services) -> None:
+    """A photo of the card's QR (sent here or in the staff group), or an image file."""
+    try:
+        raw = await _photo_bytes(message, bot)
+        texts = await decode_qr_async(raw or b"")
+    except ImageTooLarge:
+        await message.answer(t("qr-too-large"))
+        return
+    except NotAnImage:
+        await message.answer(t("qr-not-an-image"))
+        return
+    if not texts:
+        await message.answer(t("qr-not-found"))
+        return
+    code = extract_customer_code(texts, services.bot_username)
+    if code is None:
+        await message.answer(t("qr-foreign"))
+        return
+    await state.clear()
+    await _open_customer(message, state, dom, actor, t, code=code, found_by="qr")
+
+
+# --- Checkout ------------------------------------------------------------------------------------
+
+@till.message(Till.amount, F.text)
+async def typed_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
+    data = await state.get_data()
+    try:
+        amount = parse_amount(message.text or "", await _max_check(dom))
+        view = await domain.start_checkout(
+            dom, as_staff(actor), int(data["customer_id"]), amount, found_by=str(data["found_by"]),
+            code=data.get("code"), chat_id=message.chat.id)
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    await state.clear()
+    await _show_quote_message(message, t, view)
+
+
+async def _show_quote_message(message: Message, t: Translator, view: CheckoutView) -> None:
+    if not view.can_redeem or view.quote.max_points == 0:
+        # Nothing to choose: straight to the confirmation (one tap fewer).
+        await message.answer(quote_text(t, view) + "\n\n" + confirmation_text(t, view),
+                             reply_markup=confirm_keyboard(t, view.quote_id))
+        return
+    await message.answer(quote_text(t, view), reply_markup=quote_keyboard(t, view))
+
+
+async def _ensure_no_points(dom: Domain, actor: Actor, view: CheckoutView) -> CheckoutView:
+    if view.points is None and (not view.can_redeem or view.quote.max_points == 0):
+        return await domain.choose_points(dom, as_staff(actor), view.quote_id, 0)
+    return view
+
+
+@till.callback_query(CheckoutCb.filter(F.action.in_({"max", "none"})))
+async def choose_points(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor,
+                        t: Translator) -> None:
+    points = None if callback_data.action == "max" else 0
+    try:
+        view = await domain.choose_points(dom, as_staff(actor), callback_data.quote_id, points)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    await _show_confirmation(callback, t, view)
+    await callback.answer()
+
+
+async def _show_confirmation(callback: CallbackQuery, t: Translator, view: CheckoutView) -> None:
+    if view.operation_id is not None:
+        await callback.answer(t("staff-error-already-done"), show_alert=True)
+        return
+    await _edit(callback, confirmation_text(t, view), confirm_keyboard(t, view.quote_id))
+
+
+@till.callback_query(CheckoutCb.filter(F.action == "other"))
+async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: FSMContext, dom: Domain,
+                     t: Translator) -> None:
+    view = await domain.get_checkout(dom, callback_data.quote_id)
+    await state.set_state(Till.points)
+    await state.set_data({"quote_id": callback_data.quote_id})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(t("staff-ask-points", max=view.quote.max_points),
+                                      reply_markup=cancel_keyboard(t, callback_data.quote_id))
+    await callback.answer()
+
+
+@till.message(Till.points, F.text)
+async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
+    quote_id = int((await state.get_data())["quote_id"])
+    text = (message.text or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not text.isdigit():
+        await message.answer(t("staff-points-not-a-number"))
+        return
+    try:
+        view = await domain.choose_points(dom, as_staff(actor), quote_id, int(text))
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    await state.clear()
+    await message.answer(confirmation_text(t, view), reply_markup=confirm_keyboard(t, quote_id))
+
+
+@till.callback_query(CheckoutCb.filter(F.action == "cert"))
+async def list_certificates(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain,
+                            t: Translator) -> None:
+    view = await domain.get_checkout(dom, callback_data.quote_id)
+    await _edit(callback, quote_text(t, view) + "\n\n" + t("staff-choose-certificate"),
+                certificates_keyboard(t, view))
+    await callback.answer()
+
+
+@till.callback_query(CheckoutCb.filter(F.action == "pick"))
+async def pick_certificate(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor,
+                           t: Translator) -> None:
+    try:
+        view = await domain.choose_certificate(dom, as_staff(actor), callback_data.quote_id, callback_data.arg)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    await _edit(callback, quote_text(t, view), quote_keyboard(t, view))
+    await callback.answer()
+
+
+@till.callback_query(CheckoutCb.filter(F.action == "back"))
+async def back_to_quote(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, t: Translator) -> None:
+    view = await domain.get_checkout(dom, callback_data.quote_id)
+    await _edit(callback, quote_text(t, view), quote_keyboard(t, view))
+    await callback.answer()
+
+
+@till.callback_query(CheckoutCb.filter(F.action == "cancel"))
+async def cancel_checkout(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    await _edit(callback, t("staff-checkout-cancelled"))
+    await callback.answer()
+
+
+@till.callback_query(CheckoutCb.filter(F.action == "confirm"))
+async def confirm(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor, t: Translator,
+                  settings: Settings) -> None:
+    try:
+        view = await _ensure_no_points(dom, actor, await domain.get_checkout(dom, callback_data.quote_id))
+        if view.points is None:  # confirm pressed on a screen without a choice: pay nothing with points
+            view = await domain.choose_points(dom, as_staff(actor), view.quote_id, 0)
+        outcome = await domain.confirm_checkout(dom, as_staff(actor), callback_data.quote_id,
+                                                alert_chat_id=_alert_chat(settings))
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    if isinstance(outcome, Committed):
+        await _edit(callback, receipt_text(t, outcome.result), receipt_keyboard(t, outcome.result.operation_id))
+        await callback.answer(t("staff-purchase-done"))
+    elif isinstance(outcome, Requoted):
+        await _edit(callback, quote_text(t, outcome.view, requoted=True), quote_keyboard(t, outcome.view))
+        await callback.answer(t("staff-quote-requoted"), show_alert=True)
+    elif isinstance(outcome, AwaitingCustomer):
+        until = outcome.expires_at.astimezone(dom.tz).strftime("%H:%M")
+        await _edit(callback, confirmation_text(t, outcome.view) + "\n\n" + t("staff-waiting-customer", until=until),
+                    None)
+        await callback.answer()
+
+
+# --- Refunds ------------------------------------------------------------------------------------
+
+async def _do_refund(dom: Domain, actor: Actor, settings: Settings, operation_id: int, amount: int | None,
+                     key: str | None) -> domain.RefundResult:
+    return await domain.refund(dom, as_staff(actor), operation_id, amount, idempotency_key=key,
+                               alert_chat_id=_alert_chat(settings))
+
+
+@till.callback_query(ReceiptCb.filter(F.action == "ask"))
+async def refund_ask(callback: CallbackQuery, callback_data: ReceiptCb, dom: Domain, t: Translator) -> None:
+    try:
+        amount, refundable = await domain.purchase_for_refund(dom, callback_data.operation_id)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    if refundable <= 0:
+        await callback.answer(t("staff-error-refund-not-allowed"), show_alert=True)
+        return
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            t("staff-refund-ask", operation=str(callback_data.operation_id), amount=amount, refundable=refundable),
+            reply_markup=refund_keyboard(t, callback_data.operation_id, refundable))
+    await callback.answer()
+
+
+@till.callback_query(ReceiptCb.filter(F.action == "full"))
+async def refund_full(callback: CallbackQuery, callback_data: ReceiptCb, dom: Domain, actor: Actor,
+                      t: Translator, settings: Settings) -> None:
+    try:
+        result = await _do_refund(dom, actor, settings, callback_data.operation_id, None,
+                                  f"refund:{callback_data.operation_id}:full")
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
+    await _edit(callback, refund_text(t, result))
+    await callback.answer()
+
+
+@till.callback_query(ReceiptCb.filter(F.action == "part"))
+async def refund_partial(callback: CallbackQuery, callback_data: ReceiptCb, state: FSMContext,
+                         t: Translator) -> None:
+    await state.set_state(Till.refund_amount)
+    await state.set_data({"operation_id": callback_data.operation_id})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(t("staff-ask-refund-amount"))
+    await callback.answer()
+
+
+@till.message(Till.refund_amount, F.text)
+async def typed_refund_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
+                              settings: Settings) -> None:
+    operation_id = int((await state.get_data())["operation_id"])
+    try:
+        amount = parse_amount(message.text or "", await _max_check(dom))
+        result = await _do_refund(dom, actor, settings, operation_id, amount,
+                                  f"refund:{message.chat.id}:{message.message_id}")
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    await state.clear()
+    await message.answer(refund_text(t, result))
+
+
+@till.message(Command("refund"))
+async def refund_command(message: Message, command: CommandObject, dom: Domain, actor: Actor, t: Translator,
+                         settings: Settings) -> None:
+    """`/refund <operation number> [amount]`: full, or partial with an amount."""
+    parts = (command.args or "").split(maxsplit=1)
+    if not parts or not parts[0].lstrip("#").isdigit():
+        await message.answer(t("staff-refund-usage"))
+        return
+    try:
+        amount = parse_amount(parts[1], await _max_check(dom)) if len(parts) > 1 else None
+        result = await _do_refund(dom, actor, settings, int(parts[0].lstrip("#")), amount,
+                                  f"refund:{message.chat.id}:{message.message_id}")
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return
+    await message.answer(refund_text(t, result))
+
+
+# --- Sale without a card ------------------------------------------------------------------------
+
+async def _record_sale(message: Message, dom: Domain, actor: Actor, t: Translator, text: str) -> bool:
+    try:
+        amount = parse_amount(text, await _max_check(dom))
+        op_id = await domain.sale_without_card(dom, as_staff(actor), amount,
+                                               idempotency_key=f"sale:{message.chat.id}:{message.message_id}")
+    except DomainError as exc:
+        await message.answer(error_text(t, exc))
+        return False
+    await message.answer(t("staff-sale-done", operation=str(op_id), amount=amount))
+    return True
+
+
+@till.message(Command("sale"))
+async def sale_command(message: Message, command: CommandObject, state: FSMContext, dom: Domain, actor: Actor,
+                       t: Translator) -> None:
+    if command.args:
+        await _record_sale(message, dom, actor, t, command.args)
+        return
+    await state.set_state(Till.sale_amount)
+    await message.answer(t("staff-ask-sale-amount"))
+
+
+@till.message(Till.sale_amount, F.text)
+async def typed_sale_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
+    if await _record_sale(message, dom, actor, t, message.text or ""):
+        await state.clear()
+
+
+# --- Anyone else pressing staff buttons ----------------------------------------------------------
+
+@denied.callback_query(F.data.func(lambda data: (data or "").split(":", 1)[0] in STAFF_PREFIXES))
+async def staff_button_denied(callback: CallbackQuery, dom: Domain, actor: Actor | None, t: Translator) -> None:
+    """A customer (or a revoked member) pressing a staff button: nothing happens, it is logged."""
+    log.warning("staff callback %r refused for %s (role %s)", callback.data, callback.from_user.id,
+                actor.role if actor else None)
+    async with dom.db.transaction() as session:
+        from models import audit
+
+        audit.record(session, dom.clock.now(), "staff.callback_refused", actor_telegram_id=callback.from_user.id,
+                     actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
+    await callback.answer(t("not-allowed"), show_alert=True)
