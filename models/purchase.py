@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -314,11 +314,24 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         paid_for_referrals = max(cash - req.skip_loyalty_kopecks, 0)
         chain = await _chain(session, customer.id, _referral_depth(program))
 
+        rewards: list[ReferralReward] = []
+        levels = program.referral.level_percents
+        pv = program.points.point_value_kopecks
+        for ref in chain:
+            if ref.level == 0 or ref.blocked or ref.erased_at is not None:
+                continue  # a blocked customer can neither earn nor pay
+            reward = points_share(paid_for_referrals, levels[ref.level - 1], pv) if ref.level <= len(levels) else 0
+            if ref.level == 1 and program.referral.first_purchase_points and customer.purchase_count == 0 and (
+                await claim_once(session, "referral_first", customer.id, now=now)
+            ):
+                reward += program.referral.first_purchase_points
+            if reward > 0:
+                rewards.append(ReferralReward(ref.id, ref.level, reward))
         op_id = (await session.execute(insert(Operation).values(
             kind=OperationKind.PURCHASE, customer_id=customer.id, staff_id=req.staff_id,
             program_version=version, idempotency_key=req.idempotency_key, created_at=now,
             amount_kopecks=req.amount_kopecks, cash_kopecks=cash, points_paid=points,
-            cashback=cashback, tier_index=customer.tier_index,
+            cashback=cashback, referral_paid=sum(r.points for r in rewards), tier_index=customer.tier_index,
             certificate_lot_id=quote.certificate.lot_id if cert_part and quote.certificate else None,
             found_by=req.found_by, channel=req.channel, receipt_number=req.receipt_number,
         ).returning(Operation.id))).scalar_one()
@@ -350,20 +363,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         grants: list[tuple[int, LotKind, int]] = []
         if cashback > 0:
             grants.append((customer.id, LotKind.CASHBACK, cashback))
-        rewards: list[ReferralReward] = []
-        levels = program.referral.level_percents
-        pv = program.points.point_value_kopecks
-        for ref in chain:
-            if ref.level == 0 or ref.blocked or ref.erased_at is not None:
-                continue  # a blocked customer can neither earn nor pay
-            reward = points_share(paid_for_referrals, levels[ref.level - 1], pv) if ref.level <= len(levels) else 0
-            if ref.level == 1 and program.referral.first_purchase_points and customer.purchase_count == 0 and (
-                await claim_once(session, "referral_first", customer.id, now=now, operation_id=op_id)
-            ):
-                reward += program.referral.first_purchase_points
-            if reward > 0:
-                rewards.append(ReferralReward(ref.id, ref.level, reward))
-                grants.append((ref.id, LotKind.REFERRAL, reward))
+        grants.extend((r.customer_id, LotKind.REFERRAL, r.points) for r in rewards)
         if grants:
             lot_ids = (await session.execute(
                 insert(Lot).returning(Lot.id, sort_by_parameter_order=True),
@@ -377,9 +377,6 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                            for lot_id, (cid, _, amount) in zip(lot_ids, grants, strict=True))
         if entries:
             await session.execute(insert(LedgerEntry), entries)
-        referral_paid = sum(r.points for r in rewards)
-        if referral_paid:
-            await session.execute(update(Operation).where(Operation.id == op_id).values(referral_paid=referral_paid))
 
         # Running totals and the tier for the next purchase (DOMAIN.md, "Tiers").
         paid_total = customer.paid_total_kopecks + cash
@@ -419,22 +416,30 @@ def _referral_depth(program: Program) -> int:
     return max(len(program.referral.level_percents), 1 if program.referral.first_purchase_points else 0)
 
 
-async def _chain(session: AsyncSession, customer_id: int, depth: int) -> list[Any]:
-    """The customer (level 0) and their referrers up to `depth`, with their chats: one recursive query."""
+def _chain_statement() -> Any:
+    """Built once: the customer (level 0) and their referrers up to :depth, with their chats."""
     base = select(Customer.id, Customer.referrer_id, Customer.blocked, Customer.erased_at,
-                  literal(0).label("level")).where(Customer.id == customer_id)
+                  literal(0).label("level")).where(Customer.id == bindparam("customer_id"))
     chain = base.cte("chain", recursive=True)
     parent = aliased(Customer)
     chain = chain.union_all(
         select(parent.id, parent.referrer_id, parent.blocked, parent.erased_at, (chain.c.level + 1).label("level"))
-        .where(parent.id == chain.c.referrer_id, chain.c.level < depth)
+        .where(parent.id == chain.c.referrer_id, chain.c.level < bindparam("depth"))
     )
-    return list((await session.execute(
+    return (
         select(chain.c.id, chain.c.level, chain.c.blocked, chain.c.erased_at,
                TelegramAccount.telegram_id.label("chat_id"), TelegramAccount.unreachable)
         .outerjoin(TelegramAccount, TelegramAccount.customer_id == chain.c.id)
         .order_by(chain.c.level)
-    )).all())
+    )
+
+
+_CHAIN = _chain_statement()
+
+
+async def _chain(session: AsyncSession, customer_id: int, depth: int) -> list[Any]:
+    """One recursive query instead of a lookup per referral level."""
+    return list((await session.execute(_CHAIN, {"customer_id": customer_id, "depth": depth})).all())
 
 
 async def _use_code(session: AsyncSession, code: str, customer_id: int, op_id: int, now: datetime) -> None:
