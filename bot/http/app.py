@@ -1,0 +1,125 @@
+"""The FastAPI app: partner API, `/api/v1`, `/healthz`, `/metrics`, Telegram's webhook."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot import metrics
+from bot.http.errors import install_error_handlers
+from bot.http.ours import build_ours_router
+from bot.http.partner import build_partner_router
+from bot.http.webhook import build_webhook_router, webhook_path
+from bot.services import Services
+from models.partner import timestamp
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PARTNER_BASE = "/partner/v2"
+
+
+class RequestHeaders:
+    """Sets `X-Request-Id` and `X-Timestamp` on every response and echoes `X-Origin-Request-Id`
+    (UDS "Making Requests"); counts requests per route for `/metrics`. Pure ASGI, so it adds
+    no task switch per request."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-origin-request-id":
+                origin = value[:100]
+                break
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", str(uuid.uuid4()).encode()))
+                headers.append((b"x-timestamp", (timestamp(self.services.dom.clock.now()) or "").encode()))
+                if origin is not None:
+                    headers.append((b"x-origin-request-id", origin))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            metrics.HTTP_REQUESTS.labels(route=template, method=scope.get("method", ""), status=str(status)).inc()
+            metrics.HTTP_SECONDS.labels(route=template).observe(time.perf_counter() - started)
+
+
+def build_app(
+    services: Services, *, dispatcher: Dispatcher | None = None, bot: Bot | None = None,
+    partner_base_path: str | None = None,
+) -> FastAPI:
+    """The HTTP app. Telegram's webhook route exists only when `dispatcher` and `bot` are given
+    and WEBHOOK_URL is set. The partner API's base path comes from the argument, else
+    PARTNER_API_BASE, else `/partner/v2`."""
+    base = (partner_base_path or os.environ.get("PARTNER_API_BASE") or DEFAULT_PARTNER_BASE).rstrip("/")
+    app = FastAPI(
+        title="Loyalty bot HTTP API",
+        version="1.0",
+        description=(
+            f"`{base}`: the UDS partner API v2 subset cash registers use (see docs/API.md); "
+            "`/api/v1`: our additions. Authenticate with HTTP Basic `companyId:apiKey` "
+            "(create a key with `/api` in the bot or `loyalty-bot apikey create NAME`)."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    app.state.partner_base = base
+    install_error_handlers(app)
+    app.include_router(build_partner_router(base))
+    app.include_router(build_ours_router())
+
+    @app.get("/healthz", tags=["Operations"], summary="Liveness and database check")
+    async def healthz() -> JSONResponse:
+        try:
+            async with services.db.reading() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: say so, do not crash
+            log.warning("health check: database unavailable: %s", exc)
+            return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        try:
+            await metrics.refresh_from_database(services.db)
+        except Exception as exc:
+            log.warning("metrics: could not read the database: %s", exc)
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
+    settings = services.settings
+    if dispatcher is not None and bot is not None and settings.webhook_url:
+        app.include_router(build_webhook_router(dispatcher, bot, settings, webhook_path(settings.webhook_url)))
+
+    app.add_middleware(RequestHeaders, services=services)
+    return app
+
+
+def openapi_document(services: Services) -> dict[str, Any]:
+    return build_app(services).openapi()

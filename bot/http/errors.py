@@ -1,0 +1,118 @@
+"""UDS-style error bodies: `{"errorCode": ..., "message": ...}` (and `errors` for badRequest).
+
+Domain errors keep their own stable codes; this table is the one place that says which
+UDS `errorCode` and HTTP status each one becomes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import metrics
+from models.errors import (
+    CodeExpired,
+    CodeUsed,
+    CustomerBlocked,
+    DomainError,
+    InsufficientFunds,
+    InvalidProgram,
+    NotFound,
+    RedeemLimitExceeded,
+    RedeemNotAuthorised,
+)
+from models.partner import PartnerError
+
+log = logging.getLogger(__name__)
+
+# (error class, HTTP status, UDS errorCode), most specific first.
+DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str], ...] = (
+    (PartnerError, 400, "badRequest"),  # replaced by the error's own code below
+    (NotFound, 404, "notFound"),  # also CodeNotFound, CustomerNotFound
+    (CodeUsed, 404, "notFound"),  # UDS: "Invalid customer code or code expired"
+    (CodeExpired, 404, "notFound"),
+    (InsufficientFunds, 400, "insufficientFunds"),
+    (RedeemLimitExceeded, 400, "discountLimitExceed"),  # also StaleQuote
+    (RedeemNotAuthorised, 400, "withdrawNotPermitted"),
+    (CustomerBlocked, 400, "participantIsBlocked"),
+    (InvalidProgram, 503, "serviceUnavailable"),
+)
+
+
+class Unauthorized(Exception):
+    """Wrong or revoked `companyId:apiKey`."""
+
+
+def error_body(error_code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"errorCode": error_code, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def error_response(status: int, error_code: str, message: str,
+                   errors: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    metrics.API_ERRORS.labels(error_code=error_code).inc()
+    return JSONResponse(error_body(error_code, message, errors), status_code=status, headers=headers)
+
+
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    message = exc.detail or exc.code
+    for cls, status, code in DOMAIN_ERRORS:
+        if isinstance(exc, cls):
+            if isinstance(exc, PartnerError):
+                status, code = exc.status, exc.error_code
+                if code == "badRequest":
+                    field = exc.context.get("field")
+                    return error_response(status, code, message, [
+                        {"errorCode": exc.code, "message": message, "field": field}])
+            return error_response(status, code, f"{exc.code}: {message}" if message != exc.code else message)
+    # Anything else the domain refuses (amounts, phones, refunds...) is the caller's to fix.
+    return error_response(400, "badRequest", message, [{"errorCode": exc.code, "message": message}])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return domain_error_response(exc)
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_request: Request, _exc: Unauthorized) -> JSONResponse:
+        return error_response(401, "unauthorized", "API key or company id are incorrect",
+                              headers={"WWW-Authenticate": 'Basic realm="partner"'})
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            value = err.get("input")
+            errors.append({
+                "errorCode": str(err.get("type", "invalid")),
+                "message": str(err.get("msg", "")),
+                "field": ".".join(loc) or None,
+                "value": value if isinstance(value, str | int | float | bool) or value is None else str(value)[:200],
+            })
+        return error_response(400, "badRequest", "Form validation errors occurred", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(404, "notFound", "No such object or method")
+        if exc.status_code == 401:
+            return error_response(401, "unauthorized", "API key or company id are incorrect",
+                                  headers={"WWW-Authenticate": 'Basic realm="partner"'})
+        if exc.status_code == 405:
+            return error_response(405, "badRequest", "Method not allowed")
+        return error_response(exc.status_code, "badRequest", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internalError", "Internal error; the request id is in X-Request-Id")

@@ -1,0 +1,207 @@
+"""API keys for cash-register integrations, and cashiers seen through the API.
+
+A key is shown once when it is created; only its SHA-256 digest is stored. The secret is
+32 random bytes, so a plain digest (no slow KDF) is enough: nothing can be guessed, and
+verifying stays cheap on every request. Every key of one installation shares one company
+id (UDS clients authenticate with `companyId:apiKey`); it is generated with the first key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, UTCDateTime
+from models.context import Domain
+from models.errors import DomainError, NotFound
+from models.tables import Role, Staff
+
+
+class ApiKeyNameTaken(DomainError):
+    code = "api_key_name_taken"
+
+
+class InvalidApiKeyName(DomainError):
+    code = "invalid_api_key_name"
+
+
+class InvalidCashier(DomainError):
+    code = "invalid_cashier"
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_name_active", "name", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    company_id: Mapped[int] = mapped_column(BigId, index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(BigId)  # owner's telegram id; None from the CLI
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept so a revoked key's operations can still be traced to the till that made them.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """What the owner sees once: the company id and the secret."""
+
+    id: int
+    name: str
+    company_id: int
+    secret: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    name: str
+    company_id: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+_NAME_RE = re.compile(r"^[\w.\- ]{1,64}$")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(("loyalty-api-key:" + secret).encode()).hexdigest()
+
+
+def _new_secret() -> str:
+    # Same look as UDS keys (base64 text), 32 random bytes.
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def _validate_name(name: str) -> str:
+    cleaned = name.strip()
+    if not _NAME_RE.match(cleaned):
+        raise InvalidApiKeyName(name)
+    return cleaned
+
+
+async def company_id(dom: Domain) -> int | None:
+    """The installation's company id, or None before the first key."""
+    async with dom.db.reading() as session:
+        return (await session.execute(select(ApiKey.company_id).order_by(ApiKey.id).limit(1))).scalar()
+
+
+async def create_api_key(dom: Domain, name: str, *, created_by: int | None = None) -> CreatedKey:
+    """A new key; names are unique among keys that are not revoked."""
+    clean = _validate_name(name)
+    now = dom.clock.now()
+    secret = _new_secret()
+    async with dom.db.transaction() as session:
+        taken = (await session.execute(
+            select(ApiKey.id).where(ApiKey.name == clean, ApiKey.revoked_at.is_(None))
+        )).scalar()
+        if taken is not None:
+            raise ApiKeyNameTaken(clean)
+        company = (await session.execute(select(ApiKey.company_id).order_by(ApiKey.id).limit(1))).scalar()
+        if company is None:
+            # Twelve digits like UDS company ids; the key, not this number, is the secret.
+            company = 100_000_000_000 + secrets.randbelow(900_000_000_000)
+        row = ApiKey(company_id=company, name=clean, key_hash=hash_secret(secret), created_at=now,
+                     created_by=created_by)
+        session.add(row)
+        await session.flush()
+        return CreatedKey(id=row.id, name=clean, company_id=company, secret=secret)
+
+
+async def revoke_api_key(dom: Domain, name: str) -> KeyInfo:
+    """Revoke the active key with this name; it stops working on the next request."""
+    clean = name.strip()
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        row = (await session.execute(
+            select(ApiKey).where(ApiKey.name == clean, ApiKey.revoked_at.is_(None))
+        )).scalar()
+        if row is None:
+            raise NotFound(clean)
+        row.revoked_at = now
+        return _info(row)
+
+
+async def list_api_keys(dom: Domain, *, include_revoked: bool = False) -> list[KeyInfo]:
+    async with dom.db.reading() as session:
+        query = select(ApiKey).order_by(ApiKey.id)
+        if not include_revoked:
+            query = query.where(ApiKey.revoked_at.is_(None))
+        return [_info(row) for row in (await session.execute(query)).scalars()]
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(id=row.id, name=row.name, company_id=row.company_id, created_at=row.created_at,
+                   revoked_at=row.revoked_at)
+
+
+async def verify_api_key(dom: Domain, company: int | str, secret: str) -> KeyInfo | None:
+    """The key if `company:secret` is a live key; None otherwise (the caller answers 401)."""
+    try:
+        company_number = int(company)
+    except (TypeError, ValueError):
+        return None
+    if not secret or len(secret) > 200:
+        return None
+    async with dom.db.reading() as session:
+        row = (await session.execute(
+            select(ApiKey).where(ApiKey.key_hash == hash_secret(secret))
+        )).scalar()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not secrets.compare_digest(str(row.company_id), str(company_number)):
+        return None
+    return _info(row)
+
+
+# --- Cashiers (UDS `cashier: {externalId, name}`) --------------------------------------------
+
+_EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+async def cashier_staff(dom: Domain, external_id: str, name: str | None) -> int:
+    """The staff row of a till's cashier, created on first sight (DOMAIN.md, "Roles": staff
+    actions are attributed). Such rows have no Telegram account, so they grant no bot role."""
+    if not _EXTERNAL_ID_RE.match(external_id):
+        raise InvalidCashier(external_id)
+    display = (name or "").strip()[:100] or external_id
+    async with dom.db.reading() as session:
+        found = (await session.execute(select(Staff).where(Staff.external_id == external_id))).scalar()
+    if found is not None:
+        if name and found.display_name != display:
+            async with dom.db.transaction() as session:
+                row = await session.get(Staff, found.id)
+                if row is not None:
+                    row.display_name = display
+        return found.id
+    now = dom.clock.now()
+    try:
+        async with dom.db.transaction() as session:
+            staff = Staff(external_id=external_id, display_name=display, role=Role.STAFF, created_at=now)
+            session.add(staff)
+            await session.flush()
+            return staff.id
+    except IntegrityError:
+        # Two requests of one cashier raced; the other created the row.
+        async with dom.db.reading() as session:
+            return (await session.execute(
+                select(Staff.id).where(Staff.external_id == external_id)
+            )).scalar_one()
+
+
+def idempotency_key(company: int, nonce: str) -> str:
+    """Operation.idempotency_key for a UDS `nonce` (at most 100 characters)."""
+    if len(nonce) > 64:
+        nonce = hashlib.sha256(nonce.encode()).hexdigest()[:64]
+    return f"api:{company}:{nonce}"

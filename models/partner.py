@@ -1,0 +1,574 @@
+"""The UDS partner API v2 in domain terms (framework-free; `bot/http/partner.py` is the door).
+
+The till speaks UDS's protocol: money as decimal currency units, points as numbers, the
+customer found by a payment code, a phone or a uid. This module translates both ways and
+calls the one set of domain functions (`models.purchase`), so the API can never compute a
+purchase differently from the bot.
+
+Rules this module adds (documented in docs/API.md):
+- Money in is rounded half-up to kopecks; points in are rounded down to whole points
+  (UDS "Numbers and Rounding"); money out has two decimals, points out are whole.
+- A customer's `uid` is their referral code: stable, unique and already public.
+- Paying with points needs the fresh 6-digit card code (DOMAIN.md, "The customer code").
+  By uid it is never allowed (UDS: `withdrawNotPermitted`). By phone it is allowed only
+  when the program allows redemption by phone (`limits.redeem_by_phone`); a till cannot
+  wait for the customer's confirmation in the bot, so the register that sends points with
+  a phone vouches for the customer (it is recorded as `found_by="phone"`, `channel="api"`).
+- Accrual by an unknown phone creates a phone-only customer (DOMAIN.md, "Customers").
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import ledger
+from models.api_keys import cashier_staff, idempotency_key
+from models.context import Domain
+from models.customers import create_phone_customer, customer_by_phone, get_customer, issue_code, peek_code
+from models.errors import CustomerNotFound, DomainError, InvalidAmount, NotFound
+from models.phone import normalize_phone
+from models.program import Program
+from models.programs_store import current_program
+from models.purchase import (
+    PurchaseRequest,
+    Quote,
+    adjust_points,
+    commit_purchase,
+    quote_purchase,
+    record_sale_without_card,
+    refund_purchase,
+)
+from models.tables import (
+    Customer,
+    CustomerCode,
+    EntryKind,
+    LedgerEntry,
+    Lot,
+    LotKind,
+    Operation,
+    OperationKind,
+    Staff,
+)
+
+CENT = Decimal("0.01")
+LONG_CODE_HOURS = 24  # UDS: an exchanged code lets the till deduct points within 24 hours
+
+
+class PartnerError(DomainError):
+    """An error with a UDS `errorCode` of its own."""
+
+    code = "partner_error"
+    error_code = "badRequest"
+    status = 400
+
+
+class InvalidChecksum(PartnerError):
+    code = "invalid_checksum"
+    error_code = "invalidChecksum"
+
+
+class WithdrawNotPermitted(PartnerError):
+    code = "withdraw_not_permitted"
+    error_code = "withdrawNotPermitted"
+
+
+class BadRequest(PartnerError):
+    code = "bad_request"
+    error_code = "badRequest"
+
+
+# --- Numbers (UDS "Numbers and Rounding") ---------------------------------------------------
+
+def to_kopecks(value: Decimal | float | int | str, field: str = "total") -> int:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise BadRequest(f"{field}: not a number", field=field) from exc
+    if not number.is_finite():
+        raise BadRequest(f"{field}: not a number", field=field)
+    if number < 0:
+        raise BadRequest(f"{field}: must not be negative", field=field)
+    if number > Decimal(10) ** 12:
+        raise BadRequest(f"{field}: too large", field=field)
+    return int(number.quantize(CENT, rounding=ROUND_HALF_UP) * 100)
+
+
+def to_points(value: Decimal | float | int | str | None, field: str = "points") -> int:
+    if value is None:
+        return 0
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise BadRequest(f"{field}: not a number", field=field) from exc
+    if not number.is_finite() or number < 0:
+        raise BadRequest(f"{field}: must be a number not below zero", field=field)
+    if number > Decimal(10) ** 12:
+        raise BadRequest(f"{field}: too large", field=field)
+    return int(number.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def money(kopecks: int) -> float:
+    """Kopecks as currency units with two decimals (exact for any kopeck amount)."""
+    return float(Decimal(kopecks) / 100)
+
+
+def percent(part: int, whole: int) -> float:
+    if whole <= 0:
+        return 0.0
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- Finding the customer -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Identity:
+    customer_id: int
+    found_by: str  # "code", "phone" or "uid"
+    code: str | None = None
+
+
+async def identify(
+    dom: Domain, *, code: str | None = None, phone: str | None = None, uid: str | None = None,
+    create_by_phone: bool = False, staff_id: int | None = None,
+) -> Identity:
+    """The customer a till means. If several identifiers are sent, the code wins, then the
+    phone, then the uid (UDS asks for one; its own example sends all three)."""
+    if code:
+        code = code.strip()
+        async with dom.db.reading() as session:
+            row = await peek_code(session, code, dom.clock.now())
+            customer = await get_customer(session, row.customer_id)
+        return Identity(customer.id, "code", code)
+    if phone:
+        e164 = normalize_phone(phone)
+        async with dom.db.reading() as session:
+            found = await customer_by_phone(session, e164)
+        if found is None:
+            if not create_by_phone:
+                raise CustomerNotFound(e164)
+            return Identity(await _phone_customer(dom, e164, staff_id), "phone")
+        if found.erased_at is not None:
+            raise CustomerNotFound(e164)
+        return Identity(found.id, "phone")
+    if uid:
+        async with dom.db.reading() as session:
+            found = (await session.execute(
+                select(Customer).where(Customer.referral_code == uid.strip())
+            )).scalar()
+        if found is None or found.erased_at is not None:
+            raise CustomerNotFound(uid)
+        return Identity(found.id, "uid")
+    raise BadRequest("one of code, phone or uid is required", field="code")
+
+
+async def _phone_customer(dom: Domain, e164: str, staff_id: int | None) -> int:
+    try:
+        return await create_phone_customer(dom, e164, staff_id=staff_id)
+    except IntegrityError:  # the same new phone arrived from two tills at once
+        async with dom.db.reading() as session:
+            found = await customer_by_phone(session, e164)
+        if found is None:
+            raise
+        return found.id
+
+
+def may_redeem(identity: Identity, program: Program) -> bool:
+    """Points are paid with a fresh code; by phone only if the program allows it; never by uid."""
+    if identity.found_by == "code":
+        return True
+    if identity.found_by == "phone":
+        return program.limits.redeem_by_phone
+    return False
+
+
+async def exchange_code(dom: Domain, customer_id: int) -> str:
+    """A new payment code valid for 24 hours; the customer's earlier codes stop working."""
+    issued = await issue_code(dom, customer_id)
+    async with dom.db.transaction() as session:
+        await session.execute(
+            update(CustomerCode).where(CustomerCode.code == issued.code)
+            .values(expires_at=issued.issued_at + timedelta(hours=LONG_CODE_HOURS))
+        )
+    return issued.code
+
+
+# --- Views (UDS JSON shapes) ------------------------------------------------------------------
+
+def tier_view(program: Program, index: int) -> dict[str, Any]:
+    tier = program.tier(index)
+    view: dict[str, Any] = {
+        "uid": f"tier-{min(max(index, 0), len(program.tiers.levels) - 1) + 1}",
+        "name": tier.name,
+        "rate": float(tier.cashback_percent),
+        "maxScoresDiscount": float(tier.max_redeem_percent),
+        "conditions": {},
+    }
+    if program.tiers.basis.value == "money":
+        view["conditions"] = {"totalCashSpent": {"target": float(tier.threshold)}}
+    return view
+
+
+def settings_view(program: Program, company: int, bot_username: str) -> dict[str, Any]:
+    levels = program.tiers.levels
+    return {
+        "id": company,
+        "name": program.business.name,
+        "promoCode": bot_username,
+        "currency": "RUB",
+        "baseDiscountPolicy": "CHARGE_SCORES",
+        "loyaltyProgramSettings": {
+            "baseMembershipTier": tier_view(program, 0),
+            "membershipTiers": [tier_view(program, i) for i in range(len(levels))],
+            "referralCashbackRates": [float(p) for p in program.referral.level_percents],
+            "cashierAward": None,
+            "referralReward": program.referral.first_purchase_points or None,
+            "discountVip": None,
+            "receiptLimit": float(program.limits.max_check_rub),
+            "deferPointsForDays": program.points.pending_days or None,
+            "firstPurchasePoints": None,
+        },
+        "purchaseByPhone": True,  # accrual by phone is always allowed (DOMAIN.md, "The customer code")
+        "usePointsByPhone": program.limits.redeem_by_phone,
+        "writeInvoice": False,
+        "slug": bot_username,
+    }
+
+
+async def customer_view(
+    session: AsyncSession, customer: Customer, program: Program, now: datetime, *, detail: bool = True
+) -> dict[str, Any]:
+    pv = program.points.point_value_kopecks
+    bal = await ledger.balance(session, customer.id, now)
+    is_purchase = Operation.kind == OperationKind.PURCHASE
+    is_refund = Operation.kind == OperationKind.REFUND
+    stats = (await session.execute(
+        select(
+            func.coalesce(func.sum(case((is_purchase, Operation.cash_kopecks),
+                                        (is_refund, -Operation.cash_kopecks), else_=0)), 0),
+            func.coalesce(func.sum(case((is_purchase, Operation.points_paid),
+                                        (is_refund, -Operation.points_paid), else_=0)), 0),
+            func.count().filter(is_purchase),
+            func.count().filter(is_purchase, Operation.refunded_kopecks >= Operation.amount_kopecks),
+        ).where(Operation.customer_id == customer.id)
+    )).one()
+    invited = (await session.execute(
+        select(func.count(), func.count(Customer.last_purchase_at)).where(Customer.referrer_id == customer.id)
+    )).one()
+    expires = (await session.execute(
+        select(func.min(Lot.expires_at)).where(
+            Lot.customer_id == customer.id, Lot.kind != LotKind.CERTIFICATE, ledger.live(now))
+    )).scalar()
+    tier = program.tier(customer.tier_index)
+    view: dict[str, Any] = {
+        "uid": customer.referral_code,
+        "avatar": None,
+        "displayName": customer.name or "",
+        "gender": None,
+        "phone": customer.phone,
+        "birthDate": customer.birthday.isoformat() if isinstance(customer.birthday, date) else None,
+        "participant": {
+            "id": customer.id,
+            "inviterId": customer.referrer_id,
+            "points": bal.regular,
+            "discountRate": 0,
+            "cashbackRate": float(tier.cashback_percent),
+            "cashSpent": money(max(int(stats[0]), 0)),
+            "savedFunds": money(max(int(stats[1]), 0) * pv),
+            "invitedCount": int(invited[0]),
+            "effectiveInvitedCount": int(invited[1]),
+            "operationsCount": int(stats[2]),
+            "fullRefundsCount": int(stats[3]),
+            "note": None,
+            "membershipTier": tier_view(program, customer.tier_index),
+            "dateCreated": timestamp(customer.created_at),
+            "lastTransactionTime": timestamp(customer.last_purchase_at),
+            "pointsExpireIn": timestamp(expires),
+        },
+        "channelName": customer.source_kind.value if customer.source_kind else None,
+        "email": None,
+    }
+    if detail:
+        view["tags"] = []
+    return view
+
+
+async def customer_detail(dom: Domain, customer_id: int) -> dict[str, Any]:
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        customer = await get_customer(session, customer_id)
+        return await customer_view(session, customer, program, dom.clock.now())
+
+
+async def list_customers(dom: Domain, limit: int, offset: int) -> list[dict[str, Any]]:
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        rows = (await session.execute(
+            select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
+            .offset(offset).limit(limit)
+        )).scalars().all()
+        now = dom.clock.now()
+        return [await customer_view(session, c, program, now, detail=False) for c in rows]
+
+
+def calc_view(quote: Quote, points: int, max_points: int, skip_kopecks: int,
+              unredeemable_kopecks: int) -> dict[str, Any]:
+    cert, _regular = quote.split(points)
+    pv = quote.point_value_kopecks
+    paid = points * pv
+    cash = quote.cash_for(points)
+    return {
+        "maxPoints": max_points,
+        "total": money(quote.amount_kopecks),
+        "skipLoyaltyTotal": money(skip_kopecks),
+        "unredeemableTotal": money(unredeemable_kopecks),
+        "discountAmount": 0.0,
+        "discountPercent": 0.0,
+        "points": points,
+        "pointsPercent": percent(paid, quote.amount_kopecks),
+        "netDiscount": money(paid),
+        "netDiscountPercent": percent(paid, quote.amount_kopecks),
+        "certificatePoints": cert,
+        "cash": money(cash),
+        "cashTotal": money(cash),
+        "cashBack": quote.cashback_for(points),
+        "extras": {"delivery": 0.0},
+        "maxScoresDiscount": float(quote.max_redeem_percent),
+    }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    total_kopecks: int
+    points: int | None = None  # None in a calc: as much as allowed
+    skip_loyalty_kopecks: int = 0
+    unredeemable_kopecks: int = 0
+
+
+async def calculate(dom: Domain, identity: Identity, receipt: Receipt) -> dict[str, Any]:
+    """`POST /operations/calc` and the `purchase` part of `GET /customers/find`."""
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    quote = await quote_purchase(
+        dom, identity.customer_id, receipt.total_kopecks,
+        skip_loyalty_kopecks=receipt.skip_loyalty_kopecks, unredeemable_kopecks=receipt.unredeemable_kopecks,
+    )
+    allowed = may_redeem(identity, program)
+    max_points = quote.max_points if allowed else 0
+    if receipt.points is None:
+        points = max_points
+    else:
+        points = receipt.points
+        if points > 0 and not allowed:
+            raise WithdrawNotPermitted(f"paying with points by {identity.found_by} is not permitted")
+    return calc_view(quote, points, max_points, receipt.skip_loyalty_kopecks, receipt.unredeemable_kopecks)
+
+
+# --- Operations -------------------------------------------------------------------------------
+
+async def operation_view(session: AsyncSession, op: Operation, now: datetime) -> dict[str, Any]:
+    _, program = await current_program(session)
+    customer = await session.get(Customer, op.customer_id) if op.customer_id else None
+    staff = await session.get(Staff, op.staff_id) if op.staff_id else None
+    customer_info: dict[str, Any] | None = None
+    if customer is not None:
+        customer_info = {
+            "id": customer.id,
+            "uid": customer.referral_code if customer.erased_at is None else None,
+            "displayName": customer.name or "",
+            "membershipTier": tier_view(program, customer.tier_index),
+        }
+    view: dict[str, Any] = {
+        "id": op.id,
+        "dateCreated": timestamp(op.created_at),
+        "action": "PURCHASE",
+        "customer": customer_info,
+        "cashier": {"id": staff.id, "displayName": staff.display_name} if staff else None,
+        "branch": None,
+        "receiptNumber": op.receipt_number,
+    }
+    if op.kind is OperationKind.REFUND:
+        view.update(state="REVERSAL", points=op.points_paid, certificatePoints=0,
+                    cash=-money(op.cash_kopecks), total=-money(op.amount_kopecks),
+                    origin={"id": op.parent_id})
+        return view
+    cert = 0
+    if op.certificate_lot_id is not None:
+        cert = -int((await session.execute(
+            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
+                LedgerEntry.operation_id == op.id, LedgerEntry.lot_id == op.certificate_lot_id,
+                LedgerEntry.kind == EntryKind.REDEEM)
+        )).scalar() or 0)
+    refunded = op.amount_kopecks > 0 and op.refunded_kopecks >= op.amount_kopecks
+    view.update(state="CANCELED" if refunded else "NORMAL", points=-op.points_paid, certificatePoints=cert,
+                cash=money(op.cash_kopecks), total=money(op.amount_kopecks), origin=None)
+    return view
+
+
+_LISTED = (OperationKind.PURCHASE, OperationKind.REFUND)
+
+
+async def get_operation(dom: Domain, operation_id: int) -> dict[str, Any]:
+    async with dom.db.reading() as session:
+        op = await session.get(Operation, operation_id)
+        if op is None or op.kind not in _LISTED:
+            raise NotFound(str(operation_id))
+        return await operation_view(session, op, dom.clock.now())
+
+
+def encode_cursor(operation_id: int) -> str:
+    return base64.urlsafe_b64encode(f"op:{operation_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "op":
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("cursor: not a cursor this API returned", field="cursor") from exc
+
+
+async def list_operations(
+    dom: Domain, limit: int, *, cursor: str | None = None, offset: int = 0
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first; the cursor is the last id returned (UDS: `cursor = null` at the end)."""
+    query = select(Operation).where(Operation.kind.in_(_LISTED)).order_by(Operation.id.desc())
+    if cursor:
+        query = query.where(Operation.id < decode_cursor(cursor))
+    elif offset:
+        query = query.offset(offset)
+    async with dom.db.reading() as session:
+        rows = (await session.execute(query.limit(limit + 1))).scalars().all()
+        now = dom.clock.now()
+        views = [await operation_view(session, op, now) for op in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return views, next_cursor
+
+
+@dataclass(frozen=True)
+class PurchaseOrder:
+    """`POST /operations` in domain units."""
+
+    company: int
+    receipt: Receipt
+    cash_kopecks: int
+    code: str | None = None
+    phone: str | None = None
+    uid: str | None = None
+    nonce: str | None = None
+    cashier_external_id: str | None = None
+    cashier_name: str | None = None
+    receipt_number: str | None = None
+
+
+async def _replayed(dom: Domain, key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    async with dom.db.reading() as session:
+        op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
+        if op is None:
+            return None
+        return await operation_view(session, op, dom.clock.now())
+
+
+async def create_purchase(dom: Domain, order: PurchaseOrder) -> dict[str, Any]:
+    key = idempotency_key(order.company, order.nonce) if order.nonce else None
+    # A repeated nonce returns the first result before anything is checked again: its
+    # code has been used up by then, and the till only wants to know the outcome.
+    replay = await _replayed(dom, key)
+    if replay is not None:
+        return replay
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    pv = program.points.point_value_kopecks
+    points = order.receipt.points or 0
+    if order.receipt.total_kopecks != order.cash_kopecks + points * pv:
+        raise InvalidChecksum("total must equal cash + points")
+    staff_id = None
+    if order.cashier_external_id:
+        staff_id = await cashier_staff(dom, order.cashier_external_id, order.cashier_name)
+    identity = await identify(dom, code=order.code, phone=order.phone, uid=order.uid,
+                              create_by_phone=True, staff_id=staff_id)
+    if points > 0 and not may_redeem(identity, program):
+        raise WithdrawNotPermitted(f"paying with points by {identity.found_by} is not permitted")
+    result = await commit_purchase(dom, PurchaseRequest(
+        customer_id=identity.customer_id, amount_kopecks=order.receipt.total_kopecks, points=points,
+        staff_id=staff_id, idempotency_key=key,
+        code=identity.code if identity.found_by == "code" else None,
+        phone_confirmed=identity.found_by == "phone" and points > 0,
+        found_by=identity.found_by, channel="api", receipt_number=order.receipt_number,
+        skip_loyalty_kopecks=order.receipt.skip_loyalty_kopecks,
+        unredeemable_kopecks=order.receipt.unredeemable_kopecks,
+    ))
+    async with dom.db.reading() as session:
+        op = await session.get(Operation, result.operation_id)
+        assert op is not None
+        return await operation_view(session, op, dom.clock.now())
+
+
+async def refund(dom: Domain, operation_id: int, partial_kopecks: int | None) -> dict[str, Any]:
+    result = await refund_purchase(dom, operation_id, partial_kopecks, channel="api")
+    async with dom.db.reading() as session:
+        op = await session.get(Operation, result.operation_id)
+        assert op is not None
+        return await operation_view(session, op, dom.clock.now())
+
+
+async def reward(
+    dom: Domain, company: int, points: int, comment: str | None, participants: list[str], *,
+    silent: bool = False, request_id: str | None = None,
+) -> int:
+    """Manual points to several customers; returns how many were rewarded.
+
+    Each customer is rewarded in their own transaction (UDS accrues them separately). With an
+    `X-Origin-Request-Id`, a retried request rewards nobody twice.
+    """
+    if points <= 0:
+        raise InvalidAmount("zero")
+    accepted = 0
+    salt = hashlib.sha256(request_id.encode()).hexdigest()[:24] if request_id else None
+    for raw in participants:
+        try:
+            customer_id = int(str(raw).strip())
+        except ValueError:
+            continue
+        key = f"api:{company}:reward:{salt}:{customer_id}" if salt else None
+        try:
+            await adjust_points(dom, customer_id, points, comment or "API reward", kind=OperationKind.REWARD,
+                                idempotency_key=key, channel="api", notify=not silent)
+        except (NotFound, DomainError):
+            continue  # unknown, erased or blocked customers are not rewarded
+        accepted += 1
+    return accepted
+
+
+async def sale_without_card(
+    dom: Domain, company: int, total_kopecks: int, *, nonce: str | None, staff_id: int | None,
+    receipt_number: str | None,
+) -> dict[str, Any]:
+    key = idempotency_key(company, nonce) if nonce else None
+    op_id = await record_sale_without_card(dom, total_kopecks, staff_id=staff_id, channel="api",
+                                           idempotency_key=key, receipt_number=receipt_number)
+    async with dom.db.reading() as session:
+        op = await session.get(Operation, op_id)
+        assert op is not None
+        return {"id": op.id, "dateCreated": timestamp(op.created_at), "total": money(op.amount_kopecks),
+                "receiptNumber": op.receipt_number,
+                "cashier": {"id": op.staff_id} if op.staff_id else None}
