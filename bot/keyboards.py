@@ -1,0 +1,100 @@
+"""Keyboards of the customer's side, and a filter that matches a menu button in any language.
+
+Reply-keyboard buttons arrive as plain text, so a handler cannot know which language the
+keyboard was drawn in (the customer may have switched since): `Button("menu-card")`
+matches the button's text in every locale.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.i18n import I18n, Translator, default_i18n
+
+MENU_KEYS = ("menu-card", "menu-balance", "menu-certificates", "menu-invite", "menu-review", "menu-settings")
+
+
+@functools.cache
+def button_texts(i18n: I18n, key: str) -> frozenset[str]:
+    """The label of `key` in every locale (I18n instances hash by identity)."""
+    return frozenset(i18n.get(locale, key) for locale in i18n.locales)
+
+
+class Button(Filter):
+    """A message whose text is the label of one of `keys` in any locale."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = keys
+
+    async def __call__(self, message: Message, **data: Any) -> bool:
+        if not message.text:
+            return False
+        i18n = data.get("i18n") or default_i18n()
+        return any(message.text in button_texts(i18n, key) for key in self.keys)
+
+
+def is_button(i18n: I18n, text: str | None, *keys: str) -> bool:
+    return bool(text) and any(text in button_texts(i18n, key) for key in keys)
+
+
+def main_menu(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[
+        [KeyboardButton(text=t("menu-card")), KeyboardButton(text=t("menu-balance"))],
+        [KeyboardButton(text=t("menu-certificates")), KeyboardButton(text=t("menu-invite"))],
+        [KeyboardButton(text=t("menu-review")), KeyboardButton(text=t("menu-settings"))],
+    ], resize_keyboard=True, is_persistent=True)
+
+
+def remove() -> ReplyKeyboardRemove:
+    return ReplyKeyboardRemove()
+
+
+def consent(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=t("reg-button-agree"), callback_data="reg:agree")]])
+
+
+def share_phone(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[
+        [KeyboardButton(text=t("reg-button-share-phone"), request_contact=True)],
+        [KeyboardButton(text=t("button-cancel"))],
+    ], resize_keyboard=True, one_time_keyboard=True)
+
+
+def keep_name(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=t("reg-button-keep-name"))]],
+                               resize_keyboard=True, one_time_keyboard=True,
+                               input_field_placeholder=t("reg-name-placeholder"))
+
+
+def skip_birthday(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=t("reg-button-skip-birthday"))]],
+                               resize_keyboard=True, one_time_keyboard=True,
+                               input_field_placeholder="31.12.1990")
+
+
+def cancel_only(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=t("button-cancel"))]], resize_keyboard=True)
+
+
+def card_refresh(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=t("card-button-refresh"), callback_data="card:refresh")]])
+
+
+def language_choice() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="Русский", callback_data="lang:ru"),
+        InlineKeyboardButton(text="English", callback_data="lang:en"),
+    ]])

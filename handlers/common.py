@@ -1,0 +1,77 @@
+"""Commands that work in every state and for everyone: /cancel, /help, /language, /menu.
+
+This router is included first (bot/app.py), so these commands win over any conversation
+step: `/cancel` always gets a person out of wherever they are.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import update
+
+from bot import keyboards
+from bot.i18n import LOCALES, I18n, Translator
+from bot.middlewares import Actor
+from bot.services import Services
+from models.tables import TelegramAccount
+
+log = logging.getLogger(__name__)
+router = Router(name="common")
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext, actor: Actor | None, t: Translator) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    text = t("cancelled") if had_state else t("common-nothing-to-cancel")
+    if message.chat.type != "private":
+        await message.answer(text)
+    elif actor is not None and actor.customer_id is not None:
+        await message.answer(text, reply_markup=keyboards.main_menu(t))
+    else:
+        await message.answer(f"{text}\n{t('common-start-hint')}", reply_markup=keyboards.remove())
+
+
+@router.message(Command("help"))
+async def help_(message: Message, actor: Actor | None, t: Translator) -> None:
+    registered = actor is not None and actor.customer_id is not None
+    text = t("common-help") if registered else t("common-help-guest")
+    if actor is not None and actor.is_staff:
+        text += "\n\n" + t("common-help-staff")
+    await message.answer(text)
+
+
+@router.message(Command("menu"))
+async def menu(message: Message, actor: Actor | None, t: Translator, state: FSMContext) -> None:
+    if actor is None or actor.customer_id is None or message.chat.type != "private":
+        await message.answer(t("common-start-hint"))
+        return
+    await state.clear()
+    await message.answer(t("menu-prompt"), reply_markup=keyboards.main_menu(t))
+
+
+@router.message(Command("language"))
+async def language(message: Message, t: Translator) -> None:
+    await message.answer(t("common-choose-language"), reply_markup=keyboards.language_choice())
+
+
+@router.callback_query(F.data.startswith("lang:"))
+async def set_language(callback: CallbackQuery, actor: Actor | None, services: Services, i18n: I18n,
+                       bot: Bot) -> None:
+    locale = (callback.data or "").partition(":")[2]
+    if actor is None or locale not in LOCALES:
+        await callback.answer(i18n.get(actor.locale if actor else "ru", "fallback-stale-button"))
+        return
+    async with services.db.transaction() as session:
+        await session.execute(update(TelegramAccount).where(TelegramAccount.telegram_id == actor.telegram_id)
+                              .values(language=locale))
+    t = i18n.translator(locale)
+    await callback.answer(t("common-language-set"))
+    chat_id = callback.message.chat.id if callback.message else actor.telegram_id
+    markup = keyboards.main_menu(t) if actor.customer_id is not None else None
+    await bot.send_message(chat_id, t("common-language-set"), reply_markup=markup)

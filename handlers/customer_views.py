@@ -1,0 +1,88 @@
+"""What several customer screens share: the program, the main menu and the card."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BufferedInputFile, Message
+
+from bot import keyboards
+from bot.card import card_data, describe_progress, render_card, spaced_code
+from bot.deeplinks import make_link
+from bot.i18n import Translator, format_time
+from bot.services import Services
+from models import ledger
+from models.context import Domain
+from models.customers import get_customer, issue_code
+from models.program import Program, ThresholdBasis
+from models.programs_store import current_program
+from models.tiers import tier_progress
+
+log = logging.getLogger(__name__)
+
+
+def esc(text: str | None) -> str:
+    """User-supplied text inside our HTML messages."""
+    return html.escape(text or "", quote=False)
+
+
+async def load_program(dom: Domain) -> tuple[int, Program]:
+    async with dom.db.reading() as session:
+        return await current_program(session)
+
+
+async def send_menu(bot: Bot, chat_id: int, t: Translator, text: str | None = None) -> Message:
+    return await bot.send_message(chat_id, text or t("menu-prompt"), reply_markup=keyboards.main_menu(t))
+
+
+@dataclass(frozen=True)
+class CardView:
+    png: bytes
+    caption: str
+    code: str
+
+
+async def build_card(services: Services, t: Translator, customer_id: int) -> CardView:
+    """Issue a fresh code and draw the card (DOMAIN.md, "The customer code")."""
+    dom = services.dom
+    code = await issue_code(dom, customer_id)
+    now = dom.clock.now()
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        customer = await get_customer(session, customer_id)
+        progress = await tier_progress(session, customer, program, now)
+        balance = await ledger.balance(session, customer_id, now)
+    tier = program.tier(progress.index)
+    next_name = program.tier(progress.next_index).name if progress.next_index is not None else None
+    missing = progress.missing
+    if program.tiers.basis is ThresholdBasis.PURCHASES:
+        progress_text = describe_progress(t, next_name, remaining_purchases=missing)
+    else:
+        progress_text = describe_progress(t, next_name, remaining_kopecks=missing)
+    data = card_data(
+        t, business_name=program.business.name, customer_name=customer.name or "",
+        tier_name=tier.name, balance=balance.regular, next_tier_name=next_name,
+        progress=(progress.value, progress.next_threshold or 0), progress_text=progress_text,
+        qr_payload=make_link(services.bot_username, "card", code.code), code=code.code,
+    )
+    png = await asyncio.to_thread(render_card, data)
+    until = format_time(code.expires_at.astimezone(dom.tz), t.locale)
+    return CardView(png=png, caption=t("card-caption", code=spaced_code(code.code), until=until), code=code.code)
+
+
+async def send_card(bot: Bot, chat_id: int, services: Services, t: Translator, customer_id: int) -> Message:
+    view = await build_card(services, t, customer_id)
+    return await bot.send_photo(chat_id, BufferedInputFile(view.png, filename="card.png"), caption=view.caption,
+                                reply_markup=keyboards.card_refresh(t))
+
+
+async def delete_quietly(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Old cards are removed; a message too old to delete is simply left (not an error)."""
+    with contextlib.suppress(TelegramAPIError):
+        await bot.delete_message(chat_id, message_id)
