@@ -595,6 +595,8 @@ def month_starts(period: Period, dom: Domain) -> list[date]:
 
 def _bucket(column: Any, bounds: list[datetime]) -> Any:
     """The index of the month an instant falls in (bounds are the months' ends, ascending)."""
+    if not bounds:
+        return literal(0)
     return case(*[(column < bound, i) for i, bound in enumerate(bounds)], else_=len(bounds))
 
 
