@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from bot import keyboards
 from bot.i18n import LOCALES, I18n, Translator
+from bot.keyboards import Button
 from bot.middlewares import Actor
 from bot.services import Services
 from models.tables import TelegramAccount
@@ -25,6 +26,7 @@ router = Router(name="common")
 
 
 @router.message(Command("cancel"))
+@router.message(F.chat.type == "private", Button("button-cancel"))
 async def cancel(message: Message, state: FSMContext, actor: Actor | None, t: Translator) -> None:
     had_state = await state.get_state() is not None
     await state.clear()

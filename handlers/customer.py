@@ -9,17 +9,10 @@ falls through to handlers/fallback.py.
 
 from __future__ import annotations
 
-import importlib
-
 from aiogram import Router
 
-router = Router(name="customer")
+from handlers import customer_menu, customer_registration, customer_reviews, customer_settings
 
-for _name in ("customer_registration", "customer_reviews", "customer_settings", "customer_menu"):
-    try:
-        _module = importlib.import_module(f"handlers.{_name}")
-    except ModuleNotFoundError as exc:  # a sub-area not written yet
-        if exc.name != f"handlers.{_name}":
-            raise
-        continue
-    router.include_router(_module.router)
+router = Router(name="customer")
+router.include_routers(customer_registration.router, customer_reviews.router, customer_settings.router,
+                       customer_menu.router)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
-from models.tables import Customer, Lot, LotKind, TelegramAccount
+from models.tables import Campaign, Customer, LinkVisit, Lot, LotKind, SourceKind, Staff, TelegramAccount
 
 from .conftest import BotEnv
 
@@ -47,3 +48,159 @@ async def test_register_helper(botenv: BotEnv) -> None:
     async with botenv.db.reading() as s:
         lots = list((await s.execute(select(Lot).where(Lot.customer_id == customer_id))).scalars())
     assert [lot.kind for lot in lots] == [LotKind.WELCOME]
+
+
+async def _customer(botenv: BotEnv, customer_id: int) -> Customer:
+    async with botenv.db.reading() as s:
+        customer = await s.get(Customer, customer_id)
+        assert customer is not None
+        return customer
+
+
+async def test_referral_link_fixes_the_referrer(botenv: BotEnv) -> None:
+    anna = botenv.customer("Анна")
+    anna_id = await botenv.register(anna)
+    code = (await _customer(botenv, anna_id)).referral_code
+    boris = botenv.customer("Борис")
+    boris_id = await botenv.register(boris, payload=f"r_{code}")
+    boris_row = await _customer(botenv, boris_id)
+    assert boris_row.referrer_id == anna_id
+    assert boris_row.source_kind == SourceKind.REFERRAL
+    # Opening the link again as a member changes nothing and says so.
+    await boris.start(f"r_{code}")
+    await boris.expect_text("приглашение действует только для новых")
+    await boris.expect_text("С возвращением")
+
+
+async def test_campaign_link_gives_the_certificate_at_the_end_and_once(botenv: BotEnv) -> None:
+    vera = botenv.customer("Вера")
+    vera_id = await botenv.register(vera, payload="g_partner1")
+    assert (await _customer(botenv, vera_id)).source_kind == SourceKind.CAMPAIGN
+    async with botenv.db.reading() as s:
+        lots = list((await s.execute(select(Lot).where(Lot.customer_id == vera_id).order_by(Lot.id))).scalars())
+        visits = list((await s.execute(select(LinkVisit))).scalars())
+    assert [(lot.kind, lot.amount) for lot in lots] == [(LotKind.WELCOME, 300), (LotKind.CERTIFICATE, 500)]
+    assert len(visits) == 1 and visits[0].telegram_id == vera.id
+    # The certificate notification arrives through the outbox, in Russian.
+    assert any("сертификат на 500 баллов" in (m.text or "") for m in vera.bot_messages())
+    # A member opening the link again gets nothing twice.
+    await vera.start("g_partner1")
+    await vera.expect_text("уже получали сертификат")
+
+
+async def test_member_opening_a_campaign_link_claims_it(botenv: BotEnv) -> None:
+    gleb = botenv.customer("Глеб")
+    gleb_id = await botenv.register(gleb)
+    await gleb.start("g_partner1")
+    await gleb.expect_text("Сертификат по акции начислен")
+    await botenv.settle()
+    async with botenv.db.reading() as s:
+        kinds = list((await s.execute(select(Lot.kind).where(Lot.customer_id == gleb_id))).scalars())
+    assert LotKind.CERTIFICATE in kinds
+
+
+async def test_source_link_records_the_visit_and_the_source(botenv: BotEnv) -> None:
+    async with botenv.db.transaction() as s:
+        s.add(Campaign(code="insta", name="Instagram", is_source=True, created_at=botenv.clock.now()))
+    dina = botenv.customer("Дина")
+    dina_id = await botenv.register(dina, payload="s_insta")
+    row = await _customer(botenv, dina_id)
+    assert row.source_kind == SourceKind.SOURCE and row.campaign_id is not None
+    async with botenv.db.reading() as s:
+        assert len(list((await s.execute(select(LinkVisit))).scalars())) == 1
+
+
+async def test_staff_enrolment_link_records_the_staff_member(botenv: BotEnv) -> None:
+    cashier = botenv.customer("Кассир")
+    staff_id = await botenv.add_staff(cashier)
+    async with botenv.db.transaction() as s:
+        (await s.get(Staff, staff_id)).referral_code = "kassa1"  # type: ignore[union-attr]
+    egor = botenv.customer("Егор")
+    egor_id = await botenv.register(egor, payload="e_kassa1")
+    row = await _customer(botenv, egor_id)
+    assert row.source_kind == SourceKind.STAFF and row.enrolled_by_staff_id == staff_id
+
+
+@pytest.mark.parametrize("payload", ["zzz", "r_", "r_NOPE!", "g_unknown", "x" * 64, "c_12", "staff_short"])
+async def test_unknown_or_malformed_payloads_start_normally(botenv: BotEnv, payload: str) -> None:
+    user = botenv.customer("Фома")
+    await user.start(payload)
+    await user.expect_text("Добро пожаловать")
+    await user.expect_text("согласие")
+
+
+async def test_card_link_opened_by_a_guest_reveals_nothing(botenv: BotEnv) -> None:
+    owner_of_card = botenv.customer("Тайна Секретова")
+    await botenv.register(owner_of_card)
+    stranger = botenv.customer("Прохожий")
+    await stranger.start("c_123456")
+    note = await stranger.expect_text("карта лояльности другого человека")
+    assert "Тайна" not in note.text
+    await stranger.expect_text("Добро пожаловать")
+    await botenv.settle()
+    assert all("Тайна" not in (m.text or "") for m in stranger.bot_messages())
+
+
+async def test_only_the_users_own_contact_is_accepted(botenv: BotEnv) -> None:
+    ivan = botenv.customer("Иван")
+    await ivan.start()
+    await botenv.press(ivan, "Согласен")
+    await ivan.expect_text("номером телефона")
+    # Someone else's card (another Telegram id), then a card without any id.
+    await ivan.send_contact("+79161112233", user_id=ivan.id + 1, first_name="Чужой")
+    await ivan.expect_text("Это не ваш контакт")
+    await ivan.send_contact("+79161112233", user_id=None, first_name="Безымянный")
+    await ivan.expect_text("Это не ваш контакт")
+    # Typing a number instead of pressing the button is explained, too.
+    await ivan.send("+79161112233")
+    await ivan.expect_text("Нажмите кнопку")
+    assert await botenv.customer_id(ivan) is None
+    await ivan.send_contact()
+    await ivan.expect_text("Как к вам обращаться")
+
+
+@pytest.mark.parametrize(("typed", "answer"), [
+    ("01.01.2030", "ещё не наступила"),  # in the future (the clock says March 2026)
+    ("01.01.1900", "больше 120 лет"),
+    ("31.02.1990", "Не понял дату"),
+    ("1990-13-01", "Не понял дату"),
+    ("вчера", "Не понял дату"),
+])
+async def test_bad_birthdays_are_explained_and_the_step_repeats(botenv: BotEnv, typed: str, answer: str) -> None:
+    kira = botenv.customer("Кира")
+    await kira.start()
+    await botenv.press(kira, "Согласен")
+    await botenv.press(kira, "Поделиться номером")
+    await botenv.press(kira, "Оставить")
+    await kira.expect_text("Когда у вас день рождения")
+    await kira.send(typed)
+    await kira.expect_text(answer)
+    assert await botenv.customer_id(kira) is None
+    await kira.send("15.05.1995")
+    await kira.expect_text("Готово")
+    customer_id = await botenv.customer_id(kira)
+    assert customer_id is not None
+    assert (await _customer(botenv, customer_id)).birthday == date(1995, 5, 15)
+
+
+async def test_english_speaker_registers_in_english(botenv: BotEnv) -> None:
+    john = botenv.customer("John", language_code="en-US")
+    await john.start()
+    await john.expect_text("Welcome to the Case A loyalty program")
+    customer_id = await botenv.register(john)
+    assert (await _customer(botenv, customer_id)).name == "John"
+    async with botenv.db.reading() as s:
+        assert (await s.get(TelegramAccount, john.id)).language == "en"  # type: ignore[union-attr]
+
+
+async def test_cancel_mid_registration_and_start_again(botenv: BotEnv) -> None:
+    lev = botenv.customer("Лев")
+    await lev.start()
+    await botenv.press(lev, "Согласен")
+    await lev.expect_text("номером телефона")
+    await lev.send("/cancel")
+    await lev.expect_text("Отменено")
+    await lev.send_contact()  # out of the conversation now: a contact means nothing
+    await lev.expect_text("нажмите /start")
+    assert await botenv.customer_id(lev) is None
+    await botenv.register(lev)

@@ -44,7 +44,7 @@ notify-adjustment = Баланс изменён: { $delta_sign }{ $delta_abs ->
 notify-certificate = 🎁 { $kind ->
     [birthday] С днём рождения! Вам подарок —
     [winback] Мы соскучились! Вам подарок —
-    [campaign] Сертификат по акции —
+    [campaign] Подарок по акции —
    *[other] Вам подарок —
 } сертификат на { $points ->
     [one] { $points } балл

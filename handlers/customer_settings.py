@@ -1,0 +1,131 @@
+"""Settings: language, birthday (once, if unset), deleting one's data (DOMAIN.md, "Customers")."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot import keyboards
+from bot.i18n import Translator
+from bot.keyboards import Button
+from bot.middlewares import Actor
+from bot.services import Services
+from handlers.customer_menu import member
+from handlers.customer_registration import birthday_error_key
+from models import ledger
+from models.customers import erase_customer, get_customer, parse_birthday, set_birthday
+from models.errors import CustomerErased, CustomerNotFound, InvalidDate
+
+log = logging.getLogger(__name__)
+router = Router(name="customer-settings")
+
+
+class SettingsFlow(StatesGroup):
+    birthday = State()
+
+
+@router.message(Command("settings"))
+@router.message(Button("menu-settings"))
+async def settings_menu(message: Message, actor: Actor | None, t: Translator, services: Services,
+                        state: FSMContext) -> None:
+    customer_id = await member(message, actor, t)
+    if customer_id is None:
+        return
+    await state.clear()
+    async with services.db.reading() as session:
+        customer = await get_customer(session, customer_id)
+        birthday = customer.birthday
+    lines = [t("settings-title")]
+    rows = [[InlineKeyboardButton(text=t("settings-button-language"), callback_data="set:lang")]]
+    if birthday is not None:
+        lines.append(t("settings-birthday-set", date=t.day(birthday)))
+    else:
+        rows.append([InlineKeyboardButton(text=t("settings-button-birthday"), callback_data="set:birthday")])
+    rows.append([InlineKeyboardButton(text=t("settings-button-erase"), callback_data="set:erase")])
+    await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+@router.callback_query(F.data == "set:lang")
+async def choose_language(callback: CallbackQuery, t: Translator, bot: Bot) -> None:
+    await callback.answer()
+    await bot.send_message(callback.from_user.id, t("common-choose-language"),
+                           reply_markup=keyboards.language_choice())
+
+
+@router.callback_query(F.data == "set:birthday")
+async def ask_birthday(callback: CallbackQuery, actor: Actor | None, t: Translator, state: FSMContext,
+                       bot: Bot) -> None:
+    if actor is None or actor.customer_id is None:
+        await callback.answer(t("common-start-hint"), show_alert=True)
+        return
+    await callback.answer()
+    await state.set_state(SettingsFlow.birthday)
+    await bot.send_message(actor.telegram_id, t("settings-ask-birthday"), reply_markup=keyboards.cancel_only(t))
+
+
+@router.message(StateFilter(SettingsFlow.birthday), F.text)
+async def got_birthday(message: Message, actor: Actor | None, t: Translator, services: Services,
+                       state: FSMContext) -> None:
+    if actor is None or actor.customer_id is None:
+        await state.clear()
+        return
+    today = services.dom.clock.now().astimezone(services.dom.tz).date()
+    try:
+        day = parse_birthday((message.text or "")[:40], today)
+        await set_birthday(services.dom, actor.customer_id, day)
+    except InvalidDate as exc:
+        if exc.detail == "already_set":
+            await state.clear()
+            await message.answer(t("settings-birthday-already"), reply_markup=keyboards.main_menu(t))
+        else:
+            await message.answer(t(birthday_error_key(exc)))
+        return
+    await state.clear()
+    await message.answer(t("settings-birthday-saved", date=t.day(day)), reply_markup=keyboards.main_menu(t))
+
+
+@router.message(StateFilter(SettingsFlow.birthday))
+async def birthday_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("settings-ask-birthday"))
+
+
+@router.callback_query(F.data == "set:erase")
+async def confirm_erase(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
+                        bot: Bot) -> None:
+    if actor is None or actor.customer_id is None:
+        await callback.answer(t("common-start-hint"), show_alert=True)
+        return
+    async with services.db.reading() as session:
+        bal = await ledger.balance(session, actor.customer_id, services.dom.clock.now())
+    await callback.answer()
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=t("settings-button-erase-yes"), callback_data="set:erase:yes"),
+        InlineKeyboardButton(text=t("settings-button-erase-no"), callback_data="set:erase:no"),
+    ]])
+    await bot.send_message(actor.telegram_id, t("settings-erase-confirm", n=bal.total), reply_markup=markup)
+
+
+@router.callback_query(F.data.in_({"set:erase:yes", "set:erase:no"}))
+async def erase(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
+                state: FSMContext, bot: Bot) -> None:
+    if actor is None or actor.customer_id is None:
+        await callback.answer(t("common-start-hint"), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    if callback.data == "set:erase:no":
+        await bot.send_message(actor.telegram_id, t("settings-erase-kept"), reply_markup=keyboards.main_menu(t))
+        return
+    try:
+        written_off = await erase_customer(services.dom, actor.customer_id)
+    except (CustomerNotFound, CustomerErased):
+        written_off = 0
+    await state.clear()
+    log.info("settings: customer %s erased their data (%d points written off)", actor.customer_id, written_off)
+    await bot.send_message(actor.telegram_id, t("settings-erased"), reply_markup=keyboards.remove())
