@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.markups import register_markup
+from handlers.staff_views import percent_text
 from models.staff import CheckoutView, StaffMember
 
 # Prefixes of callbacks only staff may press; a press by anyone else is refused and logged.
@@ -83,7 +84,7 @@ def certificates_keyboard(t: Translator, view: CheckoutView) -> InlineKeyboardMa
         mark = "✓ " if view.quote.certificate and view.quote.certificate.lot_id == option.lot_id else ""
         until = t.day(option.expires_at) if option.expires_at else "—"
         text = mark + t("staff-btn-certificate-option", points=option.remaining,
-                        percent=str(option.max_redeem_percent.normalize()), until=until)
+                        percent=percent_text(option.max_redeem_percent), until=until)
         rows.append([InlineKeyboardButton(text=text, callback_data=CheckoutCb(
             action="pick", quote_id=view.quote_id, arg=option.lot_id).pack())])
     rows.append([InlineKeyboardButton(text=t("staff-btn-back"),

@@ -5,6 +5,7 @@ Only formatting: every figure comes from the domain (models/staff.py, models/pur
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from bot.i18n import Translator
@@ -13,9 +14,9 @@ from models.purchase import PurchaseResult, RefundResult
 from models.staff import CheckoutView, CustomerCard, PeriodStats, StaffStats
 
 
-def _pct(value: object) -> str:
-    text = str(value)
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def percent_text(value: Decimal) -> str:
+    """12.50 → "12.5", 20 → "20" (never "2E+1")."""
+    return f"{Decimal(value).normalize():f}"
 
 
 def customer_found(t: Translator, card: CustomerCard, found_by: str) -> str:
@@ -37,13 +38,13 @@ def quote_text(t: Translator, view: CheckoutView, *, requoted: bool = False) -> 
     if q.certificate is not None:
         until = t.day(q.certificate.expires_at) if q.certificate.expires_at else "—"
         lines.append(t("staff-quote-certificate", points=t("points", n=q.certificate.remaining),
-                       percent=_pct(q.certificate.max_redeem_percent), until=until))
+                       percent=percent_text(q.certificate.max_redeem_percent), until=until))
     if not view.can_redeem:
         lines.append(t("staff-quote-accrual-only"))
     elif q.max_points == 0:
         lines.append(t("staff-quote-nothing-to-pay"))
     else:
-        reason = (t("staff-quote-why-cap", percent=_pct(q.max_redeem_percent), tier=escape(q.tier_name))
+        reason = (t("staff-quote-why-cap", percent=percent_text(q.max_redeem_percent), tier=escape(q.tier_name))
                   if q.regular_allowed == q.regular_cap else t("staff-quote-why-balance"))
         lines.append(t("staff-quote-max", points=t("points", n=q.max_points), reason=reason))
         if q.certificate is not None and q.certificate.allowed:

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import qrcode
+from PIL import Image
 from sqlalchemy import func, select
 
+from bot.card import card_data, render_card
+from bot.deeplinks import make_link
 from fakegram import FakeUser
-from models.tables import Operation, OperationKind
-from tests.helpers import fresh_code
+from models.certificates import issue_certificate
+from models.programs_store import current_program
+from models.purchase import PurchaseRequest, commit_purchase
+from models.staff import StaffActor, choose_points, confirm_checkout, start_checkout
+from models.tables import AuditEntry, CertificateKind, Operation, OperationKind, Staff
+from tests.helpers import balance, fresh_code
 
 from .conftest import BotEnv
 
+CONFIRM = "✅ Подтвердить"
 
-async def purchases(env: BotEnv) -> int:
+
+async def count(env: BotEnv, kind: OperationKind = OperationKind.PURCHASE) -> int:
     async with env.db.reading() as s:
-        return int((await s.execute(select(func.count(Operation.id))
-                                    .where(Operation.kind == OperationKind.PURCHASE))).scalar() or 0)
+        return int((await s.execute(select(func.count(Operation.id)).where(Operation.kind == kind))).scalar() or 0)
+
+
+async def last_purchase(env: BotEnv) -> Operation:
+    async with env.db.reading() as s:
+        return (await s.execute(select(Operation).where(Operation.kind == OperationKind.PURCHASE)
+                                .order_by(Operation.id.desc()).limit(1))).scalar_one()
 
 
 async def cashier(env: BotEnv, name: str = "Мария") -> FakeUser:
@@ -23,23 +44,348 @@ async def cashier(env: BotEnv, name: str = "Мария") -> FakeUser:
     return user
 
 
+async def customer_with_code(env: BotEnv, name: str = "Анна") -> tuple[FakeUser, int, str]:
+    user = env.customer(name)
+    customer_id = await env.register(user)
+    return user, customer_id, await fresh_code(env.dom, customer_id)
+
+
+async def checkout_to_receipt(env: BotEnv, staff: FakeUser, amount: str, choice: str) -> None:
+    await staff.expect_text("Введите сумму чека")
+    await staff.send(amount)
+    await staff.expect_text("Чек")
+    await env.press(staff, choice)
+    await staff.expect_text("К оплате")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Покупка №")
+
+
+def card_png(env: BotEnv, code: str) -> bytes:
+    return render_card(card_data(
+        env.t(), business_name="Case A", customer_name="Анна", tier_name="Статус 1", balance=300,
+        next_tier_name="Статус 2", progress=(0, 5_000_000), progress_text="", code=code,
+        qr_payload=make_link(env.tg.bot_username, "card", code)))
+
+
+def plain_png(qr_text: str | None = None) -> bytes:
+    image = qrcode.make(qr_text).get_image().convert("RGB") if qr_text else Image.new("RGB", (400, 300), "#3366aa")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+# --- finding the customer ---------------------------------------------------------------------
+
 async def test_qr_deep_link_checkout_in_two_taps(botenv: BotEnv) -> None:
     env = botenv
-    anna = env.customer("Анна")
-    customer = await env.register(anna)
+    anna, customer, code = await customer_with_code(env)
     staff = await cashier(env)
-    code = await fresh_code(env.dom, customer)
     await staff.start(f"c_{code}")
     found = await staff.expect_text("Анна")
     assert "300" in found.content
     await staff.send("1000")
     quote = await staff.expect_text("Чек")
-    assert "100" in quote.content
-    await env.press(staff, "Списать 100 баллов")
+    assert "100" in quote.content and "10%" in quote.content  # the most allowed and why
+    await env.press(staff, "Списать 100 баллов")  # tap 1
     confirm = await staff.expect_text("К оплате")
-    assert "900" in confirm.content
-    await env.press(staff, "Подтвердить")
+    assert "900" in confirm.content and "+27" in confirm.content
+    await env.press(staff, CONFIRM)  # tap 2
     receipt = await staff.expect_text("Покупка №")
     assert any("Возврат" in b for b in receipt.button_texts)
     await env.settle()
-    assert await purchases(env) == 1
+    assert await count(env) == 1
+    assert await balance(env.dom, customer) == 300 - 100 + 27
+    assert any(m.reply_markup for m in anna.chat.bot_messages())  # the push with the rating buttons
+    # The same code again: used.
+    await staff.send(code)
+    await staff.expect_text("уже использован")
+
+
+async def test_photo_of_the_card_and_bad_pictures(botenv: BotEnv) -> None:
+    env = botenv
+    _, _, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.send_photo(plain_png())
+    await staff.expect_text(env.text(staff, "qr-not-found"))
+    await staff.send_photo(plain_png("https://example.com/promo"))
+    await staff.expect_text(env.text(staff, "qr-foreign"))
+    await staff.send_document(b"%PDF-1.4 not an image at all", "check.pdf", "application/pdf")
+    await staff.expect_text(env.text(staff, "qr-not-an-image"))
+    await staff.send_photo(card_png(env, code))
+    await staff.expect_text("Введите сумму чека")
+    await staff.send("12 250")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Без баллов")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Покупка №")
+    assert (await last_purchase(env)).found_by == "qr"
+
+
+async def test_typed_code_expired_and_unknown(botenv: BotEnv) -> None:
+    env = botenv
+    _, _, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.send("000 000" if code != "000000" else "111 111")
+    await staff.expect_text("Такого кода нет")
+    env.clock.advance(timedelta(minutes=46))
+    await staff.send(f"{code[:3]} {code[3:]}")
+    await staff.expect_text("Срок действия кода истёк")
+
+
+async def test_phone_lookup_formats_and_customer_confirmation(botenv: BotEnv) -> None:
+    env = botenv
+    anna = env.customer("Анна", phone="+79161234567")
+    customer = await env.register(anna)
+    staff = await cashier(env)
+    for typed in ("+7 916 123-45-67", "8 (916) 123 45 67", "89161234567"):
+        await staff.send(typed)
+        found = await staff.expect_text("Анна")
+        assert "подтверждением клиента" in found.content
+        await env.press(staff, "Отмена")
+        await staff.expect_text("Расчёт отменён")
+    await staff.send("9161234567")
+    await staff.expect_text("Анна")
+    await staff.send("1000")
+    await staff.expect_text("подтвердить оплату баллами")
+    await env.press(staff, "Списать 100 баллов")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Ждём подтверждения клиента")
+    request = await anna.expect_text("Кассир хочет оплатить")
+    assert request.button_texts == ["Подтвердить", "Отклонить"]
+    assert await count(env) == 0
+    await env.press(anna, "Подтвердить")
+    await anna.expect_text("Подтверждено")
+    await staff.expect_text("Клиент подтвердил")
+    await env.settle()
+    op = await last_purchase(env)
+    assert op.points_paid == 100 and op.found_by == "phone"
+    assert await balance(env.dom, customer) == 300 - 100 + 27
+
+
+async def test_unknown_phone_creates_a_phone_only_customer_who_joins_later(botenv: BotEnv) -> None:
+    env = botenv
+    staff = await cashier(env)
+    await staff.send("+7 (926) 555-44-33")
+    await staff.expect_text("Клиента с номером +79265554433 нет")
+    await env.press(staff, "Создать и начислить")
+    await staff.expect_text("можно только начислить")
+    await staff.send("2000")
+    confirm = await staff.expect_text("К оплате")  # nothing to choose: straight to the confirmation
+    assert "+60" in confirm.content
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Покупка №")
+    newcomer = env.customer("Олег", phone="+79265554433")
+    customer = await env.register(newcomer)
+    assert await balance(env.dom, customer) == 60 + 300
+    async with env.db.reading() as s:
+        assert (await s.get(Operation, (await last_purchase(env)).id)).customer_id == customer  # type: ignore[union-attr]
+
+
+# --- checkout choices -------------------------------------------------------------------------
+
+async def test_other_number_no_points_and_certificate_choice(botenv: BotEnv) -> None:
+    env = botenv
+    _, customer, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.send(code)
+    await staff.expect_text("Анна")
+    await staff.send("1000")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Другое число")
+    await staff.expect_text("Не больше 100")
+    await staff.send("150")
+    await staff.expect_text("больше баллов, чем можно")
+    await staff.send("40")
+    await staff.expect_text("Баллами: 40")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Покупка №")
+    assert (await last_purchase(env)).points_paid == 40
+
+    async with env.db.transaction() as s:
+        version, _ = await current_program(s)
+        for points, pct, days in ((500, 20, 5), (1000, 50, 30)):
+            await issue_certificate(s, customer_id=customer, kind=CertificateKind.OWNER, points=points,
+                                    max_redeem_percent=Decimal(pct), validity_days=days,
+                                    program_version=version, now=env.clock.now())
+    await staff.send(await fresh_code(env.dom, customer))
+    await staff.expect_text("Сертификаты")
+    await staff.send("1000")
+    quote = await staff.expect_text("Сертификат:")
+    assert "20%" in quote.content
+    await env.press(staff, "Другой сертификат")
+    await env.press(staff, "1\u00a0000 · 50%")
+    quote = await staff.expect_text("50%")
+    await env.press(staff, "Списать")
+    await staff.expect_text("К оплате")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Покупка №")
+    op = await last_purchase(env)
+    assert op.certificate_lot_id is not None and op.points_paid == 500 + 100  # 50% of 1 000 ₽ + the 10% status cap
+
+
+async def test_double_tap_and_two_staff_confirming_in_the_group(botenv: BotEnv) -> None:
+    env = botenv
+    _, customer, code = await customer_with_code(env)
+    maria, petr = await cashier(env, "Мария"), await cashier(env, "Пётр")
+    group = env.staff_chat
+    await group.send(maria, code)
+    await group.expect_text("Анна")
+    await group.send(maria, "1000")
+    await group.expect_text("Чек")
+    await group.press(maria, "Списать 100 баллов")
+    confirm = await group.expect_text("К оплате")
+    data = confirm.callback_data(CONFIRM)
+    await asyncio.gather(group.press_callback(maria, data, confirm.message_id),
+                         group.press_callback(petr, data, confirm.message_id),
+                         group.press_callback(maria, data, confirm.message_id))
+    await env.settle()
+    assert await count(env) == 1
+    assert await balance(env.dom, customer) == 227
+    assert "Покупка №" in (group.chat.last_bot_message() or confirm).content
+
+
+async def test_stale_quote_is_shown_again(botenv: BotEnv) -> None:
+    env = botenv
+    _, customer, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.send(code)
+    await staff.expect_text("Анна")
+    await staff.send("3000")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Списать 300 баллов")
+    await staff.expect_text("К оплате")
+    await commit_purchase(env.dom, PurchaseRequest(customer_id=customer, amount_kopecks=200_000, points=200,
+                                                   phone_confirmed=True))
+    answer = await env.press(staff, CONFIRM)
+    assert "изменился" in (answer.text or "")  # type: ignore[union-attr]
+    quote = await staff.expect_text("Новые цифры")
+    assert "Списать 154 балла" in quote.button_texts  # 100 left + 3% of 1 800 ₽
+    await env.press(staff, "Списать 154 балла")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Покупка №")
+    assert (await last_purchase(env)).points_paid == 154
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+async def test_refunds_full_partial_window_and_command(botenv: BotEnv) -> None:
+    env = botenv
+    anna, customer, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.send(code)
+    await checkout_to_receipt(env, staff, "1000", "Без баллов")
+    await env.press(staff, "Возврат")
+    await staff.expect_text("Можно вернуть до")
+    await env.press(staff, "Вернуть часть")
+    await staff.send("abc")
+    await staff.expect_text("Это не сумма")
+    await staff.send("400")
+    done = await staff.expect_text("Возврат по покупке")
+    assert "Остаток чека" in done.content
+    await env.press(staff, "Вернуть всё")
+    await staff.expect_text("600")
+    await env.settle()
+    assert await count(env, OperationKind.REFUND) == 2
+    told = [m for m in await env.outbox() if m.chat_id == anna.id and m.payload.get("key") == "notify-refund"]
+    assert len(told) == 2  # the customer is told about each refund
+
+    await staff.send(await fresh_code(env.dom, customer))
+    await checkout_to_receipt(env, staff, "2000", "Без баллов")
+    op = (await last_purchase(env)).id
+    env.clock.advance(timedelta(days=15))
+    await env.press(staff, "Возврат")
+    await env.press(staff, "Вернуть всё")
+    await env.settle()
+    assert await count(env, OperationKind.REFUND) == 2
+    await staff.command("refund", f"{op} 500")
+    await staff.expect_text("только владелец")
+    await env.owner.command("refund", f"{op} 500")
+    await env.owner.expect_text("Возврат по покупке")
+    await env.owner.command("refund", f"{op}")
+    await env.owner.expect_text("1\u00a0500")
+    await env.owner.command("refund", "abc")
+    await env.owner.expect_text("Формат: /refund")
+    assert await count(env, OperationKind.REFUND) == 4
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+async def test_invite_revoke_and_forged_callbacks(botenv: BotEnv) -> None:
+    env = botenv
+    owner = env.owner
+    await owner.command("staff")
+    await owner.expect_text("Сотрудники")
+    await env.press(owner, "Ссылка-приглашение")
+    invite = await owner.expect_text("действует 24 часа")
+    payload = re.search(r"start=(staff_[A-Za-z0-9_-]+)", invite.content)
+    assert payload is not None
+    newbie = env.customer("Ольга")
+    await newbie.start(payload.group(1))
+    await newbie.expect_text("Добро пожаловать в команду")
+    await env.press(newbie, "Изменить имя")
+    await newbie.send("Ольга К.")
+    await newbie.expect_text("Ольга К.")
+    other = env.customer("Чужой")
+    await other.start(payload.group(1))
+    await other.expect_text("уже присоединились")
+
+    anna, _, code = await customer_with_code(env)
+    await newbie.send(code)
+    await newbie.expect_text("Анна")
+    await newbie.send("1000")
+    quote = await newbie.expect_text("Чек")
+    # A customer forging the staff button's callback data: nothing happens, it is logged.
+    forged = await anna.press_callback(quote.callback_data("Без баллов"))
+    assert forged.text == env.text(anna, "not-allowed")
+    assert await count(env) == 0
+    # The owner revokes her; her old buttons stop working at once.
+    await owner.command("staff")
+    await owner.expect_text("Ольга К.")
+    await env.press(owner, "Отозвать: Ольга К.")
+    await env.settle()
+    async with env.db.reading() as s:
+        assert not (await s.execute(select(Staff.active).where(Staff.telegram_id == newbie.id))).scalar_one()
+    refused = await newbie.press_callback(quote.callback_data("Без баллов"), quote.message_id)
+    assert refused.text == env.text(newbie, "not-allowed")
+    await newbie.send(await fresh_code(env.dom, (await env.customer_id(anna)) or 0))
+    await env.settle()
+    assert not any("Введите сумму" in m.content for m in newbie.chat.bot_messages()[-1:])
+    async with env.db.reading() as s:
+        refusals = (await s.execute(select(func.count(AuditEntry.id))
+                                    .where(AuditEntry.action == "staff.callback_refused"))).scalar()
+    assert refusals == 2
+    assert await count(env) == 0
+
+
+async def test_own_account_is_refused(botenv: BotEnv) -> None:
+    env = botenv
+    maria = env.customer("Мария")
+    own = await env.register(maria)
+    await env.add_staff(maria, "Мария")
+    await maria.send(await fresh_code(env.dom, own))
+    await maria.expect_text("своей собственной карте")
+
+
+# --- fraud, /me, sale without a card --------------------------------------------------------
+
+async def test_fraud_alert_reaches_the_staff_group_and_me_numbers(botenv: BotEnv) -> None:
+    env = botenv
+    _, customer, _ = await customer_with_code(env)
+    staff = await cashier(env)
+    async with env.db.reading() as s:
+        staff_id = (await s.execute(select(Staff.id).where(Staff.telegram_id == staff.id))).scalar_one()
+    actor = StaffActor(telegram_id=staff.id, staff_id=staff_id)
+    for _ in range(5):  # the limit is 5 operations a day for one customer
+        view = await start_checkout(env.dom, actor, customer, 10_000, found_by="code",
+                                    code=await fresh_code(env.dom, customer))
+        await choose_points(env.dom, actor, view.quote_id, 0)
+        await confirm_checkout(env.dom, actor, view.quote_id, alert_chat_id=env.settings.staff_chat_id)
+    await staff.send(await fresh_code(env.dom, customer))
+    await checkout_to_receipt(env, staff, "1000", "Без баллов")
+    await env.staff_chat.expect_text("Необычная активность")
+    await staff.command("sale", "700")
+    await staff.expect_text("Продажа без карты")
+    await staff.command("me")
+    me = await staff.expect_text("ваши показатели")
+    assert "Покупок: 6" in me.content and "продаж без карты: 1" in me.content
+    assert "start=e_" in me.content
