@@ -1,0 +1,389 @@
+"""Importing an old customer base from CSV or XLSX (issue 6, "Customers").
+
+Header `phone,name,birthday,balance,total_spent,purchases,source`; only `phone` is required.
+Files come as spreadsheets export them: `;` or `,` separators, UTF-8 (with or without BOM)
+or Windows-1251, XLSX. Birthdays `dd.mm.yyyy` or `yyyy-mm-dd`; `total_spent` in roubles;
+`balance` in whole points; `purchases` a whole number; `source` an optional campaign or
+source-tag code (unknown codes are ignored with a note).
+
+Two steps: `plan_import` (the dry run: what would be created, per-row errors) and
+`apply_import` (the same plan, written in one transaction). Imported customers:
+
+* source kind IMPORT (DOMAIN.md, "Customers": first-touch source), no Telegram yet;
+* `imported_key` = "imp:<phone>" (unique) — a re-import of the same file finds every row
+  already imported and changes nothing;
+* the balance becomes one lot of kind IMPORT through an IMPORT operation (DOMAIN.md,
+  "Points lots and the ledger"), with the program's regular validity;
+* `total_spent`/`purchases` become the customer's base history (`base_paid_kopecks`,
+  `base_purchase_count`) and the running totals start equal to them, so `loyalty-bot check`
+  (paid_total = base + operations) holds, and the initial tier follows from them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit, ledger
+from models.context import Domain
+from models.customers import new_referral_code, validate_birthday
+from models.errors import DomainError, InvalidDate, InvalidPhone
+from models.phone import normalize_phone
+from models.program import Program, ThresholdBasis
+from models.programs_store import current_program
+from models.tables import Campaign, Customer, LotKind, Operation, OperationKind, SourceKind
+from models.tiers import tier_for_value
+
+COLUMNS = ("phone", "name", "birthday", "balance", "total_spent", "purchases", "source")
+MAX_ROWS = 100_000
+MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit; the command line uses the same
+MAX_POINTS = 10_000_000
+MAX_SPENT_KOPECKS = 10**13
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be read. `.code` is translated by the doors:
+    not_xlsx (claims to be XLSX but is not), bad_xlsx, not_text (binary, not CSV),
+    no_header, no_phone_column, empty, too_many_rows, too_large."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # 1-based line (row) in the file, the header being line 1
+    column: str
+    reason: str  # bad_phone, bad_date, duplicate, exists, bad_number, missing_phone, bad_name
+    value: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    phone: str
+    name: str | None
+    birthday: date | None
+    balance: int
+    total_spent_kopecks: int
+    purchases: int
+    source: str | None
+
+    @property
+    def key(self) -> str:
+        return f"imp:{self.phone}"
+
+
+@dataclass
+class ImportPlan:
+    rows: list[ImportRow] = field(default_factory=list)  # to be created
+    already_imported: int = 0  # rows a previous import of this base already created
+    errors: list[RowError] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    unknown_sources: list[str] = field(default_factory=list)
+    total_lines: int = 0  # data rows read (empty lines skipped)
+
+    @property
+    def points(self) -> int:
+        return sum(r.balance for r in self.rows)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    points: int
+    already_imported: int
+    errors: int
+
+
+# --- Reading the file -----------------------------------------------------------------------------
+
+def read_table(data: bytes, filename: str = "") -> list[list[str]]:
+    """Rows of cells as text (header first) from CSV or XLSX bytes."""
+    if len(data) > MAX_BYTES:
+        raise ImportFileError("too_large")
+    is_zip = data[:4] == b"PK\x03\x04"
+    if filename.lower().endswith((".xlsx", ".xlsm")) and not is_zip:
+        raise ImportFileError("not_xlsx", f"{filename} is not an XLSX workbook")
+    if is_zip:
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook  # imported here: only imports need it
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ImportFileError("bad_xlsx", str(exc)) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for values in sheet.iter_rows(values_only=True):
+            if len(rows) > MAX_ROWS + 1:
+                raise ImportFileError("too_many_rows")
+            rows.append([_cell_text(v) for v in values])
+        return rows
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone or a count typed into a number cell
+    return str(value).strip()
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1251 (what Russian Excel saves)."""
+    if b"\x00" in data[:4096]:
+        raise ImportFileError("not_text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")  # every byte is defined in cp1251 except 0x98
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError("not_text") from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if len(rows) > MAX_ROWS + 1:
+        raise ImportFileError("too_many_rows")
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+# --- Parsing the cells ------------------------------------------------------------------------
+
+def _number_text(raw: str) -> str:
+    return raw.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+
+
+def parse_roubles(raw: str) -> int:
+    """Roubles with at most two decimals → kopecks; empty is 0."""
+    if not raw.strip():
+        return 0
+    try:
+        value = Decimal(_number_text(raw))
+    except InvalidOperation as exc:
+        raise ValueError(raw) from exc
+    if value < 0 or value != value.quantize(Decimal("0.01")) or value * 100 > MAX_SPENT_KOPECKS:
+        raise ValueError(raw)
+    return int(value * 100)
+
+
+def parse_whole(raw: str, maximum: int) -> int:
+    if not raw.strip():
+        return 0
+    try:
+        value = Decimal(_number_text(raw))
+    except InvalidOperation as exc:
+        raise ValueError(raw) from exc
+    if value < 0 or value != int(value) or value > maximum:
+        raise ValueError(raw)
+    return int(value)
+
+
+def parse_import_birthday(raw: str, today: date) -> date | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        if "-" in text:
+            parsed = date.fromisoformat(text[:10])
+        else:
+            dd, mm, yyyy = text.split(".")
+            if len(yyyy) != 4:
+                raise ValueError(text)
+            parsed = date(int(yyyy), int(mm), int(dd))
+    except (ValueError, TypeError) as exc:
+        raise InvalidDate("format") from exc
+    return validate_birthday(parsed, today)
+
+
+def parse_rows(table: list[list[str]], today: date) -> ImportPlan:
+    """Validate every row; the plan has the rows that are well-formed and unique in the file."""
+    while table and not any(cell.strip() for cell in table[0]):
+        table = table[1:]
+    if not table:
+        raise ImportFileError("empty")
+    header = [cell.strip().lower().lstrip("\ufeff") for cell in table[0]]
+    if "phone" not in header:
+        raise ImportFileError("no_phone_column")
+    index = {name: header.index(name) for name in COLUMNS if name in header}
+    plan = ImportPlan(unknown_columns=[h for h in header if h and h not in COLUMNS])
+    seen: dict[str, int] = {}
+    for line, cells in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        plan.total_lines += 1
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            position = index.get(name)
+            return cells[position].strip() if position is not None and position < len(cells) else ""
+
+        row = _parse_row(plan, line, cell, today)
+        if row is None:
+            continue
+        if row.phone in seen:
+            plan.errors.append(RowError(line, "phone", "duplicate", f"{row.phone} (line {seen[row.phone]})"))
+            continue
+        seen[row.phone] = line
+        plan.rows.append(row)
+    return plan
+
+
+def _parse_row(plan: ImportPlan, line: int, cell: Any, today: date) -> ImportRow | None:
+    errors: list[RowError] = []
+    phone = ""
+    raw_phone = cell("phone")
+    if not raw_phone:
+        errors.append(RowError(line, "phone", "missing_phone", ""))
+    else:
+        try:
+            phone = normalize_phone(raw_phone)
+        except InvalidPhone:
+            errors.append(RowError(line, "phone", "bad_phone", raw_phone))
+    birthday = None
+    try:
+        birthday = parse_import_birthday(cell("birthday"), today)
+    except InvalidDate:
+        errors.append(RowError(line, "birthday", "bad_date", cell("birthday")))
+    numbers: dict[str, int] = {}
+    for column, parse in (("balance", lambda v: parse_whole(v, MAX_POINTS)), ("total_spent", parse_roubles),
+                          ("purchases", lambda v: parse_whole(v, 1_000_000))):
+        try:
+            numbers[column] = parse(cell(column))
+        except ValueError:
+            errors.append(RowError(line, column, "bad_number", cell(column)))
+    name = cell("name")
+    if len(name) > 100:
+        errors.append(RowError(line, "name", "bad_name", name[:40] + "…"))
+    if errors:
+        plan.errors.extend(errors)
+        return None
+    return ImportRow(line=line, phone=phone, name=name or None, birthday=birthday,
+                     balance=numbers["balance"], total_spent_kopecks=numbers["total_spent"],
+                     purchases=numbers["purchases"], source=cell("source") or None)
+
+
+# --- Against the database ---------------------------------------------------------------------
+
+async def _existing(session: AsyncSession, phones: list[str]) -> dict[str, str | None]:
+    """phone → imported_key of the customers that already exist (chunked IN lists)."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(phones), 500):
+        chunk = phones[start:start + 500]
+        rows = await session.execute(select(Customer.phone, Customer.imported_key).where(Customer.phone.in_(chunk)))
+        found.update({str(phone): key for phone, key in rows.all()})
+    return found
+
+
+async def _campaigns_by_code(session: AsyncSession, codes: set[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = await session.execute(select(Campaign.code, Campaign.id).where(
+        func.lower(Campaign.code).in_([c.lower() for c in codes])))
+    return {str(code).lower(): int(cid) for code, cid in rows.all()}
+
+
+async def _resolve(session: AsyncSession, plan: ImportPlan) -> dict[str, int]:
+    """Drop rows whose phone is already a customer; returns source code → campaign id."""
+    existing = await _existing(session, [r.phone for r in plan.rows])
+    fresh: list[ImportRow] = []
+    for row in plan.rows:
+        if row.phone not in existing:
+            fresh.append(row)
+        elif existing[row.phone] == row.key:
+            plan.already_imported += 1
+        else:
+            plan.errors.append(RowError(row.line, "phone", "exists", row.phone))
+    plan.rows = fresh
+    plan.errors.sort(key=lambda e: e.line)
+    sources = {r.source for r in plan.rows if r.source}
+    campaigns = await _campaigns_by_code(session, sources)
+    plan.unknown_sources = sorted(s for s in sources if s.lower() not in campaigns)
+    return campaigns
+
+
+async def plan_import(dom: Domain, data: bytes, filename: str = "") -> ImportPlan:
+    """The dry run: nothing is written."""
+    today = dom.clock.now().astimezone(dom.tz).date()
+    plan = parse_rows(read_table(data, filename), today)
+    async with dom.db.reading() as session:
+        await _resolve(session, plan)
+    return plan
+
+
+def _initial_tier(program: Program, row: ImportRow) -> int:
+    value = row.total_spent_kopecks if program.tiers.basis is ThresholdBasis.MONEY else row.purchases
+    return tier_for_value(program, value)
+
+
+async def apply_import(
+    dom: Domain, data: bytes, filename: str = "", *, actor_telegram_id: int | None = None,
+    actor_role: str = "owner", channel: str = "bot",
+) -> ImportResult:
+    """Write the plan in one transaction (re-planned inside it, so a re-run changes nothing)."""
+    now = dom.clock.now()
+    today = now.astimezone(dom.tz).date()
+    plan = parse_rows(read_table(data, filename), today)
+    async with dom.db.transaction() as session:
+        version, program = await current_program(session)
+        campaigns = await _resolve(session, plan)
+        customers = [Customer(
+            phone=row.phone, name=row.name, birthday=row.birthday,
+            birth_month=row.birthday.month if row.birthday else None,
+            birth_day=row.birthday.day if row.birthday else None,
+            referral_code=new_referral_code(), source_kind=SourceKind.IMPORT,
+            campaign_id=campaigns.get((row.source or "").lower()), created_at=now,
+            tier_index=_initial_tier(program, row), imported_key=row.key,
+            base_paid_kopecks=row.total_spent_kopecks, paid_total_kopecks=row.total_spent_kopecks,
+            base_purchase_count=row.purchases, purchase_count=row.purchases,
+        ) for row in plan.rows]
+        session.add_all(customers)
+        await session.flush()
+        with_balance = [(customer, row) for customer, row in zip(customers, plan.rows, strict=True) if row.balance]
+        operations = [Operation(
+            kind=OperationKind.IMPORT, customer_id=customer.id, program_version=version, created_at=now,
+            points_delta=row.balance, comment="import", channel="import",
+        ) for customer, row in with_balance]
+        session.add_all(operations)
+        await session.flush()
+        for (customer, row), operation in zip(with_balance, operations, strict=True):
+            await ledger.grant(session, customer_id=customer.id, kind=LotKind.IMPORT, amount=row.balance,
+                               operation=operation, now=now, validity_days=program.points.validity_days)
+        audit.record(session, now, "owner.import", actor_telegram_id=actor_telegram_id, actor_role=actor_role,
+                     target=filename[:80] or None,
+                     details={"created": len(customers), "points": plan.points, "channel": channel,
+                              "already_imported": plan.already_imported, "errors": len(plan.errors)})
+    return ImportResult(created=len(customers), points=plan.points, already_imported=plan.already_imported,
+                        errors=len(plan.errors))
+
+
+__all__ = [
+    "COLUMNS", "ImportFileError", "ImportPlan", "ImportResult", "ImportRow", "RowError", "apply_import",
+    "decode_text", "parse_rows", "plan_import", "read_table",
+]
