@@ -1,0 +1,334 @@
+"""The sandbox's web page and its small JSON + WebSocket API (aiohttp).
+
+GET  /                   the page (server-rendered; static/sandbox.js adds clicks and live updates)
+GET  /ws                 WebSocket: JSON events {"type": "message"|"keyboard"|"toast"|"typing"|
+                         "clock"|"person"|"reload", ...}; message/keyboard events carry ready HTML
+GET  /api/state          everything the page shows, as JSON (rendered chat HTML included)
+GET  /files/{file_id}    a photo or document from the fake Telegram
+POST /api/send           {"chat_id", "text"}                         a simulated user types
+POST /api/photo          multipart: chat_id, photo[, caption]         ... uploads a photo
+POST /api/press          {"chat_id", "message_id", "row", "col"}     ... taps an inline button
+POST /api/key            {"chat_id", "row", "col"}                   ... a reply-keyboard key
+POST /api/start          {"chat_id", "payload"}                      ... opens a t.me deep link
+POST /api/forward        {"chat_id", "from_chat_id", "message_id"}   ... sends another chat's photo
+POST /api/clock          {"days": n} or {"date": "YYYY-MM-DD"}       moves business time, runs jobs
+POST /api/reset          {"program": "case-a.toml"}                  a fresh database
+POST /api/customers      {"name": optional}                          one more simulated customer
+Errors answer 400 {"error": "..."}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from sandbox.render import esc
+from sandbox.world import Person, Sandbox, SandboxError
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
+MAX_UPLOAD = 10 * 1024 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(message: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except SandboxError as exc:
+        return _error(str(exc))
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        if request.path.startswith("/api/"):
+            return _error(f"bad request: {exc}")
+        raise
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    data = await request.json()
+    if not isinstance(data, dict):
+        raise SandboxError("expected a JSON object")
+    return data
+
+
+def _ok(**extra: Any) -> web.Response:
+    return web.json_response({"ok": True, **extra})
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _chat_panel(sandbox: Sandbox, person: Person, hidden: bool = False) -> str:
+    world = sandbox.w
+    role_line = {"customer": "клиент", "cashier": "кассир (сотрудник)", "owner": "владелец (OWNER_IDS)"}[person.role]
+    return (
+        f'<section class="chat" id="chat-{person.id}" data-chat="{person.id}" data-role="{person.role}"'
+        f'{" hidden" if hidden else ""}>'
+        f'<header><b>{esc(person.user.first_name)}</b> · {role_line}'
+        f'<span class="muted"> · {esc(person.user.phone or "")} · id {person.id}</span>'
+        f'<span class="typing" hidden>печатает…</span></header>'
+        f'<div class="messages">{"".join(world.chat_messages_html(person.id))}</div>'
+        f'<div class="toast" hidden></div>'
+        f'<div class="keyboard">{world.keyboard_html(person.id)}</div>'
+        f'<form class="composer" autocomplete="off">'
+        f'<input type="text" name="text" placeholder="Сообщение…" aria-label="message to the bot">'
+        f'<button type="submit" class="send">➤</button>'
+        f'<label class="upload" title="send a photo (e.g. a QR code)">📷'
+        f'<input type="file" name="photo" accept="image/*" hidden></label>'
+        f"</form></section>"
+    )
+
+
+def render_page(sandbox: Sandbox) -> str:
+    world = sandbox.w
+    people = list(world.people.values())
+    customers = [p for p in people if p.role == "customer"]
+    staff = [p for p in people if p.role == "cashier"] + [p for p in people if p.role == "owner"]
+    tabs = "".join(
+        f'<button type="button" class="tab{" active" if i == 0 else ""}" data-tab="{p.id}">{esc(p.user.first_name)}'
+        f"</button>" for i, p in enumerate(customers))
+    options = "".join(
+        f'<option value="{esc(name)}"{" selected" if name == world.program_file.name else ""}>{esc(name)}</option>'
+        for name in sandbox.state()["programs"])
+    clock = world.clock_info()
+    people_json = esc(json.dumps([p.to_dict() for p in people], ensure_ascii=False))
+    return f"""<!doctype html>
+<html lang="ru"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Loyalty sandbox</title>
+<link rel="stylesheet" href="/static/sandbox.css">
+</head>
+<body data-generation="{sandbox.generation}" data-people="{people_json}">
+<header class="top">
+  <div class="title"><b>Loyalty sandbox</b> <span class="muted">· @{esc(world.services.bot_username)} ·
+    настоящий бот на локальном фейковом Telegram: ничего не уходит с этого компьютера</span></div>
+  <form id="clock" class="panel">
+    <span>Бизнес-время: <b id="clock-label" data-date="{esc(clock["date"])}">{esc(clock["label"])}</b></span>
+    <button type="button" data-days="1">+1 день</button>
+    <button type="button" data-days="7">+1 неделя</button>
+    <button type="button" data-days="31">+31 день</button>
+    <input type="date" name="date" aria-label="move to date"><button type="submit">Перейти</button>
+  </form>
+  <form id="reset" class="panel">
+    <select name="program" aria-label="program">{options}</select>
+    <button type="submit">Сбросить базу</button>
+  </form>
+  <div id="status" class="status" role="status"></div>
+</header>
+<main>
+  <div class="column customers">
+    <nav class="tabs">{tabs}<button type="button" id="add-customer" title="add a customer">+ клиент</button></nav>
+    {"".join(_chat_panel(sandbox, p, hidden=i > 0) for i, p in enumerate(customers))}
+  </div>
+  {"".join(f'<div class="column">{_chat_panel(sandbox, p)}</div>' for p in staff)}
+</main>
+<div id="menu" class="menu" hidden></div>
+<script src="/static/sandbox.js"></script>
+</body></html>"""
+
+
+async def page(request: web.Request) -> web.Response:
+    return web.Response(text=render_page(request.app[SANDBOX_KEY]), content_type="text/html")
+
+
+async def chat_panel(request: web.Request) -> web.Response:
+    """One chat's panel (the page fetches it for a customer added after it loaded)."""
+    sandbox = request.app[SANDBOX_KEY]
+    person = sandbox.w.person(int(request.match_info["chat_id"]))
+    return web.Response(text=_chat_panel(sandbox, person, hidden=True), content_type="text/html")
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in ("sandbox.js", "sandbox.css"):
+        raise web.HTTPNotFound()
+    kind = "application/javascript" if name.endswith(".js") else "text/css"
+    return web.Response(body=(STATIC / name).read_bytes(), content_type=kind, charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def files(request: web.Request) -> web.StreamResponse:
+    stored = request.app[SANDBOX_KEY].w.tg.files.get(request.match_info["file_id"])
+    if stored is None:
+        raise web.HTTPNotFound()
+    headers = {"Content-Disposition": f'inline; filename="{stored.file_name}"'} if stored.file_name else {}
+    return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream",
+                        headers={**headers, "X-Content-Type-Options": "nosniff"})
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+async def state(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SANDBOX_KEY].state())
+
+
+async def send(request: web.Request) -> web.Response:
+    body = await _body(request)
+    await request.app[SANDBOX_KEY].w.send_text(int(body["chat_id"]), str(body["text"]))
+    return _ok()
+
+
+async def photo(request: web.Request) -> web.Response:
+    form = await request.post()
+    upload = form.get("photo")
+    if not isinstance(upload, web.FileField):
+        raise SandboxError("no photo in the form")
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise SandboxError("the photo is larger than 10 MB")
+    caption = form.get("caption")
+    await request.app[SANDBOX_KEY].w.send_photo(int(str(form["chat_id"])), data,
+                                                caption if isinstance(caption, str) else None)
+    return _ok()
+
+
+async def press(request: web.Request) -> web.Response:
+    b = await _body(request)
+    await request.app[SANDBOX_KEY].w.press(int(b["chat_id"]), int(b["message_id"]), int(b["row"]), int(b["col"]))
+    return _ok()
+
+
+async def key(request: web.Request) -> web.Response:
+    b = await _body(request)
+    await request.app[SANDBOX_KEY].w.press_key(int(b["chat_id"]), int(b["row"]), int(b["col"]))
+    return _ok()
+
+
+async def start_link(request: web.Request) -> web.Response:
+    b = await _body(request)
+    await request.app[SANDBOX_KEY].w.open_link(int(b["chat_id"]), str(b.get("payload") or ""))
+    return _ok()
+
+
+async def forward(request: web.Request) -> web.Response:
+    b = await _body(request)
+    await request.app[SANDBOX_KEY].w.forward_photo(int(b["chat_id"]), int(b["from_chat_id"]),
+                                                   int(b["message_id"]))
+    return _ok()
+
+
+async def clock(request: web.Request) -> web.Response:
+    b = await _body(request)
+    sandbox = request.app[SANDBOX_KEY]
+    if b.get("date"):
+        summary = await sandbox.advance(to=date.fromisoformat(str(b["date"])))
+    else:
+        days = int(b.get("days", 1))
+        if not 1 <= days <= 3 * 366:
+            raise SandboxError("days must be between 1 and 1098")
+        summary = await sandbox.advance(days=days)
+    return _ok(summary=summary, clock=sandbox.w.clock_info())
+
+
+async def reset(request: web.Request) -> web.Response:
+    b = await _body(request)
+    sandbox = request.app[SANDBOX_KEY]
+    await sandbox.reset(sandbox.resolve_program(b.get("program")))
+    return _ok(program=sandbox.w.program_file.name)
+
+
+async def add_customer(request: web.Request) -> web.Response:
+    b = await _body(request) if request.can_read_body else {}
+    person = request.app[SANDBOX_KEY].add_customer(b.get("name"))
+    return _ok(person=person.to_dict())
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    sandbox = request.app[SANDBOX_KEY]
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+
+    def push(event: dict[str, Any]) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            queue.put_nowait(event)
+
+    async def pump() -> None:
+        while True:
+            event = await queue.get()
+            await ws.send_str(json.dumps(event, ensure_ascii=False))
+
+    sandbox.subscribers.add(push)
+    task = asyncio.create_task(pump())
+    try:
+        await ws.send_str(json.dumps({"type": "hello", "generation": sandbox.generation}))
+        async for msg in ws:  # the page only listens; anything it sends is ignored
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        sandbox.subscribers.discard(push)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await task
+    return ws
+
+
+def build_app(sandbox: Sandbox) -> web.Application:
+    app = web.Application(middlewares=[errors_as_json], client_max_size=MAX_UPLOAD + 1024 * 1024)
+    app[SANDBOX_KEY] = sandbox
+    app.router.add_get("/", page)
+    app.router.add_get("/ws", websocket)
+    app.router.add_get("/static/{name}", static)
+    app.router.add_get("/files/{file_id}", files)
+    app.router.add_get("/chat/{chat_id}", chat_panel)
+    app.router.add_get("/api/state", state)
+    for path, handler in (("/api/send", send), ("/api/photo", photo), ("/api/press", press), ("/api/key", key),
+                          ("/api/start", start_link), ("/api/forward", forward), ("/api/clock", clock),
+                          ("/api/reset", reset), ("/api/customers", add_customer)):
+        app.router.add_post(path, handler)
+    return app
+
+
+class SandboxServer:
+    """The sandbox world plus its web server, started and stopped together."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8081) -> None:
+        self.sandbox = sandbox
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> SandboxServer:
+        await self.sandbox.start()
+        try:
+            self._runner = web.AppRunner(build_app(self.sandbox), access_log=None, shutdown_timeout=1.0)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+            self.port = int(self._runner.addresses[0][1])
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.sandbox.stop()
+
+    async def __aenter__(self) -> SandboxServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
