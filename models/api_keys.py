@@ -19,6 +19,7 @@ from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models import audit
 from models.base import Base, BigId, UTCDateTime
 from models.context import Domain
 from models.errors import DomainError, NotFound
@@ -97,8 +98,10 @@ async def company_id(dom: Domain) -> int | None:
         return (await session.execute(select(ApiKey.company_id).order_by(ApiKey.id).limit(1))).scalar()
 
 
-async def create_api_key(dom: Domain, name: str, *, created_by: int | None = None) -> CreatedKey:
-    """A new key; names are unique among keys that are not revoked."""
+async def create_api_key(
+    dom: Domain, name: str, *, created_by: int | None = None, actor_role: str = "cli"
+) -> CreatedKey:
+    """A new key; names are unique among keys that are not revoked. Audited (DOMAIN.md, "Roles")."""
     clean = _validate_name(name)
     now = dom.clock.now()
     secret = _new_secret()
@@ -116,11 +119,15 @@ async def create_api_key(dom: Domain, name: str, *, created_by: int | None = Non
                      created_by=created_by)
         session.add(row)
         await session.flush()
+        audit.record(session, now, "api_key.create", actor_telegram_id=created_by, actor_role=actor_role,
+                     target=clean, details={"key_id": row.id, "company_id": company})
         return CreatedKey(id=row.id, name=clean, company_id=company, secret=secret)
 
 
-async def revoke_api_key(dom: Domain, name: str) -> KeyInfo:
-    """Revoke the active key with this name; it stops working on the next request."""
+async def revoke_api_key(
+    dom: Domain, name: str, *, revoked_by: int | None = None, actor_role: str = "cli"
+) -> KeyInfo:
+    """Revoke the active key with this name; it stops working on the next request. Audited."""
     clean = name.strip()
     now = dom.clock.now()
     async with dom.db.transaction() as session:
@@ -130,6 +137,8 @@ async def revoke_api_key(dom: Domain, name: str) -> KeyInfo:
         if row is None:
             raise NotFound(clean)
         row.revoked_at = now
+        audit.record(session, now, "api_key.revoke", actor_telegram_id=revoked_by, actor_role=actor_role,
+                     target=clean, details={"key_id": row.id})
         return _info(row)
 
 

@@ -6,9 +6,8 @@ import logging
 import os
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot, Dispatcher
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
@@ -18,9 +17,11 @@ from bot import metrics
 from bot.http.errors import install_error_handlers
 from bot.http.ours import build_ours_router
 from bot.http.partner import build_partner_router
-from bot.http.webhook import build_webhook_router, webhook_path
 from bot.services import Services
 from models.partner import timestamp
+
+if TYPE_CHECKING:  # aiogram is slow to import; `loyalty-bot api` never needs it
+    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ def build_app(
 
     settings = services.settings
     if dispatcher is not None and bot is not None and settings.webhook_url:
+        from bot.http.webhook import build_webhook_router, webhook_path
+
         app.include_router(build_webhook_router(dispatcher, bot, settings, webhook_path(settings.webhook_url)))
 
     app.add_middleware(RequestHeaders, services=services)
