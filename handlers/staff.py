@@ -416,7 +416,11 @@ async def _show_confirmation(callback: CallbackQuery, t: Translator, view: Check
 @till.callback_query(CheckoutCb.filter(F.action == "other"))
 async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: FSMContext, dom: Domain,
                      t: Translator) -> None:
-    view = await domain.get_checkout(dom, callback_data.quote_id)
+    try:
+        view = await domain.get_checkout(dom, callback_data.quote_id)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
     await state.set_state(Till.points)
     await state.set_data({"quote_id": callback_data.quote_id})
     if isinstance(callback.message, Message):
@@ -444,7 +448,11 @@ async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: 
 @till.callback_query(CheckoutCb.filter(F.action == "cert"))
 async def list_certificates(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain,
                             t: Translator) -> None:
-    view = await domain.get_checkout(dom, callback_data.quote_id)
+    try:
+        view = await domain.get_checkout(dom, callback_data.quote_id)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
     await _edit(callback, quote_text(t, view) + "\n\n" + t("staff-choose-certificate"),
                 certificates_keyboard(t, view))
     await callback.answer()
@@ -464,7 +472,11 @@ async def pick_certificate(callback: CallbackQuery, callback_data: CheckoutCb, d
 
 @till.callback_query(CheckoutCb.filter(F.action == "back"))
 async def back_to_quote(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, t: Translator) -> None:
-    view = await domain.get_checkout(dom, callback_data.quote_id)
+    try:
+        view = await domain.get_checkout(dom, callback_data.quote_id)
+    except DomainError as exc:
+        await _answer_error(callback, t, exc)
+        return
     await _edit(callback, quote_text(t, view), quote_keyboard(t, view))
     await callback.answer()
 
@@ -481,8 +493,12 @@ async def confirm(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domai
                   settings: Settings) -> None:
     try:
         view = await _ensure_no_points(dom, actor, await domain.get_checkout(dom, callback_data.quote_id))
-        if view.points is None:  # confirm pressed on a screen without a choice: pay nothing with points
-            view = await domain.choose_points(dom, as_staff(actor), view.quote_id, 0)
+        if view.points is None and view.operation_id is None:
+            # A late second tap after a re-quote: the choice was reset, so show it again
+            # rather than guess how many points to pay.
+            await _edit(callback, quote_text(t, view, requoted=True), quote_keyboard(t, view))
+            await callback.answer(t("staff-quote-requoted"), show_alert=True)
+            return
         outcome = await domain.confirm_checkout(dom, as_staff(actor), callback_data.quote_id,
                                                 alert_chat_id=_alert_chat(settings))
     except DomainError as exc:

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 import qrcode
 from PIL import Image
 from sqlalchemy import func, select
@@ -25,6 +26,9 @@ from tests.helpers import balance, fresh_code
 from .conftest import BotEnv
 
 CONFIRM = "✅ Подтвердить"
+# End-to-end scenarios run on SQLite only (CI time); a full checkout and the concurrent
+# confirmations also run on PostgreSQL when TEST_POSTGRES_URL is set.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 async def count(env: BotEnv, kind: OperationKind = OperationKind.PURCHASE) -> int:
@@ -101,6 +105,7 @@ async def test_qr_deep_link_checkout_in_two_taps(botenv: BotEnv) -> None:
     await staff.expect_text("уже использован")
 
 
+@sqlite_only
 async def test_photo_of_the_card_and_bad_pictures(botenv: BotEnv) -> None:
     env = botenv
     _, _, code = await customer_with_code(env)
@@ -121,6 +126,7 @@ async def test_photo_of_the_card_and_bad_pictures(botenv: BotEnv) -> None:
     assert (await last_purchase(env)).found_by == "qr"
 
 
+@sqlite_only
 async def test_typed_code_expired_and_unknown(botenv: BotEnv) -> None:
     env = botenv
     _, _, code = await customer_with_code(env)
@@ -132,6 +138,7 @@ async def test_typed_code_expired_and_unknown(botenv: BotEnv) -> None:
     await staff.expect_text("Срок действия кода истёк")
 
 
+@sqlite_only
 async def test_phone_lookup_formats_and_customer_confirmation(botenv: BotEnv) -> None:
     env = botenv
     anna = env.customer("Анна", phone="+79161234567")
@@ -162,6 +169,7 @@ async def test_phone_lookup_formats_and_customer_confirmation(botenv: BotEnv) ->
     assert await balance(env.dom, customer) == 300 - 100 + 27
 
 
+@sqlite_only
 async def test_unknown_phone_creates_a_phone_only_customer_who_joins_later(botenv: BotEnv) -> None:
     env = botenv
     staff = await cashier(env)
@@ -183,6 +191,7 @@ async def test_unknown_phone_creates_a_phone_only_customer_who_joins_later(boten
 
 # --- checkout choices -------------------------------------------------------------------------
 
+@sqlite_only
 async def test_other_number_no_points_and_certificate_choice(botenv: BotEnv) -> None:
     env = botenv
     _, customer, code = await customer_with_code(env)
@@ -244,6 +253,7 @@ async def test_double_tap_and_two_staff_confirming_in_the_group(botenv: BotEnv) 
     assert "Покупка №" in (group.chat.last_bot_message() or confirm).content
 
 
+@sqlite_only
 async def test_stale_quote_is_shown_again(botenv: BotEnv) -> None:
     env = botenv
     _, customer, code = await customer_with_code(env)
@@ -268,6 +278,7 @@ async def test_stale_quote_is_shown_again(botenv: BotEnv) -> None:
 
 # --- refunds ----------------------------------------------------------------------------------
 
+@sqlite_only
 async def test_refunds_full_partial_window_and_command(botenv: BotEnv) -> None:
     env = botenv
     anna, customer, code = await customer_with_code(env)
@@ -310,6 +321,7 @@ async def test_refunds_full_partial_window_and_command(botenv: BotEnv) -> None:
 
 # --- roles ------------------------------------------------------------------------------------
 
+@sqlite_only
 async def test_invite_revoke_and_forged_callbacks(botenv: BotEnv) -> None:
     env = botenv
     owner = env.owner
@@ -357,6 +369,7 @@ async def test_invite_revoke_and_forged_callbacks(botenv: BotEnv) -> None:
     assert await count(env) == 0
 
 
+@sqlite_only
 async def test_own_account_is_refused(botenv: BotEnv) -> None:
     env = botenv
     maria = env.customer("Мария")
@@ -368,6 +381,7 @@ async def test_own_account_is_refused(botenv: BotEnv) -> None:
 
 # --- fraud, /me, sale without a card --------------------------------------------------------
 
+@sqlite_only
 async def test_fraud_alert_reaches_the_staff_group_and_me_numbers(botenv: BotEnv) -> None:
     env = botenv
     _, customer, _ = await customer_with_code(env)
