@@ -1,0 +1,248 @@
+## The owner's tools (handlers/owner*.py). HTML: user-supplied values arrive escaped.
+
+owner-menu = <b>Owner tools</b>
+    /program — the loyalty program
+    /campaigns — campaigns, sources and their funnels
+    /broadcast — a new broadcast, /broadcasts — history
+    /find — find a customer
+    /import, /export — load and download the base
+    /audit — the action log
+    /staff — staff
+owner-menu-program = Program
+owner-menu-campaigns = Campaigns
+owner-menu-broadcast = Broadcast
+owner-menu-broadcasts = Broadcast history
+owner-menu-find = Find a customer
+owner-menu-import = Import
+owner-menu-export = Export
+owner-menu-audit = Log
+owner-refused = This command is for the owner only. The attempt was logged.
+owner-stale = This button is out of date. Please start again.
+owner-file-too-large = The file is over 20 MB; Telegram does not let a bot download it. Split it into parts.
+
+## Program
+
+program-head = <b>Program “{ $name }”</b>, version { $version }
+program-tiers-money = Tiers (by money paid):
+program-tiers-purchases = Tiers (by number of purchases):
+program-tier = { $n }. <b>{ $name }</b>: cashback { $cashback }%, points pay up to { $cap }% of a check, from { $threshold }
+program-tier-window = Tiers count the last { $days } days.
+program-welcome = For registering: { $points ->
+    [one] { $points } point
+   *[other] { $points } points
+}
+program-referral = Referrals: { $levels } of friends' payments by level
+program-referral-off = No referral rewards
+program-referral-first = For a friend's first purchase: { $points } pts
+program-validity = Points are valid { $days } days
+program-validity-forever = Points never expire
+program-birthday = Birthday: { $points } pts, up to { $cap }% of a check, valid { $days } days, { $extra } days before the date
+program-birthday-off = No birthday gift
+program-winback = Win-back: after { $extra } days without a purchase — { $points } pts, up to { $cap }% of a check, valid { $days } days
+program-winback-off = No win-back certificate
+program-review = Review on { $site }: { $points } pts
+program-refunds = Purchases can be refunded for { $days } days
+program-hint = To replace the whole program, send a TOML file (“Download TOML” gives the current one). Common settings are the buttons below.
+program-download = Download TOML
+program-set-welcome-points = Welcome points
+program-set-cashback = Tier { $n } cashback
+program-set-cap = Tier { $n } points cap
+program-set-birthday-points = Birthday: points
+program-set-birthday-cap = Birthday: cap %
+program-set-birthday-validity = Birthday: validity, days
+program-set-birthday-enabled = Birthday: on/off
+program-set-winback-points = Win-back: points
+program-set-winback-after-days = Win-back: after days
+program-set-winback-enabled = Win-back: on/off
+program-ask-value = { $setting }: now { $current }. Send the new value (for on/off: “yes” or “no”).
+program-invalid = The program was not accepted:
+    { $errors }
+program-not-utf8 = the file is not UTF-8
+program-no-changes = No changes: the program is the same.
+program-diff-head = Changes against version { $version }:
+program-diff-line = • <code>{ $key }</code>: { $old } → <b>{ $new }</b>
+program-button-apply = Apply
+program-applied = Done: version { $version } is in force. Operations already recorded do not change.
+program-dropped = Changes discarded.
+program-stale = The program was changed just now. Open /program and try again.
+
+## Campaigns and sources
+
+campaigns-head = <b>Campaigns and sources</b> (opened → registered → certificates → bought, revenue, points spent)
+campaigns-empty = No campaigns yet.
+campaigns-row = 🎁 <b>{ $name }</b> (g_{ $code }): { $opened } → { $registered } → { $certificates } → { $buyers }, { $revenue }, { $cost } pts
+campaigns-row-source = 🔗 <b>{ $name }</b> (s_{ $code }): { $opened } → { $registered } → { $certificates } → { $buyers }, { $revenue }, { $cost } pts
+campaigns-button-new = New campaign
+campaigns-button-source = New source
+campaign-new = A new campaign with a certificate. Answer step by step; “-” skips an optional step, /cancel leaves.
+campaign-ask-name = The campaign's name (up to 80 characters)?
+campaign-ask-points = How many points in the certificate?
+campaign-ask-cap = What share of a check may the certificate pay, %? (“-”: 100%)
+campaign-ask-validity = How many days is the certificate valid?
+campaign-ask-limit = How many certificates at most? (“-”: no limit)
+campaign-ask-ends = The last day the link works (dd.mm.yyyy)? (“-”: no end)
+campaign-ask-partner = Partner (cross-marketing)? (“-”: none)
+campaign-bad-answer = I did not understand the answer.
+campaign-invalid = The campaign cannot be created ({ $reason }). Let us start again.
+campaign-link = 🎁 Campaign “{ $name }”
+    Link: { $link }
+    The QR code is ready to print.
+source-link = 🔗 Source “{ $name }”
+    Link: { $link }
+    The QR code is ready to print.
+campaign-stop-offer = Stop the campaign “{ $name }”? No more certificates will be issued.
+campaign-button-stop = Stop
+campaign-stopped = The campaign is stopped.
+source-ask-tag = The source tag: Latin letters, digits, “_” or “-” (for example instagram)?
+source-bad-tag = A tag: Latin letters, digits, “_” and “-”, up to 32 characters.
+source-tag-taken = This tag exists already. Choose another.
+
+## Broadcasts
+
+broadcast-ask-content = Send the broadcast's text (formatting is kept) or a photo with a caption. /cancel to stop.
+broadcast-too-long = Too long: at most { $limit } characters.
+broadcast-ask-button = Add a link button? Send “Button text | https://address” or press “No button”.
+broadcast-no-button = No button
+broadcast-bad-button = Like this: Button text | https://example.com
+broadcast-ask-segment = Who receives it?
+broadcast-ask-value = Which one:
+broadcast-no-options = Nothing to choose from yet.
+broadcast-ask-days-inactive = How many days without a purchase (at least)?
+broadcast-ask-days-expiring = A certificate expires within how many days?
+broadcast-bad-days = A whole number of days from 1 to 3650, please.
+broadcast-summary = Above is what customers will see.
+    Segment: { $segment }
+    Recipients: <b>{ $n }</b>
+broadcast-button-send = Send ({ $n })
+broadcast-queued = The broadcast is queued: { $n } recipients.
+broadcast-progress = 📤 Broadcast #{ $id }: sent { $sent } of { $total }
+    failed: { $failed }, blocked the bot: { $blocked }
+    remaining: { $remaining }, about { $eta }
+broadcast-progress-done = ✅ Broadcast #{ $id } finished: sent { $sent } of { $total }
+    failed: { $failed }, blocked the bot: { $blocked }
+broadcast-progress-cancelled = ⛔ Broadcast #{ $id } stopped: sent { $sent } of { $total }
+    failed: { $failed }, blocked the bot: { $blocked }, cancelled: { $cancelled }
+broadcast-button-stop = Stop the broadcast
+broadcast-stopped = Stopped; not sent: { $n }
+broadcasts-head = <b>Broadcasts</b>
+broadcasts-empty = No broadcasts yet.
+broadcasts-row = #{ $id } { $date } { $status } — { $segment }: “{ $preview }”
+    total { $total }, sent { $sent }, failed { $failed }, blocked { $blocked }, remaining { $remaining }
+broadcast-status-draft = draft
+broadcast-status-sending = sending
+broadcast-status-done = finished
+broadcast-status-cancelled = stopped
+owner-eta-hours = { $h } h { $m } min
+owner-eta-minutes = { $m } min { $s } s
+owner-eta-seconds = { $s } s
+owner-segment-all = Everyone
+owner-segment-tier = Tier
+owner-segment-inactive = Inactive
+owner-segment-rfm = RFM segment
+owner-segment-campaign = Campaign / source
+owner-segment-source-kind = Where they came from
+owner-segment-birthday-month = Birthday month
+owner-segment-expiring = Certificate expiring
+owner-source-referral = referral
+owner-source-campaign = campaign
+owner-source-source = source
+owner-source-staff = staff
+owner-source-import = import
+owner-source-walk-in = walk-in
+owner-month-1 = January
+owner-month-2 = February
+owner-month-3 = March
+owner-month-4 = April
+owner-month-5 = May
+owner-month-6 = June
+owner-month-7 = July
+owner-month-8 = August
+owner-month-9 = September
+owner-month-10 = October
+owner-month-11 = November
+owner-month-12 = December
+
+## Import and export
+
+import-ask-file = Send a CSV or XLSX file with the header <code>phone,name,birthday,balance,total_spent,purchases,source</code> (only phone is required; dates dd.mm.yyyy or yyyy-mm-dd; money in roubles; “;” or “,” separators; UTF-8 or Windows-1251). I will show what it gives first.
+import-plan = <b>File check</b>: { $rows } rows
+    customers to create: { $create }, points: { $points }
+    imported before: { $imported }
+    errors: { $errors }
+import-unknown-columns = Unknown columns skipped: { $columns }
+import-unknown-sources = Unknown sources (customers load without them): { $sources }
+import-error-line = line { $line }, { $column }: { $reason } ({ $value })
+import-more-errors = …and { $n } more errors
+import-nothing = Nothing to load.
+import-button-confirm = Load ({ $n })
+import-done = Customers loaded: { $created }, points: { $points }. Already there: { $imported }, rows with errors: { $errors }.
+import-file-not-xlsx = The file is named .xlsx but is not an Excel workbook. Save it from Excel as XLSX or CSV.
+import-file-bad-xlsx = The Excel workbook cannot be opened: the file is damaged. Save it again or send a CSV.
+import-file-not-text = This is not a text CSV. Send a CSV or XLSX.
+import-file-no-header = The file has no header line.
+import-file-no-phone-column = The header has no phone column. The first line: phone,name,birthday,balance,total_spent,purchases,source
+import-file-empty = The file is empty.
+import-file-too-many-rows = Too many rows (over 100,000). Split the file.
+import-file-too-large = The file is too large. Split it into parts.
+import-reason-bad-phone = bad phone
+import-reason-missing-phone = no phone
+import-reason-bad-date = bad date
+import-reason-duplicate = repeated in the file
+import-reason-exists = already a customer
+import-reason-bad-number = bad number
+import-reason-bad-name = name too long
+export-choose = What to download?
+export-customers-csv = Customers, CSV
+export-customers-xlsx = Customers, XLSX
+export-operations-csv = Operations, CSV
+export-operations-xlsx = Operations, XLSX
+export-preparing = Preparing the file…
+
+## Customers
+
+find-ask = The customer's phone, name or 6-digit code?
+find-none = Nobody found.
+find-many = Found: { $n }. Choose:
+owner-card = <b>Customer #{ $id }</b>: { $name }, { $phone }
+    Birthday: { $birthday }
+    Tier: { $tier } (pinned: { $pinned })
+    Points: { $balance }, certificates: { $certificates }
+    Paid: { $paid }, purchases: { $purchases }
+    Source: { $source }, campaign: { $campaign }
+    Telegram: { $linked }, blocked: { $blocked }, invited: { $invitees }
+owner-card-referrer = Invited by: #{ $id } { $name }
+owner-card-invitees = Their friends: { $names }
+owner-card-history = <b>History</b>:
+owner-card-history-line = { $date } { $what } { $delta } { $amount }
+owner-history-purchase = purchase
+owner-history-referral = for a friend
+owner-history-refund = refund
+owner-history-referral-refund = friend's refund
+owner-history-welcome = welcome
+owner-history-review = review
+owner-history-certificate = certificate
+owner-history-reward = reward
+owner-history-manual = adjustment
+owner-history-import = import
+owner-history-expiry = expiry
+owner-history-erase = data erased
+owner-button-adjust = Add / take points
+owner-button-pin = Pin a tier
+owner-button-block = Block
+owner-button-unblock = Unblock
+owner-button-unpin = Unpin
+owner-adjust-ask = Send a number and the reason, e.g. “+200 compensation” or “-100 cashier's mistake”.
+owner-adjust-bad = Like this: +200 reason (or -100 reason).
+owner-adjust-refused = That did not work: { $reason }
+owner-adjust-done = Done: { $delta } pts.
+owner-pin-ask = Which tier to pin?
+owner-pinned = Tier pinned: { $tier }
+owner-unpinned = Unpinned; tier: { $tier }
+owner-blocked = The customer is blocked: no earning and no paying with points.
+owner-unblocked = The customer is unblocked.
+
+## Audit
+
+audit-head = <b>Log</b>, page { $page } of { $pages }
+audit-line = { $date } { $time } — { $who } ({ $role }): { $action } { $target }
+audit-empty = No entries.

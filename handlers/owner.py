@@ -1,0 +1,103 @@
+"""The owner's tools (issue 6): /owner, /program, /campaigns, /broadcast, /broadcasts,
+/import, /export, /find, /audit.
+
+Included before the staff and customer routers (bot/app.py). Every handler of the area
+lives under `owner_only`, whose router-level filter is `IsOwner` (the role the middleware
+re-read for this update): for anyone else an update falls through to the staff and
+customer routers untouched — except the owner's own commands and buttons, which the
+`denied` router answers with "not allowed" and writes to the audit log (DOMAIN.md,
+"Roles": every owner action re-checks the role on the server side).
+
+Sub-modules: handlers/owner_program.py, owner_campaigns.py, owner_broadcasts.py,
+owner_customers.py; the partner API's owner handlers (handlers/owner_api.py, /api) are
+included when that module exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.i18n import Translator
+from bot.middlewares import Actor
+from bot.services import Services
+from handlers import owner_broadcasts, owner_campaigns, owner_customers, owner_program
+from handlers.owner_views import PREFIX, SEP, IsOwner, button, in_rows, keyboard
+from models.owner import record_refusal
+
+log = logging.getLogger(__name__)
+
+OWNER_COMMANDS = ("owner", "program", "campaigns", "broadcast", "broadcasts", "import", "export", "find", "audit")
+
+router = Router(name="owner")
+owner_only = Router(name="owner-only")
+owner_only.message.filter(IsOwner(), F.chat.type == "private")
+owner_only.callback_query.filter(IsOwner())
+denied = Router(name="owner-denied")
+
+
+async def _attach_progress(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                           event: TelegramObject, data: dict[str, Any]) -> Any:
+    """Make sure broadcast progress messages are live in this process (after a restart too)."""
+    services: Services | None = data.get("services")
+    bot: Bot | None = data.get("bot")
+    if services is not None and bot is not None:
+        owner_broadcasts.ensure_progress(services, bot)
+    return await handler(event, data)
+
+
+router.message.outer_middleware(_attach_progress)
+router.callback_query.outer_middleware(_attach_progress)
+
+
+@owner_only.message(Command("owner"))
+async def owner_menu(message: Message, t: Translator) -> None:
+    buttons = [button(t("owner-menu-program"), "menu", "program"),
+               button(t("owner-menu-campaigns"), "menu", "campaigns"),
+               button(t("owner-menu-broadcast"), "menu", "broadcast"),
+               button(t("owner-menu-broadcasts"), "menu", "broadcasts"),
+               button(t("owner-menu-find"), "menu", "find"),
+               button(t("owner-menu-import"), "menu", "import"),
+               button(t("owner-menu-export"), "menu", "export"),
+               button(t("owner-menu-audit"), "menu", "audit")]
+    await message.answer(t("owner-menu"), reply_markup=keyboard(*in_rows(buttons)))
+
+
+for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.router, owner_customers.router):
+    owner_only.include_router(sub)
+if importlib.util.find_spec("handlers.owner_api") is not None:  # the partner API's /api (another area)
+    owner_only.include_router(importlib.import_module("handlers.owner_api").router)
+    OWNER_COMMANDS = (*OWNER_COMMANDS, "api")
+router.include_router(owner_only)
+
+
+# --- Everyone else ------------------------------------------------------------------------------
+
+@denied.message(Command(*OWNER_COMMANDS), F.chat.type == "private")
+async def command_refused(message: Message, actor: Actor | None, t: Translator, services: Services) -> None:
+    if actor is not None and actor.is_owner:
+        return  # the owner in an unexpected state; nothing to refuse
+    await _refuse(services, message.from_user.id if message.from_user else 0, actor, (message.text or "")[:80])
+    await message.answer(t("owner-refused"))
+
+
+@denied.callback_query(F.data.startswith(f"{PREFIX}{SEP}"))
+async def button_refused(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> None:
+    await _refuse(services, callback.from_user.id, actor, callback.data or "")
+    await callback.answer(t("owner-refused"), show_alert=True)
+
+
+async def _refuse(services: Services, telegram_id: int, actor: Actor | None, what: str) -> None:
+    role = actor.role if actor is not None else "unknown"
+    log.warning("owner action %r refused for %s (role %s)", what, telegram_id, role)
+    await record_refusal(services.dom, telegram_id, role, what)
+
+
+router.include_router(denied)

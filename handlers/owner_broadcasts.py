@@ -1,0 +1,440 @@
+"""/broadcast and /broadcasts: compose (text with its formatting, or a photo with a caption,
+an optional URL button), choose a segment, see the recipient count and a preview, confirm.
+
+Confirm queues every recipient in one statement (models/broadcasts.py) and the outbox
+sender (bot/sender.py) delivers them at the configured rate, honouring 429, marking 403
+and retrying 5xx. The progress message in the owner's chat is edited by
+`BroadcastProgress`, a listener of the sender: at most every `interval` seconds, and
+once more when nothing is left. A restarted bot reattaches it (`ensure_progress`, called
+for every update reaching the owner router, and by the runner if it wishes), and the
+queue itself is durable, so sending resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy import select
+
+from bot.i18n import I18n, Translator, default_i18n, resolve_locale
+from bot.markups import url_buttons
+from bot.middlewares import Actor
+from bot.sender import OutboxSender, SendOutcome, wake_sender
+from bot.services import Services
+from handlers.owner_views import OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from models import broadcasts as domain
+from models import owner as owner_domain
+from models import rfm
+from models.broadcasts import Segment, SegmentKind
+from models.owner import list_campaigns
+from models.programs_store import current_program
+from models.tables import SourceKind, TelegramAccount
+
+log = logging.getLogger(__name__)
+router = Router(name="owner-broadcasts")
+_URL_RE = re.compile(r"^(https?://|tg://)\S+$")
+
+
+class Compose(StatesGroup):
+    content = State()
+    button = State()  # data: bc_text, bc_photo
+    days = State()  # data: bc_kind (inactive or expiring)
+
+
+# --- Progress ------------------------------------------------------------------------------------
+
+class BroadcastProgress:
+    """Edits each broadcast's progress message; one per process, a listener of the sender."""
+
+    def __init__(self, services: Services, bot: Bot, i18n: I18n | None = None, *, interval: float = 3.0,
+                 monotonic: Any = time.monotonic) -> None:
+        self.services = services
+        self.bot = bot
+        self.i18n = i18n or default_i18n()
+        self.interval = interval
+        self.monotonic = monotonic
+        self._last: dict[int, float] = {}
+        self._scheduled: dict[int, asyncio.Task[None]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def on_outcome(self, outcome: SendOutcome) -> None:
+        if outcome.broadcast_id is None or outcome.status == "deferred":
+            return
+        await self.refresh(outcome.broadcast_id)
+
+    async def refresh(self, broadcast_id: int, *, force: bool = False) -> None:
+        """Edit now if the interval has passed (or force / finished); else once the interval ends."""
+        lock = self._locks.setdefault(broadcast_id, asyncio.Lock())
+        async with lock:
+            async with self.services.db.reading() as session:
+                progress = await domain.progress(session, broadcast_id)
+            due = self.monotonic() - self._last.get(broadcast_id, float("-inf")) >= self.interval
+            if not (force or due or progress.finished):
+                self._schedule(broadcast_id)
+                return
+            if progress.finished and progress.status is domain.BroadcastStatus.SENDING:
+                async with self.services.db.transaction() as session:
+                    await domain.mark_finished_if_done(session, broadcast_id, self.services.dom.clock.now())
+                async with self.services.db.reading() as session:
+                    progress = await domain.progress(session, broadcast_id)
+            self._last[broadcast_id] = self.monotonic()
+            await self._edit(broadcast_id, progress)
+
+    def _schedule(self, broadcast_id: int) -> None:
+        task = self._scheduled.get(broadcast_id)
+        if task is not None and not task.done():
+            return
+        delay = max(self.interval - (self.monotonic() - self._last.get(broadcast_id, 0.0)), 0.05)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(Exception):
+                await self.refresh(broadcast_id)
+
+        task = asyncio.create_task(later(), name=f"broadcast-progress-{broadcast_id}")
+        self._scheduled[broadcast_id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _edit(self, broadcast_id: int, progress: domain.Progress) -> None:
+        async with self.services.db.reading() as session:
+            broadcast = await session.get(domain.Broadcast, broadcast_id)
+            language = (await session.execute(select(TelegramAccount.language).where(
+                TelegramAccount.telegram_id == broadcast.owner_chat_id))).scalar() if broadcast else None
+        if broadcast is None or broadcast.progress_message_id is None:
+            return
+        t = self.i18n.translator(resolve_locale(None, language))
+        text, markup = progress_view(t, progress, self.services.settings.send_rate)
+        try:
+            await self.bot.edit_message_text(text=text, chat_id=broadcast.owner_chat_id,
+                                             message_id=broadcast.progress_message_id, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc):
+                log.warning("broadcast %s: progress message not edited: %s", broadcast_id, exc)
+        except TelegramAPIError as exc:  # a 429 or 5xx on an edit: the next one will catch up
+            log.warning("broadcast %s: progress edit failed: %s", broadcast_id, exc)
+
+    async def resume(self) -> None:
+        """After a restart: show where every unfinished broadcast stands."""
+        async with self.services.db.reading() as session:
+            active = await domain.active_broadcasts(session)
+        for broadcast in active:
+            await self.refresh(broadcast.id, force=True)
+
+
+def progress_view(t: Translator, progress: domain.Progress, rate: float) -> tuple[str, InlineKeyboardMarkup | None]:
+    key = {domain.BroadcastStatus.DONE: "broadcast-progress-done",
+           domain.BroadcastStatus.CANCELLED: "broadcast-progress-cancelled"}.get(progress.status,
+                                                                               "broadcast-progress")
+    text = t(key, id=progress.broadcast_id, total=progress.total, sent=progress.sent, failed=progress.failed,
+             blocked=progress.blocked, remaining=progress.remaining, cancelled=progress.cancelled,
+             eta=_eta(t, progress.eta_seconds(rate)))
+    markup = None
+    if progress.status is domain.BroadcastStatus.SENDING and progress.remaining:
+        markup = keyboard([button(t("broadcast-button-stop"), "bstop", progress.broadcast_id)])
+    return text, markup
+
+
+def _eta(t: Translator, seconds: int) -> str:
+    if seconds >= 3600:
+        return t("owner-eta-hours", h=seconds // 3600, m=seconds % 3600 // 60)
+    if seconds >= 60:
+        return t("owner-eta-minutes", m=seconds // 60, s=seconds % 60)
+    return t("owner-eta-seconds", s=seconds)
+
+
+def ensure_progress(services: Services, bot: Bot) -> BroadcastProgress | None:
+    """Attach the progress listener to this process's sender once (the runner may call it too)."""
+    existing = services.extras.get("broadcast_progress")
+    if isinstance(existing, BroadcastProgress):
+        return existing
+    sender = services.extras.get("sender")
+    if not isinstance(sender, OutboxSender):
+        return None
+    progress = BroadcastProgress(services, bot)
+    services.extras["broadcast_progress"] = progress
+    sender.add_listener(progress.on_outcome)
+    task = asyncio.get_running_loop().create_task(progress.resume(), name="broadcast-progress-resume")
+    progress._tasks.add(task)
+    task.add_done_callback(progress._tasks.discard)
+    return progress
+
+
+# --- Compose -------------------------------------------------------------------------------------
+
+async def start_compose(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    await state.set_state(Compose.content)
+    await message.answer(t("broadcast-ask-content"))
+
+
+@router.message(Command("broadcast"))
+async def broadcast_command(message: Message, state: FSMContext, t: Translator) -> None:
+    await start_compose(message, state, t)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "broadcast")))
+async def broadcast_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    if isinstance(callback.message, Message):
+        await start_compose(callback.message, state, t)
+    await callback.answer()
+
+
+@router.message(Compose.content, F.photo)
+async def content_photo(message: Message, state: FSMContext, t: Translator) -> None:
+    caption = message.html_text if message.caption else ""
+    if len(caption) > domain.MAX_CAPTION:
+        await message.answer(t("broadcast-too-long", limit=domain.MAX_CAPTION))
+        return
+    assert message.photo
+    await state.update_data(bc_text=caption, bc_photo=message.photo[-1].file_id)
+    await _ask_button(message, state, t)
+
+
+@router.message(Compose.content, F.text)
+async def content_text(message: Message, state: FSMContext, t: Translator) -> None:
+    text = message.html_text
+    if len(text) > domain.MAX_TEXT:
+        await message.answer(t("broadcast-too-long", limit=domain.MAX_TEXT))
+        return
+    await state.update_data(bc_text=text, bc_photo=None)
+    await _ask_button(message, state, t)
+
+
+@router.message(Compose.content)
+async def content_other(message: Message, t: Translator) -> None:
+    await message.answer(t("broadcast-ask-content"))
+
+
+async def _ask_button(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.set_state(Compose.button)
+    await message.answer(t("broadcast-ask-button"), reply_markup=keyboard([button(t("broadcast-no-button"),
+                                                                                 "bnobtn")]))
+
+
+@router.message(Compose.button, F.text)
+async def button_text(message: Message, state: FSMContext, t: Translator) -> None:
+    label, _, url = (message.text or "").partition("|")
+    label, url = label.strip(), url.strip()
+    if not label or len(label) > 64 or not _URL_RE.match(url):
+        await message.answer(t("broadcast-bad-button"))
+        return
+    await state.update_data(bc_buttons=[[{"text": label, "url": url}]])
+    await _ask_segment(message, state, t)
+
+
+@router.callback_query(Compose.button, OwnerCb.filter(F.action == "bnobtn"))
+async def no_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.update_data(bc_buttons=[])
+    if isinstance(callback.message, Message):
+        await _ask_segment(callback.message, state, t)
+    await callback.answer()
+
+
+async def _ask_segment(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.set_state(None)
+    kinds = [k for k in SegmentKind]
+    buttons = [button(t(f"owner-segment-{k.value.replace('_', '-')}"), "bseg", k.value) for k in kinds]
+    await message.answer(t("broadcast-ask-segment"), reply_markup=keyboard(*in_rows(buttons)))
+
+
+@router.callback_query(OwnerCb.filter(F.action == "bseg"))
+async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+                       services: Services, actor: Actor, bot: Bot) -> None:
+    data = await state.get_data()
+    if "bc_text" not in data:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    try:
+        kind = SegmentKind(callback_data.value)
+    except ValueError:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    options: list[tuple[str, str]] = []
+    if kind is SegmentKind.ALL:
+        await callback.answer()
+        await _finalize(callback, state, t, services, actor, bot, Segment(kind))
+        return
+    if kind in (SegmentKind.INACTIVE, SegmentKind.EXPIRING):
+        await state.set_state(Compose.days)
+        await state.update_data(bc_kind=kind.value)
+        await reply(callback, t("broadcast-ask-days-inactive" if kind is SegmentKind.INACTIVE
+                                else "broadcast-ask-days-expiring"))
+        await callback.answer()
+        return
+    if kind is SegmentKind.TIER:
+        async with services.db.reading() as session:
+            _, program = await current_program(session)
+        options = [(esc(tier.name), str(i)) for i, tier in enumerate(program.tiers.levels)]
+    elif kind is SegmentKind.RFM:
+        options = [(t(f"rfm-{name}"), name) for name in rfm.SEGMENTS]
+    elif kind is SegmentKind.CAMPAIGN:
+        options = [(c.name[:40], str(c.id)) for c in await list_campaigns(services.dom)][-40:]
+    elif kind is SegmentKind.SOURCE_KIND:
+        options = [(t(f"owner-source-{k.value.replace('_', '-')}"), k.value) for k in SourceKind]
+    elif kind is SegmentKind.BIRTHDAY_MONTH:
+        options = [(t(f"owner-month-{m}"), str(m)) for m in range(1, 13)]
+    if not options:
+        await callback.answer(t("broadcast-no-options"), show_alert=True)
+        return
+    buttons = [button(label, "bval", f"{kind.value}:{value}") for label, value in options]
+    await edit(callback, t("broadcast-ask-value"), keyboard(*in_rows(buttons, 3)))
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "bval"))
+async def segment_value(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+                        services: Services, actor: Actor, bot: Bot) -> None:
+    try:
+        segment = Segment.parse(callback_data.value)
+    except ValueError:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    await callback.answer()
+    await _finalize(callback, state, t, services, actor, bot, segment)
+
+
+@router.message(Compose.days, F.text)
+async def segment_days(message: Message, state: FSMContext, t: Translator, services: Services, actor: Actor,
+                       bot: Bot) -> None:
+    kind = str((await state.get_data()).get("bc_kind", "inactive"))
+    try:
+        segment = Segment.parse(f"{kind}:{(message.text or '').strip()}")
+    except ValueError:
+        await message.answer(t("broadcast-bad-days"))
+        return
+    await state.set_state(None)
+    await _finalize(message, state, t, services, actor, bot, segment)
+
+
+async def _finalize(source: CallbackQuery | Message, state: FSMContext, t: Translator, services: Services,
+                    actor: Actor, bot: Bot, segment: Segment) -> None:
+    """A draft row, the recipient count, a preview to the owner, then Send / Cancel."""
+    data = await state.get_data()
+    if "bc_text" not in data:
+        if isinstance(source, Message):
+            await source.answer(t("owner-stale"))
+        return
+    now = services.dom.clock.now()
+    async with services.db.transaction() as session:
+        draft = await domain.create_draft(
+            session, now=now, owner_id=actor.telegram_id, owner_chat_id=actor.telegram_id,
+            text=str(data["bc_text"]), photo=data.get("bc_photo"), buttons=list(data.get("bc_buttons") or []),
+            segment=segment)
+        recipients = await domain.count_recipients(session, segment, now)
+    await state.clear()
+    await _send_preview(bot, actor.telegram_id, domain.payload_of(draft))
+    text = t("broadcast-summary", segment=segment_label(t, segment), n=recipients)
+    rows = [[button(t("broadcast-button-send", n=recipients), "bsend", draft.id)]] if recipients else []
+    rows.append([button(t("button-cancel"), "bdrop", draft.id)])
+    await bot.send_message(actor.telegram_id, text, reply_markup=keyboard(*rows))
+
+
+def segment_label(t: Translator, segment: Segment) -> str:
+    name = t(f"owner-segment-{segment.kind.value.replace('_', '-')}")
+    return f"{name}: {esc(segment.value)}" if segment.value else name
+
+
+async def _send_preview(bot: Bot, chat_id: int, payload: dict[str, Any]) -> None:
+    markup = url_buttons(payload.get("buttons"))
+    if payload.get("photo"):
+        await bot.send_photo(chat_id, payload["photo"], caption=payload.get("text") or None, reply_markup=markup)
+    else:
+        await bot.send_message(chat_id, payload.get("text") or "", reply_markup=markup)
+
+
+@router.callback_query(OwnerCb.filter(F.action == "bsend"))
+async def send(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
+               bot: Bot) -> None:
+    broadcast_id = int(callback_data.value)
+    now = services.dom.clock.now()
+    async with services.db.transaction() as session:
+        queued = await domain.queue_broadcast(session, broadcast_id, now)
+        broadcast = await session.get(domain.Broadcast, broadcast_id)
+        already_shown = broadcast is not None and broadcast.progress_message_id is not None
+    if already_shown:  # a double tap: the first press already queued and shows progress
+        await callback.answer()
+        return
+    await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast", f"broadcast:{broadcast_id}",
+                              recipients=queued)
+    await edit(callback, t("broadcast-queued", n=queued))
+    async with services.db.reading() as session:
+        progress = await domain.progress(session, broadcast_id)
+    text, markup = progress_view(t, progress, services.settings.send_rate)
+    shown = await bot.send_message(actor.telegram_id, text, reply_markup=markup)
+    async with services.db.transaction() as session:
+        await domain.set_progress_message(session, broadcast_id, shown.message_id)
+    await callback.answer()
+    tracker = ensure_progress(services, bot)
+    wake_sender(services)
+    if tracker is not None and progress.finished:
+        await tracker.refresh(broadcast_id, force=True)
+
+
+@router.callback_query(OwnerCb.filter(F.action == "bdrop"))
+async def drop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
+    async with services.db.transaction() as session:
+        broadcast = await session.get(domain.Broadcast, int(callback_data.value))
+        if broadcast is not None and broadcast.status is domain.BroadcastStatus.DRAFT:
+            broadcast.status = domain.BroadcastStatus.CANCELLED
+    await edit(callback, t("cancelled"))
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "bstop"))
+async def stop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
+               bot: Bot) -> None:
+    broadcast_id = int(callback_data.value)
+    async with services.db.transaction() as session:
+        cancelled = await domain.cancel_broadcast(session, broadcast_id, services.dom.clock.now())
+    await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast_cancel",
+                              f"broadcast:{broadcast_id}", cancelled=cancelled)
+    await callback.answer(t("broadcast-stopped", n=cancelled))
+    tracker = ensure_progress(services, bot) or BroadcastProgress(services, bot)
+    await tracker.refresh(broadcast_id, force=True)
+
+
+# --- History -------------------------------------------------------------------------------------
+
+async def show_history(message: Message, services: Services, t: Translator) -> None:
+    async with services.db.reading() as session:
+        rows = await domain.history(session, limit=15)
+    if not rows:
+        await message.answer(t("broadcasts-empty"))
+        return
+    lines = [t("broadcasts-head")]
+    for broadcast, progress in rows:
+        preview = re.sub(r"<[^>]+>", "", broadcast.text or "")[:40] or "🖼"
+        lines.append(t("broadcasts-row", id=broadcast.id, date=t.day(broadcast.created_at),
+                       status=t(f"broadcast-status-{broadcast.status.value}"), preview=esc(preview),
+                       segment=segment_label(t, Segment(broadcast.segment, broadcast.segment_value)),
+                       total=progress.total, sent=progress.sent, failed=progress.failed, blocked=progress.blocked,
+                       remaining=progress.remaining))
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("broadcasts"))
+async def history_command(message: Message, services: Services, t: Translator) -> None:
+    await show_history(message, services, t)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "broadcasts")))
+async def history_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
+    if isinstance(callback.message, Message):
+        await show_history(callback.message, services, t)
+    await callback.answer()
+
+
+__all__ = ["BroadcastProgress", "ensure_progress", "progress_view", "router"]

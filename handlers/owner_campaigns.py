@@ -1,0 +1,224 @@
+"""/campaigns: campaign links with a certificate (partners, store opening, social networks)
+and source tags without one; each with its deep link, a printable QR and its funnel
+(DOMAIN.md, "Certificates and campaigns").
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import qrcode
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot.deeplinks import make_link
+from bot.i18n import Translator
+from bot.middlewares import Actor
+from bot.services import Services
+from handlers.owner_views import OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from models import owner as domain
+from models.errors import CampaignUnavailable
+from models.tables import Campaign
+
+log = logging.getLogger(__name__)
+router = Router(name="owner-campaigns")
+SKIP = "-"
+
+
+class CampaignNew(StatesGroup):
+    step = State()  # data: campaign_step (index into STEPS), campaign (answers so far)
+
+
+class SourceNew(StatesGroup):
+    tag = State()
+
+
+def _text(raw: str) -> str:
+    value = raw.strip()
+    if not value or len(value) > 80:
+        raise ValueError
+    return value
+
+
+def _whole(minimum: int, maximum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw.strip().replace(" ", ""))
+        if not minimum <= value <= maximum:
+            raise ValueError
+        return value
+    return parse
+
+
+def _percent(raw: str) -> str:
+    try:
+        value = Decimal(raw.strip().replace(",", ".").rstrip("%"))
+    except InvalidOperation as exc:
+        raise ValueError from exc
+    if not Decimal(0) < value <= Decimal(100) or value != value.quantize(Decimal("0.01")):
+        raise ValueError
+    return str(value)
+
+
+def _date(raw: str) -> str:
+    dd, mm, yyyy = raw.strip().split(".")
+    return date(int(yyyy), int(mm), int(dd)).isoformat()
+
+
+# (answer key, prompt key, parser, optional: "-" skips)
+STEPS: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
+    ("name", "campaign-ask-name", _text, False),
+    ("points", "campaign-ask-points", _whole(1, 10_000_000), False),
+    ("cap", "campaign-ask-cap", _percent, True),
+    ("validity", "campaign-ask-validity", _whole(1, 3650), False),
+    ("limit", "campaign-ask-limit", _whole(1, 10_000_000), True),
+    ("ends", "campaign-ask-ends", _date, True),
+    ("partner", "campaign-ask-partner", _text, True),
+)
+
+
+def qr_png(link: str) -> bytes:
+    """A printable QR of the link (large modules, a quiet zone)."""
+    image = qrcode.make(link, box_size=12, border=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def link_of(services: Services, campaign: Campaign) -> str:
+    return make_link(services.bot_username, "source" if campaign.is_source else "campaign", campaign.code)
+
+
+async def send_link(bot: Bot, chat_id: int, services: Services, t: Translator, campaign: Campaign) -> None:
+    link = link_of(services, campaign)
+    key = "source-link" if campaign.is_source else "campaign-link"
+    await bot.send_photo(chat_id, BufferedInputFile(qr_png(link), f"{campaign.code}.png"),
+                         caption=t(key, name=esc(campaign.name), link=link))
+
+
+async def show_campaigns(message: Message, services: Services, t: Translator) -> None:
+    funnels = await domain.funnels(services.dom)
+    lines = [t("campaigns-head")]
+    if not funnels:
+        lines.append(t("campaigns-empty"))
+    for f in funnels:
+        lines.append(t("campaigns-row-source" if f.is_source else "campaigns-row", name=esc(f.name), code=esc(f.code),
+                       opened=f.opened, registered=f.registered, certificates=f.certificates, buyers=f.buyers,
+                       revenue=t.money(f.revenue), cost=f.cost_points))
+    buttons = [button(t("campaigns-button-new"), "cnew"), button(t("campaigns-button-source"), "snew")]
+    buttons += [button(f"🔗 {f.name[:28]}", "cshow", f.campaign_id) for f in funnels][:40]
+    await message.answer("\n".join(lines), reply_markup=keyboard(*in_rows(buttons)))
+
+
+@router.message(Command("campaigns"))
+async def campaigns_command(message: Message, services: Services, t: Translator, state: FSMContext) -> None:
+    await state.clear()
+    await show_campaigns(message, services, t)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "campaigns")))
+async def campaigns_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
+    if isinstance(callback.message, Message):
+        await show_campaigns(callback.message, services, t)
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cshow"))
+async def campaign_show(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator,
+                        bot: Bot) -> None:
+    try:
+        campaign = await domain.get_campaign(services.dom, int(callback_data.value))
+    except (CampaignUnavailable, ValueError):
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    await send_link(bot, callback.from_user.id, services, t, campaign)
+    if not campaign.is_source and campaign.active:
+        await reply(callback, t("campaign-stop-offer", name=esc(campaign.name)),
+                    keyboard([button(t("campaign-button-stop"), "cstop", campaign.id)]))
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cstop"))
+async def campaign_stop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+                        t: Translator) -> None:
+    try:
+        await domain.stop_campaign(services.dom, owner_actor(actor), int(callback_data.value))
+    except (CampaignUnavailable, ValueError):
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    await edit(callback, t("campaign-stopped"))
+    await callback.answer()
+
+
+# --- A new campaign: one question per step -------------------------------------------------------
+
+@router.callback_query(OwnerCb.filter(F.action == "cnew"))
+async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.set_state(CampaignNew.step)
+    await state.update_data(campaign_step=0, campaign={})
+    await reply(callback, t("campaign-new") + "\n" + t(STEPS[0][1]))
+    await callback.answer()
+
+
+@router.message(CampaignNew.step, F.text)
+async def campaign_answer(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
+                          bot: Bot) -> None:
+    data = await state.get_data()
+    index = int(data.get("campaign_step", 0))
+    answers: dict[str, Any] = dict(data.get("campaign") or {})
+    key, prompt, parse, optional = STEPS[index]
+    raw = (message.text or "").strip()
+    if optional and raw == SKIP:
+        answers[key] = None
+    else:
+        try:
+            answers[key] = parse(raw)
+        except (ValueError, TypeError):
+            await message.answer(t("campaign-bad-answer") + "\n" + t(prompt))
+            return
+    if index + 1 < len(STEPS):
+        await state.update_data(campaign_step=index + 1, campaign=answers)
+        await message.answer(t(STEPS[index + 1][1]))
+        return
+    spec = domain.CampaignSpec(
+        name=answers["name"], points=answers["points"],
+        max_redeem_percent=Decimal(answers["cap"] or 100), validity_days=answers["validity"],
+        issue_limit=answers["limit"], ends_on=date.fromisoformat(answers["ends"]) if answers["ends"] else None,
+        partner=answers["partner"])
+    try:
+        campaign = await domain.create_campaign(services.dom, owner_actor(actor), spec)
+    except CampaignUnavailable as exc:
+        await state.update_data(campaign_step=0, campaign={})
+        await message.answer(t("campaign-invalid", reason=esc(exc.detail)) + "\n" + t(STEPS[0][1]))
+        return
+    await state.clear()
+    await send_link(bot, message.chat.id, services, t, campaign)
+
+
+# --- A new source tag --------------------------------------------------------------------------
+
+@router.callback_query(OwnerCb.filter(F.action == "snew"))
+async def source_new(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.set_state(SourceNew.tag)
+    await reply(callback, t("source-ask-tag"))
+    await callback.answer()
+
+
+@router.message(SourceNew.tag, F.text)
+async def source_tag(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
+                     bot: Bot) -> None:
+    try:
+        source = await domain.create_source(services.dom, owner_actor(actor), message.text or "")
+    except CampaignUnavailable as exc:
+        key = "source-tag-taken" if exc.detail == "tag taken" else "source-bad-tag"
+        await message.answer(t(key))
+        return
+    await state.clear()
+    await send_link(bot, message.chat.id, services, t, source)

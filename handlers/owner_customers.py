@@ -1,0 +1,386 @@
+"""The owner's customers: /import (dry run, then Confirm), /export, /find (card, history,
+referrer and invitees; adjust points with a reason, pin a tier, block or unblock), /audit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.i18n import Translator
+from bot.middlewares import Actor
+from bot.services import Services
+from handlers.owner_views import (
+    MAX_FILE_BYTES,
+    OwnerCb,
+    button,
+    chunks,
+    download,
+    edit,
+    esc,
+    in_rows,
+    keyboard,
+    owner_actor,
+    reply,
+)
+from models import owner as domain
+from models.errors import DomainError
+from models.exports import ExportFormat, ExportWhat, export
+from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
+from models.programs_store import current_program
+
+log = logging.getLogger(__name__)
+router = Router(name="owner-customers")
+IMPORT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
+SHOWN_ERRORS = 30
+
+
+class OwnerCustomers(StatesGroup):
+    import_file = State()
+    query = State()
+    adjust = State()  # data: customer_id
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+async def ask_import(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.set_state(OwnerCustomers.import_file)
+    await message.answer(t("import-ask-file"))
+
+
+@router.message(Command("import"))
+async def import_command(message: Message, state: FSMContext, t: Translator) -> None:
+    await ask_import(message, state, t)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "import")))
+async def import_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    if isinstance(callback.message, Message):
+        await ask_import(callback.message, state, t)
+    await callback.answer()
+
+
+def _is_table(name: str | None) -> bool:
+    return bool(name) and str(name).lower().endswith(IMPORT_SUFFIXES)
+
+
+@router.message(F.document.func(lambda d: _is_table(d.file_name)))
+@router.message(OwnerCustomers.import_file, F.document)
+async def import_file(message: Message, state: FSMContext, services: Services, t: Translator, bot: Bot) -> None:
+    document = message.document
+    assert document is not None
+    if (document.file_size or 0) > MAX_FILE_BYTES:
+        await message.answer(t("owner-file-too-large"))
+        return
+    name = document.file_name or "import.csv"
+    data = await download(bot, document.file_id)
+    try:
+        plan = await plan_import(services.dom, data, name)
+    except ImportFileError as exc:
+        await message.answer(t(f"import-file-{exc.code.replace('_', '-')}"))
+        return
+    await state.set_state(None)
+    await state.update_data(import_file_id=document.file_id, import_name=name)
+    parts = chunks(_plan_lines(t, plan))
+    for part in parts[:-1]:
+        await message.answer(part)
+    markup = keyboard([button(t("import-button-confirm", n=len(plan.rows)), "iconfirm"),
+                       button(t("button-cancel"), "idrop")]) if plan.rows else None
+    await message.answer(parts[-1], reply_markup=markup)
+
+
+def _plan_lines(t: Translator, plan: ImportPlan) -> list[str]:
+    lines = [t("import-plan", rows=plan.total_lines, create=len(plan.rows), points=plan.points,
+               imported=plan.already_imported, errors=len(plan.errors))]
+    if plan.unknown_columns:
+        lines.append(t("import-unknown-columns", columns=esc(", ".join(plan.unknown_columns))))
+    if plan.unknown_sources:
+        lines.append(t("import-unknown-sources", sources=esc(", ".join(plan.unknown_sources[:20]))))
+    for error in plan.errors[:SHOWN_ERRORS]:
+        lines.append(t("import-error-line", line=error.line, column=error.column,
+                       reason=t(f"import-reason-{error.reason.replace('_', '-')}"), value=esc(error.value[:60])))
+    if len(plan.errors) > SHOWN_ERRORS:
+        lines.append(t("import-more-errors", n=len(plan.errors) - SHOWN_ERRORS))
+    if not plan.rows:
+        lines.append(t("import-nothing"))
+    return lines
+
+
+@router.callback_query(OwnerCb.filter(F.action == "iconfirm"))
+async def import_confirm(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
+                         t: Translator, bot: Bot) -> None:
+    data = await state.get_data()
+    file_id, name = data.get("import_file_id"), str(data.get("import_name") or "import.csv")
+    if not file_id:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    await state.update_data(import_file_id=None)
+    await callback.answer()
+    content = await download(bot, str(file_id))
+    try:
+        result = await apply_import(services.dom, content, name, actor_telegram_id=actor.telegram_id)
+    except ImportFileError as exc:
+        await edit(callback, t(f"import-file-{exc.code.replace('_', '-')}"))
+        return
+    await edit(callback, t("import-done", created=result.created, points=result.points,
+                           imported=result.already_imported, errors=result.errors))
+
+
+@router.callback_query(OwnerCb.filter(F.action == "idrop"))
+async def import_drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.update_data(import_file_id=None)
+    await edit(callback, t("cancelled"))
+    await callback.answer()
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+async def offer_export(message: Message, t: Translator) -> None:
+    buttons = [button(t(f"export-{what.value}-{fmt.value}"), "export", f"{what.value}.{fmt.value}")
+               for what in ExportWhat for fmt in ExportFormat]
+    await message.answer(t("export-choose"), reply_markup=keyboard(*in_rows(buttons)))
+
+
+@router.message(Command("export"))
+async def export_command(message: Message, t: Translator) -> None:
+    await offer_export(message, t)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "export")))
+async def export_menu(callback: CallbackQuery, t: Translator) -> None:
+    if isinstance(callback.message, Message):
+        await offer_export(callback.message, t)
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "export"))
+async def export_file(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+                      t: Translator, bot: Bot) -> None:
+    what_text, _, fmt_text = callback_data.value.partition(".")
+    try:
+        what, fmt = ExportWhat(what_text), ExportFormat(fmt_text)
+    except ValueError:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    await callback.answer(t("export-preparing"))
+    data, name = await export(services.dom, what, fmt)
+    await domain.record(services.dom, owner_actor(actor), "owner.export", name, bytes=len(data))
+    await bot.send_document(callback.from_user.id, BufferedInputFile(data, name))
+
+
+# --- Look-up and the customer's card -----------------------------------------------------------
+
+@router.message(Command("find"))
+async def find_command(message: Message, command: CommandObject, state: FSMContext, services: Services,
+                       t: Translator) -> None:
+    if command.args:
+        await state.clear()
+        await _show_found(message, services, t, command.args)
+        return
+    await state.set_state(OwnerCustomers.query)
+    await message.answer(t("find-ask"))
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "find")))
+async def find_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.set_state(OwnerCustomers.query)
+    await reply(callback, t("find-ask"))
+    await callback.answer()
+
+
+@router.message(OwnerCustomers.query, F.text)
+async def find_query(message: Message, state: FSMContext, services: Services, t: Translator) -> None:
+    await state.clear()
+    await _show_found(message, services, t, message.text or "")
+
+
+async def _show_found(message: Message, services: Services, t: Translator, query: str) -> None:
+    found = await domain.find_customers(services.dom, query)
+    if not found:
+        await message.answer(t("find-none"))
+        return
+    if len(found) == 1:
+        text, markup = await card_view(services, t, found[0].customer_id)
+        await message.answer(text, reply_markup=markup)
+        return
+    buttons = [button(f"{f.name or '—'} {f.phone or ''}".strip()[:60], "card", f.customer_id) for f in found]
+    await message.answer(t("find-many", n=len(found)), reply_markup=keyboard(*in_rows(buttons, 1)))
+
+
+async def card_view(services: Services, t: Translator, customer_id: int, page: int = 0
+                    ) -> tuple[str, InlineKeyboardMarkup]:
+    card = await domain.customer_card(services.dom, customer_id, page)
+    async with services.db.reading() as session:
+        _, program = await current_program(session)
+    tier = esc(program.tier(card.tier_index).name)
+    lines = [t("owner-card", id=card.customer_id, name=esc(card.name or "—"), phone=esc(card.phone or "—"),
+               birthday=t.day(card.birthday) if card.birthday else "—", tier=tier,
+               pinned="yes" if card.tier_pinned is not None else "no",
+               balance=card.balance.regular, certificates=card.balance.certificates,
+               paid=t.money(card.paid_total_kopecks), purchases=card.purchase_count,
+               source=t(f"owner-source-{card.source_kind.replace('_', '-')}"), campaign=esc(card.campaign or "—"),
+               linked="yes" if card.linked else "no", blocked="yes" if card.blocked else "no",
+               invitees=card.invitee_count)]
+    if card.referrer is not None:
+        lines.append(t("owner-card-referrer", id=card.referrer[0], name=esc(card.referrer[1] or "—")))
+    if card.invitees:
+        lines.append(t("owner-card-invitees", names=esc(", ".join(n or "—" for _, n in card.invitees))))
+    if card.history.items:
+        lines.append(t("owner-card-history"))
+        for item in card.history.items:
+            lines.append(t("owner-card-history-line", date=t.day(item.created_at),
+                           what=t(f"owner-history-{item.label}"), delta=item.points,
+                           amount=t.money(item.amount_kopecks) if item.amount_kopecks else ""))
+    pages = max((card.history.total + 7) // 8, 1)
+    nav = []
+    if card.history.page > 0:
+        nav.append(button("◀", "chist", f"{customer_id}.{card.history.page - 1}"))
+    if card.history.page + 1 < pages:
+        nav.append(button("▶", "chist", f"{customer_id}.{card.history.page + 1}"))
+    block = (button(t("owner-button-unblock"), "cunblock", customer_id) if card.blocked
+             else button(t("owner-button-block"), "cblock", customer_id))
+    markup = keyboard(nav, [button(t("owner-button-adjust"), "cadj", customer_id),
+                            button(t("owner-button-pin"), "cpin", customer_id)], [block])
+    return "\n".join(lines), markup
+
+
+@router.callback_query(OwnerCb.filter(F.action == "card"))
+async def card_button(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
+    await _card_reply(callback, services, t, int(callback_data.value), 0, new_message=True)
+
+
+@router.callback_query(OwnerCb.filter(F.action == "chist"))
+async def card_history(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
+    customer, _, page = callback_data.value.partition(".")
+    await _card_reply(callback, services, t, int(customer), int(page or 0), new_message=False)
+
+
+async def _card_reply(callback: CallbackQuery, services: Services, t: Translator, customer_id: int, page: int,
+                      *, new_message: bool) -> None:
+    try:
+        text, markup = await card_view(services, t, customer_id, page)
+    except DomainError:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    if new_message:
+        await reply(callback, text, markup)
+    else:
+        await edit(callback, text, markup)
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cadj"))
+async def adjust_start(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator) -> None:
+    await state.set_state(OwnerCustomers.adjust)
+    await state.update_data(customer_id=int(callback_data.value))
+    await reply(callback, t("owner-adjust-ask"))
+    await callback.answer()
+
+
+@router.message(OwnerCustomers.adjust, F.text)
+async def adjust_amount(message: Message, state: FSMContext, services: Services, actor: Actor,
+                        t: Translator) -> None:
+    amount_text, _, reason = (message.text or "").strip().partition(" ")
+    amount_text = amount_text.replace("−", "-")
+    reason = reason.strip()
+    if not reason or not amount_text.lstrip("+-").isdigit() or int(amount_text) == 0 \
+            or abs(int(amount_text)) > 10_000_000:
+        await message.answer(t("owner-adjust-bad"))
+        return
+    customer_id = int((await state.get_data()).get("customer_id", 0))
+    try:
+        await domain.adjust(services.dom, owner_actor(actor), customer_id, int(amount_text), reason)
+    except DomainError as exc:
+        await message.answer(t("owner-adjust-refused", reason=esc(exc.code)))
+        return
+    await state.clear()
+    text, markup = await card_view(services, t, customer_id)
+    await message.answer(t("owner-adjust-done", delta=int(amount_text)))
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cpin"))
+async def pin_choose(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
+    async with services.db.reading() as session:
+        _, program = await current_program(session)
+    customer_id = callback_data.value
+    buttons = [button(tier.name[:30], "cpinset", f"{customer_id}.{i}") for i, tier in enumerate(program.tiers.levels)]
+    buttons.append(button(t("owner-button-unpin"), "cpinset", f"{customer_id}.none"))
+    await reply(callback, t("owner-pin-ask"), keyboard(*in_rows(buttons)))
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cpinset"))
+async def pin_set(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+                  t: Translator) -> None:
+    customer, _, tier_text = callback_data.value.partition(".")
+    tier = None if tier_text == "none" else int(tier_text)
+    try:
+        new = await domain.pin_tier(services.dom, owner_actor(actor), int(customer), tier)
+    except DomainError:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    async with services.db.reading() as session:
+        _, program = await current_program(session)
+    await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned", tier=esc(program.tier(new).name)))
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action.in_({"cblock", "cunblock"})))
+async def block(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+                t: Translator) -> None:
+    customer_id = int(callback_data.value)
+    blocked = callback_data.action == "cblock"
+    try:
+        await domain.set_blocked(services.dom, owner_actor(actor), customer_id, blocked)
+    except DomainError:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    text, markup = await card_view(services, t, customer_id)
+    await edit(callback, text, markup)
+    await callback.answer(t("owner-blocked" if blocked else "owner-unblocked"))
+
+
+# --- The audit log ----------------------------------------------------------------------------
+
+async def audit_view(services: Services, t: Translator, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    result = await domain.audit_page(services.dom, page)
+    lines = [t("audit-head", page=result.page + 1, pages=result.pages)]
+    for entry in result.entries:
+        lines.append(t("audit-line", date=t.day(entry.created_at),
+                       time=entry.created_at.astimezone(services.dom.tz).strftime("%H:%M"),
+                       who=entry.actor_telegram_id or "—", role=esc(entry.actor_role), action=esc(entry.action),
+                       target=esc(entry.target or "")))
+    if not result.entries:
+        lines.append(t("audit-empty"))
+    nav = []
+    if result.page > 0:
+        nav.append(button("◀", "audit", result.page - 1))
+    if result.page + 1 < result.pages:
+        nav.append(button("▶", "audit", result.page + 1))
+    return "\n".join(lines), keyboard(nav)
+
+
+@router.message(Command("audit"))
+async def audit_command(message: Message, services: Services, t: Translator) -> None:
+    text, markup = await audit_view(services, t, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "audit")))
+async def audit_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
+    text, markup = await audit_view(services, t, 0)
+    await reply(callback, text, markup)
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "audit"))
+async def audit_page(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
+    text, markup = await audit_view(services, t, int(callback_data.value or 0))
+    await edit(callback, text, markup)
+    await callback.answer()

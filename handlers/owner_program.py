@@ -1,0 +1,257 @@
+"""/program: the current program in plain words; a new TOML file or a button edit →
+validation → difference → Confirm → a new version (DOMAIN.md, "The program": nothing
+already recorded changes).
+
+Both paths end in the same place: the candidate program's document and the version the
+difference was computed against are kept in the FSM data until Confirm.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot.i18n import Translator
+from bot.middlewares import Actor
+from bot.services import Services
+from handlers.owner_views import (
+    MAX_FILE_BYTES,
+    OwnerCb,
+    button,
+    chunks,
+    download,
+    edit,
+    esc,
+    in_rows,
+    keyboard,
+    owner_actor,
+    reply,
+)
+from models import owner as domain
+from models.errors import InvalidProgram
+from models.program import Program, ThresholdBasis, parse_program, program_from_document
+from models.programs_store import current_program
+
+log = logging.getLogger(__name__)
+router = Router(name="owner-program")
+
+
+class ProgramEdit(StatesGroup):
+    value = State()  # data: setting
+
+
+def describe(t: Translator, version: int, program: Program) -> str:
+    """The program in plain words."""
+    money = program.tiers.basis is ThresholdBasis.MONEY
+    lines = [t("program-head", version=version, name=esc(program.business.name)),
+             t("program-tiers-money" if money else "program-tiers-purchases")]
+    for i, tier in enumerate(program.tiers.levels):
+        threshold = (t.money(program.tiers.threshold_units(tier)) if money
+                     else str(program.tiers.threshold_units(tier)))
+        lines.append(t("program-tier", n=i + 1, name=esc(tier.name), cashback=str(tier.cashback_percent),
+                       cap=str(tier.max_redeem_percent), threshold=threshold))
+    if program.tiers.window_days:
+        lines.append(t("program-tier-window", days=program.tiers.window_days))
+    lines.append(t("program-welcome", points=program.welcome.points))
+    levels = " / ".join(f"{p}%" for p in program.referral.level_percents)
+    lines.append(t("program-referral", levels=levels) if levels else t("program-referral-off"))
+    if program.referral.first_purchase_points:
+        lines.append(t("program-referral-first", points=program.referral.first_purchase_points))
+    lines.append(t("program-validity", days=program.points.validity_days) if program.points.validity_days
+                 else t("program-validity-forever"))
+    for key, cert in (("birthday", program.birthday), ("winback", program.winback)):
+        if cert is None or not cert.enabled:
+            lines.append(t(f"program-{key}-off"))
+            continue
+        extra = getattr(cert, "after_days", None) if key == "winback" else getattr(cert, "days_before", 0)
+        lines.append(t(f"program-{key}", points=cert.points, cap=str(cert.max_redeem_percent),
+                       days=cert.validity_days, extra=extra or 0))
+    for review in program.reviews:
+        lines.append(t("program-review", site=esc(review.site), points=review.points))
+    lines.append(t("program-refunds", days=program.refunds.window_days))
+    lines.append("")
+    lines.append(t("program-hint"))
+    return "\n".join(lines)
+
+
+def settings_keyboard(t: Translator, program: Program) -> Any:
+    buttons = [button(t("program-set-welcome-points"), "pset", "welcome_points")]
+    for i in range(len(program.tiers.levels)):
+        buttons.append(button(t("program-set-cashback", n=i + 1), "pset", f"tier_cashback:{i}"))
+        buttons.append(button(t("program-set-cap", n=i + 1), "pset", f"tier_cap:{i}"))
+    for setting in ("birthday_points", "birthday_cap", "birthday_validity", "birthday_enabled",
+                    "winback_points", "winback_after_days", "winback_enabled"):
+        buttons.append(button(t(f"program-set-{setting.replace('_', '-')}"), "pset", setting))
+    buttons.append(button(t("program-download"), "pdownload"))
+    return keyboard(*in_rows(buttons))
+
+
+async def _current(services: Services) -> tuple[int, Program]:
+    async with services.db.reading() as session:
+        return await current_program(session)
+
+
+async def show_program(message: Message, services: Services, t: Translator) -> None:
+    version, program = await _current(services)
+    await message.answer(describe(t, version, program), reply_markup=settings_keyboard(t, program))
+
+
+@router.message(Command("program"))
+async def program_command(message: Message, services: Services, t: Translator, state: FSMContext) -> None:
+    await state.clear()
+    await show_program(message, services, t)
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "program")))
+async def program_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
+    if isinstance(callback.message, Message):
+        await show_program(callback.message, services, t)
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "pdownload"))
+async def program_download(callback: CallbackQuery, services: Services, bot: Bot) -> None:
+    import tomli_w
+
+    version, program = await _current(services)
+    data = tomli_w.dumps(program.to_document()).encode("utf-8")
+    await bot.send_document(callback.from_user.id, BufferedInputFile(data, f"program-v{version}.toml"))
+    await callback.answer()
+
+
+# --- Button edits ------------------------------------------------------------------------------
+
+@router.callback_query(OwnerCb.filter(F.action == "pset"))
+async def ask_setting(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+                      services: Services) -> None:
+    setting = callback_data.value
+    name = setting.partition(":")[0]
+    if name not in domain.SETTINGS:
+        await callback.answer(t("not-allowed"), show_alert=True)
+        return
+    _, program = await _current(services)
+    await state.set_state(ProgramEdit.value)
+    await state.update_data(setting=setting)
+    await reply(callback, t("program-ask-value", setting=setting_label(t, setting),
+                            current=esc(current_value(program, setting))))
+    await callback.answer()
+
+
+def setting_label(t: Translator, setting: str) -> str:
+    name, _, index = setting.partition(":")
+    if name == "tier_cashback":
+        return t("program-set-cashback", n=int(index) + 1)
+    if name == "tier_cap":
+        return t("program-set-cap", n=int(index) + 1)
+    return t(f"program-set-{name.replace('_', '-')}")
+
+
+def current_value(program: Program, setting: str) -> str:
+    name, _, index = setting.partition(":")
+    if name == "welcome_points":
+        return str(program.welcome.points)
+    if name in ("tier_cashback", "tier_cap"):
+        tier = program.tier(int(index))
+        return str(tier.cashback_percent if name == "tier_cashback" else tier.max_redeem_percent)
+    section, _, what = name.partition("_")
+    cert = getattr(program, section)
+    if cert is None:
+        return "—"
+    field = {"points": "points", "cap": "max_redeem_percent", "validity": "validity_days",
+             "after": "after_days", "enabled": "enabled"}[what.split("_")[0]]
+    return str(getattr(cert, field))
+
+
+@router.message(ProgramEdit.value, F.text)
+async def setting_value(message: Message, state: FSMContext, services: Services, t: Translator) -> None:
+    setting = str((await state.get_data()).get("setting", ""))
+    version, program = await _current(services)
+    try:
+        candidate = domain.edit_setting(program, setting, message.text or "")
+    except InvalidProgram as exc:
+        await message.answer(t("program-invalid", errors=esc(exc)))
+        return  # stay in the state: the owner types another value
+    await _offer(message, state, t, version, program, candidate, f"{setting}={message.text}"[:200])
+
+
+# --- A TOML file -------------------------------------------------------------------------------
+
+@router.message(F.document.file_name.lower().endswith(".toml"))
+async def program_file(message: Message, state: FSMContext, services: Services, t: Translator, bot: Bot) -> None:
+    document = message.document
+    assert document is not None
+    if (document.file_size or 0) > MAX_FILE_BYTES:
+        await message.answer(t("owner-file-too-large"))
+        return
+    data = await download(bot, document.file_id)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        await message.answer(t("program-invalid", errors=t("program-not-utf8")))
+        return
+    try:
+        candidate = parse_program(text, esc(document.file_name or "program.toml"))
+    except InvalidProgram as exc:
+        for part in chunks(t("program-invalid", errors=esc(exc)).split("\n")):
+            await message.answer(part)
+        return
+    version, program = await _current(services)
+    await _offer(message, state, t, version, program, candidate, f"file {document.file_name}"[:200])
+
+
+async def _offer(message: Message, state: FSMContext, t: Translator, version: int, old: Program, new: Program,
+                 comment: str) -> None:
+    changes = domain.diff(old, new)
+    if not changes:
+        await state.clear()
+        await message.answer(t("program-no-changes"))
+        return
+    await state.set_state(None)
+    await state.update_data(program_candidate=new.to_document(), program_base=version, program_comment=comment)
+    lines = [t("program-diff-head", version=version)]
+    lines += [t("program-diff-line", key=esc(key), old=esc(_shown(before)), new=esc(_shown(after)))
+              for key, before, after in changes]
+    parts = chunks(lines)
+    for part in parts[:-1]:
+        await message.answer(part)
+    await message.answer(parts[-1], reply_markup=keyboard(
+        [button(t("program-button-apply"), "papply"), button(t("button-cancel"), "pdrop")]))
+
+
+def _shown(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+@router.callback_query(OwnerCb.filter(F.action == "papply"))
+async def apply(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
+                t: Translator) -> None:
+    data = await state.get_data()
+    document = data.get("program_candidate")
+    if document is None:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    candidate = program_from_document(document)
+    try:
+        version = await domain.apply_program(services.dom, owner_actor(actor), candidate,
+                                             str(data.get("program_comment", "")),
+                                             expected_version=int(data.get("program_base", 0)))
+    except InvalidProgram:
+        await state.update_data(program_candidate=None)
+        await callback.answer(t("program-stale"), show_alert=True)
+        return
+    await state.update_data(program_candidate=None)
+    await edit(callback, t("program-applied", version=version))
+    await callback.answer()
+
+
+@router.callback_query(OwnerCb.filter(F.action == "pdrop"))
+async def drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.update_data(program_candidate=None)
+    await edit(callback, t("program-dropped"))
+    await callback.answer()

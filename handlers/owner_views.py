@@ -1,0 +1,95 @@
+"""What the owner's handlers share: the callback data factory, filters, small renderers.
+
+Callback data never carries authority: every owner handler sits behind the `IsOwner`
+filter (the role re-read from the database for this update, bot/middlewares.py).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
+
+from bot.middlewares import Actor
+from models.owner import OwnerActor
+
+PREFIX = "ow"
+SEP = "|"  # values carry "tier_cashback:1", "campaign:12": ":" cannot be the separator
+MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's limit (TELEGRAM.md, "Limits")
+
+
+class OwnerCb(CallbackData, prefix=PREFIX, sep=SEP):
+    """`ow|<action>|<value>` — every owner button."""
+
+    action: str
+    value: str = ""
+
+
+class IsOwner(Filter):
+    """The owner right now (OWNER_IDS in settings)."""
+
+    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
+        return actor is not None and actor.is_owner
+
+
+def owner_actor(actor: Actor) -> OwnerActor:
+    return OwnerActor(telegram_id=actor.telegram_id, staff_id=actor.staff_id)
+
+
+def esc(value: Any) -> str:
+    """User-supplied text inside our HTML messages."""
+    return html.escape(str(value), quote=False)
+
+
+def button(text: str, action: str, value: str | int = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=OwnerCb(action=action, value=str(value)).pack())
+
+
+def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+def in_rows(buttons: list[InlineKeyboardButton], width: int = 2) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+
+
+async def edit(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the pressed message; a double tap that changes nothing is not an error."""
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        await callback.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def reply(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    if isinstance(callback.message, Message):
+        await callback.message.answer(text, reply_markup=markup)
+
+
+async def download(bot: Bot, file_id: str) -> bytes:
+    buffer = io.BytesIO()
+    await bot.download(file_id, destination=buffer)
+    return buffer.getvalue()
+
+
+def chunks(lines: list[str], limit: int = 3500) -> list[str]:
+    """Lines joined into messages below Telegram's 4096-character limit."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > limit:
+            out.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
