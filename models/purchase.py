@@ -399,9 +399,12 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                  "operation": op_id},
                 {"kind": "rating", "operation_id": op_id})))
             if after > before:
-                messages.append((chats[customer.id], message_payload("notify-tier-up", {"tier": program.tier(after).name})))
-        messages.extend((chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
-                        for r in rewards if r.customer_id in chats)
+                tier_up = message_payload("notify-tier-up", {"tier": program.tier(after).name})
+                messages.append((chats[customer.id], tier_up))
+        messages.extend(
+            (chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
+            for r in rewards if r.customer_id in chats
+        )
         await enqueue_many(session, messages, now)
         return PurchaseResult(
             operation_id=op_id, customer_id=customer.id, amount_kopecks=req.amount_kopecks,

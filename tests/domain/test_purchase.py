@@ -346,7 +346,8 @@ async def test_every_operation_records_program_version(dom: Domain) -> None:
 
     c = await register(dom)
     p1 = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=10_000))
-    program = (await _current(dom)).model_copy(update={"welcome": (await _current(dom)).welcome.model_copy(update={"points": 301})})
+    current = await _current(dom)
+    program = current.model_copy(update={"welcome": current.welcome.model_copy(update={"points": 301})})
     v2 = await set_program(dom, program, None, "welcome 301")
     assert v2 == 2
     p2 = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=10_000))
