@@ -57,16 +57,35 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement as _Col
+from sqlalchemy.sql.visitors import InternalTraversal
 
+from models.base import BigId, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
 from models.programs_store import current_program
-from models.rfm import RfmSummary, rfm_summary
+from models.rfm import RfmSummary, previous_month_end, summary_from_buyers
 from models.tables import (
     Campaign,
     CertificateKind,
@@ -314,6 +333,36 @@ class Report:
 
 # --- SQL building blocks ----------------------------------------------------------------
 
+class Unindexed(ColumnElement[Any]):
+    """A column SQLite must not use an index for: rendered `+column` on SQLite, as is elsewhere.
+
+    Why: a report over a long period reads most of the operations. SQLite's planner still
+    picks the (kind, created_at) or (customer_id, created_at) index for such a range or a
+    GROUP BY, and then fetches every row by a random lookup, 3-5× slower than reading the
+    table in order and sorting (measured in bench/report.py). PostgreSQL estimates the
+    range from its statistics and chooses well, so nothing changes there.
+    """
+
+    inherit_cache = True
+    _traverse_internals: ClassVar[Any] = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(Unindexed)
+def _unindexed_default(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(Unindexed, "sqlite")
+def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.column, **kw))
+
+
+LONG_PERIOD = timedelta(days=92)  # longer than this, SQLite reads the operations in order
+
 def net_revenue() -> _Col[int]:
     return Operation.amount_kopecks - Operation.refunded_kopecks
 
@@ -324,30 +373,12 @@ def net_points_paid() -> _Col[int]:
     return paid - (paid * Operation.refunded_kopecks) // Operation.amount_kopecks
 
 
-def live_purchases(start: datetime | None, end: datetime) -> ColumnElement[bool]:
-    """Purchases in [start, end) that are not fully refunded."""
-    cond = and_(
-        Operation.kind == OperationKind.PURCHASE,
-        Operation.created_at < end,
-        Operation.refunded_kopecks < Operation.amount_kopecks,
-    )
-    return and_(cond, Operation.created_at >= start) if start is not None else cond
-
-
-def per_customer(start: datetime | None, end: datetime) -> Any:
-    """One row per buyer: purchases, revenue, points paid, certificate revenue in the period."""
-    rev = net_revenue()
-    return (
-        select(
-            Operation.customer_id.label("customer_id"),
-            func.count().label("n"),
-            func.sum(rev).label("rev"),
-            func.sum(net_points_paid()).label("pts"),
-            func.sum(case((Operation.certificate_lot_id.is_not(None), rev), else_=0)).label("cert_rev"),
-        )
-        .where(live_purchases(start, end), Operation.customer_id.is_not(None))
-        .group_by(Operation.customer_id)
-    )
+def live_purchases(start: datetime | None, end: datetime, *, scan: bool = False) -> ColumnElement[bool]:
+    """Purchases in [start, end) that are not fully refunded (`scan`: without SQLite's indexes)."""
+    kind = Unindexed(Operation.kind) if scan else Operation.kind
+    created = Unindexed(Operation.created_at) if scan else Operation.created_at
+    cond = and_(kind == OperationKind.PURCHASE, created < end, Operation.refunded_kopecks < Operation.amount_kopecks)
+    return and_(cond, created >= start) if start is not None else cond
 
 
 def _sum(expr: Any) -> Any:
@@ -358,38 +389,91 @@ def _count_if(cond: Any) -> Any:
     return _sum(case((cond, 1), else_=0))
 
 
+# One row per customer who bought before the end of the period: the period's figures and
+# the RFM inputs (as of the end, and as of the end of the previous month), all from ONE
+# pass over the operations. Everything per customer reads this small table afterwards
+# instead of grouping the operations again. Temporary: private to the connection, dropped
+# with the transaction on PostgreSQL and explicitly on SQLite.
+REPORT_BUYERS = Table(
+    "report_buyers", MetaData(),
+    Column("customer_id", BigId, primary_key=True, autoincrement=False),
+    Column("n_p", Integer), Column("rev_p", BigInteger), Column("pts_p", BigInteger), Column("cert_rev_p", BigInteger),
+    Column("last_at", UTCDateTime), Column("n", Integer), Column("monetary", BigInteger),
+    Column("last_prev", UTCDateTime), Column("n_prev", Integer), Column("m_prev", BigInteger),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+)
+
+
+def buyer_aggregates(period: Period, previous: datetime, scope: Scope | None) -> Any:
+    """The SELECT that fills REPORT_BUYERS (GROUP BY customer over purchases before the end)."""
+    net = net_revenue()
+    in_period = Operation.created_at >= period.start
+    before = Operation.created_at < previous
+    customer = Unindexed(Operation.customer_id)  # every purchase up to the end: read the table in order
+    stmt = (
+        select(
+            customer,
+            _count_if(in_period), _sum(case((in_period, net), else_=0)),
+            _sum(case((in_period, net_points_paid()), else_=0)),
+            _sum(case((and_(in_period, Operation.certificate_lot_id.is_not(None)), net), else_=0)),
+            func.max(Operation.created_at), func.count(), func.sum(net),
+            func.max(case((before, Operation.created_at))), _count_if(before), _sum(case((before, net), else_=0)),
+        )
+        .where(live_purchases(None, period.end, scan=True), Operation.customer_id.is_not(None))
+        .group_by(customer)
+    )
+    if scope is not None:
+        stmt = stmt.join(Customer, Customer.id == Operation.customer_id).where(scope.customer_filter())
+    return stmt
+
+
+async def fill_buyers(session: AsyncSession, period: Period, previous: datetime, scope: Scope | None) -> Table:
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(text("DROP TABLE IF EXISTS temp.report_buyers"))
+    await session.run_sync(lambda sync: REPORT_BUYERS.create(sync.connection()))
+    await session.execute(insert(REPORT_BUYERS).from_select(
+        [c.name for c in REPORT_BUYERS.columns], buyer_aggregates(period, previous, scope)))
+    return REPORT_BUYERS
+
+
+async def drop_buyers(session: AsyncSession) -> None:
+    if session.bind.dialect.name == "sqlite":  # PostgreSQL drops it at the end of the transaction
+        await session.execute(text("DROP TABLE IF EXISTS temp.report_buyers"))
+
+
 async def core_figures(
-    session: AsyncSession, period: Period, scope: Scope | None, group: Any = None
+    session: AsyncSession, period: Period, scope: Scope | None, buyers: Table, group: Any = None
 ) -> dict[Any, dict[str, int]]:
-    """The core figures, overall (group None) or per value of a customer column, in one pass."""
-    pc = per_customer(period.start, period.end).subquery("pc")
+    """The core figures, overall (group None) or per value of a customer column, in one pass
+    over the customers (each looks up its Telegram link and its row of `buyers` by key)."""
+    b = buyers.c
     in_base = and_(Customer.created_at < period.end,
                    or_(Customer.erased_at.is_(None), Customer.erased_at >= period.end))
     joined = Customer.created_at >= period.start
     referred = Customer.referrer_id.is_not(None)
-    bought = pc.c.n.is_not(None)
+    bought = b.n_p > 0
     columns = [
         _count_if(in_base).label("customers"),
         _count_if(and_(in_base, joined)).label("new_customers"),
         _count_if(and_(in_base, TelegramAccount.linked_at.is_not(None),
                        TelegramAccount.linked_at < period.end)).label("digitised"),
-        func.count(pc.c.customer_id).label("buyers"),
-        _sum(pc.c.n).label("purchases"),
-        _sum(pc.c.rev).label("revenue"),
-        _sum(pc.c.pts).label("points_paid"),
-        _sum(pc.c.cert_rev).label("certificate_revenue"),
-        _count_if(pc.c.n >= 2).label("repeat_buyers"),
-        _count_if(pc.c.n > 4).label("frequent_buyers"),
+        _count_if(bought).label("buyers"),
+        _sum(b.n_p).label("purchases"),
+        _sum(b.rev_p).label("revenue"),
+        _sum(b.pts_p).label("points_paid"),
+        _sum(b.cert_rev_p).label("certificate_revenue"),
+        _count_if(b.n_p >= 2).label("repeat_buyers"),
+        _count_if(b.n_p > 4).label("frequent_buyers"),
         _count_if(and_(in_base, joined, referred)).label("referred_customers"),
         _count_if(and_(joined, referred, bought)).label("referred_buyers"),
-        _sum(case((referred, pc.c.rev), else_=0)).label("referred_revenue"),
-        _sum(case((Customer.source_kind.in_(BROUGHT_SOURCES), pc.c.rev), else_=0)).label("brought_revenue"),
+        _sum(case((referred, b.rev_p), else_=0)).label("referred_revenue"),
+        _sum(case((Customer.source_kind.in_(BROUGHT_SOURCES), b.rev_p), else_=0)).label("brought_revenue"),
     ]
     key = (group if group is not None else literal("all")).label("key")
     stmt = (
         select(key, *columns)
         .select_from(Customer)
-        .outerjoin(pc, pc.c.customer_id == Customer.id)
+        .outerjoin(buyers, b.customer_id == Customer.id)
         .outerjoin(TelegramAccount, TelegramAccount.customer_id == Customer.id)
         .where(Customer.created_at < period.end)
     )
@@ -431,22 +515,17 @@ async def referral_generations(session: AsyncSession, end: datetime) -> list[tup
     return [(int(g), int(n)) for g, n in rows]
 
 
-async def concentration(
-    session: AsyncSession, period: Period, scope: Scope | None
-) -> tuple[int, int, int]:
+async def concentration(session: AsyncSession, buyers: Table) -> tuple[int, int, int]:
     """(top-20% buyers, their revenue, buyers needed for 60% of revenue) by window functions."""
-    pc_stmt = per_customer(period.start, period.end)
-    if scope is not None:
-        pc_stmt = pc_stmt.join(Customer, Customer.id == Operation.customer_id).where(scope.customer_filter())
-    pc = pc_stmt.subquery("pc")
-    order = (pc.c.rev.desc(), pc.c.customer_id)
+    b = buyers.c
+    order = (b.rev_p.desc(), b.customer_id)
     ranked = select(
-        pc.c.rev.label("rev"),
+        b.rev_p.label("rev"),
         func.row_number().over(order_by=order).label("rn"),
-        func.sum(pc.c.rev).over(order_by=order, rows=(None, 0)).label("cum"),
+        func.sum(b.rev_p).over(order_by=order, rows=(None, 0)).label("cum"),
         func.count().over().label("n"),
-        func.sum(pc.c.rev).over().label("total"),
-    ).subquery("ranked")
+        func.sum(b.rev_p).over().label("total"),
+    ).where(b.n_p > 0).subquery("ranked")
     top = ranked.c.rn * 5 <= ranked.c.n + 4  # rn <= ceil(n / 5)
     before_60 = (ranked.c.cum - ranked.c.rev) * 5 < ranked.c.total * 3  # still short of 60% before it
     row = (await session.execute(select(
@@ -471,68 +550,107 @@ async def certificates_by_kind(
     return out
 
 
-async def ratings_received(session: AsyncSession, period: Period, scope: Scope | None) -> tuple[int, int]:
-    stmt = select(func.count(), _sum(Rating.score)).where(
-        Rating.created_at >= period.start, Rating.created_at < period.end)
+async def ratings_by_staff(
+    session: AsyncSession, period: Period, scope: Scope | None
+) -> dict[int | None, tuple[int, int]]:
+    """Ratings given in the period per staff member (None: no staff member recorded)."""
+    stmt = select(Rating.staff_id, func.count(), _sum(Rating.score)).where(
+        Rating.created_at >= period.start, Rating.created_at < period.end).group_by(Rating.staff_id)
     if scope is not None:
         stmt = stmt.join(Customer, Customer.id == Rating.customer_id).where(scope.customer_filter())
-    count, total = (await session.execute(stmt)).one()
-    return int(count), int(total)
+    return {staff: (int(n), int(total)) for staff, n, total in (await session.execute(stmt)).all()}
 
 
-async def sales_without_card(session: AsyncSession, period: Period, scope: Scope | None) -> tuple[int, int]:
-    stmt = select(func.count(), _sum(Operation.amount_kopecks)).where(
-        Operation.kind == OperationKind.SALE_NO_CARD,
-        Operation.created_at >= period.start, Operation.created_at < period.end)
-    if scope is not None and scope.kind == "staff":
-        stmt = stmt.where(Operation.staff_id == int(scope.value))
-    count, total = (await session.execute(stmt)).one()
-    return int(count), int(total)
+@dataclass(frozen=True)
+class _Till:
+    """Operations in the period per (staff member, month): the staff table and the monthly series."""
+
+    card_n: int
+    card_rev: int
+    points: int
+    plain_n: int
+    plain_rev: int
 
 
-async def staff_table(session: AsyncSession, period: Period) -> list[StaffRow]:
-    in_period = and_(Operation.created_at >= period.start, Operation.created_at < period.end)
+def _month_ends(months: list[date], period: Period, dom: Domain) -> list[datetime]:
+    ends = [start_of_day(m + timedelta(days=calendar.monthrange(m.year, m.month)[1]), dom.tz) for m in months]
+    if ends:
+        ends[-1] = period.end
+    return ends
+
+
+async def till_totals(
+    session: AsyncSession, period: Period, dom: Domain, scope: Scope | None
+) -> dict[tuple[int | None, int], _Till]:
+    """ONE pass over the period's purchases and sales without a card, grouped by staff member
+    and month (a few hundred rows at most)."""
+    months = month_starts(period)
+    ends = _month_ends(months, period, dom)
+    start = max(period.start, start_of_day(months[0], dom.tz)) if months else period.start
+    long = period.end - period.start > LONG_PERIOD
+    kind = Unindexed(Operation.kind) if long else Operation.kind
+    created = Unindexed(Operation.created_at) if long else Operation.created_at
     live = and_(Operation.kind == OperationKind.PURCHASE, Operation.refunded_kopecks < Operation.amount_kopecks)
     no_card = Operation.kind == OperationKind.SALE_NO_CARD
-    ops = {row[0]: row[1:] for row in (await session.execute(
-        select(
-            Operation.staff_id,
-            _count_if(live), _count_if(no_card),
-            _sum(case((live, net_revenue()), (no_card, Operation.amount_kopecks), else_=0)),
-            _sum(case((live, net_points_paid()), else_=0)),
-        )
-        .where(in_period, Operation.staff_id.is_not(None),
-               Operation.kind.in_([OperationKind.PURCHASE, OperationKind.SALE_NO_CARD]))
-        .group_by(Operation.staff_id)
-    )).all()}
+    inner = select(
+        Operation.staff_id.label("staff_id"),
+        _bucket(Operation.created_at, ends[:-1]).label("b"),
+        case((live, 1), else_=0).label("card_n"), case((live, net_revenue()), else_=0).label("card_rev"),
+        case((live, net_points_paid()), else_=0).label("pts"),
+        case((no_card, 1), else_=0).label("plain_n"),
+        case((no_card, Operation.amount_kopecks), else_=0).label("plain_rev"),
+    ).where(created >= start, created < period.end,
+            kind.in_([OperationKind.PURCHASE, OperationKind.SALE_NO_CARD]))
+    if scope is not None:
+        if scope.kind == "staff":
+            inner = inner.outerjoin(Customer, Customer.id == Operation.customer_id).where(or_(
+                and_(no_card, Operation.staff_id == int(scope.value)), scope.customer_filter()))
+        else:
+            inner = inner.join(Customer, Customer.id == Operation.customer_id).where(scope.customer_filter())
+    ops = inner.subquery("ops")
+    # Grouped outside the CASE: PostgreSQL does not match bound parameters across clauses.
+    rows = (await session.execute(
+        select(ops.c.staff_id, ops.c.b, _sum(ops.c.card_n), _sum(ops.c.card_rev), _sum(ops.c.pts),
+               _sum(ops.c.plain_n), _sum(ops.c.plain_rev)).group_by(ops.c.staff_id, ops.c.b)
+    )).all()
+    return {(staff, int(b)): _Till(*(int(v) for v in values)) for staff, b, *values in rows}
+
+
+async def staff_table(
+    session: AsyncSession, period: Period, tills: dict[tuple[int | None, int], _Till],
+    ratings: dict[int | None, tuple[int, int]],
+) -> list[StaffRow]:
+    per_staff: dict[int, list[int]] = {}
+    for (staff, _), till in tills.items():  # a few hundred aggregated rows, not operations
+        if staff is not None:
+            acc = per_staff.setdefault(staff, [0, 0, 0, 0])
+            acc[0] += till.card_n
+            acc[1] += till.plain_n
+            acc[2] += till.card_rev + till.plain_rev
+            acc[3] += till.points
     enrolled = dict((await session.execute(
         select(Customer.enrolled_by_staff_id, func.count())
         .where(Customer.enrolled_by_staff_id.is_not(None),
                Customer.created_at >= period.start, Customer.created_at < period.end)
         .group_by(Customer.enrolled_by_staff_id)
     )).all())
-    ratings = {row[0]: row[1:] for row in (await session.execute(
-        select(Rating.staff_id, func.count(), _sum(Rating.score))
-        .where(Rating.staff_id.is_not(None), Rating.created_at >= period.start, Rating.created_at < period.end)
-        .group_by(Rating.staff_id)
-    )).all()}
     rows = []
     for staff in (await session.execute(select(Staff).order_by(Staff.id))).scalars():
-        o = ops.get(staff.id, (0, 0, 0, 0))
+        o = per_staff.get(staff.id, [0, 0, 0, 0])
         r = ratings.get(staff.id, (0, 0))
         e = int(enrolled.get(staff.id, 0))
         if not staff.active and not any(o) and not e and not r[0]:
             continue  # a revoked member with nothing in the period
         rows.append(StaffRow(
             staff_id=staff.id, name=staff.display_name, active=staff.active,
-            purchases=int(o[0]), sales_no_card=int(o[1]), revenue=int(o[2]), points_paid=int(o[3]),
-            enrolled=e, ratings=int(r[0]), ratings_sum=int(r[1]),
+            purchases=o[0], sales_no_card=o[1], revenue=o[2], points_paid=o[3],
+            enrolled=e, ratings=r[0], ratings_sum=r[1],
         ))
     rows.sort(key=lambda row: (-row.revenue, row.staff_id))
     return rows
 
 
-async def campaign_funnels(session: AsyncSession, period: Period) -> list[CampaignFunnel]:
+async def campaign_funnels(session: AsyncSession, period: Period, buyers: Table) -> list[CampaignFunnel]:
     start, end = period.start, period.end
     opened = dict((await session.execute(
         select(LinkVisit.campaign_id, func.count())
@@ -549,16 +667,25 @@ async def campaign_funnels(session: AsyncSession, period: Period) -> list[Campai
         .group_by(Lot.campaign_id)
     )).all())
     # A purchase belongs to a campaign's funnel if its customer registered through the campaign
-    # or it was paid with the campaign's certificate; UNION keeps each (purchase, campaign) once.
-    base = select(Operation.id.label("op_id"), Operation.customer_id.label("customer_id"),
-                  net_revenue().label("rev"))
-    through_registration = base.add_columns(Customer.campaign_id.label("campaign_id")).join(
-        Customer, Customer.id == Operation.customer_id
-    ).where(live_purchases(start, end), Customer.campaign_id.is_not(None))
-    through_certificate = base.add_columns(Lot.campaign_id.label("campaign_id")).join(
-        Lot, Lot.id == Operation.certificate_lot_id
-    ).where(live_purchases(start, end), Lot.campaign_id.is_not(None))
-    attributed = union(through_registration, through_certificate).subquery("attributed")
+    # or it was paid with the campaign's certificate. Registration: the customer's row of
+    # `buyers`. Certificate: from the campaign's lots through their redeem entries to the
+    # purchases (all indexed), counting only customers who did not register through it.
+    b = buyers.c
+    through_registration = select(
+        Customer.campaign_id.label("campaign_id"), Customer.id.label("customer_id"), b.rev_p.label("rev")
+    ).join(buyers, b.customer_id == Customer.id).where(Customer.campaign_id.is_not(None), b.n_p > 0)
+    redeemed = select(Lot.campaign_id.label("campaign_id"), LedgerEntry.operation_id.label("op_id")).join(
+        LedgerEntry, LedgerEntry.lot_id == Lot.id
+    ).where(Lot.campaign_id.is_not(None), LedgerEntry.kind == EntryKind.REDEEM).distinct().subquery("redeemed")
+    through_certificate = (
+        select(redeemed.c.campaign_id, Operation.customer_id, _sum(net_revenue()).label("rev"))
+        .join(Operation, Operation.id == redeemed.c.op_id)
+        .join(Customer, Customer.id == Operation.customer_id)
+        .where(live_purchases(start, end),
+               or_(Customer.campaign_id.is_(None), Customer.campaign_id != redeemed.c.campaign_id))
+        .group_by(redeemed.c.campaign_id, Operation.customer_id)
+    )
+    attributed = union_all(through_registration, through_certificate).subquery("attributed")
     bought = {row[0]: row[1:] for row in (await session.execute(
         select(attributed.c.campaign_id, func.count(func.distinct(attributed.c.customer_id)),
                _sum(attributed.c.rev)).group_by(attributed.c.campaign_id)
@@ -572,17 +699,17 @@ async def campaign_funnels(session: AsyncSession, period: Period) -> list[Campai
     )).all())
     funnels = []
     for c in (await session.execute(select(Campaign).order_by(Campaign.id))).scalars():
-        b = bought.get(c.id, (0, 0))
+        got = bought.get(c.id, (0, 0))
         funnels.append(CampaignFunnel(
             campaign_id=c.id, code=c.code, name=c.name, is_source=c.is_source,
             opened=int(opened.get(c.id, 0)), registered=int(registered.get(c.id, 0)),
-            certificates=int(issued.get(c.id, 0)), buyers=int(b[0]), revenue=int(b[1]),
+            certificates=int(issued.get(c.id, 0)), buyers=int(got[0]), revenue=int(got[1]),
             cost_points=int(cost.get(c.id, 0) or 0),
         ))
     return funnels
 
 
-def month_starts(period: Period, dom: Domain) -> list[date]:
+def month_starts(period: Period) -> list[date]:
     first = date(period.first_day.year, period.first_day.month, 1)
     months = []
     cursor = first
@@ -601,36 +728,21 @@ def _bucket(column: Any, bounds: list[datetime]) -> Any:
 
 
 async def monthly_series(
-    session: AsyncSession, period: Period, dom: Domain, scope: Scope | None
+    session: AsyncSession, period: Period, dom: Domain, scope: Scope | None,
+    tills: dict[tuple[int | None, int], _Till],
 ) -> list[MonthRow]:
-    months = month_starts(period, dom)
+    months = month_starts(period)
     if not months:
         return []
+    ends = _month_ends(months, period, dom)
     start = max(period.start, start_of_day(months[0], dom.tz))
-    ends = [start_of_day(m + timedelta(days=calendar.monthrange(m.year, m.month)[1]), dom.tz) for m in months]
-    ends[-1] = period.end
-    # Buckets are computed in a subquery and grouped outside it: PostgreSQL does not match
-    # the bound parameters of a CASE in SELECT with the same CASE in GROUP BY.
-    live = and_(Operation.kind == OperationKind.PURCHASE, Operation.refunded_kopecks < Operation.amount_kopecks)
-    no_card = Operation.kind == OperationKind.SALE_NO_CARD
-    inner = select(
-        _bucket(Operation.created_at, ends[:-1]).label("b"),
-        case((live, net_revenue()), else_=0).label("card_rev"), case((live, 1), else_=0).label("card_n"),
-        case((no_card, Operation.amount_kopecks), else_=0).label("plain_rev"),
-        case((no_card, 1), else_=0).label("plain_n"),
-    ).where(Operation.created_at >= start, Operation.created_at < period.end,
-            Operation.kind.in_([OperationKind.PURCHASE, OperationKind.SALE_NO_CARD]))
-    if scope is not None:
-        if scope.kind == "staff":
-            inner = inner.outerjoin(Customer, Customer.id == Operation.customer_id).where(or_(
-                and_(no_card, Operation.staff_id == int(scope.value)), scope.customer_filter()))
-        else:
-            inner = inner.join(Customer, Customer.id == Operation.customer_id).where(scope.customer_filter())
-    ops = inner.subquery("ops")
-    by_month = {int(row[0]): row[1:] for row in (await session.execute(
-        select(ops.c.b, _sum(ops.c.card_rev), _sum(ops.c.card_n), _sum(ops.c.plain_rev), _sum(ops.c.plain_n))
-        .group_by(ops.c.b)
-    )).all()}
+    per_month: dict[int, list[int]] = {}
+    for (_, b), till in tills.items():
+        acc = per_month.setdefault(b, [0, 0, 0, 0])
+        acc[0] += till.card_rev
+        acc[1] += till.card_n
+        acc[2] += till.plain_rev
+        acc[3] += till.plain_n
     new_inner = select(_bucket(Customer.created_at, ends[:-1]).label("b"), Customer.source_kind.label("kind")).where(
         Customer.created_at >= start, Customer.created_at < period.end)
     if scope is not None:
@@ -643,8 +755,8 @@ async def monthly_series(
         joined.setdefault(int(b), {})[SourceKind(kind).value] = int(count)
     rows = []
     for i, month in enumerate(months):
-        r = by_month.get(i, (0, 0, 0, 0))
-        rows.append(MonthRow(month, int(r[0]), int(r[1]), int(r[2]), int(r[3]), joined.get(i, {})))
+        r = per_month.get(i, [0, 0, 0, 0])
+        rows.append(MonthRow(month, r[0], r[1], r[2], r[3], joined.get(i, {})))
     return rows
 
 
@@ -689,20 +801,26 @@ async def build_report(
     """Every result figure for the period (both days included), optionally for one cohort."""
     scope = Scope.parse(by)
     period = await resolve_period(dom, period_from, period_to)
+    previous = previous_month_end(period.end, dom.tz)
     async with dom.db.reading() as session:
         _, program = await current_program(session)
-        overall_row = (await core_figures(session, period, scope)).get("all")
-        core = overall_row or {}
-        by_source_rows = await core_figures(session, period, scope, group=Customer.source_kind)
-        generations = await referral_generations(session, period.end)
-        top20_buyers, top20_revenue, buyers_for_60 = await concentration(session, period, scope)
-        certificates = await certificates_by_kind(session, period, scope)
-        ratings, ratings_sum = await ratings_received(session, period, scope)
-        no_card_sales, no_card_revenue = await sales_without_card(session, period, scope)
-        staff = await staff_table(session, period)
-        funnels = await campaign_funnels(session, period)
-        monthly = await monthly_series(session, period, dom, scope)
-        rfm = await rfm_summary(session, period.end, dom.tz, scope=scope) if with_rfm else None
+        buyers = await fill_buyers(session, period, previous, scope)
+        try:
+            core = (await core_figures(session, period, scope, buyers)).get("all") or {}
+            by_source_rows = await core_figures(session, period, scope, buyers, group=Customer.source_kind)
+            generations = await referral_generations(session, period.end)
+            top20_buyers, top20_revenue, buyers_for_60 = await concentration(session, buyers)
+            certificates = await certificates_by_kind(session, period, scope)
+            ratings = await ratings_by_staff(session, period, scope)
+            all_ratings = await ratings_by_staff(session, period, None) if scope is not None else ratings
+            tills = await till_totals(session, period, dom, None)
+            scoped_tills = await till_totals(session, period, dom, scope) if scope is not None else tills
+            staff = await staff_table(session, period, tills, all_ratings)
+            funnels = await campaign_funnels(session, period, buyers)
+            monthly = await monthly_series(session, period, dom, scope, scoped_tills)
+            rfm = await summary_from_buyers(session, buyers, period.end, previous) if with_rfm else None
+        finally:
+            await drop_buyers(session)
     by_source = [
         GroupFigures(kind.value, kind.value, _figures(by_source_rows.get(kind.value) or by_source_rows.get(kind)))
         for kind in SourceKind
@@ -716,7 +834,9 @@ async def build_report(
         referred_revenue=core.get("referred_revenue", 0),
         referral_depth=max((g for g, _ in generations), default=0), referral_generations=generations,
         brought_revenue=core.get("brought_revenue", 0), certificates=certificates,
-        ratings=ratings, ratings_sum=ratings_sum, no_card_sales=no_card_sales, no_card_revenue=no_card_revenue,
+        ratings=sum(n for n, _ in ratings.values()), ratings_sum=sum(s for _, s in ratings.values()),
+        no_card_sales=sum(t.plain_n for t in scoped_tills.values()),
+        no_card_revenue=sum(t.plain_rev for t in scoped_tills.values()),
         top20_revenue=top20_revenue, top20_buyers=top20_buyers, buyers_for_60=buyers_for_60,
         by_source=by_source, staff=staff, funnels=funnels, monthly=monthly, rfm=rfm,
     )

@@ -141,39 +141,84 @@ def previous_month_end(as_of: datetime, tz: ZoneInfo) -> datetime:
     return start_of_day(last_day.replace(day=1), tz)
 
 
-async def rfm_summary(
-    session: AsyncSession, as_of: datetime, tz: ZoneInfo, *, scope: Any = None
-) -> RfmSummary:
-    s = scores(as_of, scope)
+def buyer_rows(as_of: datetime, previous: datetime, scope: Any = None) -> Any:
+    """Per buyer, in one pass: last purchase, count and revenue as of `as_of` and as of `previous`."""
+    net = Operation.amount_kopecks - Operation.refunded_kopecks
+    before = Operation.created_at < previous
+    stmt = (
+        select(
+            Operation.customer_id.label("customer_id"),
+            func.max(Operation.created_at).label("last_at"), func.count().label("n"), func.sum(net).label("monetary"),
+            func.max(case((before, Operation.created_at))).label("last_prev"),
+            func.sum(case((before, 1), else_=0)).label("n_prev"),
+            func.sum(case((before, net), else_=0)).label("m_prev"),
+        )
+        .where(
+            Operation.kind == OperationKind.PURCHASE,
+            Operation.created_at < as_of,
+            Operation.refunded_kopecks < Operation.amount_kopecks,
+            Operation.customer_id.is_not(None),
+        )
+        .group_by(Operation.customer_id)
+    )
+    if scope is not None:
+        stmt = stmt.join(Customer, Customer.id == Operation.customer_id).where(scope.customer_filter())
+    return stmt.subquery("buyer_rows")
+
+
+async def summary_from_buyers(session: AsyncSession, buyers: Any, as_of: datetime, previous: datetime) -> RfmSummary:
+    """Scores now and at the end of the previous month from per-buyer rows (columns last_at, n,
+    monetary, last_prev, n_prev, m_prev), in one query: the window functions rank both at once
+    (the "before" ranking partitioned to the customers who had bought by then)."""
+    b = buyers.c
+    total = func.count().over()
+    had = case((b.n_prev > 0, 1), else_=0)
+    total_before = func.count().over(partition_by=had)
+
+    def quintile(column: Any, n: Any, partition: Any = None) -> Any:
+        return 1 + (func.rank().over(partition_by=partition, order_by=column) - 1) * 5 // n
+
+    def recency(column: Any, n: Any, partition: Any = None) -> Any:
+        return 5 - (func.rank().over(partition_by=partition, order_by=column.desc()) - 1) * 5 // n
+
+    scored = select(
+        recency(b.last_at, total).label("r"), quintile(b.n, total).label("f"), quintile(b.monetary, total).label("m"),
+        recency(b.last_prev, total_before, had).label("rp"), quintile(b.n_prev, total_before, had).label("fp"),
+        quintile(b.m_prev, total_before, had).label("mp"), had.label("had"), b.monetary.label("money"),
+    ).subquery("scored")
+    c = scored.c
+    labelled = select(
+        c.r, c.f, c.m, c.money,
+        case((c.had == 1, segment_case(c.rp, c.fp, c.mp)), else_=NONE).label("before"),
+    ).subquery("labelled")
     cells = (await session.execute(
-        select(s.c.r, s.c.f, s.c.m, func.count(), func.coalesce(func.sum(s.c.monetary), 0))
-        .group_by(s.c.r, s.c.f, s.c.m)
+        select(labelled.c.r, labelled.c.f, labelled.c.m, labelled.c.before, func.count(),
+               func.coalesce(func.sum(labelled.c.money), 0))
+        .group_by(labelled.c.r, labelled.c.f, labelled.c.m, labelled.c.before)
     )).all()
     per_segment: dict[str, list[int]] = {name: [0, 0] for name in SEGMENTS}
     grid: dict[tuple[int, int], int] = {}
-    buyers = 0
-    for r, f, m, count, money in cells:  # at most 125 rows: one per score cell
+    movement: dict[tuple[str, str], int] = {}
+    buyers_count = 0
+    for r, f, m, before, count, money in cells:  # at most 125 score cells × 9 earlier segments
         name = classify(int(r), int(f), int(m))
         per_segment[name][0] += int(count)
         per_segment[name][1] += int(money)
         grid[(int(r), int(f))] = grid.get((int(r), int(f)), 0) + int(count)
-        buyers += int(count)
-    previous = previous_month_end(as_of, tz)
-    now_s, before_s = scores(as_of, scope), scores(previous, scope).alias("before")
-    now_seg = segment_case(now_s.c.r, now_s.c.f, now_s.c.m)
-    before_seg = func.coalesce(segment_case(before_s.c.r, before_s.c.f, before_s.c.m), NONE)
-    pairs = select(
-        case((before_s.c.customer_id.is_(None), NONE), else_=before_seg).label("b"), now_seg.label("n")
-    ).select_from(now_s.outerjoin(before_s, before_s.c.customer_id == now_s.c.customer_id)).subquery("pairs")
-    # Grouped outside the CASE: PostgreSQL does not match bound parameters across clauses.
-    moved = (await session.execute(
-        select(pairs.c.b, pairs.c.n, func.count()).group_by(pairs.c.b, pairs.c.n)
-    )).all()
+        movement[(str(before), name)] = movement.get((str(before), name), 0) + int(count)
+        buyers_count += int(count)
     return RfmSummary(
-        as_of=as_of, previous_as_of=previous, buyers=buyers,
+        as_of=as_of, previous_as_of=previous, buyers=buyers_count,
         segments=[SegmentRow(name, c, m) for name, (c, m) in per_segment.items()],
-        grid=grid, movement={(str(b), str(n)): int(c) for b, n, c in moved},
+        grid=grid, movement=movement,
     )
+
+
+async def rfm_summary(
+    session: AsyncSession, as_of: datetime, tz: ZoneInfo, *, scope: Any = None
+) -> RfmSummary:
+    previous = previous_month_end(as_of, tz)
+    return await summary_from_buyers(session, buyer_rows(as_of, previous, scope), as_of, previous)
 
 
 async def rfm_segments(dom: Domain, as_of: datetime | None = None, *, scope: Any = None) -> RfmSummary:
