@@ -58,6 +58,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
@@ -123,10 +124,13 @@ class Period:
 
     @classmethod
     def of(cls, first_day: date, last_day: date, dom: Domain) -> Period:
+        return cls.in_zone(first_day, last_day, dom.tz)
+
+    @classmethod
+    def in_zone(cls, first_day: date, last_day: date, tz: ZoneInfo) -> Period:
         if last_day < first_day:
             raise ValueError("the period ends before it starts")
-        return cls(first_day, last_day, start_of_day(first_day, dom.tz),
-                   start_of_day(last_day + timedelta(days=1), dom.tz))
+        return cls(first_day, last_day, start_of_day(first_day, tz), start_of_day(last_day + timedelta(days=1), tz))
 
 
 @dataclass(frozen=True)
@@ -572,21 +576,21 @@ class _Till:
     plain_rev: int
 
 
-def _month_ends(months: list[date], period: Period, dom: Domain) -> list[datetime]:
-    ends = [start_of_day(m + timedelta(days=calendar.monthrange(m.year, m.month)[1]), dom.tz) for m in months]
+def _month_ends(months: list[date], period: Period, tz: ZoneInfo) -> list[datetime]:
+    ends = [start_of_day(m + timedelta(days=calendar.monthrange(m.year, m.month)[1]), tz) for m in months]
     if ends:
         ends[-1] = period.end
     return ends
 
 
 async def till_totals(
-    session: AsyncSession, period: Period, dom: Domain, scope: Scope | None
+    session: AsyncSession, period: Period, tz: ZoneInfo, scope: Scope | None
 ) -> dict[tuple[int | None, int], _Till]:
     """ONE pass over the period's purchases and sales without a card, grouped by staff member
     and month (a few hundred rows at most)."""
     months = month_starts(period)
-    ends = _month_ends(months, period, dom)
-    start = max(period.start, start_of_day(months[0], dom.tz)) if months else period.start
+    ends = _month_ends(months, period, tz)
+    start = max(period.start, start_of_day(months[0], tz)) if months else period.start
     long = period.end - period.start > LONG_PERIOD
     kind = Unindexed(Operation.kind) if long else Operation.kind
     created = Unindexed(Operation.created_at) if long else Operation.created_at
@@ -728,14 +732,14 @@ def _bucket(column: Any, bounds: list[datetime]) -> Any:
 
 
 async def monthly_series(
-    session: AsyncSession, period: Period, dom: Domain, scope: Scope | None,
+    session: AsyncSession, period: Period, tz: ZoneInfo, scope: Scope | None,
     tills: dict[tuple[int | None, int], _Till],
 ) -> list[MonthRow]:
     months = month_starts(period)
     if not months:
         return []
-    ends = _month_ends(months, period, dom)
-    start = max(period.start, start_of_day(months[0], dom.tz))
+    ends = _month_ends(months, period, tz)
+    start = max(period.start, start_of_day(months[0], tz))
     per_month: dict[int, list[int]] = {}
     for (_, b), till in tills.items():
         acc = per_month.setdefault(b, [0, 0, 0, 0])
@@ -801,32 +805,40 @@ async def build_report(
     """Every result figure for the period (both days included), optionally for one cohort."""
     scope = Scope.parse(by)
     period = await resolve_period(dom, period_from, period_to)
-    previous = previous_month_end(period.end, dom.tz)
     async with dom.db.reading() as session:
-        _, program = await current_program(session)
-        buyers = await fill_buyers(session, period, previous, scope)
-        try:
-            core = (await core_figures(session, period, scope, buyers)).get("all") or {}
-            by_source_rows = await core_figures(session, period, scope, buyers, group=Customer.source_kind)
-            generations = await referral_generations(session, period.end)
-            top20_buyers, top20_revenue, buyers_for_60 = await concentration(session, buyers)
-            certificates = await certificates_by_kind(session, period, scope)
-            ratings = await ratings_by_staff(session, period, scope)
-            all_ratings = await ratings_by_staff(session, period, None) if scope is not None else ratings
-            tills = await till_totals(session, period, dom, None)
-            scoped_tills = await till_totals(session, period, dom, scope) if scope is not None else tills
-            staff = await staff_table(session, period, tills, all_ratings)
-            funnels = await campaign_funnels(session, period, buyers)
-            monthly = await monthly_series(session, period, dom, scope, scoped_tills)
-            rfm = await summary_from_buyers(session, buyers, period.end, previous) if with_rfm else None
-        finally:
-            await drop_buyers(session)
+        return await compute_report(session, period, dom.tz, dom.clock.now(), scope=scope, with_rfm=with_rfm)
+
+
+async def compute_report(
+    session: AsyncSession, period: Period, tz: ZoneInfo, now: datetime,
+    *, scope: Scope | None = None, with_rfm: bool = True,
+) -> Report:
+    """The report inside the caller's session (the scheduler's monthly job passes its own)."""
+    previous = previous_month_end(period.end, tz)
+    _, program = await current_program(session)
+    buyers = await fill_buyers(session, period, previous, scope)
+    try:
+        core = (await core_figures(session, period, scope, buyers)).get("all") or {}
+        by_source_rows = await core_figures(session, period, scope, buyers, group=Customer.source_kind)
+        generations = await referral_generations(session, period.end)
+        top20_buyers, top20_revenue, buyers_for_60 = await concentration(session, buyers)
+        certificates = await certificates_by_kind(session, period, scope)
+        ratings = await ratings_by_staff(session, period, scope)
+        all_ratings = await ratings_by_staff(session, period, None) if scope is not None else ratings
+        tills = await till_totals(session, period, tz, None)
+        scoped_tills = await till_totals(session, period, tz, scope) if scope is not None else tills
+        staff = await staff_table(session, period, tills, all_ratings)
+        funnels = await campaign_funnels(session, period, buyers)
+        monthly = await monthly_series(session, period, tz, scope, scoped_tills)
+        rfm = await summary_from_buyers(session, buyers, period.end, previous) if with_rfm else None
+    finally:
+        await drop_buyers(session)
     by_source = [
         GroupFigures(kind.value, kind.value, _figures(by_source_rows.get(kind.value) or by_source_rows.get(kind)))
         for kind in SourceKind
     ]
     return Report(
-        period=period, generated_at=dom.clock.now(), scope=scope,
+        period=period, generated_at=now, scope=scope,
         baseline_percent=program.reports.baseline_discount_percent,
         point_value_kopecks=program.points.point_value_kopecks,
         overall=_figures(core),
@@ -856,3 +868,29 @@ async def monthly_report(dom: Domain, month: date | None = None) -> Report:
         first = month.replace(day=1)
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     return await build_report(dom, first, last)
+
+
+def _month_period(month: date, tz: ZoneInfo) -> Period:
+    first = month.replace(day=1)
+    return Period.in_zone(first, first.replace(day=calendar.monthrange(first.year, first.month)[1]), tz)
+
+
+async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInfo) -> dict[str, Any]:
+    """The owners' monthly message (an outbox payload, rendered in the owner's language when
+    sent): the scheduler's `MonthlyReportBuilder` (`JobRunner(monthly_report=...)`)."""
+    from models.outbox import message_payload
+
+    report = await compute_report(session, _month_period(month, tz), tz, datetime.now(UTC))
+    o = report.overall
+
+    def share(value: Fraction | None) -> float:  # Fluent formats the number in the owner's locale
+        return float(round(value * 100, 1)) if value is not None else 0.0
+
+    segments = {row.segment: row.customers for row in report.rfm.segments} if report.rfm else {}
+    return message_payload("report-monthly", {
+        "month": f"{month.month:02d}.{month.year}", "customers": o.customers, "new": o.new_customers,
+        "digitised": share(o.digitised_share), "buyers": o.buyers, "purchases": o.purchases,
+        "revenue": o.revenue, "average": int(o.average_check or 0), "discount": share(o.actual_discount),
+        "benefit": int(report.total_benefit), "champions": segments.get("champions", 0),
+        "at_risk": segments.get("at_risk", 0) + segments.get("cant_lose", 0),
+    })

@@ -231,3 +231,17 @@ async def test_monthly_report_is_last_month(dom: Domain) -> None:
     assert (report.period.first_day, report.period.last_day) == MARCH
     assert report.overall.purchases == 9
     assert report.period.end - report.period.start == timedelta(days=31)
+
+
+async def test_monthly_payload_for_the_scheduler(dom: Domain, i18n: I18n) -> None:
+    from models.reports import monthly_report_payload
+
+    await build_data_set(dom)
+    async with dom.db.transaction() as session:
+        payload = await monthly_report_payload(session, date(2026, 3, 1), dom.tz)
+    assert payload["key"] == "report-monthly"
+    args = payload["args"]
+    assert (args["customers"], args["buyers"], args["purchases"], args["revenue"]) == (7, 5, 9, 7_800_000)
+    assert args["benefit"] == 3_170_000 and args["discount"] == 1.4
+    text = i18n.get("en", "report-monthly", **args)
+    assert "Card revenue: 78,000\u00a0₽" in text and "Actual discount: 1.4%" in text

@@ -167,3 +167,13 @@ xlsx-buyers = Bought
 xlsx-cost = Cost, points
 xlsx-digitised = Digitised
 xlsx-new = New
+
+# The scheduler's monthly message to the owners (models.reports.monthly_report_payload).
+report-monthly = 📊 Results for { $month }
+    Customers in CRM: { $customers } ({ $new } new), { $digitised }% digitised
+    Bought: { $buyers }, card purchases: { $purchases }
+    Card revenue: { MONEY($revenue) }, average check { MONEY($average) }
+    Actual discount: { $discount }%
+    Total economic benefit: { MONEY($benefit) }
+    RFM: { $champions } champions, { $at_risk } at risk or can't lose
+    The full report with charts and a spreadsheet: /report

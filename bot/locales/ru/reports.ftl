@@ -168,3 +168,13 @@ xlsx-buyers = Купили
 xlsx-cost = Стоимость, баллов
 xlsx-digitised = Оцифровано
 xlsx-new = Новых
+
+# The scheduler's monthly message to the owners (models.reports.monthly_report_payload).
+report-monthly = 📊 Итоги за { $month }
+    Клиентов в CRM: { $customers } (новых: { $new }), оцифровано { $digitised }%
+    Купили: { $buyers }, покупок по карте: { $purchases }
+    Выручка по карте: { MONEY($revenue) }, средний чек { MONEY($average) }
+    Фактическая скидка: { $discount }%
+    Общий экономический эффект: { MONEY($benefit) }
+    RFM: чемпионов { $champions }, под угрозой и «нельзя потерять» { $at_risk }
+    Полный отчёт с графиками и таблицей: /report
