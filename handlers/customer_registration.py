@@ -29,7 +29,7 @@ from bot.i18n import I18n, Translator
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
-from handlers.customer_views import esc, load_program, send_card, send_menu
+from handlers.customer_views import drop_keyboard, esc, load_program, send_card, send_menu
 from models.certificates import claim_campaign, record_link_visit
 from models.customers import Attribution, Registered, Registration, parse_birthday, register_customer
 from models.errors import AlreadyRegistered, CampaignUnavailable, InvalidDate, InvalidPhone, PhoneTaken
@@ -115,8 +115,7 @@ async def agree(callback: CallbackQuery, state: FSMContext, t: Translator, actor
         await callback.answer(t("reg-start-again"), show_alert=True)
         return
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_keyboard(callback.message)
     await state.set_state(Reg.phone)
     await bot.send_message(actor.telegram_id, t("reg-ask-phone"), reply_markup=keyboards.share_phone(t))
 

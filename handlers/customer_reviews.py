@@ -10,9 +10,11 @@ trusted from the button; anyone else gets "not allowed" and the attempt is logge
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,7 +27,7 @@ from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
 from handlers.customer_menu import member
-from handlers.customer_views import esc, load_program
+from handlers.customer_views import drop_keyboard, esc, load_program
 from models import audit
 from models.errors import NotFound
 from models.reviews import (
@@ -100,8 +102,7 @@ async def rate(callback: CallbackQuery, actor: Actor | None, t: Translator, serv
         await callback.answer(t("review-not-yours"), show_alert=True)
         return
     await callback.answer(t("review-thanks") if result.status == "rated" else t("review-already-rated"))
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_keyboard(callback.message)
     if result.low:
         wake_sender(services)
 
@@ -199,8 +200,9 @@ async def decide(callback: CallbackQuery, actor: Actor | None, t: Translator, se
         who = esc(actor.staff_name or actor.first_name)
         caption = esc(callback.message.caption or callback.message.text or "")
         text = f"{caption}\n\n{t(key, staff=who)}"
-        if callback.message.photo:
-            await callback.message.edit_caption(caption=text, reply_markup=None)
-        else:
-            await callback.message.edit_text(text, reply_markup=None)
+        with contextlib.suppress(TelegramAPIError):  # the decision stands even if the edit fails
+            if callback.message.photo:
+                await callback.message.edit_caption(caption=text, reply_markup=None)
+            else:
+                await callback.message.edit_text(text, reply_markup=None)
     wake_sender(services)

@@ -17,6 +17,7 @@ from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_registration import birthday_error_key
+from handlers.customer_views import drop_keyboard
 from models import ledger
 from models.customers import erase_customer, get_customer, parse_birthday, set_birthday
 from models.errors import CustomerErased, CustomerNotFound, InvalidDate
@@ -117,8 +118,7 @@ async def erase(callback: CallbackQuery, actor: Actor | None, t: Translator, ser
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_keyboard(callback.message)
     if callback.data == "set:erase:no":
         await bot.send_message(actor.telegram_id, t("settings-erase-kept"), reply_markup=keyboards.main_menu(t))
         return

@@ -86,3 +86,10 @@ async def delete_quietly(bot: Bot, chat_id: int, message_id: int) -> None:
     """Old cards are removed; a message too old to delete is simply left (not an error)."""
     with contextlib.suppress(TelegramAPIError):
         await bot.delete_message(chat_id, message_id)
+
+
+async def drop_keyboard(message: object) -> None:
+    """Remove the inline keyboard a button was pressed on; an old or already bare message is fine."""
+    if isinstance(message, Message) and message.reply_markup is not None:
+        with contextlib.suppress(TelegramAPIError):
+            await message.edit_reply_markup(reply_markup=None)

@@ -65,7 +65,7 @@ from sqlalchemy import select
 
 from bot.app import ROUTER_MODULES, build_dispatcher, create_bot
 from bot.config import Settings
-from bot.i18n import I18n, Translator, resolve_locale
+from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.sender import OutboxSender, wait_drained
 from bot.services import Services
 from fakegram import CallbackQueryRecord, ChatMessage, FakeGroup, FakeTelegram, FakeUser
@@ -285,7 +285,7 @@ async def botenv(request: pytest.FixtureRequest, dom: Domain, clock: ManualClock
         tg = await stack.enter_async_context(FakeTelegram(token=TOKEN))
         settings = make_settings(tg, dom.db, send_rate=options.get("rate", 25.0))
         services = Services(settings=settings, dom=dom, bot_username=tg.bot_username)
-        i18n = I18n()
+        i18n = default_i18n()  # parsing the .ftl files takes ~0.5 s: once per process
         bot = create_bot(TOKEN, tg.base_url)
         stack.push_async_callback(bot.session.close)
         free_routers()
