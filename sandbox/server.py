@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
+LOOPBACK_KEY = web.AppKey("loopback", bool)
 MAX_UPLOAD = 10 * 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -44,6 +47,35 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _error(message: str, status: int = 400) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _host_name(host: str) -> str | None:
+    """`127.0.0.1:8081` -> `127.0.0.1`; `[::1]:8081` -> `::1`."""
+    try:
+        return urlsplit(f"//{host}").hostname
+    except ValueError:
+        return None
+
+
+@web.middleware
+async def same_origin_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Another web site open in the same browser must not drive the sandbox.
+
+    The page has no login (it is a local toy), so: bound to loopback, the Host header must
+    be a loopback name (defeats DNS rebinding); an Origin header, when sent, must be this
+    server; and JSON calls must say `application/json`, which a cross-site form cannot.
+    """
+    if request.app[LOOPBACK_KEY] and _host_name(request.host) not in _LOOPBACK_NAMES:
+        return _error("the sandbox answers only on 127.0.0.1 / localhost", 403)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return _error("cross-origin requests are refused", 403)
+    if request.method == "POST" and request.path != "/api/photo" and request.content_type != "application/json":
+        return _error("send JSON (Content-Type: application/json)", 415)
+    return await handler(request)
 
 
 @web.middleware
@@ -243,7 +275,7 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def add_customer(request: web.Request) -> web.Response:
-    b = await _body(request) if request.can_read_body else {}
+    b = await _body(request)
     person = request.app[SANDBOX_KEY].add_customer(b.get("name"))
     return _ok(person=person.to_dict())
 
@@ -278,9 +310,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def build_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json], client_max_size=MAX_UPLOAD + 1024 * 1024)
+def build_app(sandbox: Sandbox, *, loopback: bool = True) -> web.Application:
+    app = web.Application(middlewares=[same_origin_only, errors_as_json], client_max_size=MAX_UPLOAD + 1024 * 1024)
     app[SANDBOX_KEY] = sandbox
+    app[LOOPBACK_KEY] = loopback
     app.router.add_get("/", page)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/static/{name}", static)
@@ -292,6 +325,15 @@ def build_app(sandbox: Sandbox) -> web.Application:
                           ("/api/reset", reset), ("/api/customers", add_customer)):
         app.router.add_post(path, handler)
     return app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class SandboxServer:
@@ -311,7 +353,8 @@ class SandboxServer:
     async def start(self) -> SandboxServer:
         await self.sandbox.start()
         try:
-            self._runner = web.AppRunner(build_app(self.sandbox), access_log=None, shutdown_timeout=1.0)
+            app = build_app(self.sandbox, loopback=is_loopback(self.host))
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import sys
@@ -117,6 +118,12 @@ def free_routers() -> None:
             router._parent_router = None
 
 
+@functools.cache
+def shared_i18n() -> I18n:
+    """Parsing every .ftl file takes a while; one I18n serves every reset (it is read-only)."""
+    return I18n()
+
+
 def program_choices(extra: Path | None = None) -> list[Path]:
     found = sorted(PROGRAMS_DIR.glob("*.toml"))
     if extra is not None and extra.resolve() not in {p.resolve() for p in found}:
@@ -156,7 +163,7 @@ class World:
 
     @classmethod
     async def build(cls, program_file: Path, data_dir: Path, *, timezone: str, start: datetime | None,
-                    per_chat_interval: float, generation: int) -> World:
+                    per_chat_interval: float, generation: int, i18n: I18n) -> World:
         program = load_program_file(program_file)
         tz = ZoneInfo(timezone)
         clock = SandboxClock(start or default_start(tz))
@@ -176,10 +183,10 @@ class World:
                 owner_ids=frozenset({OWNER_ID}), staff_chat_id=None, program_file=program_file,
                 timezone=timezone, redis_url=None, webhook_url=None)
             services = Services(settings=settings, dom=dom, bot_username=BOT_USERNAME)
-            i18n = I18n()
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
             stack.push_async_callback(bot.session.close)
-            from bot.runner import set_commands, start_scheduler_if_available
+            from bot.runner import set_commands
+            from scheduler.service import start_scheduler
 
             me = await bot.get_me()
             services.bot_username = me.username or BOT_USERNAME
@@ -201,13 +208,11 @@ class World:
                     sender_task.cancel()
 
             stack.push_async_callback(stop_sender)
-            stop_scheduler = await start_scheduler_if_available(services)
-            if stop_scheduler is not None:
-                stack.push_async_callback(stop_scheduler)
-            if "job_runner" not in services.extras:  # no scheduler package: the panel still runs jobs
-                from scheduler.runner import JobRunner
-
-                services.extras["job_runner"] = JobRunner(dom, owner_ids=settings.owner_ids)
+            # The scheduler as in production (scheduler/service.py), its first catch-up awaited here
+            # rather than fired in the background, so a reset never cuts a job run in half.
+            scheduler = start_scheduler(services, catch_up_on_start=False)
+            stack.callback(scheduler.shutdown, wait=False)
+            await services.extras["job_runner"].catch_up()
             await stack.enter_async_context(tg.polling(dp, bot, allowed_updates=dp.resolve_used_update_types()))
         except BaseException:
             await stack.aclose()
@@ -404,7 +409,7 @@ class Sandbox:
         assert self.data_dir is not None
         world = await World.build(self.program_file, self.data_dir, timezone=self.timezone,
                                   start=self.start_time, per_chat_interval=self.per_chat_interval,
-                                  generation=self.generation)
+                                  generation=self.generation, i18n=shared_i18n())
         world.tg.add_listener(self._on_event)
         self.world = world
 

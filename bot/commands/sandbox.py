@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import os
 import signal
 import sys
@@ -43,15 +42,6 @@ def real_telegram_token_configured() -> bool:
     return settings.bot_token is not None and settings.is_real_telegram
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _timezone() -> str:
     try:
         return load_settings().timezone
@@ -81,13 +71,13 @@ async def sandbox_command(args: argparse.Namespace) -> int:
 async def run_sandbox(program: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                       notice: str | None = None) -> int:
     """Serve until Ctrl+C / SIGTERM. `notice` replaces the first line (e.g. "BOT_TOKEN is not set: ...")."""
-    from sandbox.server import SandboxServer
+    from sandbox.server import SandboxServer, is_loopback
     from sandbox.world import Sandbox
 
     url_host = f"[{host}]" if ":" in host else host
     print(notice or f"Starting the sandbox (program {program.name}): a local fake Telegram, no token needed.",
           flush=True)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         print("!" * 78 + f"\n!! WARNING: the sandbox is bound to {host}, not 127.0.0.1: anyone who can reach "
               "this\n!! address can act as the owner, the cashier and every customer. There is no login.\n"
               + "!" * 78, file=sys.stderr, flush=True)

@@ -1,0 +1,207 @@
+"""The sandbox's server without a browser: the JSON API and the WebSocket events, the HTML
+rendering of formatted messages, and the command line's safety checks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+import qrcode
+
+from bot.cli import main as cli_main
+from bot.i18n import I18n
+from fakegram import ChatMessage
+from sandbox.render import RenderContext, deep_link_payload, render_message, render_text
+from sandbox.server import SandboxServer
+from sandbox.world import BOT_USERNAME
+
+Event = dict[str, Any]
+
+
+class Client:
+    """A page's view of the sandbox: POSTs, and the WebSocket's events."""
+
+    def __init__(self, server: SandboxServer, http: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse):
+        self.server, self.http, self.ws = server, http, ws
+
+    async def post(self, path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
+        async with self.http.post(self.server.url + path, json=body) as response:
+            data = await response.json()
+            assert response.status == status, data
+            return data
+
+    async def state(self) -> dict[str, Any]:
+        async with self.http.get(self.server.url + "/api/state") as response:
+            return await response.json()
+
+    async def person(self, role: str) -> int:
+        return next(p["id"] for p in (await self.state())["people"] if p["role"] == role)
+
+    async def event(self, match: Callable[[Event], bool], timeout: float = 10.0) -> Event:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.ws.receive()
+                assert message.type == aiohttp.WSMsgType.TEXT, message
+                event = json.loads(message.data)
+                if match(event):
+                    return event
+
+    async def bot_message(self, chat_id: int, contains: str, timeout: float = 10.0) -> Event:  # noqa: ASYNC109
+        return await self.event(lambda e: e["type"] == "message" and e["chat_id"] == chat_id
+                                and 'class="msg bot' in e["html"] and contains in e["html"], timeout)
+
+
+@pytest.fixture
+async def client(sandbox_server: SandboxServer) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as http, http.ws_connect(sandbox_server.url + "/ws") as ws:
+        hello = json.loads((await ws.receive()).data)
+        assert hello == {"type": "hello", "generation": 1}
+        yield Client(sandbox_server, http, ws)
+
+
+def ru(key: str, **args: Any) -> str:
+    return I18n().get("ru", key, **args)
+
+
+async def test_a_user_writes_and_the_bot_reply_arrives_as_an_event(client: Client) -> None:
+    anna = await client.person("customer")
+    await client.post("/api/send", {"chat_id": anna, "text": "/start"})
+    own = await client.event(lambda e: e["type"] == "message" and e["chat_id"] == anna)
+    assert 'class="msg user"' in own["html"] and 'data-command="/start"' in own["html"]
+    consent = await client.bot_message(anna, ru("reg-button-agree"))
+    assert 'data-action="press"' in consent["html"]
+
+    # The inline button, by its position on that message -> the reply keyboard with the contact key.
+    await client.post("/api/press", {"chat_id": anna, "message_id": consent["message_id"], "row": 0, "col": 0})
+    keyboard = await client.event(lambda e: e["type"] == "keyboard" and "contact" in e["html"])
+    assert ru("reg-button-share-phone") in keyboard["html"]
+    await client.post("/api/key", {"chat_id": anna, "row": 0, "col": 0})
+    contact = await client.event(lambda e: e["type"] == "message" and 'class="contact"' in e["html"])
+    phone = next(p["phone"] for p in (await client.state())["people"] if p["id"] == anna)
+    assert phone in contact["html"]
+    await client.bot_message(anna, ru("reg-button-keep-name"))
+
+    state = await client.state()
+    assert any("contact" in html for html in state["chats"][str(anna)]["messages"])
+
+
+async def test_a_photo_upload_reaches_the_bot(client: Client) -> None:
+    cashier = await client.person("cashier")
+    image = qrcode.make(f"https://t.me/{BOT_USERNAME}?start=c_123456").get_image()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(cashier))
+    form.add_field("photo", buffer.getvalue(), filename="qr.png", content_type="image/png")
+    async with client.http.post(client.server.url + "/api/photo", data=form) as response:
+        assert response.status == 200, await response.text()
+    sent = await client.event(lambda e: e["type"] == "message" and e["chat_id"] == cashier)
+    file_id = re.search(r'src="/files/([^"]+)"', sent["html"]).group(1)  # type: ignore[union-attr]
+    async with client.http.get(f"{client.server.url}/files/{file_id}") as response:
+        assert response.status == 200 and (await response.read()) == buffer.getvalue()
+    # The staff handler read the QR: an unknown code gets its own answer, not the fallback.
+    await client.bot_message(cashier, "кода нет")
+
+
+async def test_clock_moves_runs_jobs_and_reset_starts_over(client: Client) -> None:
+    before = (await client.state())["clock"]["date"]
+    moved = await client.post("/api/clock", {"days": 1})
+    assert moved["summary"]["from"] == before and moved["summary"]["failed"] == []
+    assert moved["summary"]["jobs"], "the scheduler's catch-up ran for the day passed"
+    event = await client.event(lambda e: e["type"] == "clock")
+    assert event["clock"]["date"] == moved["summary"]["to"] == (await client.state())["clock"]["date"]
+    await client.post("/api/clock", {"date": before}, status=400)  # never backwards
+
+    added = await client.post("/api/customers", {"name": "Борис"})
+    assert (await client.event(lambda e: e["type"] == "person"))["person"]["name"] == "Борис"
+    assert added["person"]["role"] == "customer"
+
+    await client.post("/api/reset", {"program": "cosmocode.toml"})
+    await client.event(lambda e: e["type"] == "reload")
+    state = await client.state()
+    assert state["generation"] == 2 and state["program"] == "cosmocode.toml"
+    assert [p["role"] for p in state["people"]].count("customer") == 1
+    assert state["clock"]["date"] == before
+    assert all(chat["messages"] == [] for chat in state["chats"].values())
+
+
+async def test_bad_and_foreign_requests_are_refused(client: Client) -> None:
+    url = client.server.url
+    assert "error" in await client.post("/api/send", {"chat_id": 1, "text": "hi"}, status=400)
+    assert "error" in await client.post("/api/press", {"chat_id": await client.person("owner"), "message_id": 99,
+                                                       "row": 0, "col": 0}, status=400)
+    await client.post("/api/reset", {"program": "../../etc/passwd"}, status=400)
+    async with client.http.post(url + "/api/send", data="chat_id=1", headers={"Origin": "https://evil.example"}) as r:
+        assert r.status == 403
+    async with client.http.post(url + "/api/send", data='{"chat_id": 1, "text": "x"}',
+                                headers={"Content-Type": "text/plain"}) as r:
+        assert r.status == 415  # what a cross-site form could send
+    async with client.http.get(url + "/api/state", headers={"Host": "rebound.example:8081"}) as r:
+        assert r.status == 403  # DNS rebinding
+    async with client.http.get(url + "/static/../world.py") as r:
+        assert r.status == 404
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def test_text_is_escaped_then_formatted_from_entities() -> None:
+    text = "👋 <script>alert(1)</script> bold link /help"
+    # Offsets are UTF-16 code units: the emoji counts 2.
+    entities = [
+        {"type": "bold", "offset": 29, "length": 4},
+        {"type": "italic", "offset": 29, "length": 9},  # covers bold and the link: still well nested
+        {"type": "text_link", "offset": 34, "length": 4, "url": "https://example.com/?a=1&b=\"2\""},
+        {"type": "bot_command", "offset": 39, "length": 5},
+    ]
+    html = render_text(text, entities, BOT_USERNAME)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<i><b>bold</b></i><i> </i>" in html
+    assert '<i><a href="https://example.com/?a=1&amp;b=&quot;2&quot;" target="_blank"' in html
+    assert 'data-command="/help">/help</a>' in html
+    assert html.startswith("👋 ")
+
+
+def test_unsafe_links_are_not_links_and_deep_links_are_recognised() -> None:
+    html = render_text("click", [{"type": "text_link", "offset": 0, "length": 5, "url": "javascript:alert(1)"}],
+                       BOT_USERNAME)
+    assert "href" not in html and "javascript" not in html
+    link = f"https://t.me/{BOT_USERNAME}?start=c_123456"
+    assert deep_link_payload(link, BOT_USERNAME) == "c_123456"
+    assert deep_link_payload("https://t.me/other_bot?start=c_1", BOT_USERNAME) is None
+    html = render_text(link, [{"type": "url", "offset": 0, "length": len(link)}], BOT_USERNAME)
+    assert 'class="deeplink"' in html and 'data-start="c_123456"' in html
+
+
+def test_a_message_with_keyboards_and_a_document() -> None:
+    msg = ChatMessage(message_id=7, chat_id=5, from_bot=True, sender_id=1, method="sendDocument",
+                      raw={"message_id": 7, "date": 0, "document": {"file_name": "<x>.csv"}, "caption": "r"},
+                      reply_markup={"inline_keyboard": [[{"text": "<b>", "callback_data": "x"},
+                                                         {"text": "site", "url": "https://example.com"}]]})
+    html = render_message(msg, RenderContext(BOT_USERNAME, ZoneInfo("Europe/Moscow"), {}))
+    assert 'data-action="press" data-mid="7" data-row="0" data-col="0">&lt;b&gt;</button>' in html
+    assert '<a class="btn" href="https://example.com"' in html
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def test_refuses_a_real_token_pointed_at_telegram(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    monkeypatch.delenv("TELEGRAM_API_URL", raising=False)
+    assert cli_main(["sandbox", "--port", "0"]) == 2
+    assert "refusing to start the sandbox" in capsys.readouterr().err
+
+
+def test_missing_program_file_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    assert cli_main(["sandbox", "--program", "no-such.toml"]) == 2
+    assert "no such program file" in capsys.readouterr().err
