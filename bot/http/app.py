@@ -89,6 +89,7 @@ def build_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        redirect_slashes=False,  # a JSON 404 rather than an empty redirect a till would not follow
     )
     app.state.services = services
     app.state.partner_base = base
