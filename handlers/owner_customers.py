@@ -69,7 +69,7 @@ def _is_table(name: str | None) -> bool:
     return bool(name) and str(name).lower().endswith(IMPORT_SUFFIXES)
 
 
-@router.message(F.document.func(lambda d: _is_table(d.file_name)))
+@router.message(F.document.func(lambda d: d is not None and _is_table(d.file_name)))
 @router.message(OwnerCustomers.import_file, F.document)
 async def import_file(message: Message, state: FSMContext, services: Services, t: Translator, bot: Bot) -> None:
     document = message.document

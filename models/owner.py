@@ -29,7 +29,7 @@ from models.phone import looks_like_phone, normalize_phone
 from models.program import Program, program_diff, program_from_document
 from models.programs_store import current_program, set_program
 from models.purchase import adjust_points
-from models.reports import CampaignFunnel, Period, campaign_funnels
+from models.reports import CampaignFunnel, build_report
 from models.tables import AuditEntry, Campaign, Customer, OperationKind, TelegramAccount
 from models.tiers import recalculate_tier
 
@@ -225,12 +225,10 @@ async def list_campaigns(dom: Domain) -> list[Campaign]:
 
 
 async def funnels(dom: Domain) -> list[CampaignFunnel]:
-    """Every campaign's and source's funnel over all time (models/reports.py computes it)."""
-    today = dom.clock.now().astimezone(dom.tz).date()
-    async with dom.db.reading() as session:
-        first = (await session.execute(select(func.min(Campaign.created_at)))).scalar()
-        first_day = first.astimezone(dom.tz).date() if first is not None else today
-        return await campaign_funnels(session, Period.of(min(first_day, today), today, dom))
+    """Every campaign's and source's funnel over all time (models/reports.py computes it:
+    opened, registered, certificates, buyers, revenue, cost in points)."""
+    report = await build_report(dom, None, None, with_rfm=False)
+    return list(report.funnels)
 
 
 # --- Customers ----------------------------------------------------------------------------------

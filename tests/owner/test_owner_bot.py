@@ -1,0 +1,382 @@
+"""The owner's tools end to end: the real bot against fakegram on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select, update
+
+from bot.sender import OutboxSender
+from fakegram import FakeUser
+from handlers.owner_broadcasts import ensure_progress
+from models.owner import CampaignSpec, OwnerActor, create_campaign
+from models.programs_store import current_program
+from models.tables import AuditEntry, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
+from tests.helpers import balance
+
+from .conftest import BotEnv
+
+# End-to-end scenarios run on SQLite (CI time); the domain tests cover both backends.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+PROGRAM = open("programs/case-a.toml", encoding="utf-8").read()
+
+
+async def program_version(env: BotEnv) -> tuple[int, object]:
+    async with env.db.reading() as session:
+        return await current_program(session)
+
+
+# --- program ----------------------------------------------------------------------------------
+
+async def test_program_change_by_file_by_buttons_and_a_bad_file(botenv: BotEnv) -> None:
+    owner = botenv.owner
+    await owner.send("/program")
+    shown = await owner.expect_text("версия 1")
+    assert "кешбэк 3%" in shown.text and "За регистрацию: 300 баллов" in shown.text
+    await owner.send_document(PROGRAM.replace("points = 300", "points = -5").encode(), "bad.toml")
+    bad = await owner.expect_text("не принята")
+    assert "welcome.points" in bad.text
+    await owner.send_document(b"\xff\xfe not toml", "broken.toml")
+    await owner.expect_text("не принята")
+    assert (await program_version(botenv))[0] == 1
+    await owner.send_document(PROGRAM.replace("points = 300", "points = 500").encode(), "new.toml")
+    diff = await owner.expect_text("Изменения относительно версии 1")
+    assert "welcome.points" in diff.text and "300 → <b>500</b>" not in diff.text  # rendered, not raw HTML
+    await botenv.press(owner, "Применить")
+    await owner.expect_text("действует версия 2")
+    version, program = await program_version(botenv)
+    assert version == 2 and program.welcome.points == 500  # type: ignore[attr-defined]
+    await owner.send("/program")
+    await owner.expect_text("версия 2")
+    await botenv.press(owner, "Кешбэк статуса 2")
+    await owner.expect_text("сейчас 5")
+    await owner.send("сто")
+    await owner.expect_text("не принята")
+    await owner.send("6.5")
+    await owner.expect_text("cashback_percent")
+    await botenv.press(owner, "Применить")
+    await owner.expect_text("действует версия 3")
+    version, program = await program_version(botenv)
+    assert program.tier(1).cashback_percent == Decimal("6.5")  # type: ignore[attr-defined]
+    async with botenv.db.reading() as session:
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+    assert actions.count("owner.program") == 2
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+async def new_campaign(env: BotEnv, answers: list[str]) -> str:
+    owner = env.owner
+    await owner.send("/campaigns")
+    await owner.expect_text("Кампании и источники")
+    await env.press(owner, "Новая кампания")
+    for answer in answers:
+        await owner.expect_text("?")
+        await owner.send(answer)
+    shown = await owner.expect_text("Ссылка")
+    assert shown.photo is not None and shown.photo.startswith(b"\x89PNG")
+    match = re.search(r"start=g_([a-z0-9]+)", shown.content)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_campaign_link_for_new_and_existing_customers_its_limit_and_end(botenv: BotEnv) -> None:
+    code = await new_campaign(botenv, ["Партнёр: кофейня", "400", "50", "20", "2", "-", "Кофейня"])
+    newcomer = botenv.customer("Ольга")
+    newcomer_id = await botenv.register(newcomer, payload=f"g_{code}")
+    async with botenv.db.reading() as session:
+        lots = list((await session.execute(select(Lot).where(Lot.customer_id == newcomer_id,
+                                                             Lot.kind == LotKind.CERTIFICATE))).scalars())
+    assert [lot.amount for lot in lots] == [400]
+    member = botenv.customer("Пётр")
+    await botenv.register(member)
+    await member.start(f"g_{code}")
+    await member.expect_text(botenv.text(member, "start-campaign-granted")[:20])
+    late = botenv.customer("Ирина")
+    await botenv.register(late)
+    await late.start(f"g_{code}")  # the limit of 2 is reached
+    await late.expect_text(botenv.text(late, "start-campaign-unavailable")[:20])
+    ending = await create_campaign(botenv.dom, OwnerActor(1), CampaignSpec(
+        name="Открытие", points=100, ends_on=botenv.clock.now().astimezone(botenv.dom.tz).date()))
+    botenv.clock.advance(timedelta(days=1))
+    await late.start(f"g_{ending.code}")
+    await late.expect_text(botenv.text(late, "start-campaign-unavailable")[:20])
+    await botenv.owner.send("/campaigns")
+    funnel = await botenv.owner.expect_text("Кампании и источники")
+    assert f"(g_{code}): 3 → 1 → 2 → 0" in funnel.text  # opened, registered, certificates, bought
+
+
+async def test_source_tag_link(botenv: BotEnv) -> None:
+    owner = botenv.owner
+    await owner.send("/campaigns")
+    await botenv.press(owner, "Новый источник")
+    await owner.expect_text("Метка")
+    await owner.send("bad tag!")
+    await owner.expect_text("только латиница")
+    await owner.send("instagram")
+    shown = await owner.expect_text("start=s_instagram")
+    assert shown.photo is not None
+    guest = botenv.customer("Гость")
+    guest_id = await botenv.register(guest, payload="s_instagram")
+    async with botenv.db.reading() as session:
+        customer = await session.get(Customer, guest_id)
+    assert customer is not None and customer.source_kind.value == "source"
+
+
+# --- broadcasts -------------------------------------------------------------------------------
+
+async def compose(env: BotEnv, *, segment: list[str]) -> None:
+    owner = env.owner
+    await owner.send("/broadcast")
+    await owner.expect_text("текст рассылки")
+    await owner.send_raw({"text": "Акция недели", "entities": [{"type": "bold", "offset": 0, "length": 5}]})
+    await owner.expect_text("кнопку-ссылку")
+    await owner.send("Сайт | https://example.com/sale")
+    await owner.expect_text("Кому отправить")
+    for label in segment:
+        await env.press(owner, label)
+
+
+async def delivered(env: BotEnv, user: FakeUser) -> list[str]:
+    return [m.raw.get("text", "") for m in env.tg.chat(user.id).bot_messages() if "Акция" in m.content]
+
+
+@pytest.mark.botenv(rate=30.0)
+async def test_broadcast_with_429_403_5xx_preview_progress_and_history(botenv: BotEnv) -> None:
+    users = [botenv.customer(f"Клиент {i}") for i in range(5)]
+    for user in users:
+        await botenv.register(user)
+    blocker, flaky, limited = users[0], users[1], users[2]
+    botenv.tg.block(blocker.id)
+    botenv.tg.fail_next("sendMessage", status=502, chat_id=flaky.id, description="Bad Gateway")
+    botenv.tg.fail_next("sendMessage", status=429, retry_after=1, chat_id=limited.id)
+    await compose(botenv, segment=["Все"])
+    preview = await botenv.owner.expect_text("Акция недели")
+    assert preview.entities[0]["type"] == "bold" and preview.button_texts == ["Сайт"]
+    summary = await botenv.owner.expect_text("Получателей")
+    assert "<b>5</b>" not in summary.text and "5" in summary.text
+    await botenv.press(botenv.owner, "Отправить (5)")
+    await botenv.owner.expect_text("поставлена в очередь: 5")
+    for _ in range(20):  # the 5xx retry waits 2 s of business time
+        botenv.clock.advance(timedelta(seconds=3))
+        await botenv.settle()
+        async with botenv.db.reading() as session:
+            left = (await session.execute(select(OutboxMessage.id).where(
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))).first()
+        if left is None:
+            break
+    done = await botenv.owner.expect_text("завершена", timeout=10)
+    assert "отправлено 4 из 5" in done.text and "заблокировали бота: 1" in done.text
+    for user in users[1:]:
+        assert await delivered(botenv, user) == ["Акция недели"], user.transcript()
+    assert await delivered(botenv, blocker) == []
+    async with botenv.db.reading() as session:
+        account = await session.get(TelegramAccount, blocker.id)
+    assert account is not None and account.unreachable
+    await botenv.owner.send("/broadcasts")
+    history = await botenv.owner.expect_text("Рассылки")
+    assert "всего 5, отправлено 4" in history.text
+
+
+async def test_broadcast_segment_by_tier_and_days_and_cancel(botenv: BotEnv) -> None:
+    users = [botenv.customer(f"Клиент {i}") for i in range(3)]
+    ids = [await botenv.register(user) for user in users]
+    async with botenv.db.transaction() as session:
+        await session.execute(update(Customer).where(Customer.id == ids[0]).values(tier_index=2))
+    await compose(botenv, segment=["Статус", "Статус 3"])
+    await botenv.owner.expect_text("Акция")
+    await botenv.owner.expect_text("Получателей: <b>1</b>".replace("<b>", "").replace("</b>", ""))
+    await botenv.press(botenv.owner, "Отмена")
+    await botenv.owner.expect_text("Отменено")
+    botenv.clock.advance(timedelta(days=10))
+    await compose(botenv, segment=["Давно не покупали"])
+    await botenv.owner.expect_text("Сколько дней")
+    await botenv.owner.send("много")
+    await botenv.owner.expect_text("целое число")
+    await botenv.owner.send("7")
+    await botenv.owner.expect_text("Получателей: 3")
+    async with botenv.db.reading() as session:
+        assert (await session.execute(select(OutboxMessage.id).where(OutboxMessage.broadcast_id.is_not(None)))
+                ).first() is None
+
+
+@pytest.mark.botenv(start_sender=False)
+async def test_broadcast_resumes_after_a_crash_nobody_twice_nobody_skipped(botenv: BotEnv) -> None:
+    users = [botenv.customer(f"Клиент {i}") for i in range(8)]
+    for user in users:
+        await botenv.register(user)
+    await compose(botenv, segment=["Все"])
+    await botenv.owner.expect_text("Получателей: 8")
+    await botenv.press(botenv.owner, "Отправить (8)")
+    await botenv.owner.expect_text("Рассылка #")
+    first = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0, batch_size=3,
+                         holder="first")
+    botenv.services.extras["sender"] = first
+    assert await first.drain_once() == 3  # then the process dies: the lease is not released
+    async with botenv.db.transaction() as session:  # ... in the middle of the next HTTP call
+        caught = (await session.execute(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+                                        .order_by(OutboxMessage.id).limit(1))).scalar_one()
+        caught.status = OutboxStatus.SENDING
+    botenv.clock.advance(timedelta(minutes=2))  # the dead sender's lease expires
+    second = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0,
+                          holder="second")
+    botenv.services.extras["sender"] = second
+    botenv.services.extras.pop("broadcast_progress", None)
+    ensure_progress(botenv.services, botenv.bot)  # the restarted bot reattaches the progress message
+    while await second.drain_once():
+        pass
+    await asyncio.sleep(0.2)
+    per_chat = {user.id: len(await delivered(botenv, user)) for user in users}
+    assert sorted(per_chat.values()) == [0] + [1] * 7  # the one caught mid-call is not resent
+    assert per_chat[caught.chat_id] == 0
+    async with botenv.db.reading() as session:
+        statuses = sorted(s.value for s in (await session.execute(
+            select(OutboxMessage.status).where(OutboxMessage.broadcast_id.is_not(None)))).scalars())
+    assert statuses == ["failed"] + ["sent"] * 7
+    done = await botenv.owner.expect_text("завершена", timeout=10)
+    assert "отправлено 7 из 8" in done.text and "не доставлено: 1" in done.text
+    await second.lease.release()
+
+
+async def test_cancel_stops_the_pending_rows(botenv: BotEnv) -> None:
+    assert botenv.sender is not None
+    botenv.sender.rate = 0.5  # slow enough to press Cancel in the middle
+    users = [botenv.customer(f"Клиент {i}") for i in range(3)]
+    for user in users:
+        await botenv.register(user)
+    await compose(botenv, segment=["Все"])
+    await botenv.press(botenv.owner, "Отправить (3)")
+    await botenv.owner.expect_text("Рассылка #")
+    await botenv.press(botenv.owner, "Остановить рассылку")
+    stopped = await botenv.owner.expect_text("остановлена", timeout=10)
+    assert "отменено" in stopped.text
+    await botenv.settle()
+    async with botenv.db.reading() as session:
+        statuses = [s.value for s in (await session.execute(
+            select(OutboxMessage.status).where(OutboxMessage.broadcast_id.is_not(None)))).scalars()]
+    assert "cancelled" in statuses and "pending" not in statuses
+    assert sum([len(await delivered(botenv, user)) for user in users]) == statuses.count("sent")
+
+
+# --- import and export -----------------------------------------------------------------------
+
+CSV_BASE = ("phone;name;birthday;balance;total_spent;purchases;source\r\n"
+            "89160000101;Ольга;15.03.1985;500;60000;7;\r\n"
+            "12345;Плохой;;;;;\r\n"
+            "89160000102;Пётр;31.02.1990;;;;\r\n"
+            "89160000103;Анна;;100;;;\r\n")
+
+
+async def test_import_dry_run_confirm_reimport_and_bad_files(botenv: BotEnv) -> None:
+    owner = botenv.owner
+    await owner.send("/import")
+    await owner.expect_text("phone,name")
+    data = CSV_BASE.encode("cp1251")
+    await owner.send_document(data, "base.csv")
+    plan = await owner.expect_text("Проверка файла")
+    assert "будет создано клиентов: 2" in plan.text and "баллов: 600" in plan.text
+    assert "строка 3, phone: неверный телефон" in plan.text and "строка 4, birthday: неверная дата" in plan.text
+    async with botenv.db.reading() as session:
+        assert (await session.execute(select(Customer.id))).first() is None  # a dry run writes nothing
+    await botenv.press(owner, "Загрузить (2)")
+    await owner.expect_text("Загружено клиентов: 2")
+    async with botenv.db.reading() as session:
+        olga = (await session.execute(select(Customer).where(Customer.phone == "+79160000101"))).scalar_one()
+    assert olga.tier_index == 1 and await balance(botenv.dom, olga.id) == 500
+    await owner.send_document(data, "base.csv")
+    again = await owner.expect_text("Проверка файла")
+    assert "уже загружены раньше: 2" in again.text and "Загружать нечего" in again.text
+    await owner.send_document(b"phone,name\n+79160000104,x\n", "fake.xlsx")
+    await owner.expect_text("не книга Excel")
+    book = Workbook()
+    book.active.append(["phone", "name", "balance"])
+    book.active.append(["+79160000105", "Мария", 50])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    await owner.send_document(buffer.getvalue(), "base.xlsx")
+    await owner.expect_text("будет создано клиентов: 1")
+    await botenv.press(owner, "Загрузить (1)")
+    await owner.expect_text("Загружено клиентов: 1")
+    # The imported customer registers in the bot later: the records join, balance carries over.
+    olga_user = botenv.customer("Ольга", phone="+79160000101")
+    assert await botenv.register(olga_user) == olga.id
+    assert await balance(botenv.dom, olga.id) == 500 + 300
+
+
+async def test_export_contents(botenv: BotEnv) -> None:
+    anna = botenv.customer("Анна", phone="+79160000201")
+    await botenv.register(anna)
+    await botenv.owner.send("/export")
+    await botenv.press(botenv.owner, "Клиенты, CSV")
+    sent = await botenv.owner.expect()
+    while sent.document is None:
+        sent = await botenv.owner.expect()
+    assert sent.document_name is not None and sent.document_name.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(sent.document.decode("utf-8-sig"))))
+    assert [(r["phone"], r["name"], r["balance"]) for r in rows] == [("+79160000201", "Анна", "300")]
+    await botenv.press(botenv.owner, "Операции, XLSX")
+    sent = await botenv.owner.expect()
+    while sent.document is None:
+        sent = await botenv.owner.expect()
+    assert sent.document is not None and sent.document.startswith(b"PK")
+
+
+# --- customers --------------------------------------------------------------------------------
+
+async def test_find_adjust_pin_and_block(botenv: BotEnv) -> None:
+    anna = botenv.customer("Анна", phone="+79160000301")
+    anna_id = await botenv.register(anna)
+    owner = botenv.owner
+    await owner.send("/find 8 916 000-03-01")
+    card = await owner.expect_text("Клиент #")
+    assert "Анна" in card.text and "Баллы: 300" in card.text
+    await botenv.press(owner, "Начислить / списать")
+    await owner.expect_text("причину")
+    await owner.send("200")
+    await owner.expect_text("Нужно так")
+    await owner.send("+200 компенсация за ожидание")
+    await owner.expect_text("Готово: 200")
+    assert await balance(botenv.dom, anna_id) == 500
+    await anna.expect_text("компенсация за ожидание")
+    await botenv.press(owner, "Закрепить статус")
+    await botenv.press(owner, "Статус 4")
+    await owner.expect_text("Статус закреплён: Статус 4")
+    await owner.send("/find Анна")
+    await owner.expect_text("Клиент #")
+    await botenv.press(owner, "Заблокировать")
+    await owner.expect_text("заблокирован: yes")
+    async with botenv.db.reading() as session:
+        customer = await session.get(Customer, anna_id)
+    assert customer is not None and customer.blocked and customer.tier_index == 3
+    await owner.send("/audit")
+    log = await owner.expect_text("Журнал")
+    assert "owner.block" in log.text and "owner.adjust" in log.text and "owner.pin_tier" in log.text
+
+
+async def test_staff_and_customers_are_refused_and_logged(botenv: BotEnv) -> None:
+    customer = botenv.customer("Анна")
+    customer_id = await botenv.register(customer)
+    cashier = botenv.customer("Мария")
+    await botenv.add_staff(cashier)
+    for user in (customer, cashier):
+        for command in ("/program", "/broadcast", "/import", "/audit"):
+            await user.send(command)
+            await user.expect_text("только владельцу")
+    record = await customer.press_callback(f"ow|cblock|{customer_id}")
+    assert record.show_alert and "только владельцу" in (record.text or "")
+    await cashier.send_document(CSV_BASE.encode(), "base.csv")  # a file from staff is not an import
+    await botenv.settle()
+    async with botenv.db.reading() as session:
+        refused = list((await session.execute(select(AuditEntry).where(AuditEntry.action == "owner.refused")))
+                       .scalars())
+        blocked = (await session.execute(select(Customer.blocked).where(Customer.id == customer_id))).scalar()
+        imported = (await session.execute(select(Customer.id).where(Customer.phone == "+79160000101"))).first()
+    assert len(refused) == 9 and {e.actor_role for e in refused} == {"customer", "staff"}
+    assert blocked is False and imported is None
