@@ -403,3 +403,17 @@ async def test_fraud_alert_reaches_the_staff_group_and_me_numbers(botenv: BotEnv
     me = await staff.expect_text("ваши показатели")
     assert "Покупок: 6" in me.content and "продаж без карты: 1" in me.content
     assert "start=e_" in me.content
+
+
+@sqlite_only
+async def test_personal_link_enrolment_counts_in_me(botenv: BotEnv) -> None:
+    env = botenv
+    staff = await cashier(env)
+    await staff.command("me")
+    first = await staff.expect_text("ваши показатели")
+    link = re.search(r"start=(e_[a-z0-9]+)", first.content)
+    assert link is not None and "Новых клиентов через вас: 0" in first.content
+    await env.register(env.customer("Гость"), payload=link.group(1))
+    await staff.command("me")
+    again = await staff.expect_text("ваши показатели")
+    assert "Новых клиентов через вас: 1" in again.content
