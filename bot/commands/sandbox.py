@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -19,13 +20,14 @@ from pathlib import Path
 from bot.config import ROOT, TELEGRAM_API, SettingsError, load_settings
 
 DEFAULT_PORT = 8081
-DEFAULT_PROGRAM = ROOT / "programs" / "case-a.toml"
+DEFAULT_PROGRAM = ROOT / "programs" / "default.toml"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sandbox", help="try the bot in a browser: a local fake Telegram, no token needed")
     p.add_argument("--program", type=Path, default=None,
-                   help="program TOML file (default: PROGRAM_FILE if set, else programs/case-a.toml)")
+                   help="program TOML file (default: PROGRAM_FILE, else programs/default.toml; "
+                        "programs/case-a.toml is a worked example)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"web page port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this computer only)")
     p.set_defaults(func=sandbox_command)
@@ -49,16 +51,22 @@ def _timezone() -> str:
         return "Europe/Moscow"
 
 
+def _configured_program() -> Path:
+    """The program the real bot would run (PROGRAM_FILE), so the sandbox shows the same thing."""
+    try:
+        return load_settings().program_file
+    except SettingsError:
+        env_program = os.environ.get("PROGRAM_FILE")
+        return Path(env_program) if env_program else DEFAULT_PROGRAM
+
+
 async def sandbox_command(args: argparse.Namespace) -> int:
     if real_telegram_token_configured():
         print("refusing to start the sandbox: BOT_TOKEN is set and TELEGRAM_API_URL is the real Telegram. "
               "The sandbox never talks to Telegram; unset BOT_TOKEN (or run the bot with `loyalty-bot run`).",
               file=sys.stderr)
         return 2
-    program = args.program
-    if program is None:
-        env_program = os.environ.get("PROGRAM_FILE")
-        program = Path(env_program) if env_program else DEFAULT_PROGRAM
+    program = args.program if args.program is not None else _configured_program()
     if not program.is_file():
         print(f"error: no such program file: {program}", file=sys.stderr)
         return 2
@@ -75,6 +83,9 @@ async def run_sandbox(program: Path, *, host: str = "127.0.0.1", port: int = DEF
     from sandbox.world import Sandbox
 
     url_host = f"[{host}]" if ":" in host else host
+    # One line per job, trigger and poll would bury the address; warnings and errors still show.
+    for name in ("apscheduler", "aiogram.dispatcher", "aiogram.event", "scheduler.runner"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     print(notice or f"Starting the sandbox (program {program.name}): a local fake Telegram, no token needed.",
           flush=True)
     if not is_loopback(host):
