@@ -12,6 +12,7 @@ import base64
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -137,6 +138,7 @@ async def revoke_api_key(
         if row is None:
             raise NotFound(clean)
         row.revoked_at = now
+        _verified.clear()
         audit.record(session, now, "api_key.revoke", actor_telegram_id=revoked_by, actor_role=actor_role,
                      target=clean, details={"key_id": row.id})
         return _info(row)
@@ -155,6 +157,13 @@ def _info(row: ApiKey) -> KeyInfo:
                    revoked_at=row.revoked_at)
 
 
+# Verified keys are remembered briefly so a busy till does not cost a query per request.
+# A revocation in this process clears the cache at once; other processes notice within
+# VERIFIED_TTL seconds (docs/API.md).
+VERIFIED_TTL = 5.0
+_verified: dict[tuple[int, str], tuple[KeyInfo, float]] = {}
+
+
 async def verify_api_key(dom: Domain, company: int | str, secret: str) -> KeyInfo | None:
     """The key if `company:secret` is a live key; None otherwise (the caller answers 401)."""
     try:
@@ -163,15 +172,21 @@ async def verify_api_key(dom: Domain, company: int | str, secret: str) -> KeyInf
         return None
     if not secret or len(secret) > 200:
         return None
+    digest = hash_secret(secret)
+    cached = _verified.get((company_number, digest))
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
     async with dom.db.reading() as session:
-        row = (await session.execute(
-            select(ApiKey).where(ApiKey.key_hash == hash_secret(secret))
-        )).scalar()
+        row = (await session.execute(select(ApiKey).where(ApiKey.key_hash == digest))).scalar()
     if row is None or row.revoked_at is not None:
         return None
     if not secrets.compare_digest(str(row.company_id), str(company_number)):
         return None
-    return _info(row)
+    info = _info(row)
+    if len(_verified) > 1000:
+        _verified.clear()
+    _verified[(company_number, digest)] = (info, time.monotonic() + VERIFIED_TTL)
+    return info
 
 
 # --- Cashiers (UDS `cashier: {externalId, name}`) --------------------------------------------

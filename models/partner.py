@@ -142,38 +142,41 @@ class Identity:
     code: str | None = None
 
 
-async def identify(
-    dom: Domain, *, code: str | None = None, phone: str | None = None, uid: str | None = None,
-    create_by_phone: bool = False, staff_id: int | None = None,
-) -> Identity:
-    """The customer a till means. If several identifiers are sent, the code wins, then the
-    phone, then the uid (UDS asks for one; its own example sends all three)."""
+async def find_customer(
+    session: AsyncSession, now: datetime, *, code: str | None, phone: str | None, uid: str | None,
+) -> tuple[str, Customer | None, str | None]:
+    """(found_by, the customer or None for an unknown phone, the code or the E.164 phone).
+    If several identifiers are sent, the code wins, then the phone, then the uid (UDS asks
+    for one; its own example sends all three)."""
     if code:
         code = code.strip()
-        async with dom.db.reading() as session:
-            row = await peek_code(session, code, dom.clock.now())
-            customer = await get_customer(session, row.customer_id)
-        return Identity(customer.id, "code", code)
+        row = await peek_code(session, code, now)
+        return "code", await get_customer(session, row.customer_id), code
     if phone:
         e164 = normalize_phone(phone)
-        async with dom.db.reading() as session:
-            found = await customer_by_phone(session, e164)
-        if found is None:
-            if not create_by_phone:
-                raise CustomerNotFound(e164)
-            return Identity(await _phone_customer(dom, e164, staff_id), "phone")
-        if found.erased_at is not None:
+        found = await customer_by_phone(session, e164)
+        if found is not None and found.erased_at is not None:
             raise CustomerNotFound(e164)
-        return Identity(found.id, "phone")
+        return "phone", found, e164
     if uid:
-        async with dom.db.reading() as session:
-            found = (await session.execute(
-                select(Customer).where(Customer.referral_code == uid.strip())
-            )).scalar()
+        found = (await session.execute(
+            select(Customer).where(Customer.referral_code == uid.strip())
+        )).scalar()
         if found is None or found.erased_at is not None:
             raise CustomerNotFound(uid)
-        return Identity(found.id, "uid")
+        return "uid", found, None
     raise BadRequest("one of code, phone or uid is required", field="code")
+
+
+async def identify(
+    dom: Domain, *, code: str | None = None, phone: str | None = None, uid: str | None = None,
+) -> Identity:
+    """The customer a till means (unknown phones are not found here)."""
+    async with dom.db.reading() as session:
+        found_by, customer, value = await find_customer(session, dom.clock.now(), code=code, phone=phone, uid=uid)
+    if customer is None:
+        raise CustomerNotFound(value or "")
+    return Identity(customer.id, found_by, value if found_by == "code" else None)
 
 
 async def _phone_customer(dom: Domain, e164: str, staff_id: int | None) -> int:
@@ -390,7 +393,8 @@ async def operation_view(session: AsyncSession, op: Operation, now: datetime) ->
             "id": customer.id,
             "uid": customer.referral_code if customer.erased_at is None else None,
             "displayName": customer.name or "",
-            "membershipTier": tier_view(program, customer.tier_index),
+            # The tier the purchase was computed with (a refund: the customer's tier now).
+            "membershipTier": tier_view(program, op.tier_index if op.tier_index is not None else customer.tier_index),
         }
     view: dict[str, Any] = {
         "id": op.id,
@@ -478,49 +482,65 @@ class PurchaseOrder:
     receipt_number: str | None = None
 
 
-async def _replayed(dom: Domain, key: str | None) -> dict[str, Any] | None:
-    if key is None:
-        return None
-    async with dom.db.reading() as session:
-        op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
-        if op is None:
-            return None
-        return await operation_view(session, op, dom.clock.now())
-
-
 async def create_purchase(dom: Domain, order: PurchaseOrder) -> dict[str, Any]:
+    """`POST /operations`: one read transaction finds everything, then `commit_purchase`."""
     key = idempotency_key(order.company, order.nonce) if order.nonce else None
-    # A repeated nonce returns the first result before anything is checked again: its
-    # code has been used up by then, and the till only wants to know the outcome.
-    replay = await _replayed(dom, key)
-    if replay is not None:
-        return replay
-    async with dom.db.reading() as session:
-        _, program = await current_program(session)
-    pv = program.points.point_value_kopecks
     points = order.receipt.points or 0
-    if order.receipt.total_kopecks != order.cash_kopecks + points * pv:
-        raise InvalidChecksum("total must equal cash + points")
-    staff_id = None
-    if order.cashier_external_id:
+    now = dom.clock.now()
+    async with dom.db.reading() as session:
+        if key is not None:
+            # A repeated nonce returns the first result before anything is checked again: its
+            # code has been used up by then, and the till only wants to know the outcome.
+            op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
+            if op is not None:
+                return await operation_view(session, op, now)
+        version, program = await current_program(session)
+        if order.receipt.total_kopecks != order.cash_kopecks + points * program.points.point_value_kopecks:
+            raise InvalidChecksum("total must equal cash + points")
+        staff = None
+        if order.cashier_external_id:
+            staff = (await session.execute(
+                select(Staff).where(Staff.external_id == order.cashier_external_id))).scalar()
+        found_by, customer, value = await find_customer(session, now, code=order.code, phone=order.phone,
+                                                        uid=order.uid)
+    staff_id, staff_name = (staff.id, staff.display_name) if staff is not None else (None, None)
+    if order.cashier_external_id and (staff is None or (order.cashier_name and order.cashier_name != staff_name)):
         staff_id = await cashier_staff(dom, order.cashier_external_id, order.cashier_name)
-    identity = await identify(dom, code=order.code, phone=order.phone, uid=order.uid,
-                              create_by_phone=True, staff_id=staff_id)
+        staff_name = (order.cashier_name or "").strip()[:100] or order.cashier_external_id
+    identity = Identity(customer.id if customer else await _phone_customer(dom, value or "", staff_id),
+                        found_by, value if found_by == "code" else None)
     if points > 0 and not may_redeem(identity, program):
         raise WithdrawNotPermitted(f"paying with points by {identity.found_by} is not permitted")
     result = await commit_purchase(dom, PurchaseRequest(
         customer_id=identity.customer_id, amount_kopecks=order.receipt.total_kopecks, points=points,
-        staff_id=staff_id, idempotency_key=key,
-        code=identity.code if identity.found_by == "code" else None,
+        staff_id=staff_id, idempotency_key=key, code=identity.code,
         phone_confirmed=identity.found_by == "phone" and points > 0,
         found_by=identity.found_by, channel="api", receipt_number=order.receipt_number,
         skip_loyalty_kopecks=order.receipt.skip_loyalty_kopecks,
         unredeemable_kopecks=order.receipt.unredeemable_kopecks,
     ))
-    async with dom.db.reading() as session:
-        op = await session.get(Operation, result.operation_id)
-        assert op is not None
-        return await operation_view(session, op, dom.clock.now())
+    if result.replayed or result.program_version != version or customer is None:
+        # Another request with this nonce won, or the customer was just created: read it back.
+        async with dom.db.reading() as session:
+            op = await session.get(Operation, result.operation_id)
+            assert op is not None
+            return await operation_view(session, op, dom.clock.now())
+    return {
+        "id": result.operation_id,
+        "dateCreated": timestamp(result.created_at),
+        "action": "PURCHASE",
+        "customer": {"id": customer.id, "uid": customer.referral_code, "displayName": customer.name or "",
+                     "membershipTier": tier_view(program, result.tier_before)},
+        "cashier": {"id": staff_id, "displayName": staff_name} if staff_id is not None else None,
+        "branch": None,
+        "receiptNumber": order.receipt_number,
+        "state": "NORMAL",
+        "points": -result.points_paid,
+        "certificatePoints": result.certificate_points,
+        "cash": money(result.cash_kopecks),
+        "total": money(result.amount_kopecks),
+        "origin": None,
+    }
 
 
 async def refund(dom: Domain, operation_id: int, partial_kopecks: int | None) -> dict[str, Any]:
