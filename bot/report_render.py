@@ -255,14 +255,21 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
     the referral depth and the campaign funnels. Charts with nothing to show are skipped."""
     t = t or default_i18n().translator("ru")
     plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter
+
     charts: list[tuple[str, bytes]] = []
     months = [_month_label(report, i, t) for i in range(len(report.monthly))]
     if report.monthly:
+        # Bars at numeric positions with the months as tick labels ("03.26" would otherwise be
+        # taken for a number by matplotlib's categorical axis).
+        x = list(range(len(months)))
         fig, ax = plt.subplots(figsize=(9, 4))
         card = [m.card_revenue / 100 for m in report.monthly]
         plain = [m.no_card_revenue / 100 for m in report.monthly]
-        ax.bar(months, card, label=t("chart-revenue-card"), color="#2a9d8f")
-        ax.bar(months, plain, bottom=card, label=t("chart-revenue-no-card"), color="#e9c46a")
+        ax.bar(x, card, label=t("chart-revenue-card"), color="#2a9d8f")
+        ax.bar(x, plain, bottom=card, label=t("chart-revenue-no-card"), color="#e9c46a")
+        ax.set_xticks(x, months)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_number(int(value), t.locale)))
         ax.set_title(t("chart-revenue-title"))
         ax.set_ylabel(t("chart-revenue-axis"))
         ax.legend()
@@ -274,8 +281,9 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         for kind in SourceKind:
             values = [m.new_customers.get(kind.value, 0) for m in report.monthly]
             if any(values):
-                ax.bar(months, values, bottom=bottom, label=t(f"report-source-{kind.value}"))
+                ax.bar(x, values, bottom=bottom, label=t(f"report-source-{kind.value}"))
                 bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+        ax.set_xticks(x, months)
         ax.set_title(t("chart-new-title"))
         ax.set_ylabel(t("chart-new-axis"))
         if any(bottom):
@@ -298,8 +306,9 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         charts.append(("rfm_grid.png", _png(fig)))
     if report.referral_generations:
         fig, ax = plt.subplots(figsize=(6, 4))
-        ax.bar([str(g) for g, _ in report.referral_generations], [n for _, n in report.referral_generations],
-               color="#264653")
+        generations = [g for g, _ in report.referral_generations]
+        ax.bar(generations, [n for _, n in report.referral_generations], color="#264653")
+        ax.set_xticks(generations, [str(g) for g in generations])
         ax.set_title(t("chart-referral-title"))
         ax.set_xlabel(t("chart-referral-generation"))
         ax.set_ylabel(t("chart-referral-axis"))

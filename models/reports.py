@@ -597,7 +597,7 @@ async def till_totals(
     live = and_(Operation.kind == OperationKind.PURCHASE, Operation.refunded_kopecks < Operation.amount_kopecks)
     no_card = Operation.kind == OperationKind.SALE_NO_CARD
     inner = select(
-        Operation.staff_id.label("staff_id"),
+        (Unindexed(Operation.staff_id) if long else Operation.staff_id).label("staff_id"),
         _bucket(Operation.created_at, ends[:-1]).label("b"),
         case((live, 1), else_=0).label("card_n"), case((live, net_revenue()), else_=0).label("card_rev"),
         case((live, net_points_paid()), else_=0).label("pts"),
@@ -724,11 +724,16 @@ def month_starts(period: Period) -> list[date]:
     return months[-MAX_MONTHS:]
 
 
-def _bucket(column: Any, bounds: list[datetime]) -> Any:
-    """The index of the month an instant falls in (bounds are the months' ends, ascending)."""
+def _bucket(column: Any, bounds: list[datetime], first: int = 0) -> Any:
+    """The index of the month an instant falls in (bounds are the months' ends, ascending):
+    a balanced tree of CASEs, so a row costs log2(months) comparisons, not one per month."""
     if not bounds:
-        return literal(0)
-    return case(*[(column < bound, i) for i, bound in enumerate(bounds)], else_=len(bounds))
+        return literal(first)
+    mid = len(bounds) // 2
+    return case(
+        (column < bounds[mid], _bucket(column, bounds[:mid], first)),
+        else_=_bucket(column, bounds[mid + 1:], first + mid + 1),
+    )
 
 
 async def monthly_series(
