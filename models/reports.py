@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -348,7 +348,7 @@ class Unindexed(ColumnElement[Any]):
     """
 
     inherit_cache = True
-    _traverse_internals: ClassVar[Any] = [("column", InternalTraversal.dp_clauseelement)]
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
 
     def __init__(self, column: Any) -> None:
         self.column = column
@@ -431,8 +431,12 @@ def buyer_aggregates(period: Period, previous: datetime, scope: Scope | None) ->
     return stmt
 
 
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
 async def fill_buyers(session: AsyncSession, period: Period, previous: datetime, scope: Scope | None) -> Table:
-    if session.bind.dialect.name == "sqlite":
+    if _is_sqlite(session):
         await session.execute(text("DROP TABLE IF EXISTS temp.report_buyers"))
     await session.run_sync(lambda sync: REPORT_BUYERS.create(sync.connection()))
     await session.execute(insert(REPORT_BUYERS).from_select(
@@ -441,7 +445,7 @@ async def fill_buyers(session: AsyncSession, period: Period, previous: datetime,
 
 
 async def drop_buyers(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "sqlite":  # PostgreSQL drops it at the end of the transaction
+    if _is_sqlite(session):  # PostgreSQL drops it at the end of the transaction
         await session.execute(text("DROP TABLE IF EXISTS temp.report_buyers"))
 
 
@@ -639,14 +643,14 @@ async def staff_table(
         .group_by(Customer.enrolled_by_staff_id)
     )).all())
     rows = []
-    for staff in (await session.execute(select(Staff).order_by(Staff.id))).scalars():
-        o = per_staff.get(staff.id, [0, 0, 0, 0])
-        r = ratings.get(staff.id, (0, 0))
-        e = int(enrolled.get(staff.id, 0))
-        if not staff.active and not any(o) and not e and not r[0]:
+    for member in (await session.execute(select(Staff).order_by(Staff.id))).scalars():
+        o = per_staff.get(member.id, [0, 0, 0, 0])
+        r = ratings.get(member.id, (0, 0))
+        e = int(enrolled.get(member.id, 0))
+        if not member.active and not any(o) and not e and not r[0]:
             continue  # a revoked member with nothing in the period
         rows.append(StaffRow(
-            staff_id=staff.id, name=staff.display_name, active=staff.active,
+            staff_id=member.id, name=member.display_name, active=member.active,
             purchases=o[0], sales_no_card=o[1], revenue=o[2], points_paid=o[3],
             enrolled=e, ratings=r[0], ratings_sum=r[1],
         ))
@@ -694,7 +698,7 @@ async def campaign_funnels(session: AsyncSession, period: Period, buyers: Table)
         select(attributed.c.campaign_id, func.count(func.distinct(attributed.c.customer_id)),
                _sum(attributed.c.rev)).group_by(attributed.c.campaign_id)
     )).all()}
-    cost = dict((await session.execute(
+    cost: dict[int, int] = dict((await session.execute(  # type: ignore[arg-type]
         select(Lot.campaign_id, -_sum(LedgerEntry.delta))
         .join(LedgerEntry, LedgerEntry.lot_id == Lot.id)
         .where(Lot.campaign_id.is_not(None), LedgerEntry.kind.in_([EntryKind.REDEEM, EntryKind.RETURN]),

@@ -241,6 +241,19 @@ async def customers_in_segment(
     return await _segment_ids(session_or_dom, segment, as_of)
 
 
+def segment_members(segment: str, as_of: datetime) -> Any:
+    """SELECT id, name, phone of a segment's customers (an export; erased ones show no data)."""
+    if segment not in SEGMENTS:
+        raise ValueError(f"unknown RFM segment {segment!r}; one of {', '.join(SEGMENTS)}")
+    s = scores(as_of)
+    return (
+        select(Customer.id, Customer.name, Customer.phone)
+        .join(s, s.c.customer_id == Customer.id)
+        .where(segment_case(s.c.r, s.c.f, s.c.m) == segment)
+        .order_by(Customer.id)
+    )
+
+
 async def _segment_ids(session: AsyncSession, segment: str, as_of: datetime) -> list[int]:
     s = scores(as_of)
     rows = await session.execute(

@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--locale", choices=("ru", "en"), default="ru")
     p.add_argument("--charts", default=None, metavar="DIR", help="also write the PNG charts into DIR")
     p.add_argument("--no-definitions", action="store_true", help="text: figures without their definitions")
+    p.add_argument("--segment", default=None, metavar="NAME",
+                   help="instead of the report, print the customers of an RFM segment as CSV "
+                        "(champions, loyal, new, potential, cant_lose, at_risk, hibernating, lost), as of --to")
     p.add_argument("--database", default=None, help="database URL (default: DATABASE_URL from the settings)")
     p.add_argument("--timezone", default=None, help="business time zone (default: TIMEZONE from the settings)")
     p.set_defaults(func=report)
@@ -55,6 +58,8 @@ async def report(args: argparse.Namespace) -> int:
         print("error: --format xlsx needs --output FILE", file=sys.stderr)
         return 2
     dom = open_domain(args.database, args.timezone)
+    if args.segment:
+        return await export_segment(dom, args)
     try:
         result = await build_report(dom, args.period_from, args.period_to, by=args.by)
     except ValueError as exc:
@@ -88,3 +93,40 @@ def _write_output(args: argparse.Namespace, result: Report, t: Translator) -> No
         for name, png in render_charts(result, t):
             (folder / name).write_bytes(png)
         print(f"charts written to {folder}", file=sys.stderr)
+
+
+async def export_segment(dom: Domain, args: argparse.Namespace) -> int:
+    """An RFM segment as CSV (customer id, name, phone) on standard output or --output."""
+    import csv
+    import io
+    from datetime import timedelta
+
+    from models.clock import start_of_day
+    from models.rfm import segment_members
+
+    as_of = start_of_day(args.period_to + timedelta(days=1), dom.tz) if args.period_to else dom.clock.now()
+    try:
+        query = segment_members(args.segment, as_of)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        await dom.db.dispose()
+        return 2
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["customer_id", "name", "phone"])
+    try:
+        async with dom.db.reading() as session:
+            async for row in await session.stream(query):
+                writer.writerow([row.id, row.name or "", row.phone or ""])
+    finally:
+        await dom.db.dispose()
+    _emit(args.output, out.getvalue())
+    return 0
+
+
+def _emit(output: str | None, text: str) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"written {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
