@@ -436,8 +436,7 @@ def _is_sqlite(session: AsyncSession) -> bool:
 
 
 async def fill_buyers(session: AsyncSession, period: Period, previous: datetime, scope: Scope | None) -> Table:
-    if _is_sqlite(session):
-        await session.execute(text("DROP TABLE IF EXISTS temp.report_buyers"))
+    await drop_buyers(session)  # a report earlier in the same transaction or connection
     await session.run_sync(lambda sync: REPORT_BUYERS.create(sync.connection()))
     await session.execute(insert(REPORT_BUYERS).from_select(
         [c.name for c in REPORT_BUYERS.columns], buyer_aggregates(period, previous, scope)))
@@ -445,8 +444,9 @@ async def fill_buyers(session: AsyncSession, period: Period, previous: datetime,
 
 
 async def drop_buyers(session: AsyncSession) -> None:
-    if _is_sqlite(session):  # PostgreSQL drops it at the end of the transaction
-        await session.execute(text("DROP TABLE IF EXISTS temp.report_buyers"))
+    # Qualified with the temporary schema, so a real table of that name could never be dropped.
+    schema = "temp" if _is_sqlite(session) else "pg_temp"
+    await session.execute(text(f"DROP TABLE IF EXISTS {schema}.report_buyers"))
 
 
 async def core_figures(
