@@ -167,6 +167,29 @@ def render_text(report: Report, t: Translator, *, definitions: bool = True, tabl
     return "\n".join(lines)
 
 
+def split_message(text: str, limit: int = 4000) -> list[str]:
+    """Telegram takes at most 4096 characters a message: split at line ends, never mid-line
+    (a single longer line is cut hard)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
 # --- JSON -------------------------------------------------------------------------------
 
 def _exact(value: Fraction | None) -> str | None:

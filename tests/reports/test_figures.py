@@ -245,3 +245,12 @@ async def test_monthly_payload_for_the_scheduler(dom: Domain, i18n: I18n) -> Non
     assert args["benefit"] == 3_170_000 and args["discount"] == 1.4
     text = i18n.get("en", "report-monthly", **args)
     assert "Card revenue: 78,000\u00a0₽" in text and "Actual discount: 1.4%" in text
+
+
+def test_split_message_keeps_lines_whole() -> None:
+    from bot.report_render import split_message
+
+    text = "\n".join(f"line {i} " + "x" * 50 for i in range(200))
+    parts = split_message(text, 1000)
+    assert all(len(p) <= 1000 for p in parts) and "\n".join(parts) == text
+    assert split_message("y" * 2500, 1000) == ["y" * 1000, "y" * 1000, "y" * 500]
