@@ -69,7 +69,7 @@ from models.customers import purge_codes
 from models.expiry import expire_lots
 from models.outbox import message_payload
 from models.program import Certificate, Program, ThresholdBasis
-from models.programs_store import current_program
+from models.programs_store import current_program, current_version
 from models.tables import (
     CertificateKind,
     Customer,
@@ -130,16 +130,14 @@ async def record_run(
     """Remember that `name` finished `business_date` (a hand re-run updates the row)."""
     now = dom.clock.now()
     async with dom.db.transaction() as session:
-        row = (await session.execute(
-            select(JobRun).where(JobRun.name == name, JobRun.business_date == business_date)
-        )).scalar()
-        if row is None:
-            session.add(JobRun(name=name, business_date=business_date, started_at=started_at,
-                               finished_at=now, holder=holder[:100], program_version=program_version,
-                               result=result))
-        else:
-            row.finished_at, row.holder, row.result = now, holder[:100], result
-            row.program_version = program_version
+        if program_version is None:
+            program_version = await current_version(session)
+        values = {"name": name, "business_date": business_date, "started_at": started_at, "finished_at": now,
+                  "holder": holder[:100], "program_version": program_version, "result": result}
+        stmt = _dialect_insert(session, JobRun.__table__).values(values)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["name", "business_date"],
+            set_={k: stmt.excluded[k] for k in ("finished_at", "holder", "program_version", "result")}))
 
 
 async def business_start(dom: Domain) -> date | None:
@@ -413,6 +411,12 @@ async def write_off_expired(dom: Domain, business_date: date, now: datetime | No
     """
     now = now or dom.clock.now()
     as_of = min(now, start_of_day(business_date + timedelta(days=1), dom.tz))
+    async with dom.db.reading() as session:  # most days nothing expires: no write transaction then
+        due = (await session.execute(select(Lot.id).where(
+            Lot.expired_at.is_(None), Lot.expires_at.is_not(None), Lot.expires_at <= as_of, Lot.remaining > 0,
+        ).limit(1))).scalar()
+    if due is None:
+        return {"lots": 0, "points": 0}
     lots, points = await expire_lots(dom, as_of)
     return {"lots": lots, "points": points}
 
@@ -424,6 +428,17 @@ async def warn_expiring_points(dom: Domain, business_date: date, now: datetime |
     marked `warned_at`; one message per customer and expiry date.
     """
     now = now or dom.clock.now()
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        days = program.points.expiry_warning_days
+        if not days:
+            return {"lots": 0, "messages": 0}
+        until = start_of_day(business_date + timedelta(days=days + 1), dom.tz)
+        anything = (await session.execute(select(Lot.id).where(
+            Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0, Lot.expired_at.is_(None),
+            Lot.warned_at.is_(None), Lot.kind != LotKind.CERTIFICATE).limit(1))).scalar()
+    if anything is None:
+        return {"lots": 0, "messages": 0}
     async with dom.db.transaction() as session:
         _, program = await current_program(session)
         days = program.points.expiry_warning_days
@@ -474,6 +489,10 @@ def _progress_column(program: Program) -> Any:
                                Operation.refunded_kopecks < Operation.amount_kopecks)
 
 
+def _running_total(program: Program) -> Any:
+    return Customer.paid_total_kopecks if program.tiers.basis is ThresholdBasis.MONEY else Customer.purchase_count
+
+
 def _tier_case(program: Program, value: Any) -> Any:
     levels = program.tiers.levels
     whens = [(value >= program.tiers.threshold_units(levels[i]), i) for i in range(len(levels) - 1, 0, -1)]
@@ -518,21 +537,26 @@ async def recalculate_tiers(
         values = (select(Operation.customer_id.label("cid"), progress.label("value"))
                   .where(*in_window).group_by(Operation.customer_id))
         if full or window:
-            if not full:
-                left = select(Operation.customer_id).where(
-                    Operation.kind.in_(_TIER_OPS),
-                    Operation.created_at > day_start - timedelta(days=window + 1),
-                    Operation.created_at <= day_start - timedelta(days=window),
-                )
-                values = values.where(Operation.customer_id.in_(left))
-            sub = values.subquery()
-            value = func.coalesce(sub.c.value, 0)
+            if window:
+                if not full:
+                    left = select(Operation.customer_id).where(
+                        Operation.kind.in_(_TIER_OPS),
+                        Operation.created_at > day_start - timedelta(days=window + 1),
+                        Operation.created_at <= day_start - timedelta(days=window),
+                    )
+                    values = values.where(Operation.customer_id.in_(left))
+                sub = values.subquery()
+                value = func.coalesce(sub.c.value, 0)
+            else:
+                value = _running_total(program)  # all time: the totals purchases keep (models.tiers)
             new_tier = _tier_case(program, value)
-            stmt = (select(Customer.id, Customer.tier_index, new_tier)
-                    .outerjoin(sub, sub.c.cid == Customer.id)
+            stmt = select(Customer.id, Customer.tier_index, new_tier)
+            if window:
+                stmt = stmt.outerjoin(sub, sub.c.cid == Customer.id)
+            stmt = (stmt
                     .where(Customer.erased_at.is_(None), Customer.tier_pinned.is_(None),
                            Customer.tier_index != new_tier))
-            if not full:
+            if window and not full:
                 stmt = stmt.where(Customer.id.in_(left))
             if not window:
                 stmt = stmt.where(new_tier > Customer.tier_index)  # all time: never down
@@ -585,15 +609,16 @@ async def _near_next_tier(session: AsyncSession, dom: Domain, program: Program, 
     buyers = select(Operation.customer_id).where(
         Operation.kind == OperationKind.PURCHASE, Operation.created_at >= start, Operation.created_at < end)
     window = program.tiers.window_days
-    conditions = [Operation.kind.in_(_TIER_OPS), Operation.customer_id.in_(buyers)]
+    filters = (Customer.erased_at.is_(None), Customer.blocked.is_(False), Customer.tier_pinned.is_(None))
     if window:
-        conditions.append(Operation.created_at > now - timedelta(days=window))
-    sub = (select(Operation.customer_id.label("cid"), _progress_column(program).label("value"))
-           .where(*conditions).group_by(Operation.customer_id).subquery())
-    rows = (await session.execute(
-        select(Customer.id, Customer.tier_index, sub.c.value).join(sub, sub.c.cid == Customer.id)
-        .where(Customer.erased_at.is_(None), Customer.blocked.is_(False), Customer.tier_pinned.is_(None))
-    )).all()
+        sub = (select(Operation.customer_id.label("cid"), _progress_column(program).label("value"))
+               .where(Operation.kind.in_(_TIER_OPS), Operation.customer_id.in_(buyers),
+                      Operation.created_at > now - timedelta(days=window))
+               .group_by(Operation.customer_id).subquery())
+        query = select(Customer.id, Customer.tier_index, sub.c.value).join(sub, sub.c.cid == Customer.id)
+    else:
+        query = select(Customer.id, Customer.tier_index, _running_total(program)).where(Customer.id.in_(buyers))
+    rows = (await session.execute(query.where(*filters))).all()
     period = str(business_date.toordinal() // window) if window else "all"
     share = program.tiers.near_next_percent / 100
     messages = []
@@ -650,13 +675,14 @@ async def housekeeping(dom: Domain, now: datetime | None = None) -> dict[str, in
     tasks: dict[str, Cleanup] = {"customer_codes": purge_codes, "sent_messages": _old_sent_messages,
                                  "lapsed_leases": _lapsed_leases, **HOUSEKEEPING}
     done: dict[str, int] = {}
-    for name, task in tasks.items():
-        try:
-            async with dom.db.transaction() as session:
-                done[name] = await task(session, now)
-        except Exception:  # one broken cleanup must not stop the others
-            log.exception("housekeeping %s failed", name)
-            done[name] = -1
+    async with dom.db.transaction() as session:
+        for name, task in tasks.items():
+            try:
+                async with session.begin_nested():  # one broken cleanup must not stop the others
+                    done[name] = await task(session, now)
+            except Exception:
+                log.exception("housekeeping %s failed", name)
+                done[name] = -1
     return done
 
 

@@ -77,6 +77,7 @@ class JobRunner:
         self.max_catch_up_days = max_catch_up_days
         self.on_lease_acquired = on_lease_acquired
         self._lock = asyncio.Lock()  # one run at a time inside this process
+        self._version: int | None = None
 
     def job(self, name: str) -> Job:
         for job in self.jobs:
@@ -140,24 +141,27 @@ class JobRunner:
         today = now.date()
         started = await business_start(self.dom) or today
         plan: list[tuple[date, Job]] = []
+        earliest = today - timedelta(days=max_days + 1)
         async with self.dom.db.reading() as session:
-            for job in jobs:
-                end = until if until is not None else (today if now.time() >= job.at else today - timedelta(days=1))
-                first = max(started, end - timedelta(days=max_days - 1))
-                if end < first:
-                    continue
-                done = set((await session.execute(
-                    select(JobRun.business_date).where(JobRun.name == job.name, JobRun.business_date >= first,
-                                                       JobRun.business_date <= end)
-                )).scalars())
-                if started < first and not done:
-                    log.warning("jobs: %s has not run since before %s; older days are not caught up",
-                                job.name, first)
-                day = first
-                while day <= end:
-                    if day not in done:
-                        plan.append((day, job))
-                    day += timedelta(days=1)
+            recorded = (await session.execute(
+                select(JobRun.name, JobRun.business_date).where(JobRun.business_date >= earliest)
+            )).all()
+        done_by_job: dict[str, set[date]] = {}
+        for name, day in recorded:
+            done_by_job.setdefault(name, set()).add(day)
+        for job in jobs:
+            end = until if until is not None else (today if now.time() >= job.at else today - timedelta(days=1))
+            first = max(started, end - timedelta(days=max_days - 1))
+            if end < first:
+                continue
+            done = done_by_job.get(job.name, set())
+            if started < first and not any(first <= d <= end for d in done):
+                log.warning("jobs: %s has not run since before %s; older days are not caught up", job.name, first)
+            day = first
+            while day <= end:
+                if day not in done:
+                    plan.append((day, job))
+                day += timedelta(days=1)
         order = {job.name: i for i, job in enumerate(self.jobs)}
         plan.sort(key=lambda item: (item[0], item[1].at, order[item[1].name]))
         return plan
@@ -187,6 +191,9 @@ class JobRunner:
 
     async def _execute_all(self, plan: list[tuple[date, Job]], lease: Lease) -> list[RunOutcome]:
         outcomes: list[RunOutcome] = []
+        if plan:
+            async with self.dom.db.reading() as session:
+                self._version = await current_version(session)
         failed: set[str] = set()
         for day, job in plan:
             if not lease.held:
@@ -202,11 +209,9 @@ class JobRunner:
     async def _execute(self, job: Job, day: date) -> RunOutcome:
         started = self.dom.clock.now()
         try:
-            async with self.dom.db.reading() as session:
-                version = await current_version(session)
             result = await job.run(self.context, day)
             await record_run(self.dom, job.name, day, started_at=started, holder=self.holder,
-                             program_version=version, result=result)
+                             program_version=self._version, result=result)
         except Exception as exc:
             log.exception("job %s for %s failed", job.name, day)
             return RunOutcome(job.name, day, "failed", {"error": f"{type(exc).__name__}: {exc}"})
