@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,9 @@ _SIMPLE_TAGS = {
     "text_mention": ('<span class="mention">', "</span>"),
     "phone_number": ('<span class="phone">', "</span>"),
 }
+_LINK_TYPES = frozenset({"text_link", "url", "email", "bot_command", "mention", "text_mention", "code", "pre"})
+# Telegram apps make /commands in any message tappable, entity or not.
+_COMMAND_RE = re.compile(r"(?<![^\s(«\"'])/[A-Za-z][A-Za-z0-9_]{0,31}(?![\w/])")
 _SAFE_SCHEMES = frozenset({"http", "https", "tg", "mailto"})
 _TELEGRAM_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"})
 
@@ -97,6 +101,18 @@ def _tags(entity: Entity, full_text: str, bot_username: str) -> tuple[str, str]:
     return opening, "</span>" if opening.startswith("<span") else "</a>"
 
 
+def _with_commands(raw: str) -> str:
+    """Escaped *raw* with each /command made a link (matched on the raw text, escaped after)."""
+    out, last = [], 0
+    for match in _COMMAND_RE.finditer(raw):
+        command = esc(match.group(0))
+        out.append(esc(raw[last:match.start()]))
+        out.append(f'<a class="command" href="#" data-command="{command}">{command}</a>')
+        last = match.end()
+    out.append(esc(raw[last:]))
+    return "".join(out)
+
+
 def render_text(text: str | None, entities: Iterable[Entity] | None, bot_username: str) -> str:
     """Escaped *text* with the formatting of *entities* (UTF-16 offsets) as HTML tags.
 
@@ -117,8 +133,10 @@ def render_text(text: str | None, entities: Iterable[Entity] | None, bot_usernam
     cuts = sorted({0, total, *(s[0] for s in spans), *(s[1] for s in spans)})
     out: list[str] = []
     for left, right in itertools.pairwise(cuts):
-        piece = esc(_utf16_slice(encoded, left, right))
-        for start, end, entity in reversed([s for s in spans if s[0] <= left and s[1] >= right]):
+        raw = _utf16_slice(encoded, left, right)
+        covering = [s for s in spans if s[0] <= left and s[1] >= right]
+        piece = esc(raw) if any(s[2].get("type") in _LINK_TYPES for s in covering) else _with_commands(raw)
+        for start, end, entity in reversed(covering):
             opening, closing = _tags(entity, _utf16_slice(encoded, start, end), bot_username)
             piece = f"{opening}{piece}{closing}"
         out.append(piece)

@@ -42,6 +42,14 @@ SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 LOOPBACK_KEY = web.AppKey("loopback", bool)
 MAX_UPLOAD = 10 * 1024 * 1024
 
+EMPTY_HINTS = {
+    "customer": "Напишите /start — так начинает каждый новый гость.",
+    "cashier": "Кассир находит гостя по QR: нажмите ссылку «QR: start=c_…» под картой гостя и выберите кассира. "
+               "Или отправьте код с карты, номер телефона, фото QR (📷).",
+    "owner": "Владелец: /owner — инструменты, /program — программа. Отчёт за месяц приходит сам "
+             "(двигайте время кнопками сверху).",
+}
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -107,16 +115,19 @@ def _ok(**extra: Any) -> web.Response:
 def _chat_panel(sandbox: Sandbox, person: Person, hidden: bool = False) -> str:
     world = sandbox.w
     role_line = {"customer": "клиент", "cashier": "кассир (сотрудник)", "owner": "владелец (OWNER_IDS)"}[person.role]
+    commands = esc(json.dumps(world.commands_for(person), ensure_ascii=False))
     return (
         f'<section class="chat" id="chat-{person.id}" data-chat="{person.id}" data-role="{person.role}"'
         f'{" hidden" if hidden else ""}>'
         f'<header><b>{esc(person.user.first_name)}</b> · {role_line}'
         f'<span class="muted"> · {esc(person.user.phone or "")} · id {person.id}</span>'
         f'<span class="typing" hidden>печатает…</span></header>'
-        f'<div class="messages">{"".join(world.chat_messages_html(person.id))}</div>'
+        f'<div class="messages" data-hint="{esc(EMPTY_HINTS[person.role])}">'
+        f'{"".join(world.chat_messages_html(person.id))}</div>'
         f'<div class="toast" hidden></div>'
         f'<div class="keyboard">{world.keyboard_html(person.id)}</div>'
         f'<form class="composer" autocomplete="off">'
+        f'<button type="button" class="commands" data-commands="{commands}" title="команды бота">/</button>'
         f'<input type="text" name="text" placeholder="Сообщение…" aria-label="message to the bot">'
         f'<button type="submit" class="send">➤</button>'
         f'<label class="upload" title="send a photo (e.g. a QR code)">📷'

@@ -252,6 +252,12 @@ class World:
         except (KeyError, ValueError):
             raise SandboxError(f"no simulated user {chat_id}") from None
 
+    def commands_for(self, person: Person) -> list[dict[str, str]]:
+        """The command menu the bot set (setMyCommands) in this user's language, else the default one."""
+        by_language = {language: commands for (_scope, language), commands in self.tg.commands.items()}
+        commands = by_language.get(person.user.language_code or "") or by_language.get("") or []
+        return [{"command": f"/{c['command']}", "description": str(c.get("description", ""))} for c in commands]
+
     # --- rendering --------------------------------------------------------------------------
 
     def render_context(self) -> RenderContext:

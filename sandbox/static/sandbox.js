@@ -134,6 +134,7 @@ function connect() {
         const label = document.getElementById("clock-label");
         label.textContent = event.clock.label;
         label.dataset.date = event.clock.date;
+        limitDatePicker();
         break;
       }
       case "person": addPersonPanel(event.person); break;
@@ -150,25 +151,33 @@ function connect() {
 
 const menu = document.getElementById("menu");
 
-function openMenu(anchor, title, onPick) {
+// items: [{label, data: {...}, pick: () => ...}]
+function openMenu(anchor, title, items) {
   menu.replaceChildren();
   const head = document.createElement("div");
   head.className = "menu-title";
   head.textContent = title;
   menu.append(head);
-  for (const person of people()) {
+  for (const entry of items) {
     const item = document.createElement("button");
     item.type = "button";
-    item.dataset.as = person.role;
-    item.dataset.chat = person.id;
-    item.textContent = person.label;
-    item.addEventListener("click", () => { menu.hidden = true; onPick(person.id); });
+    Object.assign(item.dataset, entry.data || {});
+    item.textContent = entry.label;
+    item.addEventListener("click", () => { menu.hidden = true; entry.pick(); });
     menu.append(item);
   }
   const rect = anchor.getBoundingClientRect();
-  menu.style.left = Math.min(rect.left, window.innerWidth - 240) + "px";
-  menu.style.top = rect.bottom + window.scrollY + 4 + "px";
+  menu.style.left = Math.max(0, Math.min(rect.left, window.innerWidth - 320)) + "px";
   menu.hidden = false;
+  const below = rect.bottom + window.scrollY + 4;
+  const fits = rect.bottom + menu.offsetHeight + 8 < window.innerHeight;
+  menu.style.top = (fits ? below : Math.max(0, rect.top + window.scrollY - menu.offsetHeight - 4)) + "px";
+}
+
+function asPeople(onPick) {
+  return people().map((person) => ({
+    label: person.label, data: { as: person.role, chat: person.id }, pick: () => onPick(person.id),
+  }));
 }
 
 document.addEventListener("click", (event) => {
@@ -184,20 +193,29 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
     event.stopPropagation();
     const payload = deeplink.dataset.start;
-    return openMenu(deeplink, "Открыть ссылку как…", (chatId) => {
+    return openMenu(deeplink, "Открыть ссылку как…", asPeople((chatId) => {
       post("/api/start", { chat_id: chatId, payload }).catch(() => {});
       selectIfCustomer(chatId);
-    });
+    }));
   }
   const forward = target.closest("a.forward");
   if (forward) {
     event.preventDefault();
     event.stopPropagation();
     const fromChat = chatOf(forward);
-    return openMenu(forward, "Отправить фото от имени…", (chatId) => {
+    return openMenu(forward, "Отправить фото от имени…", asPeople((chatId) => {
       post("/api/forward", { chat_id: chatId, from_chat_id: fromChat, message_id: Number(forward.dataset.mid) })
         .catch(() => {});
-    });
+    }));
+  }
+  const commands = target.closest("button.commands");
+  if (commands) {
+    const chatId = chatOf(commands);
+    const list = JSON.parse(commands.dataset.commands || "[]");
+    return openMenu(commands, list.length ? "Команды бота" : "Бот не задал команд", list.map((c) => ({
+      label: `${c.command} — ${c.description}`,
+      pick: () => post("/api/send", { chat_id: chatId, text: c.command }).catch(() => {}),
+    })));
   }
   const command = target.closest("a.command");
   if (command) {
@@ -278,5 +296,14 @@ document.addEventListener("load", (event) => {
   if (section && !section.hidden) scrollDown(section);
 }, true);
 
+// Time only moves forward: the date picker starts at tomorrow (business time).
+function limitDatePicker() {
+  const today = document.getElementById("clock-label").dataset.date;
+  const next = new Date(today + "T12:00:00Z");
+  next.setUTCDate(next.getUTCDate() + 1);
+  document.querySelector("#clock input[name=date]").min = next.toISOString().slice(0, 10);
+}
+
+limitDatePicker();
 document.querySelectorAll("section.chat").forEach(scrollDown);
 connect();

@@ -169,6 +169,11 @@ def test_text_is_escaped_then_formatted_from_entities() -> None:
     assert html.startswith("👋 ")
 
 
+def test_commands_in_plain_text_are_tappable_but_not_paths_or_dates() -> None:
+    html = render_text("Нажмите /start. См. https://example.com/help, 12/03, a/b", [], BOT_USERNAME)
+    assert html.count('class="command"') == 1 and 'data-command="/start"' in html
+
+
 def test_unsafe_links_are_not_links_and_deep_links_are_recognised() -> None:
     html = render_text("click", [{"type": "text_link", "offset": 0, "length": 5, "url": "javascript:alert(1)"}],
                        BOT_USERNAME)

@@ -110,3 +110,30 @@ async def test_register_scan_checkout_and_winback_in_the_browser(page: Any) -> N
     await expect(page.locator("#status")).to_contain_text("winback", timeout=60_000)
     await expect(customer.locator(".messages")).to_contain_text("давно не виделись", timeout=30_000)
     await shot(page, "05-winback-certificate")
+
+
+async def test_more_customers_the_command_menu_and_a_photo_of_the_card(page: Any) -> None:
+    await page.locator("#add-customer").click()
+    boris_tab = page.locator(".tab", has_text="Борис")
+    await expect(boris_tab).to_have_class("tab active")
+    boris = page.locator("section.chat[data-role=customer]:not([hidden])")
+    await expect(boris.locator("header")).to_contain_text("Борис")
+
+    # The bot's command menu (setMyCommands), as Telegram's "/" button shows it.
+    await boris.locator("button.commands").click()
+    await page.locator("#menu button", has_text="/start").click()
+    await click_button(boris, ru("reg-button-agree"))
+    await click_button(boris, ru("reg-button-share-phone"))
+    await click_button(boris, ru("reg-button-keep-name"))
+    await click_button(boris, ru("reg-button-skip-birthday"))
+    await expect(boris.locator("img.photo")).to_have_count(1)
+
+    # The cashier photographs the card instead of following its link: the bot reads the QR.
+    await boris.locator("a.forward").last.click()
+    await page.locator("#menu button[data-as=cashier]").click()
+    cashier = page.locator("section.chat[data-role=cashier]")
+    await expect(cashier.locator("img.photo")).to_have_count(1)
+    await expect(cashier.locator(".messages")).to_contain_text("Борис")
+    await page.locator(".tab", has_text="Анна").click()
+    await expect(page.locator("section.chat[data-role=customer]:not([hidden]) header")).to_contain_text("Анна")
+    await shot(page, "06-second-customer-photo-scan")
