@@ -49,6 +49,9 @@ from tests.helpers import assert_invariants, balance, fresh_code, register
 from .conftest import CASHIER_TG, make_cashier
 
 STAFF_CHAT = -100500
+# PostgreSQL (when TEST_POSTGRES_URL is set) runs the money paths and concurrency; the rest
+# is plain SQL that SQLite covers, which keeps this area's CI time low.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 async def _operations(dom: Domain, kind: OperationKind = OperationKind.PURCHASE) -> int:
@@ -64,6 +67,7 @@ async def _outbox(dom: Domain, key: str) -> list[OutboxMessage]:
 
 # --- invites and roles ------------------------------------------------------------------------
 
+@sqlite_only
 async def test_invite_is_one_time_and_expires(dom: Domain, clock: ManualClock, owner: StaffActor) -> None:
     invite = await create_invite(dom, owner)
     assert invite.expires_at == clock.now() + timedelta(hours=24)
@@ -80,6 +84,7 @@ async def test_invite_is_one_time_and_expires(dom: Domain, clock: ManualClock, o
         await accept_invite(dom, fresh.token, 777, "Пётр")
 
 
+@sqlite_only
 async def test_only_owner_invites_lists_and_revokes(dom: Domain, owner: StaffActor, cashier: StaffActor) -> None:
     with pytest.raises(NotAllowed):
         await create_invite(dom, cashier)
@@ -91,6 +96,7 @@ async def test_only_owner_invites_lists_and_revokes(dom: Domain, owner: StaffAct
         await revoke_staff(dom, owner, owner.staff_id or 0)
 
 
+@sqlite_only
 async def test_revoked_staff_loses_every_action(dom: Domain, owner: StaffActor, cashier: StaffActor) -> None:
     customer = await register(dom)
     code = await fresh_code(dom, customer)
@@ -131,6 +137,7 @@ async def test_checkout_max_points_is_committed_once(dom: Domain, cashier: Staff
     await assert_invariants(dom)
 
 
+@sqlite_only
 async def test_no_points_and_custom_points(dom: Domain, cashier: StaffActor) -> None:
     customer = await register(dom)
     view = await start_checkout(dom, cashier, customer, 100_000, found_by="code",
@@ -166,6 +173,7 @@ async def test_stale_quote_is_requoted(dom: Domain, cashier: StaffActor) -> None
     await assert_invariants(dom)
 
 
+@sqlite_only
 async def test_certificate_choice(dom: Domain, cashier: StaffActor) -> None:
     customer = await register(dom)
     async with dom.db.transaction() as s:
@@ -193,6 +201,7 @@ async def test_certificate_choice(dom: Domain, cashier: StaffActor) -> None:
     await assert_invariants(dom)
 
 
+@sqlite_only
 async def test_own_account_is_refused(dom: Domain, owner: StaffActor) -> None:
     cashier = await make_cashier(dom, owner, telegram_id=CASHIER_TG)
     own = (await register_customer(dom, Registration(telegram_id=CASHIER_TG, phone="+79160000001",
@@ -245,6 +254,7 @@ async def test_phone_lookup_formats_and_confirmation(dom: Domain, clock: ManualC
     assert await _operations(dom) == 1
 
 
+@sqlite_only
 async def test_accrual_by_phone_needs_no_confirmation(dom: Domain, cashier: StaffActor) -> None:
     customer = await register(dom, phone="+79161234568")
     view = await start_checkout(dom, cashier, customer, 100_000, found_by="phone")
@@ -253,6 +263,7 @@ async def test_accrual_by_phone_needs_no_confirmation(dom: Domain, cashier: Staf
     assert isinstance(done, Committed) and done.result.cashback == 30
 
 
+@sqlite_only
 async def test_phone_only_customer_then_registration_joins(dom: Domain, cashier: StaffActor) -> None:
     assert await find_by_phone(dom, cashier, "+7 (926) 555-44-33") is None
     card = await create_customer_by_phone(dom, cashier, "+7 (926) 555-44-33")
@@ -301,6 +312,7 @@ async def test_refunds_partial_full_and_window(dom: Domain, clock: ManualClock, 
 
 # --- fraud and stats --------------------------------------------------------------------------
 
+@sqlite_only
 async def test_fraud_alerts_once_a_day(dom: Domain, cashier: StaffActor) -> None:
     customer = await register(dom)
     for _ in range(6):  # the limit is 5 operations per customer per day
@@ -313,6 +325,7 @@ async def test_fraud_alerts_once_a_day(dom: Domain, cashier: StaffActor) -> None
     assert await check_fraud(dom, customer_id=customer, staff_id=None, alert_chat_id=STAFF_CHAT) == []
 
 
+@sqlite_only
 async def test_fraud_alert_on_points_paid_by_staff(dom: Domain, cashier: StaffActor) -> None:
     rich = await register(dom)
     async with dom.db.transaction() as s:
