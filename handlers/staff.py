@@ -54,6 +54,7 @@ from handlers.staff_views import (
     receipt_text,
     refund_text,
 )
+from models import audit
 from models import staff as domain
 from models.context import Domain
 from models.errors import DomainError, InvalidPhone
@@ -340,22 +341,27 @@ async def _photo_bytes(message: Message, bot: Bot) -> bytes | None:
 @till.message(StateFilter(None, Till.amount), F.photo | F.document)
 async def photo_of_qr(message: Message, bot: Bot, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
                       services: Services) -> None:
-    """A photo of the card's QR (sent here or in the staff group), or an image file."""
+    """A photo of the card's QR (sent here or in the staff group), or an image file.
+
+    In the staff group people also share pictures that are not cards: there the bot only
+    answers when it found a card, so it never chats back at every photo.
+    """
+    quiet = message.chat.type != "private"
+    problem: str | None = None
+    code: str | None = None
     try:
-        raw = await _photo_bytes(message, bot)
-        texts = await decode_qr_async(raw or b"")
+        texts = await decode_qr_async(await _photo_bytes(message, bot) or b"")
     except ImageTooLarge:
-        await message.answer(t("qr-too-large"))
-        return
+        problem = "qr-too-large"
     except NotAnImage:
-        await message.answer(t("qr-not-an-image"))
-        return
-    if not texts:
-        await message.answer(t("qr-not-found"))
-        return
-    code = extract_customer_code(texts, services.bot_username)
+        problem = "qr-not-an-image"
+    else:
+        code = extract_customer_code(texts, services.bot_username)
+        if code is None:
+            problem = "qr-foreign" if texts else "qr-not-found"
     if code is None:
-        await message.answer(t("qr-foreign"))
+        if not quiet:
+            await message.answer(t(problem or "qr-not-found"))
         return
     await state.clear()
     await _open_customer(message, state, dom, actor, t, code=code, found_by="qr")
@@ -636,8 +642,6 @@ async def staff_button_denied(callback: CallbackQuery, dom: Domain, actor: Actor
     log.warning("staff callback %r refused for %s (role %s)", callback.data, callback.from_user.id,
                 actor.role if actor else None)
     async with dom.db.transaction() as session:
-        from models import audit
-
         audit.record(session, dom.clock.now(), "staff.callback_refused", actor_telegram_id=callback.from_user.id,
                      actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
     await callback.answer(t("not-allowed"), show_alert=True)

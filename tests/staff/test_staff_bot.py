@@ -108,7 +108,7 @@ async def test_qr_deep_link_checkout_in_two_taps(botenv: BotEnv) -> None:
 @sqlite_only
 async def test_photo_of_the_card_and_bad_pictures(botenv: BotEnv) -> None:
     env = botenv
-    _, _, code = await customer_with_code(env)
+    _, customer, code = await customer_with_code(env)
     staff = await cashier(env)
     await staff.send_photo(plain_png())
     await staff.expect_text(env.text(staff, "qr-not-found"))
@@ -124,6 +124,11 @@ async def test_photo_of_the_card_and_bad_pictures(botenv: BotEnv) -> None:
     await env.press(staff, CONFIRM)
     await staff.expect_text("Покупка №")
     assert (await last_purchase(env)).found_by == "qr"
+    # In the staff group: a card is recognised, other pictures get no chatter.
+    await env.staff_chat.send_photo(staff, plain_png())
+    await env.staff_chat.send_photo(staff, card_png(env, await fresh_code(env.dom, customer)))
+    found = await env.staff_chat.expect()
+    assert "Введите сумму чека" in found.content
 
 
 @sqlite_only
