@@ -53,7 +53,7 @@ RFM is in `models/rfm.py`.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -121,6 +121,7 @@ class Period:
     last_day: date
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
+    from_beginning: bool = False  # starts at the first activity: nothing before it to exclude
 
     @classmethod
     def of(cls, first_day: date, last_day: date, dom: Domain) -> Period:
@@ -411,15 +412,21 @@ REPORT_BUYERS = Table(
 def buyer_aggregates(period: Period, previous: datetime, scope: Scope | None) -> Any:
     """The SELECT that fills REPORT_BUYERS (GROUP BY customer over purchases before the end)."""
     net = net_revenue()
-    in_period = Operation.created_at >= period.start
     before = Operation.created_at < previous
     customer = Unindexed(Operation.customer_id)  # every purchase up to the end: read the table in order
+    with_certificate = Operation.certificate_lot_id.is_not(None)
+    if period.from_beginning:  # every purchase is in the period: no per-row test (a third less work)
+        period_columns = [func.count(), func.sum(net), func.sum(net_points_paid()),
+                          _sum(case((with_certificate, net), else_=0))]
+    else:
+        in_period = Operation.created_at >= period.start
+        period_columns = [_count_if(in_period), _sum(case((in_period, net), else_=0)),
+                          _sum(case((in_period, net_points_paid()), else_=0)),
+                          _sum(case((and_(in_period, with_certificate), net), else_=0))]
     stmt = (
         select(
             customer,
-            _count_if(in_period), _sum(case((in_period, net), else_=0)),
-            _sum(case((in_period, net_points_paid()), else_=0)),
-            _sum(case((and_(in_period, Operation.certificate_lot_id.is_not(None)), net), else_=0)),
+            *period_columns,
             func.max(Operation.created_at), func.count(), func.sum(net),
             func.max(case((before, Operation.created_at))), _count_if(before), _sum(case((before, net), else_=0)),
         )
@@ -808,7 +815,8 @@ async def resolve_period(dom: Domain, period_from: date | None, period_to: date 
             earliest = await first_activity(session)
         first = earliest.astimezone(dom.tz).date() if earliest else last
         first = min(first, last)
-    return Period.of(first, last, dom)
+    period = Period.of(first, last, dom)
+    return replace(period, from_beginning=True) if period_from is None else period
 
 
 async def build_report(
