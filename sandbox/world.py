@@ -49,6 +49,7 @@ from models.program import load_program_file
 from models.programs_store import ensure_program
 from models.tables import Role, Staff
 from sandbox.render import RenderContext, render_message, render_reply_keyboard
+from scheduler.runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +159,10 @@ class World:
         return self.services.dom.tz
 
     @property
-    def runner(self) -> Any:
-        return self.services.extras.get("job_runner")
+    def runner(self) -> JobRunner:
+        runner = self.services.extras["job_runner"]
+        assert isinstance(runner, JobRunner)
+        return runner
 
     @classmethod
     async def build(cls, program_file: Path, data_dir: Path, *, timezone: str, start: datetime | None,
@@ -186,7 +189,7 @@ class World:
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
             stack.push_async_callback(bot.session.close)
             from bot.runner import set_commands
-            from scheduler.service import start_scheduler
+            from scheduler.service import build_runner, start_scheduler
 
             me = await bot.get_me()
             services.bot_username = me.username or BOT_USERNAME
@@ -210,9 +213,10 @@ class World:
             stack.push_async_callback(stop_sender)
             # The scheduler as in production (scheduler/service.py), its first catch-up awaited here
             # rather than fired in the background, so a reset never cuts a job run in half.
-            scheduler = start_scheduler(services, catch_up_on_start=False)
+            runner = build_runner(services)
+            scheduler = start_scheduler(services, catch_up_on_start=False, runner=runner)
             stack.callback(scheduler.shutdown, wait=False)
-            await services.extras["job_runner"].catch_up()
+            await runner.catch_up()
             await stack.enter_async_context(tg.polling(dp, bot, allowed_updates=dp.resolve_used_update_types()))
         except BaseException:
             await stack.aclose()
