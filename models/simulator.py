@@ -390,6 +390,6 @@ async def simulate(
     """
     async with dom.db.reading() as session:
         if (await session.execute(select(func.count()).select_from(Customer))).scalar():
-            raise ValueError("the database already has customers; simulate into an empty one")
+            raise ValueError("the database already has customers; simulate into an empty one (or pass --fresh)")
     simulator = Simulator(dom, program, config)
     return await simulator.run(jobs=jobs)

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--typical-check", type=int, default=12250, help="typical check in roubles (default 12250)")
     p.add_argument("--staff", type=int, default=4)
     p.add_argument("--no-jobs", action="store_true", help="do not run the scheduler's jobs each morning")
+    p.add_argument("--fresh", action="store_true",
+                   help="DROP every table of the database first (for a demo database; never on real data)")
     p.add_argument("--database", default=None, help="database URL (default: DATABASE_URL from the settings)")
     p.add_argument("--timezone", default="Europe/Moscow")
     p.set_defaults(func=simulate_command)
@@ -75,6 +77,8 @@ async def simulate_command(args: argparse.Namespace) -> int:
                               typical_check_kopecks=args.typical_check * 100, staff=max(args.staff, 1))
     started = time.monotonic()
     try:
+        if args.fresh:
+            await db.drop_all()
         await db.create_all()  # the schema straight from the models, as the tests do (empty databases only)
         try:
             result = await simulate(dom, program, config, jobs=None if args.no_jobs else scheduler_jobs(dom))
