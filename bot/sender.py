@@ -24,9 +24,10 @@ Payloads
 
 Pacing and faults
 -----------------
-At most `rate` messages per second overall and one per `per_chat_interval` seconds to a
-chat (a reservation schedule: each message gets the next free global slot and the next
-free slot of its chat). 429 → the chat and the whole sender pause for `retry_after`,
+At most `rate` messages per second overall (send starts at least 1/rate apart) and one
+per `per_chat_interval` seconds to a chat, measured from the previous answer to that chat,
+so network jitter can never squeeze two sends into one second. A chat's messages go one
+at a time in id order. 429 → the chat and the whole sender pause for `retry_after`,
 the row goes back to the queue without counting an attempt. 403 → the account is marked
 unreachable and this and every other queued row for that chat become `blocked`, never
 retried. 5xx, timeouts and network errors → retried with exponential backoff through
@@ -39,7 +40,7 @@ Only one sender runs: it holds the "outbox-sender" lease (models/leases.py) and 
 sending if the lease is lost. A row goes through:
 
 1. *reserved*: still `pending`, `not_before` pushed `claim_ttl` ahead so it is not
-   picked again while it waits for its pacing slot. Nothing was sent. A crash here
+   picked again while it waits for its pacing turn. Nothing was sent. A crash here
    loses nothing: the row is due again after `claim_ttl` and is sent once.
 2. *sending*: written (and committed) immediately before the HTTP call.
 3. `sent` (or retry / failed / blocked) written right after the answer.
@@ -95,6 +96,7 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "outbox-sender"
 UNCERTAIN = "uncertain: the sender stopped during the HTTP call; not resent so nobody gets it twice"
 MAX_BACKOFF = timedelta(hours=1)
+PER_CHAT_IN_BATCH = 3
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,9 @@ class OutboxSender:
         self.listeners: list[Listener] = []
         self.sent_count = 0
         self._next_global = 0.0
-        self._next_chat: dict[int, float] = {}
+        self._chat_ready: dict[int, float] = {}
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._deferred_chats: set[int] = set()
         self._paused_until = 0.0
         self._chat_paused_until: dict[int, float] = {}
         self._wake = asyncio.Event()
@@ -242,11 +246,13 @@ class OutboxSender:
             return 0
         self.busy = True
         try:
-            slots = [self._reserve_slot(row.chat_id) for row in rows]
-            await asyncio.gather(*(self._deliver(row, slot, stop_event) for row, slot in zip(rows, slots,
-                                                                                              strict=True)))
+            await asyncio.gather(*(self._deliver(row, stop_event) for row in rows))
         finally:
             self.busy = False
+            self._deferred_chats.clear()
+            now = self.monotonic()
+            self._chat_locks = {c: lock for c, lock in self._chat_locks.items() if lock.locked()}
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
         return len(rows)
 
     async def recover(self) -> tuple[int, int]:
@@ -327,10 +333,17 @@ class OutboxSender:
         async with self.services.db.transaction() as session:
             query = (select(OutboxMessage)
                      .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
-                     .order_by(OutboxMessage.id).limit(self.batch_size))
+                     .order_by(OutboxMessage.id).limit(self.batch_size * 4))
             if not self.services.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            found = list((await session.execute(query)).scalars())
+            # At most PER_CHAT_IN_BATCH rows of one chat per batch: a chat paced at 1 msg/s
+            # must not hold a batch (and every other chat) for many seconds.
+            found: list[OutboxMessage] = []
+            per_chat: dict[int, int] = {}
+            for message in (await session.execute(query)).scalars():
+                if per_chat.get(message.chat_id, 0) < PER_CHAT_IN_BATCH and len(found) < self.batch_size:
+                    per_chat[message.chat_id] = per_chat.get(message.chat_id, 0) + 1
+                    found.append(message)
             for message in found:
                 message.not_before = now + self.claim_ttl
             return [_Row(m.id, m.chat_id, m.method, dict(m.payload or {}), m.attempts, m.broadcast_id)
@@ -354,45 +367,61 @@ class OutboxSender:
 
     # --- pacing ------------------------------------------------------------------------
 
-    def _reserve_slot(self, chat_id: int) -> float:
-        """The monotonic instant this chat's next message may go (global and per-chat pace)."""
-        now = self.monotonic()
-        slot = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
-        self._next_global = slot + 1.0 / self.rate
-        self._next_chat[chat_id] = slot + self.per_chat_interval
-        if len(self._next_chat) > 10_000:  # forget chats whose slot has long passed
-            self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
-        return slot
-
-    def _pause(self, chat_id: int, seconds: float) -> None:
-        until = self.monotonic() + seconds
-        self._paused_until = max(self._paused_until, until)
-        self._chat_paused_until[chat_id] = max(self._chat_paused_until.get(chat_id, 0.0), until)
-        # Everything already scheduled moves behind the pause.
-        self._next_global = max(self._next_global, until)
-        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), until + self.per_chat_interval)
-
-    async def _wait_for_slot(self, chat_id: int, slot: float) -> None:
+    async def _global_turn(self) -> None:
+        """Wait for the next global send slot: send starts are at least 1/rate apart."""
         while True:
-            ready_at = max(slot, self._paused_until, self._chat_paused_until.get(chat_id, 0.0))
+            now = self.monotonic()
+            ready_at = max(self._next_global, self._paused_until)
+            if ready_at <= now:
+                # No await between the check and the update: the turn is taken atomically.
+                self._next_global = max(now, self._next_global) + 1.0 / self.rate
+                return
+            await self.sleep(ready_at - now)
+
+    async def _chat_turn(self, chat_id: int) -> None:
+        """Wait until `per_chat_interval` has passed since the chat's previous answer."""
+        while True:
+            ready_at = max(self._chat_ready.get(chat_id, 0.0), self._chat_paused_until.get(chat_id, 0.0))
             delay = ready_at - self.monotonic()
             if delay <= 0:
                 return
             await self.sleep(delay)
 
+    def _pause(self, chat_id: int, seconds: float) -> None:
+        until = self.monotonic() + seconds
+        self._paused_until = max(self._paused_until, until)
+        self._chat_paused_until[chat_id] = max(self._chat_paused_until.get(chat_id, 0.0), until)
+
     # --- delivering one row ------------------------------------------------------------
 
-    async def _deliver(self, row: _Row, slot: float, stop_event: asyncio.Event | None) -> None:
-        await self._wait_for_slot(row.chat_id, slot)
-        if stop_event is not None and stop_event.is_set():
-            await self._release(row)
-            return
-        if not await self._mark_sending(row):
-            return
+    async def _deliver(self, row: _Row, stop_event: asyncio.Event | None) -> None:
+        # One message at a time per chat, in id order (asyncio.Lock is FIFO), so a chat's
+        # messages arrive in the order they were written and never closer than the interval
+        # measured from the previous *answer* (the server saw that send before it answered).
+        lock = self._chat_locks.setdefault(row.chat_id, asyncio.Lock())
+        async with lock:
+            if row.chat_id in self._deferred_chats:
+                # An earlier row of this chat got 429 and went back to the queue: keep the order.
+                await self._release(row)
+                return
+            await self._chat_turn(row.chat_id)
+            await self._global_turn()
+            if stop_event is not None and stop_event.is_set():
+                await self._release(row)
+                return
+            if not await self._mark_sending(row):
+                return
+            try:
+                await self._attempt(row)
+            finally:
+                self._chat_ready[row.chat_id] = self.monotonic() + self.per_chat_interval
+
+    async def _attempt(self, row: _Row) -> None:
         try:
             message_id = await self._send(row)
         except TelegramRetryAfter as exc:
             self._pause(row.chat_id, float(exc.retry_after))
+            self._deferred_chats.add(row.chat_id)
             await self._finish(row, OutboxStatus.PENDING, f"429: retry after {exc.retry_after}s",
                                not_before=self.clock.now(), undo_attempt=True, outcome="deferred")
         except TelegramForbiddenError as exc:

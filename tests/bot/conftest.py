@@ -39,8 +39,11 @@ Methods:
         flight and no due outbox row is pending/sending — checked twice in a row
   await env.drain() -> None    one settle() (compat alias)
 
-Options (a marker on the test): `@pytest.mark.botenv(start_sender=False, per_chat_interval=1.0,
-rate=25.0, sender_poll=0.02)`. The default per-chat interval in tests is 0.05 s so a scenario
+Options (markers on the test or module, merged, the closest wins):
+`@pytest.mark.botenv(start_sender=False, per_chat_interval=1.0, rate=25.0, sender_poll=0.02,
+postgres=True)`. Bot tests run on SQLite only unless marked `postgres=True` (then also on
+PostgreSQL when TEST_POSTGRES_URL is set): a scenario through Telegram costs far more than
+its database work, and tests/domain covers both backends. The default per-chat interval in tests is 0.05 s so a scenario
 with several notifications to one chat stays fast; the pacing tests set 1.0 explicitly.
 
 Constants: TOKEN, OWNER_ID, STAFF_CHAT_ID.
@@ -73,6 +76,7 @@ from models.clock import ManualClock
 from models.context import Domain
 from models.db import Database
 from models.tables import OutboxMessage, OutboxStatus, Role, Staff, TelegramAccount
+from tests.conftest import BACKENDS
 
 TOKEN = "123456:TEST-TOKEN-abcdefghij"
 OWNER_ID = 900_001
@@ -83,6 +87,32 @@ _WATCHED_LOGGERS = ("aiogram", "handlers", "bot", "models", "scheduler")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "botenv(**options): options of the bot harness (tests/bot/conftest.py)")
+
+
+def botenv_options(node: Any) -> dict[str, Any]:
+    """The merged kwargs of every `botenv` marker on a test (the closest wins)."""
+    options: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers("botenv"))):
+        options.update(marker.kwargs)
+    return options
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Bot scenarios run on SQLite; those marked `botenv(postgres=True)` also on PostgreSQL.
+
+    A scenario through Telegram costs far more than its database work, and the domain's
+    own tests cover both backends; the marked ones prove the bot and the sender on
+    PostgreSQL too (FOR UPDATE SKIP LOCKED, advisory-lock leases, crash recovery).
+    """
+    if "backend" not in metafunc.fixturenames:
+        return
+    both = botenv_options(metafunc.definition).get("postgres", False)
+    metafunc.parametrize("backend", BACKENDS if both else ["sqlite"], indirect=True)
 
 
 class _ErrorCollector(logging.Handler):
@@ -277,8 +307,7 @@ def make_settings(tg: FakeTelegram, db: Database, **overrides: Any) -> Settings:
 
 @pytest.fixture
 async def botenv(request: pytest.FixtureRequest, dom: Domain, clock: ManualClock) -> AsyncIterator[BotEnv]:
-    marker = request.node.get_closest_marker("botenv")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    options = botenv_options(request.node)
     collector = _ErrorCollector()
     logging.getLogger().addHandler(collector)
     async with contextlib.AsyncExitStack() as stack:

@@ -24,6 +24,7 @@ def code_in(caption: str | None) -> str:
     return found.group(1) + found.group(2)
 
 
+@pytest.mark.botenv(postgres=True)
 async def test_card_shows_a_working_code_and_refresh_replaces_it(botenv: BotEnv) -> None:
     anna = botenv.customer("Анна")
     customer_id = await botenv.register(anna)
@@ -99,6 +100,7 @@ async def test_certificates_screen(botenv: BotEnv) -> None:
     assert "🎁 Campaign: 500 points · up to 20% of a check · valid until 1 Apr 2026" in text
 
 
+@pytest.mark.botenv(postgres=True)
 async def test_referral_chain_of_three_levels(botenv: BotEnv) -> None:
     """A invites B, B invites C, C invites D; D buys for 10,000 ₽ (case A: 5%, 1%, 1%)."""
     people = [botenv.customer(name) for name in ("Алла", "Белла", "Вика", "Гоша")]

@@ -12,6 +12,7 @@ from models.tables import Campaign, Customer, LinkVisit, Lot, LotKind, SourceKin
 from .conftest import BotEnv
 
 
+@pytest.mark.botenv(postgres=True)
 async def test_plain_registration_gives_welcome_points_and_the_card(botenv: BotEnv) -> None:
     anna = botenv.customer("Анна")
     await anna.start()
@@ -72,6 +73,7 @@ async def test_referral_link_fixes_the_referrer(botenv: BotEnv) -> None:
     await boris.expect_text("С возвращением")
 
 
+@pytest.mark.botenv(postgres=True)
 async def test_campaign_link_gives_the_certificate_at_the_end_and_once(botenv: BotEnv) -> None:
     vera = botenv.customer("Вера")
     vera_id = await botenv.register(vera, payload="g_partner1")

@@ -65,6 +65,7 @@ async def test_low_rating_alerts_the_staff_chat_and_foreign_purchases_cannot_be_
     assert "Низкая оценка: 2 из 5" in alert.text and "Борис" in alert.text and "1\u00a0234,50\u00a0₽" in alert.text
 
 
+@pytest.mark.botenv(postgres=True)
 async def test_review_approved_by_staff_once_and_forged_approval_refused(
         botenv: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     cashier = botenv.customer("Кассир Олег")

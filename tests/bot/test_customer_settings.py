@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from models.invariants import check_ledger
@@ -57,6 +58,7 @@ async def test_birthday_can_be_set_once_in_settings(botenv: BotEnv) -> None:
     assert "Указать день рождения" not in boris.last_bot_message().button_texts  # type: ignore[union-attr]
 
 
+@pytest.mark.botenv(postgres=True)
 async def test_deleting_my_data_after_confirmation(botenv: BotEnv) -> None:
     vera = botenv.customer("Вера")
     customer_id = await botenv.register(vera, birthday="01.02.1990")

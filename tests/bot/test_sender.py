@@ -1,0 +1,344 @@
+"""The outbox sender against the fake Telegram: pacing under enforced limits, 429, 403,
+5xx and 400, crashes at every point of a row's life, broadcasts, the lease.
+
+These tests drive the sender themselves (`start_sender=False`): `drain_once()` for
+deterministic steps (business time is the ManualClock: backoff waits are clock moves, not
+sleeps), or `run()` in a task where real pacing is the point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.sender import UNCERTAIN, OutboxSender, SendOutcome, render_args
+from fakegram import FakeUser
+from models.customers import touch_account
+from models.outbox import enqueue, message_payload
+from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
+
+from .conftest import BotEnv
+
+pytestmark = pytest.mark.botenv(start_sender=False)
+
+
+_made: list[OutboxSender] = []
+
+
+@pytest.fixture(autouse=True)
+async def release_leases() -> AsyncIterator[None]:
+    """Senders made by a test give their lease (a PostgreSQL connection) back at its end."""
+    yield
+    while _made:
+        await _made.pop().lease.release()
+
+
+def make_sender(env: BotEnv, **options: Any) -> OutboxSender:
+    # No per-chat pacing unless a test is about pacing: these tests are about outcomes.
+    values: dict[str, Any] = {"per_chat_interval": 0.0, "poll_interval": 0.02, "rate": 25.0}
+    values.update(options)
+    sender = OutboxSender(env.bot, env.services, env.i18n, **values)
+    _made.append(sender)
+    return sender
+
+
+async def user_with_account(env: BotEnv, name: str = "Гость", language: str | None = None) -> FakeUser:
+    user = env.customer(name)
+    async with env.db.transaction() as s:
+        account = await touch_account(s, user.id, name, None, None, env.clock.now())
+        account.language = language
+    return user
+
+
+async def put(env: BotEnv, chat_id: int, n: int = 1, *, broadcast_id: int | None = None,
+              payload: dict[str, Any] | None = None) -> list[int]:
+    ids = []
+    async with env.db.transaction() as s:
+        for i in range(n):
+            row = await enqueue(s, chat_id, payload or message_payload("notify-tier-up", {"tier": f"T{i + 1}"}),
+                                env.clock.now(), broadcast_id=broadcast_id)
+            await s.flush()
+            ids.append(row.id)
+    return ids
+
+
+async def rows(env: BotEnv) -> dict[int, OutboxMessage]:
+    async with env.db.reading() as s:
+        return {r.id: r for r in (await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()}
+
+
+async def drain_all(sender: OutboxSender) -> None:
+    while await sender.drain_once():
+        pass
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[list[tuple[OutboxSender, asyncio.Task[None], asyncio.Event]]]:
+    """Senders started with `start(...)` in a test are stopped at its end."""
+    started: list[tuple[OutboxSender, asyncio.Task[None], asyncio.Event]] = []
+    yield started
+    for _, task, stop in started:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+def start(running: list[Any], sender: OutboxSender) -> asyncio.Event:
+    stop = asyncio.Event()
+    running.append((sender, asyncio.create_task(sender.run(stop)), stop))
+    return stop
+
+
+def texts(user: FakeUser) -> list[str]:
+    return [m.text or m.caption or "" for m in user.bot_messages()]
+
+
+# --- pacing ---------------------------------------------------------------------------------
+
+
+async def test_pacing_never_triggers_telegrams_flood_limits(botenv: BotEnv, running: list[Any]) -> None:
+    botenv.tg.enforce_limits(per_chat_per_second=1, global_per_second=30)
+    users = [await user_with_account(botenv, f"U{i}") for i in range(12)]
+    for user in users:
+        await put(botenv, user.id, 2)
+    busy = users[0]
+    await put(botenv, busy.id, 2)  # four messages to one chat
+    sender = make_sender(botenv, per_chat_interval=1.0)
+    start(running, sender)
+    assert await botenv.tg.wait_until(lambda: botenv.tg.stats.total_sends == 26, timeout=15)
+    stats = botenv.tg.stats
+    assert stats.rate_limited == 0 and stats.statuses[429] == 0
+    assert stats.max_in_window(1.0) <= 25
+    for user in users:
+        assert stats.max_in_window(1.0, chat_id=user.id) == 1
+    # A chat's messages arrive in the order they were written.
+    assert [t.split("«")[1].split("»")[0] for t in texts(busy)] == ["T1", "T2", "T1", "T2"]
+
+
+async def test_a_burst_beyond_the_limits_is_waited_out(botenv: BotEnv) -> None:
+    """No pacing at all: Telegram answers 429 retry_after; the sender waits and loses nothing."""
+    botenv.tg.enforce_limits(per_chat_per_second=1, global_per_second=30)
+    user = await user_with_account(botenv)
+    ids = await put(botenv, user.id, 3)
+    outcomes: list[SendOutcome] = []
+    sender = make_sender(botenv, per_chat_interval=0.0, rate=1000.0)
+    sender.add_listener(outcomes.append)
+    while len([o for o in outcomes if o.status == "sent"]) < 3:
+        await sender.drain_once()
+    assert botenv.tg.stats.rate_limited >= 1
+    assert [t.split("«")[1][:2] for t in texts(user)] == ["T1", "T2", "T3"]  # each once, in order
+    final = await rows(botenv)
+    assert all(final[i].status is OutboxStatus.SENT and final[i].attempts == 1 for i in ids)
+
+
+async def test_injected_429_pauses_and_retries_without_counting_an_attempt(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    [row_id] = await put(botenv, user.id)
+    botenv.tg.fail_next("sendMessage", status=429, retry_after=1)
+    outcomes: list[str] = []
+    sender = make_sender(botenv)
+    sender.add_listener(lambda o: outcomes.append(o.status))
+    await sender.drain_once()
+    assert outcomes == ["deferred"]
+    assert (await rows(botenv))[row_id].status is OutboxStatus.PENDING
+    await sender.drain_once()  # waits out retry_after, then sends
+    assert outcomes == ["deferred", "sent"]
+    row = (await rows(botenv))[row_id]
+    assert row.status is OutboxStatus.SENT and row.attempts == 1
+    assert len(user.bot_messages()) == 1
+
+
+# --- 403, 5xx, 400 ----------------------------------------------------------------------------
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_blocked_user_is_marked_unreachable_and_never_retried(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    other = await user_with_account(botenv, "Другой")
+    await user.block_bot(notify=False)
+    blocked_ids = await put(botenv, user.id, 3)
+    [fine] = await put(botenv, other.id)
+    sender = make_sender(botenv, per_chat_interval=0.0)
+    await drain_all(sender)
+    final = await rows(botenv)
+    assert [final[i].status for i in blocked_ids] == [OutboxStatus.BLOCKED] * 3
+    assert final[fine].status is OutboxStatus.SENT
+    assert len(botenv.tg.calls("sendMessage", chat_id=user.id)) == 1  # the first 403 stopped the rest
+    async with botenv.db.reading() as s:
+        assert (await s.get(TelegramAccount, user.id)).unreachable is True  # type: ignore[union-attr]
+    botenv.clock.advance(timedelta(days=1))
+    await drain_all(sender)
+    assert len(botenv.tg.calls("sendMessage", chat_id=user.id)) == 1
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_server_errors_back_off_then_succeed_or_fail(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    [row_id] = await put(botenv, user.id)
+    botenv.tg.fail_next("sendMessage", status=502, count=2)
+    sender = make_sender(botenv, max_attempts=4)
+    await drain_all(sender)
+    row = (await rows(botenv))[row_id]
+    assert row.status is OutboxStatus.PENDING and row.attempts == 1
+    assert row.not_before == botenv.clock.now() + timedelta(seconds=2)
+    await drain_all(sender)  # not due yet: business time has not moved
+    assert len(botenv.tg.calls("sendMessage")) == 1
+    botenv.clock.advance(timedelta(seconds=2))
+    await drain_all(sender)
+    row = (await rows(botenv))[row_id]
+    assert row.attempts == 2 and row.not_before == botenv.clock.now() + timedelta(seconds=4)
+    botenv.clock.advance(timedelta(seconds=4))
+    await drain_all(sender)
+    row = (await rows(botenv))[row_id]
+    assert row.status is OutboxStatus.SENT and row.attempts == 3 and len(user.bot_messages()) == 1
+
+    [doomed] = await put(botenv, user.id)
+    botenv.tg.fail_next("sendMessage", status=500, count=None)
+    for _ in range(4):
+        await drain_all(sender)
+        botenv.clock.advance(timedelta(hours=1))
+    row = (await rows(botenv))[doomed]
+    assert row.status is OutboxStatus.FAILED and row.attempts == 4 and "TelegramServerError" in (row.error or "")
+    botenv.tg.clear_faults()
+
+
+async def test_bad_request_fails_at_once(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    [row_id] = await put(botenv, user.id)
+    botenv.tg.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
+    sender = make_sender(botenv)
+    await drain_all(sender)
+    row = (await rows(botenv))[row_id]
+    assert row.status is OutboxStatus.FAILED and row.attempts == 1 and "chat not found" in (row.error or "")
+
+
+# --- crashes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_crash_between_reserving_and_sending_loses_and_repeats_nothing(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    ids = await put(botenv, user.id, 2)
+    ids += await put(botenv, user.id, 1, broadcast_id=7, payload={"text": "<b>Акция</b>", "photo": None})
+    crashed = make_sender(botenv, holder="process-1")
+    assert await crashed._hold_lease()
+    reserved = await crashed._reserve()  # the process dies here: nothing was sent
+    assert [r.id for r in reserved] == ids
+    await crashed.lease.release()  # (a dead process's lease expires; releasing is the same for the test)
+
+    restarted = make_sender(botenv, holder="process-2", per_chat_interval=0.0)
+    await drain_all(restarted)
+    assert user.bot_messages() == []  # still reserved by the dead process: invisible
+    botenv.clock.advance(restarted.claim_ttl)
+    await drain_all(restarted)
+    final = await rows(botenv)
+    assert all(final[i].status is OutboxStatus.SENT for i in ids)
+    assert len(user.bot_messages()) == 3  # each exactly once
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_crash_during_the_http_call_follows_the_documented_semantics(botenv: BotEnv) -> None:
+    """A row left in 'sending': notifications are sent again (at least once), broadcast rows
+    are never resent (at most once) and are reported as failed with the reason."""
+    user = await user_with_account(botenv)
+    [note] = await put(botenv, user.id)
+    [promo] = await put(botenv, user.id, broadcast_id=9, payload={"text": "Промо", "photo": None})
+    crashed = make_sender(botenv, holder="process-1")
+    assert await crashed._hold_lease()
+    for row in await crashed._reserve():
+        assert await crashed._mark_sending(row)
+        await crashed._send(row)  # Telegram got both; the process died before writing 'sent'
+    await crashed.lease.release()
+    assert len(user.bot_messages()) == 2
+
+    outcomes: list[SendOutcome] = []
+    restarted = make_sender(botenv, holder="process-2", per_chat_interval=0.0)
+    restarted.add_listener(outcomes.append)
+    await drain_all(restarted)
+    final = await rows(botenv)
+    assert final[note].status is OutboxStatus.SENT and final[note].attempts == 2
+    assert final[promo].status is OutboxStatus.FAILED and final[promo].error == UNCERTAIN
+    assert [m.text for m in user.bot_messages()].count("Промо") == 1  # nobody gets a broadcast twice
+    assert len(user.bot_messages()) == 3  # the notification was repeated: at least once
+    assert any(o.row_id == promo and o.broadcast_id == 9 and o.status == "failed" for o in outcomes)
+
+
+async def test_graceful_stop_leaves_nothing_in_flight(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    ids = await put(botenv, user.id, 3)
+    sender = make_sender(botenv, per_chat_interval=1.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    assert await botenv.tg.wait_until(lambda: len(user.bot_messages()) == 1, timeout=5)
+    stop.set()  # SIGTERM while two rows wait for their per-chat turn
+    await asyncio.wait_for(task, 10)
+    final = await rows(botenv)
+    assert [final[i].status for i in ids] == [OutboxStatus.SENT, OutboxStatus.PENDING, OutboxStatus.PENDING]
+    assert all(final[i].not_before <= botenv.clock.now() for i in ids[1:])  # released at once
+    await drain_all(make_sender(botenv, per_chat_interval=0.0))
+    assert len(user.bot_messages()) == 3
+
+
+# --- payloads, broadcasts, the lease ----------------------------------------------------------
+
+
+async def test_raw_broadcast_payload_with_photo_buttons_and_progress(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    photo = botenv.tg.store_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 64)[-1].file_id
+    await put(botenv, user.id, broadcast_id=3, payload={
+        "text": "<b>Скидка</b> до пятницы", "photo": photo,
+        "buttons": [[{"text": "Подробнее", "url": "https://example.com/sale"}]]})
+    progress: list[tuple[int | None, str]] = []
+    sender = make_sender(botenv)
+    sender.add_listener(lambda o: progress.append((o.broadcast_id, o.status)))
+    await drain_all(sender)
+    message = user.last_bot_message()
+    assert message is not None and message.kind == "photo"
+    assert message.caption == "Скидка до пятницы"
+    assert message.button("Подробнее") == {"text": "Подробнее", "url": "https://example.com/sale"}
+    assert progress == [(3, "sent")]
+
+
+async def test_notifications_render_in_the_recipients_language(botenv: BotEnv) -> None:
+    ru = await user_with_account(botenv, "Иван")
+    en = await user_with_account(botenv, "John", language="en")
+    payload = message_payload("notify-certificate", {"kind": "birthday", "points": 1000, "cap": "20",
+                                                     "expires": "2026-03-17T09:00:00+00:00"})
+    await put(botenv, ru.id, payload=payload)
+    await put(botenv, en.id, payload=payload)
+    await drain_all(make_sender(botenv))
+    assert texts(ru) == ["🎁 С днём рождения! Вам подарок — сертификат на 1\u00a0000 баллов. "
+                         "Им можно оплатить до 20% чека, действует до 17.03.2026."]
+    assert texts(en) == ["🎁 Happy birthday! Here is a gift: a certificate for 1,000 points. "
+                         "It pays up to 20% of a check and is valid until 17 Mar 2026."]
+
+
+def test_argument_conventions() -> None:
+    from zoneinfo import ZoneInfo
+
+    moscow = ZoneInfo("Europe/Moscow")
+    out = render_args({"amount": 1_225_050, "refund_kopecks": 100, "expires": "2026-03-01T22:30:00+00:00",
+                       "date": "2026-05-09", "delta": -40, "points": 5, "until_at": ""}, "ru", moscow)
+    assert out["amount"] == "12\u00a0250,50\u00a0₽" and out["refund_kopecks"] == "1\u00a0₽"
+    assert out["expires"] == "02.03.2026"  # 01:30 in Moscow is already the 2nd
+    assert out["date"] == "09.05.2026" and out["until_at"] == ""
+    assert (out["delta_sign"], out["delta_abs"], out["points"]) == ("−", 40, 5)
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_only_one_sender_holds_the_lease(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    first = make_sender(botenv, holder="a")
+    second = make_sender(botenv, holder="b")
+    assert await first._hold_lease()
+    await put(botenv, user.id)
+    assert await second.drain_once() == 0
+    assert await first.drain_once() == 1
+    await first.lease.release()
+    await put(botenv, user.id)
+    assert await second.drain_once() == 1
+    await second.lease.release()
