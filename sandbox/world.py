@@ -41,7 +41,6 @@ from bot.qr import decode_qr_async
 from bot.sender import OutboxSender
 from bot.services import Services
 from fakegram import FakeEvent, FakeTelegram, FakeUser
-from fakegram.actors import _text_content
 from models.clock import ManualClock
 from models.context import Domain
 from models.db import Database
@@ -319,7 +318,7 @@ class World:
         if button.get("request_contact"):
             await person.user.send_contact()
         else:
-            self.tg.inject_message(person.id, person.user, _text_content(str(button.get("text", ""))))
+            await person.user.send(str(button.get("text", "")))
 
     async def open_link(self, chat_id: int, payload: str) -> None:
         """Opening `t.me/<bot>?start=payload` is `/start payload` in Telegram."""
