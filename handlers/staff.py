@@ -202,7 +202,8 @@ async def phone_confirmation_answer(callback: CallbackQuery, callback_data: Phon
         await _edit(callback, error_text(t, exc))
         await callback.answer()
         return
-    key = {"confirmed": "staff-customer-confirmed", "declined": "staff-customer-declined"}.get(
+    key = {"confirmed": "staff-customer-confirmed", "declined": "staff-customer-declined",
+           "failed": "staff-customer-answer-failed", "stale": "staff-customer-answer-failed"}.get(
         answer.status, "staff-customer-answer-stale")
     args = {"points": t("points", n=answer.result.points_paid)} if answer.result else {}
     await _edit(callback, t(key, **args))

@@ -672,6 +672,9 @@ async def answer_phone_confirmation(
         if confirmation.status != "pending":
             return PhoneAnswer(confirmation.status, row.id)
         decided = "expired" if confirmation.expires_at <= now else ("confirmed" if accept else "declined")
+        asking = await session.get(Staff, confirmation.staff_id)
+        if decided == "confirmed" and (asking is None or not asking.active):
+            decided = "failed"  # the cashier was revoked meanwhile: their checkout dies with them
         taken = await session.execute(
             update(PhoneConfirmation).where(PhoneConfirmation.id == confirmation.id,
                                             PhoneConfirmation.status == "pending")
@@ -688,9 +691,12 @@ async def answer_phone_confirmation(
             if staff_chat is not None:
                 await enqueue(session, staff_chat, message_payload(f"staff-phone-{decided}", args={"quote": row.id}),
                               now, dedupe_key=f"phone-answer:{confirmation.id}")
-            if decided == "expired":
-                raise ConfirmationExpired()
-            return PhoneAnswer(decided, row.id)
+            outcome = PhoneAnswer(decided, row.id)
+    if decided != "confirmed":
+        # Raised after the commit, so the status and the cashier's notice are kept.
+        if decided == "expired":
+            raise ConfirmationExpired()
+        return outcome
     try:
         result = await _commit(dom, row, staff_id, points, code=None, phone_confirmed=True)
     except _STALE:

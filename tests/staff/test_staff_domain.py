@@ -357,3 +357,28 @@ async def test_staff_stats(dom: Domain, clock: ManualClock, cashier: StaffActor)
     clock.advance(timedelta(days=1))
     later = await staff_stats(dom, cashier)
     assert later.today.purchases == 0 and later.month.purchases == 2
+
+
+@sqlite_only
+async def test_phone_confirmation_after_the_cashier_was_revoked(dom: Domain, clock: ManualClock, owner: StaffActor,
+                                                                 cashier: StaffActor) -> None:
+    customer = await register(dom, phone="+79161234569", telegram_id=9002)
+    view = await start_checkout(dom, cashier, customer, 100_000, found_by="phone", chat_id=CASHIER_TG)
+    await choose_points(dom, cashier, view.quote_id, 50)
+    asked = await confirm_checkout(dom, cashier, view.quote_id)
+    assert isinstance(asked, AwaitingCustomer)
+    await revoke_staff(dom, owner, cashier.staff_id or 0)
+    answer = await answer_phone_confirmation(dom, asked.confirmation_id, 9002, True)
+    assert answer.status == "failed" and await _operations(dom) == 0
+    # An expired request keeps its status and tells the cashier.
+    other = await make_cashier(dom, owner, telegram_id=CASHIER_TG + 1, name="Пётр")
+    view = await start_checkout(dom, other, customer, 100_000, found_by="phone", chat_id=CASHIER_TG + 1)
+    await choose_points(dom, other, view.quote_id, 50)
+    asked = await confirm_checkout(dom, other, view.quote_id)
+    assert isinstance(asked, AwaitingCustomer)
+    clock.advance(timedelta(minutes=6))
+    with pytest.raises(ConfirmationExpired):
+        await answer_phone_confirmation(dom, asked.confirmation_id, 9002, True)
+    assert (await answer_phone_confirmation(dom, asked.confirmation_id, 9002, True)).status == "expired"
+    assert [m.chat_id for m in await _outbox(dom, "staff-phone-expired")] == [CASHIER_TG + 1]
+    assert [m.chat_id for m in await _outbox(dom, "staff-phone-failed")] == [CASHIER_TG]

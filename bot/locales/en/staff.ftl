@@ -62,6 +62,7 @@ staff-waiting-customer = ⏳ Waiting for the customer to confirm in the bot (unt
 staff-customer-confirmed = ✅ Confirmed. { $points } paid.
 staff-customer-declined = You declined paying with points. Nothing was charged.
 staff-customer-answer-stale = This request has already been answered.
+staff-customer-answer-failed = The purchase could not be completed, nothing was charged. The cashier will start again.
 
 ## Messages through the outbox
 

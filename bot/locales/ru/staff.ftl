@@ -62,6 +62,7 @@ staff-waiting-customer = ⏳ Ждём подтверждения клиента 
 staff-customer-confirmed = ✅ Подтверждено. Списано { $points }.
 staff-customer-declined = Вы отказались от оплаты баллами. Ничего не списано.
 staff-customer-answer-stale = На этот запрос уже ответили.
+staff-customer-answer-failed = Покупку провести не удалось, ничего не списано. Кассир начнёт заново.
 
 ## Сообщения через исходящую очередь
 
