@@ -580,8 +580,10 @@ async def _apply_tiers(session: AsyncSession, dom: Domain, program: Program,
         for part in _chunks(ids):
             await session.execute(update(Customer).where(Customer.id.in_(part)).values(tier_index=tier)
                                   .execution_options(synchronize_session=False))
-    blocked = set((await session.execute(select(Customer.id).where(
-        Customer.id.in_([c for c, _, _ in changes]), Customer.blocked.is_(True)))).scalars())
+    blocked: set[int] = set()
+    for part in _chunks([c for c, _, _ in changes]):
+        blocked.update((await session.execute(select(Customer.id).where(
+            Customer.id.in_(part), Customer.blocked.is_(True)))).scalars())
     chats = await _chats(session, [c for c, _, _ in changes])
     messages = []
     for cid, old, new in changes:
