@@ -119,10 +119,6 @@ class LooksLikePhone(Filter):
             return False
 
 
-def _image_document() -> Any:
-    return F.document
-
-
 router = Router(name="staff")
 public = Router(name="staff-public")  # invites and the customer's phone confirmation
 owner = Router(name="staff-owner")

@@ -172,6 +172,18 @@ async def test_phone_lookup_formats_and_customer_confirmation(botenv: BotEnv) ->
     op = await last_purchase(env)
     assert op.points_paid == 100 and op.found_by == "phone"
     assert await balance(env.dom, customer) == 300 - 100 + 27
+    # Declined: nothing is charged and the cashier is told.
+    await staff.send("+79161234567")
+    await staff.expect_text("Анна")
+    await staff.send("500")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Списать 50 баллов")
+    await env.press(staff, CONFIRM)
+    await anna.expect_text("Кассир хочет оплатить")
+    await env.press(anna, "Отклонить")
+    await anna.expect_text("Ничего не списано")
+    await staff.expect_text("Клиент отказался")
+    assert await count(env) == 1
 
 
 @sqlite_only
