@@ -7,7 +7,6 @@ customer's, and the fallback router (last) answers anything nobody else handled.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -54,8 +53,5 @@ def build_dispatcher(services: Services, i18n: I18n | None = None,
     dp["i18n"] = i18n
     dp.update.outer_middleware(ActorMiddleware(services, i18n))
     for name in ROUTER_MODULES:
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        dp.include_router(module.router)
+        dp.include_router(importlib.import_module(name).router)
     return dp
