@@ -78,29 +78,41 @@ async def start_scheduler_if_available(services: Services) -> Stopper | None:
     return stop if handle is not None else None
 
 
-def _install_signal_handlers(dp: Dispatcher, stop_event: asyncio.Event) -> None:
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _install_signal_handlers(stop_event: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
-    pending: set[asyncio.Task[None]] = set()
 
     def request_stop() -> None:
         log.info("stop requested; finishing the work in flight")
-        stop_event.set()
-        task = loop.create_task(_stop_polling(dp))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+        stop_event.set()  # the watcher stops polling; the sender finishes its row
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, request_stop)
 
 
-async def _stop_polling(dp: Dispatcher) -> None:
-    with contextlib.suppress(RuntimeError):
-        await dp.stop_polling()
+def _remove_signal_handlers() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(sig)
 
 
-async def run_bot(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM; returns the process exit code."""
+async def _stop_when_set(dp: Dispatcher, stop_event: asyncio.Event) -> None:
+    await stop_event.wait()
+    while True:
+        try:
+            await dp.stop_polling()
+            return
+        except RuntimeError:  # polling has not started yet: try again in a moment
+            await asyncio.sleep(0.05)
+
+
+async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None,
+                  install_signals: bool = True) -> int:
+    """Run until SIGINT/SIGTERM (or until `stop_event` is set); returns the exit code."""
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: put the token from @BotFather into BOT_TOKEN (environment or .env) "
               "and run again", file=sys.stderr)
@@ -108,8 +120,9 @@ async def run_bot(settings: Settings) -> int:
     services = await build_services(settings)
     i18n = I18n()
     bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
-    stop_event = asyncio.Event()
+    stop_event = stop_event or asyncio.Event()
     sender_task: asyncio.Task[None] | None = None
+    watcher: asyncio.Task[None] | None = None
     stop_scheduler: Stopper | None = None
     try:
         me = await bot.get_me()
@@ -121,13 +134,19 @@ async def run_bot(settings: Settings) -> int:
         services.extras["sender"] = sender
         sender_task = asyncio.create_task(sender.run(stop_event), name="outbox-sender")
         stop_scheduler = await start_scheduler_if_available(services)
-        _install_signal_handlers(dp, stop_event)
+        if install_signals:
+            _install_signal_handlers(stop_event)
+        watcher = asyncio.create_task(_stop_when_set(dp, stop_event), name="stop-watcher")
         log.info("bot @%s is polling", services.bot_username)
         await dp.start_polling(bot, handle_signals=False,
                                allowed_updates=dp.resolve_used_update_types())
         return 0
     finally:
         stop_event.set()
+        if install_signals:
+            _remove_signal_handlers()
+        if watcher is not None:
+            watcher.cancel()
         if sender_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await sender_task

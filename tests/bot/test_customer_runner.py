@@ -1,0 +1,72 @@
+"""`loyalty-bot run` (bot/runner.py run_bot): polling against the fake Telegram, the command
+menu in two languages, notifications delivered by the sender it starts, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.runner import run_bot
+from fakegram import FakeTelegram
+from models.db import Database
+from models.purchase import adjust_points
+
+from .conftest import TOKEN
+
+CASE_A = Path(__file__).resolve().parents[2] / "programs" / "case-a.toml"
+
+
+async def test_run_bot_polls_sets_commands_sends_notifications_and_stops(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
+    schema = Database(url)
+    await schema.create_all()  # production runs `loyalty-bot migrate` first
+    await schema.dispose()
+    async with FakeTelegram(token=TOKEN, bot_username="cafe_bonus_bot") as tg:
+        from tests.bot.conftest import free_routers, make_settings
+
+        free_routers()
+        settings = make_settings(tg, schema, database_url=url,
+                                 program_file=CASE_A)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_bot(settings, stop_event=stop, install_signals=False))
+        try:
+            await tg.wait_for(lambda: tg.stats.calls["getUpdates"] > 0, timeout=15)
+            assert {lang for _, lang in tg.commands} == {"", "en"}
+            user = tg.user(first_name="Анна", phone="+79160000001")
+            await user.start()
+            await user.expect_text("Добро пожаловать в программу лояльности «Case A»")
+            # A registered member gets notifications through the sender run_bot started.
+            await user.expect_text("согласие на обработку")
+            await user.press("Согласен")
+            await user.expect_text("номером телефона")
+            await user.press("Поделиться номером")
+            await user.expect_text("Как к вам обращаться")
+            await user.press("Оставить")
+            await user.expect_text("Когда у вас день рождения")
+            await user.press("Пропустить")
+            card = await user.expect_text("Покажите QR-код")
+            assert card.photo is not None
+            from bot.services import build_services
+
+            services = await build_services(settings)
+            try:
+                async with services.db.reading() as session:
+                    from models.customers import customer_by_telegram
+
+                    customer = await customer_by_telegram(session, user.id)
+                assert customer is not None
+                await adjust_points(services.dom, customer.id, 10, "тест")
+            finally:
+                await services.db.dispose()
+            await user.expect_text("Баланс изменён: +10 баллов", timeout=10)
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(task, 15) == 0
+            free_routers()
+
+
+async def test_run_bot_without_a_token_says_so(capsys: object) -> None:
+    from bot.config import Settings
+
+    assert await run_bot(Settings(_env_file=None, bot_token=None)) == 2  # type: ignore[call-arg]
+    assert "BOT_TOKEN is not set" in capsys.readouterr().err  # type: ignore[attr-defined]
