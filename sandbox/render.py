@@ -236,9 +236,12 @@ def render_message(msg: ChatMessage, ctx: RenderContext) -> str:
     if not body and msg.kind not in ("text", "photo", "document", "contact"):
         body = f'<span class="muted">[{esc(msg.kind)}]</span>'
     when = datetime.fromtimestamp(msg.date, UTC).astimezone(ctx.tz).strftime("%d.%m %H:%M")
+    sender = ""
+    if msg.chat_id < 0 and not msg.from_bot:  # in a group, say who wrote
+        sender = f'<div class="sender">{esc((msg.raw.get("from") or {}).get("first_name", ""))}</div>'
     flags = (" · edited" if msg.edited else "") + (" · deleted" if msg.deleted else "")
     return (f'<div class="{" ".join(classes)}" id="m-{msg.chat_id}-{msg.message_id}" data-mid="{msg.message_id}">'
-            f"{_media(msg, ctx)}"
+            f"{sender}{_media(msg, ctx)}"
             + (f'<div class="text">{body}</div>' if body else "")
             + render_inline_keyboard(msg, ctx)
             + f'<div class="meta">{when}{flags}</div></div>')

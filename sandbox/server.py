@@ -46,6 +46,8 @@ EMPTY_HINTS = {
     "customer": "Напишите /start — так начинает каждый новый гость.",
     "cashier": "Кассир находит гостя по QR: нажмите ссылку «QR: start=c_…» под картой гостя и выберите кассира. "
                "Или отправьте код с карты, номер телефона, фото QR (📷).",
+    "group": "Группа сотрудников: сюда приходят заявки на баллы за отзыв и тревоги; кассир может "
+             "проводить покупки и здесь (код гостя → сумма). Кнопки нажимает тот, кто выбран слева внизу.",
     "owner": "Владелец: /owner — инструменты, /program — программа. Отчёт за месяц приходит сам "
              "(двигайте время кнопками сверху).",
 }
@@ -105,6 +107,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
+def _as(body: dict[str, Any]) -> int | None:
+    """Who acts in the staff group ("as": a simulated user's id); private chats ignore it."""
+    return int(body["as"]) if body.get("as") not in (None, "") else None
+
+
 def _ok(**extra: Any) -> web.Response:
     return web.json_response({"ok": True, **extra})
 
@@ -136,11 +143,36 @@ def _chat_panel(sandbox: Sandbox, person: Person, hidden: bool = False) -> str:
     )
 
 
+def _group_panel(sandbox: Sandbox, hidden: bool) -> str:
+    world = sandbox.w
+    group = world.group
+    assert group is not None
+    members = [p for role in ("cashier", "owner") for p in world.people.values() if p.role == role]
+    options = "".join(f'<option value="{p.id}">{esc(p.user.first_name)}</option>' for p in members)
+    return (
+        f'<section class="chat group" id="chat-{group.chat_id}" data-chat="{group.chat_id}" data-role="group"'
+        f'{" hidden" if hidden else ""}>'
+        f'<header><b>{esc(group.title or "")}</b> · группа сотрудников (STAFF_CHAT_ID)'
+        f'<span class="muted"> · заявки на отзывы, тревоги, покупки в группе</span>'
+        f'<span class="typing" hidden>печатает…</span></header>'
+        f'<div class="messages" data-hint="{esc(EMPTY_HINTS["group"])}">'
+        f'{"".join(world.chat_messages_html(group.chat_id))}</div>'
+        f'<div class="toast" hidden></div><div class="keyboard"></div>'
+        f'<form class="composer" autocomplete="off">'
+        f'<select name="as" aria-label="who writes">{options}</select>'
+        f'<input type="text" name="text" placeholder="Сообщение в группу…" aria-label="message to the group">'
+        f'<button type="submit" class="send">➤</button>'
+        f'<label class="upload" title="send a photo">📷<input type="file" name="photo" accept="image/*" hidden></label>'
+        f"</form></section>"
+    )
+
+
 def render_page(sandbox: Sandbox) -> str:
     world = sandbox.w
     people = list(world.people.values())
     customers = [p for p in people if p.role == "customer"]
-    staff = [p for p in people if p.role == "cashier"] + [p for p in people if p.role == "owner"]
+    cashier = next(p for p in people if p.role == "cashier")
+    owner = next(p for p in people if p.role == "owner")
     tabs = "".join(
         f'<button type="button" class="tab{" active" if i == 0 else ""}" data-tab="{p.id}">{esc(p.user.first_name)}'
         f"</button>" for i, p in enumerate(customers))
@@ -177,7 +209,13 @@ def render_page(sandbox: Sandbox) -> str:
     <nav class="tabs">{tabs}<button type="button" id="add-customer" title="add a customer">+ клиент</button></nav>
     {"".join(_chat_panel(sandbox, p, hidden=i > 0) for i, p in enumerate(customers))}
   </div>
-  {"".join(f'<div class="column">{_chat_panel(sandbox, p)}</div>' for p in staff)}
+  <div class="column">
+    <nav class="tabs"><button type="button" class="tab active" data-tab="{cashier.id}">{esc(cashier.user.first_name)}
+    </button><button type="button" class="tab" data-tab="{world.group.chat_id if world.group else ""}">Группа
+    сотрудников</button></nav>
+    {_chat_panel(sandbox, cashier)}{_group_panel(sandbox, hidden=True) if world.group else ""}
+  </div>
+  <div class="column">{_chat_panel(sandbox, owner)}</div>
 </main>
 <div id="menu" class="menu" hidden></div>
 <script src="/static/sandbox.js"></script>
@@ -222,7 +260,7 @@ async def state(request: web.Request) -> web.Response:
 
 async def send(request: web.Request) -> web.Response:
     body = await _body(request)
-    await request.app[SANDBOX_KEY].w.send_text(int(body["chat_id"]), str(body["text"]))
+    await request.app[SANDBOX_KEY].w.send_text(int(body["chat_id"]), str(body["text"]), _as(body))
     return _ok()
 
 
@@ -235,14 +273,17 @@ async def photo(request: web.Request) -> web.Response:
     if len(data) > MAX_UPLOAD:
         raise SandboxError("the photo is larger than 10 MB")
     caption = form.get("caption")
+    as_id = form.get("as")
     await request.app[SANDBOX_KEY].w.send_photo(int(str(form["chat_id"])), data,
-                                                caption if isinstance(caption, str) else None)
+                                                caption if isinstance(caption, str) else None,
+                                                int(as_id) if isinstance(as_id, str) and as_id else None)
     return _ok()
 
 
 async def press(request: web.Request) -> web.Response:
     b = await _body(request)
-    await request.app[SANDBOX_KEY].w.press(int(b["chat_id"]), int(b["message_id"]), int(b["row"]), int(b["col"]))
+    await request.app[SANDBOX_KEY].w.press(int(b["chat_id"]), int(b["message_id"]), int(b["row"]), int(b["col"]),
+                                           _as(b))
     return _ok()
 
 

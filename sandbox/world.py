@@ -40,7 +40,7 @@ from bot.i18n import I18n
 from bot.qr import decode_qr_async
 from bot.sender import OutboxSender
 from bot.services import Services
-from fakegram import FakeEvent, FakeTelegram, FakeUser
+from fakegram import FakeEvent, FakeGroup, FakeTelegram, FakeUser
 from models.clock import ManualClock
 from models.context import Domain
 from models.db import Database
@@ -57,6 +57,7 @@ SANDBOX_TOKEN = "7000000001:SANDBOX-local-only-not-a-telegram-token"
 BOT_USERNAME = "sandbox_loyalty_bot"
 OWNER_ID = 700_000_100
 CASHIER_ID = 700_000_200
+STAFF_CHAT_ID = -1_007_000_000_300  # the staff group (STAFF_CHAT_ID): review claims, alerts, group checkout
 FIRST_CUSTOMER_ID = 700_001_001
 CUSTOMER_NAMES = ("Анна", "Борис", "Вера", "Григорий", "Дарья", "Егор", "Жанна", "Зиновий")
 PROGRAMS_DIR = ROOT / "programs"
@@ -149,6 +150,7 @@ class World:
     dp: Dispatcher
     sender: OutboxSender
     people: dict[int, Person] = field(default_factory=dict)
+    group: FakeGroup | None = None
     qr_links: dict[str, str] = field(default_factory=dict)
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     customer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(FIRST_CUSTOMER_ID))
@@ -182,7 +184,7 @@ class World:
             await ensure_program(dom, program)
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, bot_token=SANDBOX_TOKEN, database_url=url, telegram_api_url=tg.base_url,
-                owner_ids=frozenset({OWNER_ID}), staff_chat_id=None, program_file=program_file,
+                owner_ids=frozenset({OWNER_ID}), staff_chat_id=STAFF_CHAT_ID, program_file=program_file,
                 timezone=timezone, redis_url=None, webhook_url=None)
             services = Services(settings=settings, dom=dom, bot_username=BOT_USERNAME)
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
@@ -238,6 +240,7 @@ class World:
             session.add(Staff(telegram_id=cashier.id, display_name="Мария", role=Role.STAFF, active=True,
                               created_at=self.clock.now()))
         self.people[cashier.id] = Person(cashier, "cashier")
+        self.group = self.tg.group(chat_id=STAFF_CHAT_ID, title="Сотрудники", bot_is_admin=True)
         self.add_customer()
 
     def add_customer(self, name: str | None = None) -> Person:
@@ -248,6 +251,18 @@ class World:
         person = Person(user, "customer")
         self.people[user_id] = person
         return person
+
+    @property
+    def chat_ids(self) -> list[int]:
+        """Every chat the page shows: the private chats, then the staff group."""
+        return [*self.people, *([self.group.chat_id] if self.group is not None else [])]
+
+    def is_group(self, chat_id: int) -> bool:
+        return self.group is not None and int(chat_id) == self.group.chat_id
+
+    def _group_member(self, as_id: int | None) -> FakeUser:
+        """Who acts in the staff group (the cashier unless the page says otherwise)."""
+        return self.person(as_id if as_id is not None else CASHIER_ID).user
 
     def person(self, chat_id: int) -> Person:
         try:
@@ -266,7 +281,7 @@ class World:
     def render_context(self) -> RenderContext:
         return RenderContext(bot_username=self.services.bot_username, tz=self.tz, qr_links=self.qr_links)
 
-    def chat_messages_html(self, chat_id: int) -> list[str]:
+    def chat_messages_html(self, chat_id: int) -> list[str]:  # a private chat or the group
         ctx = self.render_context()
         return [render_message(m, ctx) for m in self.tg.chats[chat_id].messages]
 
@@ -280,22 +295,33 @@ class World:
 
     # --- what the simulated users do --------------------------------------------------------
 
-    async def send_text(self, chat_id: int, text: str) -> None:
-        person = self.person(chat_id)
-        text = text.strip()
+    async def send_text(self, chat_id: int, text: str, as_id: int | None = None) -> None:
+        text = text.strip()[:4096]
         if not text:
             raise SandboxError("empty message")
-        await person.user.send(text[:4096])
+        if self.is_group(chat_id):
+            assert self.group is not None
+            await self.group.send(self._group_member(as_id), text)
+        else:
+            await self.person(chat_id).user.send(text)
 
-    async def send_photo(self, chat_id: int, data: bytes, caption: str | None = None) -> None:
+    async def send_photo(self, chat_id: int, data: bytes, caption: str | None = None,
+                         as_id: int | None = None) -> None:
         if not data:
             raise SandboxError("empty file")
-        await self.person(chat_id).user.send_photo(data, caption or None)
+        if self.is_group(chat_id):
+            assert self.group is not None
+            await self.group.send_photo(self._group_member(as_id), data, caption or None)
+        else:
+            await self.person(chat_id).user.send_photo(data, caption or None)
 
-    async def press(self, chat_id: int, message_id: int, row: int, col: int) -> None:
+    async def press(self, chat_id: int, message_id: int, row: int, col: int, as_id: int | None = None) -> None:
         """An inline button on a given bot message (by position: labels can repeat)."""
-        person = self.person(chat_id)
-        msg = self.tg.chats[person.id].get(int(message_id))
+        if self.is_group(chat_id):
+            chat_id, user = int(chat_id), self._group_member(as_id)
+        else:
+            chat_id, user = self.person(chat_id).id, self.person(chat_id).user
+        msg = self.tg.chats[chat_id].get(int(message_id))
         if msg is None or not msg.from_bot or msg.keyboard_type != "inline":
             raise SandboxError("that message has no inline keyboard")
         try:
@@ -304,10 +330,12 @@ class World:
             raise SandboxError("no such button") from None
         if "callback_data" not in button:
             raise SandboxError("not a callback button")
-        self.tg.inject_callback(person.id, person.user, str(button["callback_data"]), msg.message_id)
+        self.tg.inject_callback(chat_id, user, str(button["callback_data"]), msg.message_id)
 
-    async def press_key(self, chat_id: int, row: int, col: int) -> None:
+    async def press_key(self, chat_id: int, row: int, col: int, as_id: int | None = None) -> None:
         """A reply-keyboard button: sends its text, or the user's own contact."""
+        if self.is_group(chat_id):
+            raise SandboxError("reply keyboards are simulated in private chats only")
         person = self.person(chat_id)
         markup = self.tg.chats[person.id].reply_keyboard
         try:
@@ -455,7 +483,7 @@ class Sandbox:
 
     def _on_event(self, event: FakeEvent) -> None:
         world = self.world
-        if world is None or event.chat_id is None or event.chat_id not in world.people:
+        if world is None or event.chat_id is None or event.chat_id not in world.chat_ids:
             return
         chat_id = event.chat_id
         if event.kind in ("message", "edit", "delete") and event.message is not None:
@@ -497,8 +525,9 @@ class Sandbox:
             "clock": world.clock_info(),
             "bot": world.services.bot_username,
             "people": [p.to_dict() for p in world.people.values()],
+            "staff_chat_id": world.group.chat_id if world.group is not None else None,
             "chats": {str(cid): {"messages": world.chat_messages_html(cid), "keyboard": world.keyboard_html(cid)}
-                      for cid in world.people},
+                      for cid in world.chat_ids},
         }
 
     def resolve_program(self, name: str | None) -> Path | None:

@@ -56,6 +56,13 @@ function upsertMessage(chatId, messageId, html) {
   if (section.hidden) markUnread(chatId);
 }
 
+// In the staff group the page says who acts: the member chosen in the group's composer.
+function actingAs(chatId) {
+  const section = document.getElementById("chat-" + chatId);
+  const select = section && section.querySelector("select[name=as]");
+  return select ? Number(select.value) : undefined;
+}
+
 function markUnread(chatId) {
   const tab = document.querySelector(`.tab[data-tab="${chatId}"]`);
   if (tab) tab.classList.add("unread");
@@ -101,10 +108,13 @@ async function addPersonPanel(person) {
 }
 
 function selectTab(chatId) {
-  document.querySelectorAll(".column.customers section.chat").forEach((s) => {
+  const section0 = document.getElementById("chat-" + chatId);
+  if (!section0) return;
+  const column = section0.closest(".column");
+  column.querySelectorAll("section.chat").forEach((s) => {
     s.hidden = Number(s.dataset.chat) !== Number(chatId);
   });
-  document.querySelectorAll(".tab").forEach((t) => {
+  column.querySelectorAll(".tab").forEach((t) => {
     const active = Number(t.dataset.tab) === Number(chatId);
     t.classList.toggle("active", active);
     if (active) t.classList.remove("unread");
@@ -195,7 +205,7 @@ document.addEventListener("click", (event) => {
     const payload = deeplink.dataset.start;
     return openMenu(deeplink, "Открыть ссылку как…", asPeople((chatId) => {
       post("/api/start", { chat_id: chatId, payload }).catch(() => {});
-      selectIfCustomer(chatId);
+      selectChat(chatId);
     }));
   }
   const forward = target.closest("a.forward");
@@ -206,6 +216,7 @@ document.addEventListener("click", (event) => {
     return openMenu(forward, "Отправить фото от имени…", asPeople((chatId) => {
       post("/api/forward", { chat_id: chatId, from_chat_id: fromChat, message_id: Number(forward.dataset.mid) })
         .catch(() => {});
+      selectChat(chatId);
     }));
   }
   const commands = target.closest("button.commands");
@@ -228,7 +239,8 @@ document.addEventListener("click", (event) => {
     const row = Number(button.dataset.row), col = Number(button.dataset.col);
     if (button.dataset.action === "press") {
       const messageId = Number(button.closest(".msg").dataset.mid);
-      return post("/api/press", { chat_id: chatId, message_id: messageId, row, col }).catch(() => {});
+      return post("/api/press", { chat_id: chatId, message_id: messageId, row, col, as: actingAs(chatId) })
+        .catch(() => {});
     }
     return post("/api/key", { chat_id: chatId, row, col }).catch(() => {});
   }
@@ -236,7 +248,7 @@ document.addEventListener("click", (event) => {
   if (days) return moveClock({ days: Number(days.dataset.days) });
 });
 
-function selectIfCustomer(chatId) {
+function selectChat(chatId) {
   if (document.querySelector(`.tab[data-tab="${chatId}"]`)) selectTab(chatId);
 }
 
@@ -277,7 +289,7 @@ document.addEventListener("submit", (event) => {
   const input = form.elements.text;
   const text = input.value.trim();
   if (!text) return;
-  post("/api/send", { chat_id: chatOf(form), text }).then(() => { input.value = ""; }).catch(() => {});
+  post("/api/send", { chat_id: chatOf(form), text, as: actingAs(chatOf(form)) }).then(() => { input.value = ""; }).catch(() => {});
 });
 
 document.addEventListener("change", (event) => {
@@ -286,6 +298,8 @@ document.addEventListener("change", (event) => {
   const form = new FormData();
   form.append("chat_id", chatOf(input));
   form.append("photo", input.files[0]);
+  const as = actingAs(chatOf(input));
+  if (as) form.append("as", as);
   post("/api/photo", form).catch(() => {}).finally(() => { input.value = ""; });
 });
 

@@ -110,6 +110,16 @@ async def test_a_photo_upload_reaches_the_bot(client: Client) -> None:
     await client.bot_message(cashier, "кода нет")
 
 
+async def test_the_staff_group_acts_as_the_chosen_member(client: Client) -> None:
+    state = await client.state()
+    group, cashier = state["staff_chat_id"], await client.person("cashier")
+    assert str(group) in state["chats"]
+    await client.post("/api/send", {"chat_id": group, "text": "123 456", "as": cashier})
+    own = await client.event(lambda e: e["type"] == "message" and e["chat_id"] == group)
+    assert '<div class="sender">Мария</div>' in own["html"]
+    await client.bot_message(group, "кода нет")  # the staff handlers work in the group too
+
+
 async def test_clock_moves_runs_jobs_and_reset_starts_over(client: Client) -> None:
     before = (await client.state())["clock"]["date"]
     moved = await client.post("/api/clock", {"days": 1})

@@ -12,6 +12,7 @@ package (its bundled driver; no browser download: `executable_path` is the syste
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,15 @@ async def test_register_scan_checkout_and_winback_in_the_browser(page: Any) -> N
     await expect(cashier.locator(".messages")).to_contain_text("Покупка №")
     await expect(customer.locator(".messages")).to_contain_text("Покупка на")  # the push to the customer
     await shot(page, "04-checkout-done")
+
+    # A low rating reaches the staff group (STAFF_CHAT_ID), shown as a tab beside the cashier.
+    await click_button(customer, "1⭐")
+    group_tab = page.locator(".tab", has_text="Группа")
+    await expect(group_tab).to_have_class(re.compile("unread"))
+    await group_tab.click()
+    group = page.locator("section.chat[data-role=group]")
+    await expect(group.locator(".messages")).to_contain_text("Низкая оценка: 1 из 5")
+    await shot(page, "04b-low-rating-alert-in-the-staff-group")
 
     # 31 days later the win-back job has given the customer a certificate.
     await page.locator("#clock button[data-days='31']").click()
