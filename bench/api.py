@@ -162,7 +162,7 @@ async def prepare(url: str, pool_size: int) -> tuple[Domain, list[int], int, int
     dom = Domain(db=db)
     await ensure_program(dom, load_program_file(PROGRAM))
     customers = [await create_phone_customer(dom, phone(i), staff_id=None) for i in range(CUSTOMERS)]
-    staff_id = await cashier_staff(dom, "bench-till", "Bench")
+    staff_id, _ = await cashier_staff(dom, "bench-till", "Bench")
     key = await create_api_key(dom, "bench")
     return dom, customers, staff_id, key.company_id, key.secret
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models import audit
 from models.base import Base, BigId, UTCDateTime
 from models.context import Domain
+from models.db import Database
 from models.errors import DomainError, NotFound
 from models.tables import Role, Staff
 
@@ -194,34 +196,50 @@ async def verify_api_key(dom: Domain, company: int | str, secret: str) -> KeyInf
 _EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
-async def cashier_staff(dom: Domain, external_id: str, name: str | None) -> int:
-    """The staff row of a till's cashier, created on first sight (DOMAIN.md, "Roles": staff
-    actions are attributed). Such rows have no Telegram account, so they grant no bot role."""
+# Cashier rows are looked up on every purchase; they are only ever added or renamed, so each
+# process remembers them (per database).
+_cashiers: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, str]]] = weakref.WeakKeyDictionary()
+
+
+async def cashier_staff(dom: Domain, external_id: str, name: str | None) -> tuple[int, str]:
+    """(staff id, display name) of a till's cashier, created on first sight (DOMAIN.md,
+    "Roles": staff actions are attributed). Such rows have no Telegram account, so they
+    grant no role in the bot. A new `name` renames the row."""
     if not _EXTERNAL_ID_RE.match(external_id):
         raise InvalidCashier(external_id)
     display = (name or "").strip()[:100] or external_id
+    known = _cashiers.setdefault(dom.db, {})
+    cached = known.get(external_id)
+    if cached is not None and (not name or cached[1] == display):
+        return cached
     async with dom.db.reading() as session:
-        found = (await session.execute(select(Staff).where(Staff.external_id == external_id))).scalar()
+        found = (await session.execute(
+            select(Staff.id, Staff.display_name).where(Staff.external_id == external_id))).first()
     if found is not None:
-        if name and found.display_name != display:
+        staff_id, current = int(found[0]), str(found[1])
+        if name and current != display:
             async with dom.db.transaction() as session:
-                row = await session.get(Staff, found.id)
+                row = await session.get(Staff, staff_id)
                 if row is not None:
                     row.display_name = display
-        return found.id
+            current = display
+        known[external_id] = (staff_id, current)
+        return staff_id, current
     now = dom.clock.now()
     try:
         async with dom.db.transaction() as session:
             staff = Staff(external_id=external_id, display_name=display, role=Role.STAFF, created_at=now)
             session.add(staff)
             await session.flush()
-            return staff.id
+            created = (staff.id, display)
     except IntegrityError:
         # Two requests of one cashier raced; the other created the row.
         async with dom.db.reading() as session:
-            return (await session.execute(
-                select(Staff.id).where(Staff.external_id == external_id)
-            )).scalar_one()
+            row2 = (await session.execute(
+                select(Staff.id, Staff.display_name).where(Staff.external_id == external_id))).one()
+        created = (int(row2[0]), str(row2[1]))
+    known[external_id] = created
+    return created
 
 
 def idempotency_key(company: int, nonce: str) -> str:

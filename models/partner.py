@@ -37,7 +37,7 @@ from models.customers import create_phone_customer, customer_by_phone, get_custo
 from models.errors import CustomerNotFound, DomainError, InvalidAmount, NotFound
 from models.phone import normalize_phone
 from models.program import Program
-from models.programs_store import current_program
+from models.programs_store import current_program, program_at
 from models.purchase import (
     PurchaseRequest,
     Quote,
@@ -56,6 +56,7 @@ from models.tables import (
     LotKind,
     Operation,
     OperationKind,
+    ProgramVersion,
     Staff,
 )
 
@@ -142,29 +143,46 @@ class Identity:
     code: str | None = None
 
 
+# The current program version, fetched in the same statement as the customer: on the till's
+# hot path every query counts (bench/api.py).
+_CURRENT_VERSION = select(func.max(ProgramVersion.version)).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class Found:
+    found_by: str  # "code", "phone" or "uid"
+    customer: Customer | None  # None: a phone nobody registered
+    value: str | None  # the code, or the E.164 phone
+    program_version: int | None  # None when nothing matched
+
+
 async def find_customer(
     session: AsyncSession, now: datetime, *, code: str | None, phone: str | None, uid: str | None,
-) -> tuple[str, Customer | None, str | None]:
-    """(found_by, the customer or None for an unknown phone, the code or the E.164 phone).
-    If several identifiers are sent, the code wins, then the phone, then the uid (UDS asks
-    for one; its own example sends all three)."""
+) -> Found:
+    """Whom the till means. If several identifiers are sent, the code wins, then the phone,
+    then the uid (UDS asks for one; its own example sends all three)."""
     if code:
         code = code.strip()
-        row = await peek_code(session, code, now)
-        return "code", await get_customer(session, row.customer_id), code
+        row = (await session.execute(
+            select(CustomerCode, Customer, _CURRENT_VERSION)
+            .join(Customer, Customer.id == CustomerCode.customer_id).where(CustomerCode.code == code)
+        )).first()
+        # Both rows are in the session now: these checks run without another query.
+        code_row = await peek_code(session, code, now)
+        return Found("code", await get_customer(session, code_row.customer_id), code, row[2] if row else None)
     if phone:
         e164 = normalize_phone(phone)
-        found = await customer_by_phone(session, e164)
-        if found is not None and found.erased_at is not None:
+        row = (await session.execute(select(Customer, _CURRENT_VERSION).where(Customer.phone == e164))).first()
+        if row is not None and row[0].erased_at is not None:
             raise CustomerNotFound(e164)
-        return "phone", found, e164
+        return Found("phone", row[0] if row else None, e164, row[1] if row else None)
     if uid:
-        found = (await session.execute(
-            select(Customer).where(Customer.referral_code == uid.strip())
-        )).scalar()
-        if found is None or found.erased_at is not None:
+        row = (await session.execute(
+            select(Customer, _CURRENT_VERSION).where(Customer.referral_code == uid.strip())
+        )).first()
+        if row is None or row[0].erased_at is not None:
             raise CustomerNotFound(uid)
-        return "uid", found, None
+        return Found("uid", row[0], None, row[1])
     raise BadRequest("one of code, phone or uid is required", field="code")
 
 
@@ -173,10 +191,10 @@ async def identify(
 ) -> Identity:
     """The customer a till means (unknown phones are not found here)."""
     async with dom.db.reading() as session:
-        found_by, customer, value = await find_customer(session, dom.clock.now(), code=code, phone=phone, uid=uid)
-    if customer is None:
-        raise CustomerNotFound(value or "")
-    return Identity(customer.id, found_by, value if found_by == "code" else None)
+        found = await find_customer(session, dom.clock.now(), code=code, phone=phone, uid=uid)
+    if found.customer is None:
+        raise CustomerNotFound(found.value or "")
+    return Identity(found.customer.id, found.found_by, found.value if found.found_by == "code" else None)
 
 
 async def _phone_customer(dom: Domain, e164: str, staff_id: int | None) -> int:
@@ -482,35 +500,52 @@ class PurchaseOrder:
     receipt_number: str | None = None
 
 
-async def create_purchase(dom: Domain, order: PurchaseOrder) -> dict[str, Any]:
-    """`POST /operations`: one read transaction finds everything, then `commit_purchase`."""
-    key = idempotency_key(order.company, order.nonce) if order.nonce else None
-    points = order.receipt.points or 0
+async def _replayed(dom: Domain, key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    async with dom.db.reading() as session:
+        op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
+        return await operation_view(session, op, dom.clock.now()) if op is not None else None
+
+
+async def _prepare_purchase(
+    dom: Domain, order: PurchaseOrder, points: int
+) -> tuple[Program, int, Customer | None, Identity, int | None, str | None]:
+    """Everything `commit_purchase` needs besides the purchase, in one read transaction."""
     now = dom.clock.now()
     async with dom.db.reading() as session:
-        if key is not None:
-            # A repeated nonce returns the first result before anything is checked again: its
-            # code has been used up by then, and the till only wants to know the outcome.
-            op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
-            if op is not None:
-                return await operation_view(session, op, now)
-        version, program = await current_program(session)
-        if order.receipt.total_kopecks != order.cash_kopecks + points * program.points.point_value_kopecks:
-            raise InvalidChecksum("total must equal cash + points")
-        staff = None
-        if order.cashier_external_id:
-            staff = (await session.execute(
-                select(Staff).where(Staff.external_id == order.cashier_external_id))).scalar()
-        found_by, customer, value = await find_customer(session, now, code=order.code, phone=order.phone,
-                                                        uid=order.uid)
-    staff_id, staff_name = (staff.id, staff.display_name) if staff is not None else (None, None)
-    if order.cashier_external_id and (staff is None or (order.cashier_name and order.cashier_name != staff_name)):
-        staff_id = await cashier_staff(dom, order.cashier_external_id, order.cashier_name)
-        staff_name = (order.cashier_name or "").strip()[:100] or order.cashier_external_id
+        found = await find_customer(session, now, code=order.code, phone=order.phone, uid=order.uid)
+        if found.program_version is not None:
+            version, program = found.program_version, await program_at(session, found.program_version)
+        else:
+            version, program = await current_program(session)
+    if order.receipt.total_kopecks != order.cash_kopecks + points * program.points.point_value_kopecks:
+        raise InvalidChecksum("total must equal cash + points")
+    found_by, customer, value = found.found_by, found.customer, found.value
+    staff_id, staff_name = None, None
+    if order.cashier_external_id:
+        staff_id, staff_name = await cashier_staff(dom, order.cashier_external_id, order.cashier_name)
     identity = Identity(customer.id if customer else await _phone_customer(dom, value or "", staff_id),
                         found_by, value if found_by == "code" else None)
     if points > 0 and not may_redeem(identity, program):
         raise WithdrawNotPermitted(f"paying with points by {identity.found_by} is not permitted")
+    return program, version, customer, identity, staff_id, staff_name
+
+
+async def create_purchase(dom: Domain, order: PurchaseOrder) -> dict[str, Any]:
+    """`POST /operations`: one read transaction finds the customer, then `commit_purchase`."""
+    key = idempotency_key(order.company, order.nonce) if order.nonce else None
+    points = order.receipt.points or 0
+    try:
+        program, version, customer, identity, staff_id, staff_name = await _prepare_purchase(dom, order, points)
+    except DomainError:
+        # A repeated nonce returns the first result, whatever this request looks like now:
+        # its code has been used up by then, and the till only wants the outcome. (Checked
+        # only on refusal: on the happy path commit_purchase itself finds a used key.)
+        replay = await _replayed(dom, key)
+        if replay is None:
+            raise
+        return replay
     result = await commit_purchase(dom, PurchaseRequest(
         customer_id=identity.customer_id, amount_kopecks=order.receipt.total_kopecks, points=points,
         staff_id=staff_id, idempotency_key=key, code=identity.code,

@@ -36,7 +36,7 @@ def build_ours_router() -> APIRouter:
         dom = request.app.state.services.dom
         staff_id = None
         if body.cashier is not None:
-            staff_id = await cashier_staff(dom, body.cashier.externalId, body.cashier.name)
+            staff_id, _ = await cashier_staff(dom, body.cashier.externalId, body.cashier.name)
         view = await partner.sale_without_card(
             dom, key.company_id, to_kopecks(body.total, "total"), nonce=body.nonce, staff_id=staff_id,
             receipt_number=body.number,
