@@ -74,7 +74,7 @@ async def history_page(dom: Domain, customer_id: int, page: int) -> HistoryPage:
         op_ids = [r[0] for r in rows]
         ops = {op.id: op for op in (await session.execute(
             select(Operation).where(Operation.id.in_(op_ids)))).scalars()} if op_ids else {}
-        lots = {}
+        lots: dict[int, tuple[LotKind, datetime | None]] = {}
         if op_ids:
             for op_id, kind, expires in (await session.execute(
                 select(Lot.operation_id, Lot.kind, Lot.expires_at)
@@ -105,7 +105,9 @@ async def next_expiry(dom: Domain, customer_id: int) -> tuple[int, datetime] | N
             .where(Lot.customer_id == customer_id, ledger.live(now), Lot.expires_at.is_not(None))
             .order_by(Lot.expires_at, Lot.id).limit(1)
         )).first()
-    return (int(row[0]), row[1]) if row is not None else None
+    if row is None or row[1] is None:
+        return None
+    return int(row[0]), row[1]
 
 
 @dataclass(frozen=True)

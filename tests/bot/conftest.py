@@ -46,7 +46,18 @@ PostgreSQL when TEST_POSTGRES_URL is set): a scenario through Telegram costs far
 its database work, and tests/domain covers both backends. The default per-chat interval in tests is 0.05 s so a scenario
 with several notifications to one chat stays fast; the pacing tests set 1.0 explicitly.
 
-Constants: TOKEN, OWNER_ID, STAFF_CHAT_ID.
+Constants: TOKEN, OWNER_ID, STAFF_CHAT_ID. Helpers: `make_settings(tg, db, **overrides)`
+(Settings in code, no .env), `free_routers()` (area routers are module globals and aiogram
+lets a router have one parent: call it before building another Dispatcher in a test).
+
+Using it from another test folder: `from tests.bot.conftest import botenv  # noqa: F401`
+in that folder's conftest.py (the `backend` narrowing below applies to tests/bot only).
+
+Notes: the sender is the real OutboxSender (`env.sender`, also `services.extras["sender"]`)
+with a 0.02 s poll; outbox rows written by the domain during a test are delivered by
+`settle()`. Business time only moves with `env.clock.advance(...)`, so rows with a future
+`not_before` (retry backoff) wait for it. `user.expect()` consumes unread bot messages;
+`env.register()` leaves none unread.
 """
 
 from __future__ import annotations
