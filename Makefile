@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# Migrates and starts the bot; with no BOT_TOKEN it starts the sandbox instead (and says so).
 run: $(STAMP)
-	$(BIN)/loyalty-bot migrate
-	$(BIN)/loyalty-bot run
+	@$(BIN)/loyalty-bot run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     setp.add_argument("file")
     setp.add_argument("--comment", default="set from the command line")
     setp.set_defaults(func=program_set)
-    p = sub.add_parser("run", help="start the bot (polling, or webhook when WEBHOOK_URL is set)")
+    p = sub.add_parser("run", help="start the bot (polling, or webhook when WEBHOOK_URL is set); "
+                                          "without BOT_TOKEN, the sandbox")
     p.set_defaults(func=run)
 
 
@@ -92,6 +93,14 @@ async def program_set(args: argparse.Namespace) -> int:
 
 
 async def run(_args: argparse.Namespace) -> int:
-    from bot.runner import run_bot
+    """The bot when BOT_TOKEN is set; otherwise the sandbox, saying so in its first line."""
+    settings = load_settings()
+    if settings.bot_token is None:
+        from bot.commands.sandbox import start_sandbox_instead
 
-    return await run_bot(load_settings())
+        return await start_sandbox_instead(settings.program_file)
+    from bot.runner import run_bot
+    from migrations.runner import upgrade_head
+
+    await upgrade_head(settings.database_url)
+    return await run_bot(settings)
