@@ -32,6 +32,12 @@ migrate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/loyalty-bot check
 
+# Simulate case A for 18 months through the real operations, then print the report.
+demo: $(STAMP)
+	$(BIN)/loyalty-bot simulate --program programs/case-a.toml --customers 1200 --months 18 --seed 1 \
+		--fresh --database sqlite+aiosqlite:///demo.db
+	$(BIN)/loyalty-bot report --database sqlite+aiosqlite:///demo.db
+
 bench: $(STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
 
