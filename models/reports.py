@@ -367,6 +367,7 @@ def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
 
 
 LONG_PERIOD = timedelta(days=92)  # longer than this, SQLite reads the operations in order
+POSTGRES_WORK_MEM = "64MB"  # per sort or hash in the report's transaction (PostgreSQL only)
 
 def net_revenue() -> _Col[int]:
     return Operation.amount_kopecks - Operation.refunded_kopecks
@@ -841,6 +842,10 @@ async def compute_report(
     """The report inside the caller's session (the scheduler's monthly job passes its own)."""
     previous = previous_month_end(period.end, tz)
     _, program = await current_program(session)
+    if not _is_sqlite(session):
+        # PostgreSQL's default 4 MB per sort sends the buyer pass and the RFM rankings of a large
+        # base to disk; this is per transaction and ends with it (docs/PERFORMANCE.md, "Reports").
+        await session.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
     buyers = await fill_buyers(session, period, previous, scope)
     try:
         core = (await core_figures(session, period, scope, buyers)).get("all") or {}
