@@ -132,3 +132,26 @@ async def test_random_updates_never_crash_the_bot_and_always_get_an_answer(boten
     assert not unanswered, unanswered[:10]
     assert all(record.answered for record in botenv.tg.callbacks.values())
     assert not botenv.errors  # also enforced by the harness at teardown
+
+
+async def test_a_failing_handler_is_answered_politely_and_logged(botenv: BotEnv,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The safety net itself: a bug in a screen becomes "something went wrong" plus a log
+    record with the user id, for messages and for button presses alike."""
+    import handlers.customer_menu
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in the history screen")
+
+    anna = botenv.customer("Анна")
+    await botenv.register(anna)
+    monkeypatch.setattr(handlers.customer_menu, "history_page", broken)
+    botenv.allow_errors = True
+    await anna.send("/balance")
+    assert (await anna.expect()).text == "Что-то пошло не так. Попробуйте ещё раз чуть позже."
+    answer = await anna.press_callback("hist:1")
+    assert answer.text == "Что-то пошло не так. Попробуйте ещё раз чуть позже."
+    await botenv.settle()
+    logged = [r for r in botenv.errors if r.name == "handlers.fallback"]
+    assert len(logged) == 2 and all(str(anna.id) in r.getMessage() for r in logged)
+    assert logged[0].exc_info is not None and "a bug in the history screen" in str(logged[0].exc_info[1])
