@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -177,7 +178,7 @@ async def accept_invite(message: Message, command: CommandObject, dom: Domain, t
         await message.answer(error_text(t, exc))
         return
     await state.clear()
-    await message.answer(t("staff-welcome", name=member.display_name), reply_markup=rename_keyboard(t))
+    await message.answer(t("staff-welcome", name=escape(member.display_name)), reply_markup=rename_keyboard(t))
 
 
 # --- The customer's answer to a phone lookup (pressed in the customer's own chat) -------------
@@ -212,7 +213,7 @@ async def phone_confirmation_answer(callback: CallbackQuery, callback_data: Phon
 async def staff_list(message: Message, dom: Domain, actor: Actor, t: Translator) -> None:
     members = await domain.list_staff(dom, as_staff(actor))
     lines = [t("staff-list-head")] + [
-        t("staff-list-row", name=m.display_name, role=t(f"staff-role-{m.role}")) for m in members]
+        t("staff-list-row", name=escape(m.display_name), role=t(f"staff-role-{m.role}")) for m in members]
     await message.answer("\n".join(lines), reply_markup=staff_list_keyboard(t, members))
 
 
@@ -236,7 +237,7 @@ async def staff_revoke(callback: CallbackQuery, callback_data: StaffAdminCb, dom
         return
     members = await domain.list_staff(dom, as_staff(actor))
     lines = [t("staff-list-head")] + [
-        t("staff-list-row", name=m.display_name, role=t(f"staff-role-{m.role}")) for m in members]
+        t("staff-list-row", name=escape(m.display_name), role=t(f"staff-role-{m.role}")) for m in members]
     await _edit(callback, "\n".join(lines), staff_list_keyboard(t, members))
     await callback.answer(t("staff-revoked", name=member.display_name))
 
@@ -259,7 +260,7 @@ async def set_name(message: Message, state: FSMContext, dom: Domain, actor: Acto
         await message.answer(t("staff-ask-name"))
         return
     await state.clear()
-    await message.answer(t("staff-name-set", name=member.display_name))
+    await message.answer(t("staff-name-set", name=escape(member.display_name)))
 
 
 @till.message(Command("me"))
