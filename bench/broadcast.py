@@ -199,7 +199,8 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  {name}: {len(times):,} sent at {rate:.2f}/s = {rate / args.rate:.1%} of the configured rate")
     if first_times and second_times:
         print(f"  restart: new process started {restarted_at - killed_at:.1f} s after the kill, first send "
-              f"{second_times[0] - killed_at:.1f} s after it (the dead process's lease and reservations expire)")
+              f"{second_times[0] - killed_at:.1f} s after it (Python start-up of the new process on this machine, "
+              "then the dead one's 5 s lease and 5 s reservations)")
     print(f"  429s received: {rate_limited}")
     print(f"  outbox rows: { {str(getattr(k, 'value', k)): v for k, v in statuses.items()} }; uncertain: {uncertain}")
     print(f"  duplicates: {duplicates}; losses: {losses} (chats that never got it)")

@@ -13,7 +13,6 @@ queue itself is durable, so sending resumes where it stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -66,6 +65,7 @@ class BroadcastProgress:
         self.monotonic = monotonic
         self._last: dict[int, float] = {}
         self._scheduled: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -75,33 +75,44 @@ class BroadcastProgress:
         await self.refresh(outcome.broadcast_id)
 
     async def refresh(self, broadcast_id: int, *, force: bool = False) -> None:
-        """Edit now if the interval has passed (or force / finished); else once the interval ends."""
+        """Edit now if the interval has passed (or force); else once it ends.
+
+        The interval is checked before any query, so a broadcast of 100,000 rows costs one
+        grouped count per interval, not one per message; the trailing refresh scheduled
+        after the last outcome shows the final counts.
+        """
+        due = self.monotonic() - self._last.get(broadcast_id, float("-inf")) >= self.interval
+        if not (force or due):
+            self._schedule(broadcast_id)
+            return
         lock = self._locks.setdefault(broadcast_id, asyncio.Lock())
         async with lock:
+            self._last[broadcast_id] = self.monotonic()
             async with self.services.db.reading() as session:
                 progress = await domain.progress(session, broadcast_id)
-            due = self.monotonic() - self._last.get(broadcast_id, float("-inf")) >= self.interval
-            if not (force or due or progress.finished):
-                self._schedule(broadcast_id)
-                return
             if progress.finished and progress.status is domain.BroadcastStatus.SENDING:
                 async with self.services.db.transaction() as session:
                     await domain.mark_finished_if_done(session, broadcast_id, self.services.dom.clock.now())
                 async with self.services.db.reading() as session:
                     progress = await domain.progress(session, broadcast_id)
-            self._last[broadcast_id] = self.monotonic()
             await self._edit(broadcast_id, progress)
 
     def _schedule(self, broadcast_id: int) -> None:
+        """One trailing refresh per interval; outcomes arriving meanwhile mark it dirty again."""
+        self._dirty.add(broadcast_id)
         task = self._scheduled.get(broadcast_id)
         if task is not None and not task.done():
             return
-        delay = max(self.interval - (self.monotonic() - self._last.get(broadcast_id, 0.0)), 0.05)
 
         async def later() -> None:
-            await asyncio.sleep(delay)
-            with contextlib.suppress(Exception):
-                await self.refresh(broadcast_id)
+            while broadcast_id in self._dirty:
+                elapsed = self.monotonic() - self._last.get(broadcast_id, float("-inf"))
+                await asyncio.sleep(max(self.interval - elapsed, 0.05))
+                self._dirty.discard(broadcast_id)
+                try:
+                    await self.refresh(broadcast_id, force=True)
+                except Exception:  # the database blinked; the next outcome schedules another
+                    log.warning("broadcast %s: progress refresh failed", broadcast_id, exc_info=True)
 
         task = asyncio.create_task(later(), name=f"broadcast-progress-{broadcast_id}")
         self._scheduled[broadcast_id] = task
