@@ -34,7 +34,8 @@ from models.owner import record_refusal
 
 log = logging.getLogger(__name__)
 
-OWNER_COMMANDS = ("owner", "program", "campaigns", "broadcast", "broadcasts", "import", "export", "find", "audit")
+OWNER_COMMANDS: tuple[str, ...] = ("owner", "program", "campaigns", "broadcast", "broadcasts", "import", "export",
+                                   "find", "audit")
 
 router = Router(name="owner")
 owner_only = Router(name="owner-only")

@@ -128,7 +128,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         raise ImportFileError("bad_xlsx", str(exc)) from exc
     try:
         sheet = workbook.worksheets[0]
-        rows = []
+        rows: list[list[str]] = []
         for values in sheet.iter_rows(values_only=True):
             if len(rows) > MAX_ROWS + 1:
                 raise ImportFileError("too_many_rows")
