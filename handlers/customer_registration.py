@@ -241,12 +241,8 @@ async def finish(message: Message, state: FSMContext, actor: Actor, services: Se
 
 
 async def _register(services: Services, reg: Registration, notes: list[str], t: Translator) -> Registered:
-    try:
-        return await register_customer(services.dom, reg)
-    except CampaignUnavailable:
-        # The campaign ran out while this person registered: they still join, without it.
+    result = await register_customer(services.dom, reg)
+    if result.campaign_missed:
+        # The campaign ended or ran out before this person registered: they join without it.
         notes.append(t("start-campaign-unavailable"))
-        plain = Attribution(referral_code=reg.attribution.referral_code, staff_code=reg.attribution.staff_code)
-        return await register_customer(services.dom, Registration(
-            telegram_id=reg.telegram_id, phone=reg.phone, name=reg.name, birthday=reg.birthday,
-            language=reg.language, attribution=plain))
+    return result

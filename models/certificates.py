@@ -65,25 +65,36 @@ async def issue_certificate(
 
 
 async def grant_campaign_certificate(
-    session: AsyncSession, customer_id: int, campaign: Campaign, program_version: int, now: datetime
+    session: AsyncSession, customer_id: int, campaign: Campaign, program_version: int, now: datetime,
+    *, strict: bool = False,
 ) -> Lot | None:
-    """A campaign's certificate, at most once per customer, within its limit and end date."""
+    """A campaign's certificate, at most once per customer, within its limit and end date.
+
+    A campaign that ran out gives nothing: None, or CampaignUnavailable when `strict`
+    (an existing customer opening the link is told; a registration just goes on without it).
+    """
     if not campaign.active or campaign.is_source or campaign.points <= 0:
         return None
     if campaign.ends_at is not None and campaign.ends_at <= now:
         return None
-    if not await claim_once(session, "campaign", customer_id, str(campaign.id), now=now):
+    try:
+        async with session.begin_nested():  # the claim and the count stand or fall together
+            if not await claim_once(session, "campaign", customer_id, str(campaign.id), now=now):
+                return None
+            # The limit is a conditional update, so concurrent claims cannot exceed it.
+            taken = await session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign.id,
+                       or_(Campaign.issue_limit.is_(None), Campaign.issued_count < Campaign.issue_limit))
+                .values(issued_count=Campaign.issued_count + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                raise CampaignUnavailable("limit reached")
+    except CampaignUnavailable:
+        if strict:
+            raise
         return None
-    # The limit is enforced by a conditional update, so concurrent claims cannot exceed it.
-    taken = await session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign.id,
-               or_(Campaign.issue_limit.is_(None), Campaign.issued_count < Campaign.issue_limit))
-        .values(issued_count=Campaign.issued_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise CampaignUnavailable("limit reached")
     return await issue_certificate(
         session, customer_id=customer_id, kind=CertificateKind.CAMPAIGN, points=campaign.points,
         max_redeem_percent=Decimal(campaign.max_redeem_percent),
@@ -104,7 +115,7 @@ async def claim_campaign(dom: Domain, customer_id: int, code: str) -> Lot | None
             raise CampaignUnavailable("ended")
         if campaign.issue_limit is not None and campaign.issued_count >= campaign.issue_limit:
             raise CampaignUnavailable("limit reached")
-        return await grant_campaign_certificate(session, customer_id, campaign, version, now)
+        return await grant_campaign_certificate(session, customer_id, campaign, version, now, strict=True)
 
 
 async def record_link_visit(dom: Domain, code: str, telegram_id: int) -> Campaign | None:

@@ -101,6 +101,7 @@ class Registered:
     welcome_points: int
     campaign_points: int
     referrer_id: int | None
+    campaign_missed: bool = False  # the link's campaign had ended or run out: no certificate
 
 
 async def touch_account(
@@ -234,12 +235,14 @@ async def register_customer(dom: Domain, reg: Registration) -> Registered:
             )
             welcome = program.welcome.points
         campaign_points = 0
+        missed = False
         if campaign is not None and not campaign.is_source:
             lot = await grant_campaign_certificate(session, customer.id, campaign, version, now)
             campaign_points = lot.amount if lot is not None else 0
+            missed = lot is None
         return Registered(
             customer_id=customer.id, joined_existing=joined, welcome_points=welcome,
-            campaign_points=campaign_points, referrer_id=customer.referrer_id,
+            campaign_points=campaign_points, referrer_id=customer.referrer_id, campaign_missed=missed,
         )
 
 

@@ -169,3 +169,16 @@ async def test_birthday_rules(dom: Domain) -> None:
 async def test_bad_phone_is_refused(dom: Domain) -> None:
     with pytest.raises(InvalidPhone):
         await register_customer(dom, Registration(telegram_id=5, phone="12", name="X"))
+
+
+async def test_registration_goes_on_when_the_campaign_ran_out(dom: Domain, clock) -> None:  # type: ignore[no-untyped-def]
+    async with dom.db.transaction() as s:
+        s.add(Campaign(code="one", name="One", points=100, issue_limit=1, created_at=clock.now()))
+    first = await register_customer(dom, Registration(
+        telegram_id=31, phone="+79160003101", name="A", attribution=Attribution(campaign_code="one")))
+    second = await register_customer(dom, Registration(
+        telegram_id=32, phone="+79160003102", name="B", attribution=Attribution(campaign_code="one")))
+    assert (first.campaign_points, second.campaign_points) == (100, 0)
+    assert await balance(dom, second.customer_id) == 300
+    with pytest.raises(CampaignUnavailable):  # told, not silently ignored, when claiming later
+        await claim_campaign(dom, second.customer_id, "one")
