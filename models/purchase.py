@@ -554,8 +554,9 @@ async def refund_purchase(
             select(Lot.customer_id).where(Lot.operation_id == purchase.id, Lot.kind == LotKind.REFERRAL)
         )).scalars())
         # Lock every customer whose balance changes, in id order, so refunds never deadlock.
-        for cid in sorted({purchase.customer_id, *referrer_ids} - {None}):
-            await lock_customer(session, cid)  # type: ignore[arg-type]
+        involved = {cid for cid in (purchase.customer_id, *referrer_ids) if cid is not None}
+        for cid in sorted(involved):
+            await lock_customer(session, cid)
         await session.refresh(purchase)
         version, program = await current_program(session)
         if purchase.refunded_kopecks >= purchase.amount_kopecks:
