@@ -153,11 +153,11 @@ async def business_start(dom: Domain) -> date | None:
 
 def _dialect_insert(session: AsyncSession, table: Any) -> Any:
     """INSERT with ON CONFLICT support for the session's database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -278,8 +278,9 @@ async def issue_certificates(
                   "created_at": now, "points_delta": certificate.points, "channel": "job",
                   "comment": f"certificate: {kind.value}"} for cid in winners],
             )).all()
-            await grant_many(session, [(cid, op_id) for op_id, cid in ops], points=certificate.points,
-                             kind=kind, cap=cap, now=now, expires=expires)
+            grants = [(cid, op_id) for op_id, cid in ops if cid is not None]
+            await grant_many(session, grants, points=certificate.points, kind=kind, cap=cap, now=now,
+                             expires=expires)
             chats = await _chats(session, winners)
             result.messages += await enqueue_many(session, [
                 Outgoing(chats[cid], message_key,
@@ -460,7 +461,7 @@ async def warn_expiring_points(dom: Domain, business_date: date, now: datetime |
                                   .execution_options(synchronize_session=False))
         totals: dict[tuple[int, date], int] = defaultdict(int)
         for _lot, cid, remaining, expires_at, blocked in rows:
-            if not blocked:
+            if not blocked and expires_at is not None:
                 totals[(cid, expires_at.astimezone(dom.tz).date())] += remaining
         chats = await _chats(session, sorted({cid for cid, _ in totals}))
         messages = [
