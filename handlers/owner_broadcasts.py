@@ -25,6 +25,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 
 from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.markups import url_buttons
@@ -369,12 +370,20 @@ async def _send_preview(bot: Bot, chat_id: int, payload: dict[str, Any]) -> None
 @router.callback_query(OwnerCb.filter(F.action == "bsend"))
 async def send(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
-    broadcast_id = int(callback_data.value)
     now = services.dom.clock.now()
-    async with services.db.transaction() as session:
-        queued = await domain.queue_broadcast(session, broadcast_id, now)
-        broadcast = await session.get(domain.Broadcast, broadcast_id)
-        already_shown = broadcast is not None and broadcast.progress_message_id is not None
+    try:
+        broadcast_id = int(callback_data.value)
+        async with services.db.transaction() as session:
+            queued = await domain.queue_broadcast(session, broadcast_id, now)
+            broadcast = await session.get(domain.Broadcast, broadcast_id)
+            already_shown = broadcast is not None and broadcast.progress_message_id is not None
+            dropped = broadcast is None or (broadcast.status is domain.BroadcastStatus.CANCELLED
+                                            and broadcast.queued_at is None)
+        if dropped:  # Cancel was pressed on the draft before Send
+            raise ValueError("dropped draft")
+    except (ValueError, NoResultFound):
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
     if already_shown:  # a double tap: the first press already queued and shows progress
         await callback.answer()
         return

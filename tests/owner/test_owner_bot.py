@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from bot.sender import OutboxSender
 from fakegram import FakeUser
 from handlers.owner_broadcasts import ensure_progress
+from models.broadcasts import Broadcast
 from models.owner import CampaignSpec, OwnerActor, create_campaign
 from models.programs_store import current_program
 from models.tables import AuditEntry, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
@@ -195,6 +196,10 @@ async def test_broadcast_segment_by_tier_and_days_and_cancel(botenv: BotEnv) -> 
     await botenv.owner.expect_text("Получателей: <b>1</b>".replace("<b>", "").replace("</b>", ""))
     await botenv.press(botenv.owner, "Отмена")
     await botenv.owner.expect_text("Отменено")
+    async with botenv.db.reading() as session:
+        dropped = (await session.execute(select(Broadcast.id))).scalar_one()
+    stale = await botenv.owner.press_callback(f"ow|bsend|{dropped}")  # Send on a dropped draft
+    assert stale.show_alert and "устарела" in (stale.text or "")
     botenv.clock.advance(timedelta(days=10))
     await compose(botenv, segment=["Давно не покупали"])
     await botenv.owner.expect_text("Сколько дней")
