@@ -66,6 +66,7 @@ from models.base import Base, BigId, JsonType, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import purge_codes
+from models.staff import purge_checkouts
 from models.expiry import expire_lots
 from models.outbox import message_payload
 from models.program import Certificate, Program, ThresholdBasis
@@ -676,7 +677,7 @@ async def _lapsed_leases(session: AsyncSession, now: datetime) -> int:
 async def housekeeping(dom: Domain, now: datetime | None = None) -> dict[str, int]:
     now = now or dom.clock.now()
     tasks: dict[str, Cleanup] = {"customer_codes": purge_codes, "sent_messages": _old_sent_messages,
-                                 "lapsed_leases": _lapsed_leases, **HOUSEKEEPING}
+                                 "lapsed_leases": _lapsed_leases, "checkouts": purge_checkouts, **HOUSEKEEPING}
     done: dict[str, int] = {}
     async with dom.db.transaction() as session:
         for name, task in tasks.items():

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, String, and_, case, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, and_, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -166,6 +166,29 @@ class PhoneConfirmation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     operation_id: Mapped[int | None] = mapped_column(BigId)
+
+
+async def purge_checkouts(session: AsyncSession, now: datetime) -> int:
+    """Housekeeping: unanswered phone confirmations expire; finished checkout state goes after a day."""
+    expired = await session.execute(
+        update(PhoneConfirmation)
+        .where(PhoneConfirmation.status == "pending", PhoneConfirmation.expires_at <= now)
+        .values(status="expired", decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    cutoff = now - timedelta(days=1)
+    old_quotes = select(CheckoutQuote.id).where(CheckoutQuote.expires_at < cutoff)
+    confirmations = await session.execute(
+        delete(PhoneConfirmation).where(PhoneConfirmation.quote_id.in_(old_quotes),
+                                        PhoneConfirmation.status.not_in(["pending", "confirming"]))
+    )
+    quotes = await session.execute(
+        delete(CheckoutQuote).where(
+            CheckoutQuote.expires_at < cutoff,
+            ~CheckoutQuote.id.in_(select(PhoneConfirmation.quote_id)),
+        )
+    )
+    return sum(int(r.rowcount or 0) for r in (expired, confirmations, quotes))  # type: ignore[attr-defined]
 
 
 # --- Who is acting ---------------------------------------------------------------------------

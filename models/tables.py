@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -251,7 +252,11 @@ class Lot(Base):
         CheckConstraint("remaining >= 0", name="remaining_not_negative"),
         CheckConstraint("remaining <= amount", name="remaining_within_amount"),
         Index("ix_lots_customer_live", "customer_id", "expires_at"),
-        Index("ix_lots_expires_open", "expires_at", "remaining"),
+        # Only lots that still hold points: expiry and its warnings stay proportional to the
+        # day's work, not to every lot that ever expired or was spent.
+        Index("ix_lots_expires_open", "expires_at",
+              postgresql_where=text("expired_at IS NULL AND remaining > 0"),
+              sqlite_where=text("expired_at IS NULL AND remaining > 0")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
