@@ -19,6 +19,7 @@ from models.errors import (
     CodeExpired,
     CodeUsed,
     CustomerBlocked,
+    CustomerErased,
     DomainError,
     InsufficientFunds,
     InvalidProgram,
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str], ...] = (
     (PartnerError, 400, "badRequest"),  # replaced by the error's own code below
     (NotFound, 404, "notFound"),  # also CodeNotFound, CustomerNotFound
+    (CustomerErased, 404, "notFound"),  # personal data deleted: as if the customer never was
     (CodeUsed, 404, "notFound"),  # UDS: "Invalid customer code or code expired"
     (CodeExpired, 404, "notFound"),
     (InsufficientFunds, 400, "insufficientFunds"),

@@ -142,8 +142,8 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
                                                           cursor=cursor, offset=offset)
         return {"rows": rows, "total": 0, "cursor": next_cursor}
 
-    @router.post("/operations", summary="Create transaction (a purchase)")
-    async def create_operation(request: Request, key: Key, body: CreateOperation) -> dict[str, Any]:
+    @router.post("/operations", summary="Create transaction (a purchase)", response_class=JSONResponse)
+    async def create_operation(request: Request, key: Key, body: CreateOperation) -> JSONResponse:
         receipt = body.receipt
         order = PurchaseOrder(
             company=key.company_id,
@@ -156,7 +156,7 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
         )
         view = await partner.create_purchase(request.app.state.services.dom, order)
         metrics.observe_operation("purchase", "api")
-        return view
+        return JSONResponse(view)  # already JSON-safe: skip FastAPI's encoder on the hot path
 
     @router.get("/operations/{id}", summary="Get transaction information")
     async def get_operation(request: Request, _key: Key, id: int) -> dict[str, Any]:

@@ -451,3 +451,16 @@ async def test_health_metrics_and_docs(client: httpx.AsyncClient, dom: Domain) -
         assert f"{BASE}{path}" in paths
     assert "/api/v1/sales" in paths
     assert (await client.get("/docs", auth=NoAuth())).status_code == 200
+
+
+async def test_erased_customers_are_not_found(client: httpx.AsyncClient, dom: Domain) -> None:
+    from models.customers import erase_customer
+
+    c = await register(dom, phone="+79160000009")
+    uid = await referral_code_of(dom, c)
+    await erase_customer(dom, c)
+    for r in (await client.get(f"{BASE}/customers/{c}"),
+              await client.get(f"{BASE}/customers/find", params={"uid": uid})):
+        assert r.status_code == 404 and error_code(r) == "notFound"
+    r = await client.get(f"{BASE}/customers")
+    assert c not in [row["participant"]["id"] for row in r.json()["rows"]]
