@@ -60,7 +60,7 @@ def build_webhook_router(dispatcher: Dispatcher, bot: Bot, settings: Settings, p
             metrics.WEBHOOK_UPDATES.labels(result="bad_json").inc()
             return JSONResponse({"ok": False, "description": "bad json"}, status_code=400)
         try:
-            result = await dispatcher.feed_webhook_update(bot, update)
+            result: Any = await dispatcher.feed_webhook_update(bot, update)
             if isinstance(result, TelegramMethod):
                 await dispatcher.silent_call_request(bot, result)
         except Exception:
