@@ -10,7 +10,7 @@ customer routers untouched — except the owner's own commands and buttons, whic
 
 Sub-modules: handlers/owner_program.py, owner_campaigns.py, owner_broadcasts.py,
 owner_customers.py; the partner API's owner handlers (handlers/owner_api.py, /api) are
-included when that module exists.
+included when that module exists (they re-check the owner and audit refusals themselves).
 """
 
 from __future__ import annotations
@@ -73,10 +73,11 @@ async def owner_menu(message: Message, t: Translator) -> None:
 
 for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.router, owner_customers.router):
     owner_only.include_router(sub)
-if importlib.util.find_spec("handlers.owner_api") is not None:  # the partner API's /api (another area)
-    owner_only.include_router(importlib.import_module("handlers.owner_api").router)
-    OWNER_COMMANDS = (*OWNER_COMMANDS, "api")
 router.include_router(owner_only)
+# The partner API's /api (another area). Its handlers re-check the owner themselves and audit
+# refusals as "api_key.denied", so it sits beside owner_only rather than under its filter.
+if importlib.util.find_spec("handlers.owner_api") is not None:
+    router.include_router(importlib.import_module("handlers.owner_api").router)
 
 
 # --- Everyone else ------------------------------------------------------------------------------

@@ -385,3 +385,16 @@ async def test_staff_and_customers_are_refused_and_logged(botenv: BotEnv) -> Non
         imported = (await session.execute(select(Customer.id).where(Customer.phone == "+79160000101"))).first()
     assert len(refused) == 9 and {e.actor_role for e in refused} == {"customer", "staff"}
     assert blocked is False and imported is None
+
+
+async def test_api_keys_command_is_part_of_the_owner_area(botenv: BotEnv) -> None:
+    stranger = botenv.customer("Анна")
+    await stranger.send("/api create mine")
+    refused = await stranger.expect()
+    assert refused.text == botenv.text(stranger, "not-allowed")
+    await botenv.owner.send("/api")
+    answer = await botenv.owner.expect()
+    assert answer.text != botenv.text(botenv.owner, "not-allowed")
+    async with botenv.db.reading() as session:
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+    assert actions == ["api_key.denied"]
