@@ -910,7 +910,10 @@ async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInf
     sent): the scheduler's `MonthlyReportBuilder` (`JobRunner(monthly_report=...)`)."""
     from models.outbox import message_payload
 
-    report = await compute_report(session, _month_period(month, tz), tz, datetime.now(UTC))
+    period = _month_period(month, tz)
+    # As of the month's end, not the wall clock: the same month gives the same message however
+    # late the job runs (catch-up, the sandbox's clock, the simulator).
+    report = await compute_report(session, period, tz, period.end)
     o = report.overall
 
     def share(value: Fraction | None) -> float:  # Fluent formats the number in the owner's locale

@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from models.automation import MonthlyReportBuilder
+from models.reports import monthly_report_payload
 from scheduler.jobs import JOBS
 from scheduler.runner import JobRunner
 
@@ -26,9 +27,10 @@ CATCH_UP_EVERY = timedelta(minutes=10)
 
 
 def build_runner(services: Services) -> JobRunner:
+    """The monthly report is the reports area's full summary unless services.extras overrides it."""
     builder = services.extras.get("monthly_report_payload")
     return JobRunner(services.dom, owner_ids=services.settings.owner_ids,
-                     monthly_report=builder if callable(builder) else None)  # type: ignore[arg-type]
+                     monthly_report=builder if callable(builder) else monthly_report_payload)  # type: ignore[arg-type]
 
 
 def start_scheduler(services: Services, *, catch_up_on_start: bool = True,

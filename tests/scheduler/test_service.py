@@ -44,3 +44,20 @@ async def test_jobs_are_registered_with_cron_triggers_in_business_time(dom: Doma
         assert isinstance(runner, JobRunner) and runner.context.owner_ids == frozenset({42})
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_the_scheduler_sends_the_full_monthly_report(dom: Domain) -> None:
+    """build_runner wires the reports area's monthly summary, not the short placeholder."""
+    from datetime import date
+
+    from scheduler.service import build_runner
+    from tests.helpers import register
+    from tests.scheduler.support import messages
+
+    await register(dom)
+    services = Services(settings=Settings(owner_ids=frozenset({42})), dom=dom)
+    result = await build_runner(services).run("monthly_report", date(2026, 3, 1))
+    assert result is not None
+    [report] = await messages(dom, "report-monthly")
+    assert report["chat_id"] == 42 and report["args"]["month"] == "02.2026"
+    assert await messages(dom, "scheduler-monthly-report") == []
