@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8080, ge=1, le=65535)
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     send_rate: float = Field(default=25.0, gt=0, le=30)  # messages per second overall

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import logging
 import signal
 import sys
@@ -50,32 +48,16 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 Stopper = Callable[[], Awaitable[None]]
 
 
-async def start_scheduler_if_available(services: Services) -> Stopper | None:
-    """THE one place the scheduler is started (scheduler/service.py, written by another area).
+async def start_scheduler(services: Services) -> Stopper:
+    """THE one place the scheduler is started; returns its async stop function."""
+    from scheduler.service import start_scheduler as start
 
-    `start_scheduler(services)` may return an object with `shutdown()` (sync or async) or an
-    async stop function; whatever it returns is turned into one async stop callable.
-    """
-    if importlib.util.find_spec("scheduler.service") is None:
-        log.info("scheduler: scheduler/service.py not present; automatic jobs are off")
-        return None
-    module = importlib.import_module("scheduler.service")
-    start = getattr(module, "start_scheduler", None)
-    if start is None:
-        log.warning("scheduler: scheduler.service has no start_scheduler; automatic jobs are off")
-        return None
-    handle: Any = start(services)
-    if asyncio.iscoroutine(handle):
-        handle = await handle
+    scheduler = start(services)
 
     async def stop() -> None:
-        target = getattr(handle, "shutdown", None) or getattr(handle, "stop", None) or handle
-        if callable(target):
-            result = target()
-            if asyncio.iscoroutine(result):
-                await result
+        scheduler.shutdown(wait=False)
 
-    return stop if handle is not None else None
+    return stop
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -112,7 +94,13 @@ async def _stop_when_set(dp: Dispatcher, stop_event: asyncio.Event) -> None:
 
 async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None,
                   install_signals: bool = True) -> int:
-    """Run until SIGINT/SIGTERM (or until `stop_event` is set); returns the exit code."""
+    """Run until SIGINT/SIGTERM (or until `stop_event` is set); returns the exit code.
+
+    One process serves everything the settings ask for: the bot (long polling, or Telegram's
+    webhook when WEBHOOK_URL is set), the HTTP server (partner API, /healthz, /metrics, the
+    webhook), the outbox sender and the scheduler (both under leases, so several processes
+    can share one database and only one of each runs).
+    """
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: put the token from @BotFather into BOT_TOKEN (environment or .env) "
               "and run again", file=sys.stderr)
@@ -121,8 +109,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     i18n = I18n()
     bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
     stop_event = stop_event or asyncio.Event()
-    sender_task: asyncio.Task[None] | None = None
-    watcher: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[Any]] = []
     stop_scheduler: Stopper | None = None
     try:
         me = await bot.get_me()
@@ -132,12 +119,22 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
         dp = build_dispatcher(services, i18n)
         sender = OutboxSender(bot, services, i18n, rate=settings.send_rate)
         services.extras["sender"] = sender
-        sender_task = asyncio.create_task(sender.run(stop_event), name="outbox-sender")
-        stop_scheduler = await start_scheduler_if_available(services)
+        tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
+        stop_scheduler = await start_scheduler(services)
         if install_signals:
             _install_signal_handlers(stop_event)
-        watcher = asyncio.create_task(_stop_when_set(dp, stop_event), name="stop-watcher")
+        tasks.append(asyncio.create_task(_serve_http(services, dp, bot, stop_event), name="http"))
+        if settings.webhook_url:
+            from bot.http.webhook import webhook_secret
+
+            await bot.set_webhook(settings.webhook_url, secret_token=webhook_secret(settings),
+                                  allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False)
+            log.info("bot @%s receives updates by webhook at %s", services.bot_username, settings.webhook_url)
+            await stop_event.wait()
+            return 0
+        tasks.append(asyncio.create_task(_stop_when_set(dp, stop_event), name="stop-watcher"))
         log.info("bot @%s is polling", services.bot_username)
+        await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot, handle_signals=False,
                                allowed_updates=dp.resolve_used_update_types())
         return 0
@@ -145,11 +142,11 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
         stop_event.set()
         if install_signals:
             _remove_signal_handlers()
-        if watcher is not None:
-            watcher.cancel()
-        if sender_task is not None:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await sender_task
+                if task.get_name() == "stop-watcher":
+                    task.cancel()
+                await task
         if stop_scheduler is not None:
             try:
                 await stop_scheduler()
@@ -157,3 +154,18 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
                 log.exception("scheduler: shutdown failed")
         await bot.session.close()
         await services.db.dispose()
+
+
+async def _serve_http(services: Services, dp: Dispatcher, bot: Bot, stop_event: asyncio.Event) -> None:
+    """The HTTP server beside the bot; a port that cannot be opened is logged, not fatal to the bot."""
+    from bot.http.app import build_app
+    from bot.http.server import serve_http
+
+    settings = services.settings
+    app = build_app(services, dispatcher=dp, bot=bot)
+    try:
+        await serve_http(app, settings.http_host, settings.http_port, stop_event)
+    except (OSError, SystemExit) as exc:
+        log.error("http: cannot serve on %s:%s: %s", settings.http_host, settings.http_port, exc)
+        if settings.webhook_url:
+            stop_event.set()  # without the HTTP server a webhook bot receives nothing

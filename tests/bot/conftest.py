@@ -310,7 +310,7 @@ def make_settings(tg: FakeTelegram, db: Database, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN, "database_url": db.url, "telegram_api_url": tg.base_url,
         "owner_ids": frozenset({OWNER_ID}), "staff_chat_id": STAFF_CHAT_ID, "redis_url": None,
-        "webhook_url": None,
+        "webhook_url": None, "http_port": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

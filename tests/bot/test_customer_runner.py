@@ -70,3 +70,55 @@ async def test_run_bot_without_a_token_says_so(capsys: object) -> None:
 
     assert await run_bot(Settings(_env_file=None, bot_token=None)) == 2  # type: ignore[call-arg]
     assert "BOT_TOKEN is not set" in capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+async def test_run_bot_in_webhook_mode_serves_the_webhook_and_the_api(tmp_path: Path) -> None:
+    """WEBHOOK_URL set: setWebhook with a secret, updates arrive over HTTP, forged ones are refused;
+    the same HTTP server answers /healthz."""
+    import json
+    import socket
+
+    import httpx
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}"
+    schema = Database(url)
+    await schema.create_all()
+    await schema.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with FakeTelegram(token=TOKEN, bot_username="cafe_bonus_bot") as tg:
+        from tests.bot.conftest import free_routers, make_settings
+
+        free_routers()
+        settings = make_settings(tg, schema, database_url=url, program_file=CASE_A, http_port=port,
+                                 webhook_url="https://bot.example.com/tg/hook", webhook_secret="s3cret-token")
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_bot(settings, stop_event=stop, install_signals=False))
+        try:
+            await tg.wait_for(lambda: tg.webhook is not None and bool(tg.webhook), timeout=15)
+            user = tg.user(first_name="Анна", phone="+79160000002")
+            update = {"update_id": 1, "message": {
+                "message_id": 1, "date": 1_700_000_000, "chat": {"id": user.id, "type": "private"},
+                "from": {"id": user.id, "is_bot": False, "first_name": "Анна", "language_code": "ru"},
+                "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                for _ in range(100):  # the server starts beside setWebhook
+                    try:
+                        if (await http.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                forged = await http.post("/tg/hook", content=json.dumps(update),
+                                         headers={"content-type": "application/json"})
+                assert forged.status_code == 403
+                real = await http.post("/tg/hook", content=json.dumps(update), headers={
+                    "content-type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
+                assert real.status_code == 200
+            await user.expect_text("Добро пожаловать в программу лояльности «Case A»")
+            assert tg.stats.calls["getUpdates"] == 0  # webhook mode never polls
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(task, 15) == 0
+            free_routers()
