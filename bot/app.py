@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 ROUTER_MODULES = (
     "handlers.common",  # /cancel, /help, language — work in every state
     "handlers.owner",
+    "handlers.owner_reports",  # /report
     "handlers.staff",
     "handlers.customer",
     "handlers.fallback",  # must stay last

@@ -120,6 +120,10 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
         sender = OutboxSender(bot, services, i18n, rate=settings.send_rate)
         services.extras["sender"] = sender
         tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
+        # Broadcasts under way before a restart get their live progress message back at once.
+        from handlers.owner_broadcasts import ensure_progress
+
+        ensure_progress(services, bot)
         stop_scheduler = await start_scheduler(services)
         if install_signals:
             _install_signal_handlers(stop_event)

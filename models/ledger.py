@@ -117,11 +117,9 @@ async def grant(
 
 async def debit_only(session: AsyncSession, lot_id: int, points: int) -> None:
     """The conditional update alone; the caller writes the ledger entry (in bulk)."""
+    lots = Lot.__table__  # Core: the purchase path calls this per lot
     result = await session.execute(
-        update(Lot)
-        .where(Lot.id == lot_id, Lot.remaining >= points)
-        .values(remaining=Lot.remaining - points)
-        .execution_options(synchronize_session=False)
+        update(lots).where(lots.c.id == lot_id, lots.c.remaining >= points).values(remaining=lots.c.remaining - points)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InsufficientFunds(f"lot {lot_id} cannot give {points}")

@@ -52,7 +52,7 @@ async def enqueue_many(
 ) -> None:
     """Several sendMessage rows in one INSERT (the purchase path)."""
     if messages:
-        await session.execute(insert(OutboxMessage), [
+        await session.execute(insert(OutboxMessage.__table__), [
             {"chat_id": chat_id, "method": "sendMessage", "payload": payload, "not_before": now, "created_at": now}
             for chat_id, payload in messages
         ])

@@ -107,6 +107,13 @@ class Quote:
         return self.amount_kopecks - points * self.point_value_kopecks
 
 
+# The hot path writes through Core tables: the ORM's bulk machinery costs more than the SQL.
+CUSTOMERS = Customer.__table__
+OPERATIONS = Operation.__table__
+LOTS = Lot.__table__
+LEDGER = LedgerEntry.__table__
+CODES = CustomerCode.__table__
+
 LOT_COLUMNS = (Lot.id, Lot.kind, Lot.remaining, Lot.expires_at, Lot.available_at, Lot.max_redeem_percent,
                Lot.certificate_kind)
 
@@ -275,12 +282,11 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
     async with dom.db.transaction() as session:
         # The row write is the per-customer lock (models/db.py); RETURNING reads it in the same trip.
         customer = (await session.execute(
-            update(Customer).where(Customer.id == req.customer_id)
-            .values(lock_version=Customer.lock_version + 1)
-            .returning(Customer.id, Customer.tier_index, Customer.tier_pinned, Customer.blocked,
-                       Customer.erased_at, Customer.referrer_id, Customer.paid_total_kopecks,
-                       Customer.purchase_count)
-            .execution_options(synchronize_session=False)
+            update(CUSTOMERS).where(CUSTOMERS.c.id == req.customer_id)
+            .values(lock_version=CUSTOMERS.c.lock_version + 1)
+            .returning(CUSTOMERS.c.id, CUSTOMERS.c.tier_index, CUSTOMERS.c.tier_pinned, CUSTOMERS.c.blocked,
+                       CUSTOMERS.c.erased_at, CUSTOMERS.c.referrer_id, CUSTOMERS.c.paid_total_kopecks,
+                       CUSTOMERS.c.purchase_count)
         )).first()
         if customer is None:
             raise CustomerNotFound(str(req.customer_id))
@@ -327,14 +333,14 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                 reward += program.referral.first_purchase_points
             if reward > 0:
                 rewards.append(ReferralReward(ref.id, ref.level, reward))
-        op_id = (await session.execute(insert(Operation).values(
+        op_id = (await session.execute(insert(OPERATIONS).values(
             kind=OperationKind.PURCHASE, customer_id=customer.id, staff_id=req.staff_id,
             program_version=version, idempotency_key=req.idempotency_key, created_at=now,
             amount_kopecks=req.amount_kopecks, cash_kopecks=cash, points_paid=points,
             cashback=cashback, referral_paid=sum(r.points for r in rewards), tier_index=customer.tier_index,
             certificate_lot_id=quote.certificate.lot_id if cert_part and quote.certificate else None,
             found_by=req.found_by, channel=req.channel, receipt_number=req.receipt_number,
-        ).returning(Operation.id))).scalar_one()
+        ).returning(OPERATIONS.c.id))).scalar_one()
         if req.code is not None:
             await _use_code(session, req.code, customer.id, op_id, now)
 
@@ -366,7 +372,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         grants.extend((r.customer_id, LotKind.REFERRAL, r.points) for r in rewards)
         if grants:
             lot_ids = (await session.execute(
-                insert(Lot).returning(Lot.id, sort_by_parameter_order=True),
+                insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True),
                 [{"customer_id": cid, "kind": kind, "amount": amount, "remaining": amount, "created_at": now,
                   "expires_at": now + timedelta(days=validity) if validity else None,
                   "available_at": now + timedelta(days=pending) if pending else None,
@@ -376,7 +382,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                             "delta": amount, "created_at": now}
                            for lot_id, (cid, _, amount) in zip(lot_ids, grants, strict=True))
         if entries:
-            await session.execute(insert(LedgerEntry), entries)
+            await session.execute(insert(LEDGER), entries)
 
         # Running totals and the tier for the next purchase (DOMAIN.md, "Tiers").
         paid_total = customer.paid_total_kopecks + cash
@@ -384,9 +390,8 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         before = customer.tier_index
         after = await _tier_after_purchase(session, customer, program, paid_total, purchases, now)
         await session.execute(
-            update(Customer).where(Customer.id == customer.id)
+            update(CUSTOMERS).where(CUSTOMERS.c.id == customer.id)
             .values(last_purchase_at=now, tier_index=after, paid_total_kopecks=paid_total, purchase_count=purchases)
-            .execution_options(synchronize_session=False)
         )
         balance_after = quote.balance - regular_part + (cashback if not pending else 0)
 
@@ -448,12 +453,11 @@ async def _chain(session: AsyncSession, customer_id: int, depth: int) -> list[An
 async def _use_code(session: AsyncSession, code: str, customer_id: int, op_id: int, now: datetime) -> None:
     """Use up the card's code in the purchase's transaction (DOMAIN.md, "The customer code")."""
     used = (await session.execute(
-        update(CustomerCode)
-        .where(CustomerCode.code == code, CustomerCode.customer_id == customer_id,
-               CustomerCode.used_at.is_(None), CustomerCode.expires_at > now)
+        update(CODES)
+        .where(CODES.c.code == code, CODES.c.customer_id == customer_id,
+               CODES.c.used_at.is_(None), CODES.c.expires_at > now)
         .values(used_at=now, operation_id=op_id)
-        .returning(CustomerCode.code)
-        .execution_options(synchronize_session=False)
+        .returning(CODES.c.code)
     )).first()
     if used is None:
         row = await peek_code(session, code, now)  # raises the precise reason

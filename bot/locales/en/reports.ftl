@@ -177,3 +177,16 @@ report-monthly = 📊 Results for { $month }
     Total economic benefit: { MONEY($benefit) }
     RFM: { $champions } champions, { $at_risk } at risk or can't lose
     The full report with charts and a spreadsheet: /report
+
+## /report in the bot
+report-choose-period = Which period should the report cover?
+report-period-month = This month
+report-period-last-month = Last month
+report-period-year = This year
+report-period-last-year = Last year
+report-period-all = All time
+report-period-custom = Custom dates
+report-custom-prompt = Send the period as “01.03.2026 - 31.03.2026”.
+report-custom-bad = I could not read that period. Example: “01.03.2026 - 31.03.2026” — the first day, then the last.
+report-working = Working out the report…
+report-xlsx-caption = Every table of the report, in Excel.

@@ -178,3 +178,16 @@ report-monthly = 📊 Итоги за { $month }
     Общий экономический эффект: { MONEY($benefit) }
     RFM: чемпионов { $champions }, под угрозой и «нельзя потерять» { $at_risk }
     Полный отчёт с графиками и таблицей: /report
+
+## /report in the bot
+report-choose-period = За какой период показать отчёт?
+report-period-month = Этот месяц
+report-period-last-month = Прошлый месяц
+report-period-year = Этот год
+report-period-last-year = Прошлый год
+report-period-all = За всё время
+report-period-custom = Свои даты
+report-custom-prompt = Пришлите период в виде «01.03.2026 - 31.03.2026».
+report-custom-bad = Не понял период. Пример: «01.03.2026 - 31.03.2026» — сначала первый день, потом последний.
+report-working = Считаю отчёт…
+report-xlsx-caption = Все таблицы отчёта в Excel.

@@ -1,0 +1,152 @@
+"""The owner's `/report`: period buttons, then the summary text, the charts and an XLSX with
+every table (models/reports.py computes, bot/report_render.py renders)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    TelegramObject,
+)
+
+from bot.i18n import Translator
+from bot.middlewares import Actor
+from bot.report_render import render_charts, render_text, render_xlsx, split_message
+from bot.services import Services
+from models.audit import record
+from models.reports import build_report
+
+log = logging.getLogger(__name__)
+router = Router(name="owner-reports")
+
+PERIODS = ("month", "last_month", "year", "last_year", "all", "custom")
+_RANGE = re.compile(r"^\s*(\d{1,2}\.\d{1,2}\.\d{4})\s*[-–—]\s*(\d{1,2}\.\d{1,2}\.\d{4})\s*$")
+
+
+async def _owner_only(event: TelegramObject, actor: Actor | None = None) -> bool:
+    """Every update re-checks the role from the database (bot/middlewares.py)."""
+    return actor is not None and actor.is_owner
+
+
+router.message.filter(_owner_only)
+router.callback_query.filter(_owner_only)
+
+
+class ReportPeriod(CallbackData, prefix="rp"):
+    period: str
+
+
+class ReportStates(StatesGroup):
+    custom_range = State()
+
+
+def period_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    def button(period: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=t(f"report-period-{period.replace('_', '-')}"),
+                                    callback_data=ReportPeriod(period=period).pack())
+
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [button("month"), button("last_month")], [button("year"), button("last_year")],
+        [button("all"), button("custom")],
+    ])
+
+
+def period_dates(period: str, today: date) -> tuple[date | None, date | None]:
+    """The first and last day (both included); None: from the first activity / up to today."""
+    first_of_month = today.replace(day=1)
+    if period == "month":
+        return first_of_month, today
+    if period == "last_month":
+        last = first_of_month - timedelta(days=1)
+        return last.replace(day=1), last
+    if period == "year":
+        return today.replace(month=1, day=1), today
+    if period == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if period == "all":
+        return None, today
+    raise ValueError(period)
+
+
+def parse_range(text: str) -> tuple[date, date] | None:
+    """`01.03.2026 - 31.03.2026`; None when malformed, reversed or not a real date."""
+    match = _RANGE.match(text or "")
+    if match is None:
+        return None
+    try:
+        first, last = (date(*reversed([int(p) for p in part.split(".")])) for part in match.groups())
+    except ValueError:
+        return None
+    return (first, last) if first <= last else None
+
+
+@router.message(Command("report"))
+async def ask_period(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    await message.answer(t("report-choose-period"), reply_markup=period_keyboard(t))
+
+
+@router.callback_query(ReportPeriod.filter(F.period.in_(PERIODS)))
+async def chosen(callback: CallbackQuery, callback_data: ReportPeriod, state: FSMContext, services: Services,
+                 actor: Actor, t: Translator, bot: Bot) -> None:
+    await callback.answer()
+    if callback.message is None:
+        return
+    if callback_data.period == "custom":
+        await state.set_state(ReportStates.custom_range)
+        await bot.send_message(callback.message.chat.id, t("report-custom-prompt"))
+        return
+    today = services.dom.clock.now().astimezone(services.dom.tz).date()
+    first, last = period_dates(callback_data.period, today)
+    await send_report(bot, callback.message.chat.id, services, actor, t, first, last)
+
+
+@router.message(StateFilter(ReportStates.custom_range), F.text)
+async def custom_range(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
+                       bot: Bot) -> None:
+    dates = parse_range(message.text or "")
+    if dates is None:
+        await message.answer(t("report-custom-bad"))
+        return
+    await state.clear()
+    await send_report(bot, message.chat.id, services, actor, t, *dates)
+
+
+@router.message(StateFilter(ReportStates.custom_range))
+async def custom_range_not_text(message: Message, t: Translator) -> None:
+    await message.answer(t("report-custom-bad"))
+
+
+async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, t: Translator,
+                      first: date | None, last: date | None) -> None:
+    await bot.send_message(chat_id, t("report-working"))
+    report = await build_report(services.dom, first, last)
+    for part in split_message(render_text(report, t)):
+        await bot.send_message(chat_id, part, parse_mode=None)  # plain text: names are not HTML
+    charts = render_charts(report, t)
+    if charts:
+        await bot.send_media_group(chat_id, [
+            InputMediaPhoto(media=BufferedInputFile(png, filename=f"{name}.png")) for name, png in charts[:10]
+        ])
+    stamp = f"{report.period.first_day:%Y%m%d}-{report.period.last_day:%Y%m%d}"
+    await bot.send_document(chat_id, BufferedInputFile(render_xlsx(report, t), filename=f"report-{stamp}.xlsx"),
+                            caption=t("report-xlsx-caption"))
+    async with services.db.transaction() as session:
+        record(session, services.dom.clock.now(), "report.sent", actor_telegram_id=actor.telegram_id,
+               actor_role=actor.role, target=stamp)
+
+
+__all__ = ["parse_range", "period_dates", "router"]
