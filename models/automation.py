@@ -66,11 +66,11 @@ from models.base import Base, BigId, JsonType, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import purge_codes
-from models.staff import purge_checkouts
 from models.expiry import expire_lots
 from models.outbox import message_payload
 from models.program import Certificate, Program, ThresholdBasis
 from models.programs_store import current_program, current_version
+from models.staff import purge_checkouts
 from models.tables import (
     CertificateKind,
     Customer,

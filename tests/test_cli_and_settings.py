@@ -74,8 +74,9 @@ def test_check_reports_broken_ledger(tmp_path: Path) -> None:
     assert run_cli("migrate", env=env).returncode == 0
     assert run_cli("program", "show", env=env).returncode == 0  # seeds version 1
     con = sqlite3.connect(tmp_path / "broken.db")
-    con.execute("INSERT INTO customers (id, referral_code, source_kind, created_at, tier_index, blocked, lock_version)"
-                " VALUES (1, 'abc', 'walk_in', '2026-01-01 00:00:00', 0, 0, 0)")
+    con.execute("INSERT INTO customers (id, referral_code, source_kind, created_at, tier_index, blocked, lock_version,"
+                " paid_total_kopecks, purchase_count, base_paid_kopecks, base_purchase_count)"
+                " VALUES (1, 'abc', 'walk_in', '2026-01-01 00:00:00', 0, 0, 0, 0, 0, 0, 0)")
     con.execute("INSERT INTO operations (id, kind, program_version, created_at, amount_kopecks, cash_kopecks,"
                 " points_paid, cashback, referral_paid, points_delta, refunded_kopecks, shortfall, comment, channel)"
                 " VALUES (1, 'manual', 1, '2026-01-01 00:00:00', 0, 0, 0, 0, 0, 10, 0, 0, '', 'cli')")

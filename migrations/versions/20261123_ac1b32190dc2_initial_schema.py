@@ -1,20 +1,21 @@
 """initial schema
 
-Revision ID: 414ff942ec46
+Revision ID: ac1b32190dc2
 Revises: 
-Create Date: 2026-11-23 19:11:42.531290
+Create Date: 2026-11-23 20:50:17.469602
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql, sqlite
 
 import models.base
+from sqlalchemy import Text  # noqa: F401  (JSONB variants render Text())
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 
-revision = '414ff942ec46'
+revision = 'ac1b32190dc2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +37,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_actor_telegram_id'), ['actor_telegram_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_created_at'), ['created_at'], unique=False)
 
+    op.create_table('broadcasts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('photo', sa.String(length=200), nullable=True),
+    sa.Column('buttons', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql').with_variant(sqlite.JSON(), 'sqlite'), nullable=False),
+    sa.Column('segment', sa.Enum('all', 'tier', 'inactive', 'rfm', 'campaign', 'source_kind', 'birthday_month', 'expiring', name='segmentkind', native_enum=False, length=24), nullable=False),
+    sa.Column('segment_value', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'sending', 'done', 'cancelled', name='broadcaststatus', native_enum=False, length=24), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('owner_chat_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('progress_message_id', sa.Integer(), nullable=True),
+    sa.Column('queued_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcasts'))
+    )
+    with op.batch_alter_table('broadcasts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_broadcasts_created_at'), ['created_at'], unique=False)
+
     op.create_table('campaigns',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -53,6 +74,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('code', name=op.f('uq_campaigns_code'))
     )
+    op.create_table('job_runs',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('started_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('holder', sa.String(length=100), nullable=False),
+    sa.Column('program_version', sa.Integer(), nullable=True),
+    sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql').with_variant(sqlite.JSON(), 'sqlite'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs')),
+    sa.UniqueConstraint('name', 'business_date', name=op.f('uq_job_runs_name_business_date'))
+    )
     op.create_table('leases',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('holder', sa.String(length=100), nullable=False),
@@ -66,7 +99,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql').with_variant(sqlite.JSON(), 'sqlite'), nullable=False),
     sa.Column('dedupe_key', sa.String(length=120), nullable=True),
     sa.Column('broadcast_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('status', sa.Enum('pending', 'sent', 'failed', 'blocked', 'cancelled', name='outboxstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', 'blocked', 'cancelled', name='outboxstatus', native_enum=False, length=24), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('not_before', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
@@ -112,6 +145,24 @@ def upgrade() -> None:
     sa.Column('used_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.PrimaryKeyConstraint('token', name=op.f('pk_staff_invites'))
     )
+    op.create_table('api_keys',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('revoked_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_api_keys_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash'))
+    )
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_keys_company_id'), ['company_id'], unique=False)
+        batch_op.create_index('ix_api_keys_name_active', ['name', 'revoked_at'], unique=False)
+
     op.create_table('customers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('phone', sa.String(length=16), nullable=True),
@@ -129,6 +180,10 @@ def upgrade() -> None:
     sa.Column('consent_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('tier_index', sa.Integer(), nullable=False),
     sa.Column('tier_pinned', sa.Integer(), nullable=True),
+    sa.Column('paid_total_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('purchase_count', sa.Integer(), nullable=False),
+    sa.Column('base_paid_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('base_purchase_count', sa.Integer(), nullable=False),
     sa.Column('last_purchase_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('blocked', sa.Boolean(), nullable=False),
     sa.Column('erased_at', models.base.UTCDateTime(timezone=True), nullable=True),
@@ -159,6 +214,27 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_link_visits')),
     sa.UniqueConstraint('campaign_id', 'telegram_id', name=op.f('uq_link_visits_campaign_id_telegram_id'))
     )
+    op.create_table('checkout_quotes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('chat_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('certificate_lot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('found_by', sa.String(length=16), nullable=False),
+    sa.Column('code', sa.String(length=6), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('operation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_checkout_quotes_customer_id_customers')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_checkout_quotes_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_checkout_quotes'))
+    )
+    with op.batch_alter_table('checkout_quotes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_checkout_quotes_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_checkout_quotes_staff_id'), ['staff_id'], unique=False)
+
     op.create_table('operations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.Enum('purchase', 'refund', 'manual', 'import', 'reward', 'sale_no_card', 'expiry', name='operationkind', native_enum=False, length=24), nullable=False),
@@ -248,8 +324,29 @@ def upgrade() -> None:
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lots_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index('ix_lots_customer_live', ['customer_id', 'expires_at'], unique=False)
-        batch_op.create_index('ix_lots_expires_open', ['expires_at', 'remaining'], unique=False)
+        batch_op.create_index('ix_lots_expires_open', ['expires_at'], unique=False, postgresql_where=sa.text('expired_at IS NULL AND remaining > 0'), sqlite_where=sa.text('expired_at IS NULL AND remaining > 0'))
         batch_op.create_index(batch_op.f('ix_lots_operation_id'), ['operation_id'], unique=False)
+
+    op.create_table('phone_confirmations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('quote_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('operation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_phone_confirmations_customer_id_customers')),
+    sa.ForeignKeyConstraint(['quote_id'], ['checkout_quotes.id'], name=op.f('fk_phone_confirmations_quote_id_checkout_quotes')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_phone_confirmations_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_confirmations'))
+    )
+    with op.batch_alter_table('phone_confirmations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_phone_confirmations_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_phone_confirmations_quote_id'), ['quote_id'], unique=False)
 
     op.create_table('ratings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -336,9 +433,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ratings_customer_id'))
 
     op.drop_table('ratings')
+    with op.batch_alter_table('phone_confirmations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_phone_confirmations_quote_id'))
+        batch_op.drop_index(batch_op.f('ix_phone_confirmations_customer_id'))
+
+    op.drop_table('phone_confirmations')
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lots_operation_id'))
-        batch_op.drop_index('ix_lots_expires_open')
+        batch_op.drop_index('ix_lots_expires_open', postgresql_where=sa.text('expired_at IS NULL AND remaining > 0'), sqlite_where=sa.text('expired_at IS NULL AND remaining > 0'))
         batch_op.drop_index('ix_lots_customer_live')
         batch_op.drop_index(batch_op.f('ix_lots_campaign_id'))
 
@@ -356,6 +458,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_operations_customer_created')
 
     op.drop_table('operations')
+    with op.batch_alter_table('checkout_quotes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_checkout_quotes_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_checkout_quotes_customer_id'))
+
+    op.drop_table('checkout_quotes')
     op.drop_table('link_visits')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_referrer_id'))
@@ -366,6 +473,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_customers_birthday_md')
 
     op.drop_table('customers')
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.drop_index('ix_api_keys_name_active')
+        batch_op.drop_index(batch_op.f('ix_api_keys_company_id'))
+
+    op.drop_table('api_keys')
     op.drop_table('staff_invites')
     op.drop_table('staff')
     op.drop_table('program_versions')
@@ -375,7 +487,12 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     op.drop_table('leases')
+    op.drop_table('job_runs')
     op.drop_table('campaigns')
+    with op.batch_alter_table('broadcasts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_broadcasts_created_at'))
+
+    op.drop_table('broadcasts')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_created_at'))
         batch_op.drop_index(batch_op.f('ix_audit_log_actor_telegram_id'))
