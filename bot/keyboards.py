@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.types import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -98,3 +100,14 @@ def language_choice() -> InlineKeyboardMarkup:
         InlineKeyboardButton(text="Русский", callback_data="lang:ru"),
         InlineKeyboardButton(text="English", callback_data="lang:en"),
     ]])
+
+
+async def edit_pressed(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the message whose button was pressed; a double tap that changes nothing is not an error."""
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        await callback.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            raise

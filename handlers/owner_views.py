@@ -11,11 +11,11 @@ import io
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
 
+from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
 from models.owner import OwnerActor
 
@@ -59,15 +59,7 @@ def in_rows(buttons: list[InlineKeyboardButton], width: int = 2) -> list[list[In
     return [buttons[i:i + width] for i in range(0, len(buttons), width)]
 
 
-async def edit(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the pressed message; a double tap that changes nothing is not an error."""
-    if not isinstance(callback.message, Message):
-        return
-    try:
-        await callback.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+edit = edit_pressed  # one implementation for every area (bot/keyboards.py)
 
 
 async def reply(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -16,15 +16,15 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Settings
 from bot.deeplinks import make_link
 from bot.i18n import Translator
+from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
 from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
 from bot.services import Services
@@ -145,15 +145,7 @@ async def _max_check(dom: Domain) -> int:
     return program.limits.max_check_kopecks
 
 
-async def _edit(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the pressed message; a double tap that changes nothing is not an error."""
-    if not isinstance(callback.message, Message):
-        return
-    try:
-        await callback.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+_edit = edit_pressed  # bot/keyboards.py
 
 
 async def _answer_error(callback: CallbackQuery, t: Translator, exc: DomainError) -> None:
