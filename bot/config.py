@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    partner_api_base: str = Field(default="/partner/v2", pattern=r"^/[A-Za-z0-9_/.-]*$")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     send_rate: float = Field(default=25.0, gt=0, le=30)  # messages per second overall

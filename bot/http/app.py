@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -77,7 +76,7 @@ def build_app(
     """The HTTP app. Telegram's webhook route exists only when `dispatcher` and `bot` are given
     and WEBHOOK_URL is set. The partner API's base path comes from the argument, else
     PARTNER_API_BASE, else `/partner/v2`."""
-    base = (partner_base_path or os.environ.get("PARTNER_API_BASE") or DEFAULT_PARTNER_BASE).rstrip("/")
+    base = (partner_base_path or services.settings.partner_api_base or DEFAULT_PARTNER_BASE).rstrip("/")
     app = FastAPI(
         title="Loyalty bot HTTP API",
         version="1.0",
