@@ -45,6 +45,8 @@ async def help_(message: Message, actor: Actor | None, t: Translator) -> None:
     text = t("common-help") if registered else t("common-help-guest")
     if actor is not None and actor.is_staff:
         text += "\n\n" + t("common-help-staff")
+    if actor is not None and actor.is_owner:
+        text += "\n\n" + t("common-help-owner")
     await message.answer(text)
 
 
