@@ -38,7 +38,7 @@ from models.db import Database
 from models.invariants import check_ledger
 from models.tables import CustomerCode, Operation, OperationKind
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scaleout]
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK_PATH = "/tg/hook"
