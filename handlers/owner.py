@@ -15,8 +15,6 @@ included when that module exists (they re-check the owner and audit refusals the
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,7 +26,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers import owner_broadcasts, owner_campaigns, owner_customers, owner_program
+from handlers import owner_api, owner_broadcasts, owner_campaigns, owner_customers, owner_program
 from handlers.owner_views import PREFIX, SEP, IsOwner, button, in_rows, keyboard
 from models.owner import record_refusal
 
@@ -76,8 +74,7 @@ for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.route
 router.include_router(owner_only)
 # The partner API's /api (another area). Its handlers re-check the owner themselves and audit
 # refusals as "api_key.denied", so it sits beside owner_only rather than under its filter.
-if importlib.util.find_spec("handlers.owner_api") is not None:
-    router.include_router(importlib.import_module("handlers.owner_api").router)
+router.include_router(owner_api.router)
 
 
 # --- Everyone else ------------------------------------------------------------------------------
