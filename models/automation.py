@@ -66,6 +66,7 @@ from models.base import Base, BigId, JsonType, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import purge_codes
+from models.db import lock_customers
 from models.expiry import expire_lots
 from models.outbox import message_payload
 from models.program import Certificate, Program, ThresholdBasis
@@ -241,8 +242,8 @@ async def issue_certificates(
 ) -> Issued:
     """Claim, grant and announce a program certificate for every due customer, in chunks.
 
-    Per chunk, in one transaction: the customers' rows are locked (the same row write every
-    balance change starts with) and re-checked, the claims are inserted ON CONFLICT DO NOTHING
+    Per chunk, in one transaction: the customers' rows are locked (`models.db.lock_customers`)
+    and re-checked, the claims are inserted ON CONFLICT DO NOTHING
     (only the rows that went in are granted), then operations, lots, GRANT entries and the
     messages are inserted in bulk.
     """
@@ -254,13 +255,8 @@ async def issue_certificates(
     for part in _chunks(ids):
         async with dom.db.transaction() as session:
             version, _ = await current_program(session)
-            eligible = (await session.execute(
-                update(Customer)
-                .where(Customer.id.in_(part), Customer.erased_at.is_(None), Customer.blocked.is_(False))
-                .values(lock_version=Customer.lock_version + 1)
-                .returning(Customer.id)
-                .execution_options(synchronize_session=False)
-            )).scalars().all()
+            eligible = await lock_customers(
+                session, Customer.id.in_(part), Customer.erased_at.is_(None), Customer.blocked.is_(False))
             if not eligible:
                 continue
             claimed = (await session.execute(
@@ -273,8 +269,9 @@ async def issue_certificates(
             winners = sorted(int(s) for s in claimed)
             if not winners:
                 continue
+            operations = Operation.__table__
             ops = (await session.execute(
-                insert(Operation).returning(Operation.id, Operation.customer_id),
+                insert(operations).returning(operations.c.id, operations.c.customer_id),
                 [{"kind": OperationKind.REWARD, "customer_id": cid, "program_version": version,
                   "created_at": now, "points_delta": certificate.points, "channel": "job",
                   "comment": f"certificate: {kind.value}"} for cid in winners],
@@ -299,18 +296,20 @@ async def grant_many(
     session: AsyncSession, grants: Sequence[tuple[int, int]], *, points: int, kind: CertificateKind,
     cap: Decimal, now: datetime, expires: datetime,
 ) -> None:
-    """New certificate lots and their GRANT entries, in two bulk INSERTs.
+    """New certificate lots and their GRANT entries, in two bulk INSERTs (Core: the ORM's bulk
+    insert machinery costs more than the SQL here).
 
     The bulk twin of `models.ledger.grant` (same columns, same entry): it only creates lots,
     it never changes the `remaining` of an existing one.
     """
+    table = Lot.__table__
     lots = (await session.execute(
-        insert(Lot).returning(Lot.id, Lot.customer_id, Lot.operation_id),
+        insert(table).returning(table.c.id, table.c.customer_id, table.c.operation_id),
         [{"customer_id": cid, "kind": LotKind.CERTIFICATE, "amount": points, "remaining": points,
           "created_at": now, "expires_at": expires, "operation_id": op_id,
           "max_redeem_percent": str(cap), "certificate_kind": kind} for cid, op_id in grants],
     )).all()
-    await session.execute(insert(LedgerEntry), [
+    await session.execute(insert(LedgerEntry.__table__), [
         {"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
          "delta": points, "created_at": now} for lot_id, cid, op_id in lots
     ])
