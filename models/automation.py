@@ -38,7 +38,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -508,7 +508,6 @@ class TierChanges:
     near: int = 0
     full: bool = False
     messages: int = 0
-    changes: list[tuple[int, int, int]] = field(default_factory=list)  # customer, old, new
 
     def as_dict(self) -> dict[str, Any]:
         return {"recalculated": self.recalculated, "down": self.down, "up": self.up, "near": self.near,
@@ -529,44 +528,65 @@ async def recalculate_tiers(
     now = now or dom.clock.now()
     out = TierChanges(full=full)
     day_start = start_of_day(business_date, dom.tz)
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        bounds = (await session.execute(select(func.min(Customer.id), func.max(Customer.id)))).one()
+    if full or program.tiers.window_days:
+        # A full recalculation walks the customers in id slices, one transaction each: memory and
+        # the time a till waits for the write lock stay flat however big the base is.
+        first, last = (bounds[0] or 0), (bounds[1] or 0)
+        slices = [(lo, lo + TIER_SLICE) for lo in range(first, last + 1, TIER_SLICE)] if full else [None]
+        for id_range in slices:
+            async with dom.db.transaction() as session:
+                await _recalculate_slice(session, dom, program, business_date, day_start, now, full,
+                                         id_range, out)
     async with dom.db.transaction() as session:
         _, program = await current_program(session)
-        window = program.tiers.window_days
-        since = day_start - timedelta(days=window) if window else None
-        progress = _progress_column(program)
-        in_window = [Operation.kind.in_(_TIER_OPS)] + ([Operation.created_at > since] if since else [])
-        values = (select(Operation.customer_id.label("cid"), progress.label("value"))
-                  .where(*in_window).group_by(Operation.customer_id))
-        if full or window:
-            if window:
-                if not full:
-                    left = select(Operation.customer_id).where(
-                        Operation.kind.in_(_TIER_OPS),
-                        Operation.created_at > day_start - timedelta(days=window + 1),
-                        Operation.created_at <= day_start - timedelta(days=window),
-                    )
-                    values = values.where(Operation.customer_id.in_(left))
-                sub = values.subquery()
-                value = func.coalesce(sub.c.value, 0)
-            else:
-                value = _running_total(program)  # all time: the totals purchases keep (models.tiers)
-            new_tier = _tier_case(program, value)
-            stmt = select(Customer.id, Customer.tier_index, new_tier)
-            if window:
-                stmt = stmt.outerjoin(sub, sub.c.cid == Customer.id)
-            stmt = (stmt
-                    .where(Customer.erased_at.is_(None), Customer.tier_pinned.is_(None),
-                           Customer.tier_index != new_tier))
-            if window and not full:
-                stmt = stmt.where(Customer.id.in_(left))
-            if not window:
-                stmt = stmt.where(new_tier > Customer.tier_index)  # all time: never down
-            changes = [(cid, old, int(new)) for cid, old, new in (await session.execute(stmt)).all()]
-            out.changes = changes
-            out.recalculated = len(changes)
-            await _apply_tiers(session, dom, program, changes, business_date, now, out)
         await _near_next_tier(session, dom, program, business_date, now, out)
     return out
+
+
+TIER_SLICE = 50_000
+
+
+async def _recalculate_slice(session: AsyncSession, dom: Domain, program: Program, business_date: date,
+                             day_start: datetime, now: datetime, full: bool, id_range: tuple[int, int] | None,
+                             out: TierChanges) -> None:
+    window = program.tiers.window_days
+    since = day_start - timedelta(days=window) if window else None
+    progress = _progress_column(program)
+    in_window = [Operation.kind.in_(_TIER_OPS)] + ([Operation.created_at > since] if since else [])
+    if id_range:
+        in_window += [Operation.customer_id >= id_range[0], Operation.customer_id < id_range[1]]
+    values = (select(Operation.customer_id.label("cid"), progress.label("value"))
+              .where(*in_window).group_by(Operation.customer_id))
+    left = None
+    if window:
+        if not full:
+            left = select(Operation.customer_id).where(
+                Operation.kind.in_(_TIER_OPS),
+                Operation.created_at > day_start - timedelta(days=window + 1),
+                Operation.created_at <= day_start - timedelta(days=window),
+            )
+            values = values.where(Operation.customer_id.in_(left))
+        sub = values.subquery()
+        value = func.coalesce(sub.c.value, 0)
+    else:
+        value = _running_total(program)  # all time: the totals purchases keep (models.tiers)
+    new_tier = _tier_case(program, value)
+    stmt = select(Customer.id, Customer.tier_index, new_tier)
+    if window:
+        stmt = stmt.outerjoin(sub, sub.c.cid == Customer.id)
+    stmt = stmt.where(Customer.erased_at.is_(None), Customer.tier_pinned.is_(None), Customer.tier_index != new_tier)
+    if id_range:
+        stmt = stmt.where(Customer.id >= id_range[0], Customer.id < id_range[1])
+    if left is not None:
+        stmt = stmt.where(Customer.id.in_(left))
+    if not window:
+        stmt = stmt.where(new_tier > Customer.tier_index)  # all time: never down
+    changes = [(cid, old, int(new)) for cid, old, new in (await session.execute(stmt)).all()]
+    out.recalculated += len(changes)
+    await _apply_tiers(session, dom, program, changes, business_date, now, out)
 
 
 async def _apply_tiers(session: AsyncSession, dom: Domain, program: Program,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.i18n import I18n
+from models import automation
 from models.automation import HOUSEKEEPING, JobRun, birthday_target, register_housekeeping
 from models.context import Domain
 from models.customers import create_phone_customer, erase_customer, issue_code
@@ -229,6 +230,31 @@ async def test_program_change_recalculates_everyone(dom: Domain, case_a: Program
     async with dom.db.reading() as s:
         assert (await s.get(Customer, guest)).tier_index == 1
     assert len(await messages(dom, "scheduler-tier-up")) == 1
+
+
+async def test_full_recalculation_walks_the_base_in_slices(dom: Domain, case_a: Program,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full recalculation commits slice by slice; every customer of every slice is reached."""
+    monkeypatch.setattr(automation, "TIER_SLICE", 2)
+    jobs = runner(dom)
+    at(dom, date(2026, 3, 2), 15)
+    spent = [30_000, 10_000, 25_000, 40_000, 5_000]  # 3 of 5 over the lowered threshold
+    guests = [await register(dom) for _ in spent]
+    for guest, amount in zip(guests, spent, strict=True):
+        await buy(dom, guest, amount)
+    await jobs.catch_up()
+    lower = case_a.tiers.levels[1].model_copy(update={"threshold": Decimal(20_000)})
+    levels = [case_a.tiers.levels[0], lower, *case_a.tiers.levels[2:]]
+    await set_program(dom, case_a.model_copy(update={"tiers": case_a.tiers.model_copy(update={"levels": levels})}),
+                      None, "lower tier 2")
+    [outcome] = await jobs.run("tiers")
+    assert outcome.result["full"] and outcome.result["up"] == 3
+    async with dom.db.reading() as s:
+        tiers = [(await s.get(Customer, g)).tier_index for g in guests]
+    assert tiers == [1, 0, 1, 1, 0]
+    assert len(await messages(dom, "scheduler-tier-up")) == 3
+    [again] = await jobs.run("tiers", date(2026, 3, 2))
+    assert again.result["recalculated"] == 0
 
 
 async def test_three_days_down_are_caught_up_without_doubling(dom: Domain) -> None:
