@@ -521,9 +521,9 @@ async def recalculate_tiers(
     window (with a notice), and a notice to customers who bought yesterday and are near the
     next tier.
 
-    `full` recomputes every customer in one set-based query (the first run, or after the
-    program changed); otherwise only the customers whose purchases left the window on
-    `business_date` are recomputed. Pinned tiers are left alone.
+    `full` recomputes every customer (the first run, or after the program changed), in id
+    slices; otherwise only the customers whose purchases left the window on `business_date`
+    are recomputed, 500 at a time. Pinned tiers are left alone.
     """
     now = now or dom.clock.now()
     out = TierChanges(full=full)
@@ -531,15 +531,29 @@ async def recalculate_tiers(
     async with dom.db.reading() as session:
         _, program = await current_program(session)
         bounds = (await session.execute(select(func.min(Customer.id), func.max(Customer.id)))).one()
-    if full or program.tiers.window_days:
+    window = program.tiers.window_days
+    if full:
         # A full recalculation walks the customers in id slices, one transaction each: memory and
         # the time a till waits for the write lock stay flat however big the base is.
         first, last = (bounds[0] or 0), (bounds[1] or 0)
-        slices = [(lo, lo + TIER_SLICE) for lo in range(first, last + 1, TIER_SLICE)] if full else [None]
-        for id_range in slices:
+        for lo in range(first, last + 1, TIER_SLICE):
             async with dom.db.transaction() as session:
-                await _recalculate_slice(session, dom, program, business_date, day_start, now, full,
-                                         id_range, out)
+                await _recalculate(session, dom, program, business_date, day_start, now, out,
+                                   _ids_between(lo, lo + TIER_SLICE))
+    elif window:
+        # Only the customers whose purchases or refunds left the window on this day: their ids
+        # first (an index range over one day of operations), then their sums by id, which the
+        # planner serves from the (customer_id, created_at) index instead of a window-long scan.
+        async with dom.db.reading() as session:
+            left: list[int] = sorted({cid for cid in (await session.execute(select(Operation.customer_id).where(
+                Operation.kind.in_(_TIER_OPS),
+                Operation.created_at > day_start - timedelta(days=window + 1),
+                Operation.created_at <= day_start - timedelta(days=window),
+            ))).scalars() if cid is not None})
+        for part in _chunks(left):
+            async with dom.db.transaction() as session:
+                await _recalculate(session, dom, program, business_date, day_start, now, out,
+                                   _ids_in(part))
     async with dom.db.transaction() as session:
         _, program = await current_program(session)
         await _near_next_tier(session, dom, program, business_date, now, out)
@@ -549,27 +563,24 @@ async def recalculate_tiers(
 TIER_SLICE = 50_000
 
 
-async def _recalculate_slice(session: AsyncSession, dom: Domain, program: Program, business_date: date,
-                             day_start: datetime, now: datetime, full: bool, id_range: tuple[int, int] | None,
-                             out: TierChanges) -> None:
+def _ids_between(lo: int, hi: int) -> Callable[[Any], list[Any]]:
+    return lambda column: [column >= lo, column < hi]
+
+
+def _ids_in(ids: Sequence[int]) -> Callable[[Any], list[Any]]:
+    return lambda column: [column.in_(ids)]
+
+
+async def _recalculate(session: AsyncSession, dom: Domain, program: Program, business_date: date,
+                       day_start: datetime, now: datetime, out: TierChanges,
+                       scope: Callable[[Any], list[Any]]) -> None:
+    """Recompute the tiers of the customers `scope(id column)` selects."""
     window = program.tiers.window_days
-    since = day_start - timedelta(days=window) if window else None
-    progress = _progress_column(program)
-    in_window = [Operation.kind.in_(_TIER_OPS)] + ([Operation.created_at > since] if since else [])
-    if id_range:
-        in_window += [Operation.customer_id >= id_range[0], Operation.customer_id < id_range[1]]
-    values = (select(Operation.customer_id.label("cid"), progress.label("value"))
-              .where(*in_window).group_by(Operation.customer_id))
-    left = None
     if window:
-        if not full:
-            left = select(Operation.customer_id).where(
-                Operation.kind.in_(_TIER_OPS),
-                Operation.created_at > day_start - timedelta(days=window + 1),
-                Operation.created_at <= day_start - timedelta(days=window),
-            )
-            values = values.where(Operation.customer_id.in_(left))
-        sub = values.subquery()
+        since = day_start - timedelta(days=window)
+        sub = (select(Operation.customer_id.label("cid"), _progress_column(program).label("value"))
+               .where(Operation.kind.in_(_TIER_OPS), Operation.created_at > since, *scope(Operation.customer_id))
+               .group_by(Operation.customer_id)).subquery()
         value = func.coalesce(sub.c.value, 0)
     else:
         value = _running_total(program)  # all time: the totals purchases keep (models.tiers)
@@ -577,11 +588,8 @@ async def _recalculate_slice(session: AsyncSession, dom: Domain, program: Progra
     stmt = select(Customer.id, Customer.tier_index, new_tier)
     if window:
         stmt = stmt.outerjoin(sub, sub.c.cid == Customer.id)
-    stmt = stmt.where(Customer.erased_at.is_(None), Customer.tier_pinned.is_(None), Customer.tier_index != new_tier)
-    if id_range:
-        stmt = stmt.where(Customer.id >= id_range[0], Customer.id < id_range[1])
-    if left is not None:
-        stmt = stmt.where(Customer.id.in_(left))
+    stmt = stmt.where(Customer.erased_at.is_(None), Customer.tier_pinned.is_(None), Customer.tier_index != new_tier,
+                      *scope(Customer.id))
     if not window:
         stmt = stmt.where(new_tier > Customer.tier_index)  # all time: never down
     changes = [(cid, old, int(new)) for cid, old, new in (await session.execute(stmt)).all()]
