@@ -51,9 +51,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
-    cast,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -320,9 +318,22 @@ def _too_late(business_date: date, today: date, certificate: Certificate) -> boo
     return (today - business_date).days > certificate.validity_days
 
 
-def _not_claimed(kind: str, period: Any) -> Any:
-    return ~exists().where(
-        RewardClaim.kind == kind, RewardClaim.subject == cast(Customer.id, String), RewardClaim.period == period)
+async def _unclaimed(session: AsyncSession, kind: str, period: str, rows: Sequence[Any]) -> list[Due]:
+    """The due customers whose claim for `period` is not taken yet.
+
+    The claims are probed by their unique index, (kind, subject IN (...), period), 500 ids at a
+    time. A correlated NOT EXISTS in the due query was planned by PostgreSQL, on a claims table
+    whose statistics were stale, as a nested loop over every claim of the period for every due
+    customer (0.4 s for 2,740 of them); this plan cannot go wrong that way. The claim insert
+    (ON CONFLICT DO NOTHING) stays the guarantee; this only spares re-runs their work.
+    """
+    due = [Due(cid, name) for cid, name in rows]
+    claimed: set[str] = set()
+    for part in _chunks([str(d.customer_id) for d in due]):
+        claimed.update((await session.execute(select(RewardClaim.subject).where(
+            RewardClaim.kind == kind, RewardClaim.subject.in_(part), RewardClaim.period == period,
+        ))).scalars())
+    return [d for d in due if str(d.customer_id) not in claimed]
 
 
 def birthday_target(business_date: date, days_before: int) -> tuple[date, list[int]]:
@@ -344,10 +355,9 @@ async def due_birthdays(session: AsyncSession, business_date: date, days_before:
         select(Customer.id, Customer.name).where(
             Customer.birth_month == target.month, Customer.birth_day.in_(days),
             Customer.erased_at.is_(None), Customer.blocked.is_(False),
-            _not_claimed("birthday", str(target.year)),
         )
     )
-    return [Due(cid, name) for cid, name in rows.all()]
+    return await _unclaimed(session, "birthday", str(target.year), rows.all())
 
 
 async def birthday_certificates(dom: Domain, business_date: date, now: datetime | None = None) -> Issued:
@@ -374,10 +384,9 @@ async def due_winbacks(session: AsyncSession, last_purchase_day: date, tz: ZoneI
             Customer.last_purchase_at >= start_of_day(last_purchase_day, tz),
             Customer.last_purchase_at < start_of_day(last_purchase_day + timedelta(days=1), tz),
             Customer.erased_at.is_(None), Customer.blocked.is_(False),
-            _not_claimed("winback", last_purchase_day.isoformat()),
         )
     )
-    return [Due(cid, name) for cid, name in rows.all()]
+    return await _unclaimed(session, "winback", last_purchase_day.isoformat(), rows.all())
 
 
 async def winback_certificates(dom: Domain, business_date: date, now: datetime | None = None) -> Issued:
