@@ -26,9 +26,15 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_try_advisory_lock."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+def advisory_key(name: str, schema: str | None = None) -> int:
+    """A stable signed 64-bit key for pg_try_advisory_lock.
+
+    Advisory locks belong to the database, not to a schema: two businesses (or two test runs)
+    in separate schemas of one database must not take each other's leases, so the schema is
+    part of the key.
+    """
+    scoped = f"{schema}:{name}" if schema else name
+    return int.from_bytes(hashlib.sha256(scoped.encode()).digest()[:8], "big", signed=True)
 
 
 class Lease:
@@ -56,7 +62,7 @@ class Lease:
         if self._conn is None:
             self._conn = await self.db.engine.connect()
         got = (await self._conn.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_key(self.name)}
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_key(self.name, self.db.schema)}
         )).scalar()
         await self._conn.commit()  # the session lock outlives the transaction
         self.held = bool(got)
@@ -91,7 +97,7 @@ class Lease:
         elif self._conn is not None:
             try:
                 await self._conn.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_key(self.name)}
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_key(self.name, self.db.schema)}
                 )
                 await self._conn.commit()
             finally:

@@ -33,3 +33,33 @@ async def test_sqlite_lease_expires_when_not_renewed(tmp_path) -> None:  # type:
     assert await b.acquire()  # a stopped renewing: its lease lapsed
     assert not await a.renew()
     await db.dispose()
+
+
+async def test_leases_of_separate_schemas_or_files_are_separate(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two businesses in two schemas of one PostgreSQL database (or two SQLite files) each run
+    their own sender: an advisory lock is database-wide, so its key carries the schema."""
+    from tests.conftest import drop_schema, make_database
+
+    for sub in ("one", "two"):
+        (tmp_path / sub).mkdir()
+    first, schema_1 = await make_database(backend, tmp_path / "one")
+    second, schema_2 = await make_database(backend, tmp_path / "two")
+    databases = [first, second]
+    twin = Database(first.url, schema=schema_1) if schema_1 else Database(first.url)
+    for database in (first, second):
+        await database.create_all()
+    try:
+        a = Lease(first, "outbox", "a")
+        b = Lease(second, "outbox", "b")
+        same = Lease(twin, "outbox", "c")
+        assert await a.acquire()
+        assert await b.acquire()  # another business: its own lease
+        assert not await same.acquire()  # the same business from another process: taken
+        for lease in (a, b):
+            await lease.release()
+    finally:
+        for database in (*databases, twin):
+            await database.dispose()
+        for schema in (schema_1, schema_2):
+            if schema:
+                await drop_schema(schema)
