@@ -6,7 +6,7 @@ announce (models/outbox.py); this task drains them.
 Payloads
 --------
 * Translated: `{"key": "notify-purchase", "args": {...}, "markup": {"kind": ..., ...}}`,
-  rendered at send time in the recipient's language: `TelegramAccount.language` (stored at
+  rendered when reserved (moments before the send) in the recipient's language: `TelegramAccount.language` (stored at
   registration from Telegram's language code, changed in Settings), else Russian. A
   payload may carry `"locale"` to force one (staff-chat alerts do not have an account).
   Argument conventions (`render_args`):
@@ -24,15 +24,37 @@ Payloads
 
 Pacing and faults
 -----------------
-At most `rate` messages per second overall (send starts at least 1/rate apart) and one
-per `per_chat_interval` seconds to a chat, measured from the previous answer to that chat,
-so network jitter can never squeeze two sends into one second. A chat's messages go one
-at a time in id order. 429 → the chat and the whole sender pause for `retry_after`,
-the row goes back to the queue without counting an attempt. 403 → the account is marked
-unreachable and this and every other queued row for that chat become `blocked`, never
-retried. 5xx, timeouts and network errors → retried with exponential backoff through
-`not_before` (2, 4, 8 … s, at most an hour); after `max_attempts` tries → `failed`.
-400 and anything unexpected → `failed` at once (retrying cannot fix it).
+Send slots are a schedule on the wall clock, 1/`rate` apart (a token bucket refilled at
+`rate`). A send that starts late (a slow write, a busy machine) uses its slot a moment later,
+up to `catch_up` seconds behind the schedule, but never more than ⌈rate⌉ sends start in any
+one-second window, so catching up cannot exceed the rate either; a slot with nothing to
+send is not saved up for a burst later. One message per `per_chat_interval` seconds to a
+chat, measured from the previous answer to that chat, so network jitter can never squeeze
+two sends into one second. A chat's messages go one at a time in id order. 429 → the chat
+and the whole sender pause for `retry_after`, the row (and the chat's later reserved rows)
+go back to the queue without counting an attempt. 403 → the account is marked unreachable
+and this and every other queued row for that chat become `blocked`, never retried. 5xx,
+timeouts and network errors → retried with exponential backoff through `not_before` (2, 4,
+8 … s, at most an hour); after `max_attempts` tries → `failed`. 400 and anything unexpected
+→ `failed` at once (retrying cannot fix it).
+
+The pipeline (why the database does not bound the rate)
+-------------------------------------------------------
+* Reservations run in the background: while rows are being sent, the next ones are claimed
+  (`lookahead` seconds' worth, at least `batch_size`) and rendered (one language query per
+  reservation), so nothing waits for a batch to finish and nothing but the HTTP call stands
+  between marking a row `sending` and sending it.
+* When send slots come, the rows due (the first queued row of each chat that may receive
+  now, as many as there are free slots) are marked `sending` in ONE statement, and their
+  HTTP calls start right after it commits. The same write transaction carries every outcome
+  gathered since the previous one (`sent`, retry, `failed`, the 429 give-backs). So there is
+  about one write per group, never two per message; when writes are slow, more slots pass
+  during one, and the next group is correspondingly larger: the rate is kept.
+* Outcomes not carried by a launch are written after `flush_interval` (0.5 s; at most a
+  quarter of the lease's and of the reservations' lifetimes), at once when the next launch
+  is farther away than that, and always before `drain_once` returns or the sender stops.
+  Listeners (broadcast progress) hear of an outcome once it is written, so the counters the
+  owner sees are the database's. A 403 is written at once (it blocks the chat's other rows).
 
 Delivery semantics (what a crash can do)
 ---------------------------------------
@@ -40,15 +62,18 @@ Only one sender runs: it holds the "outbox-sender" lease (models/leases.py) and 
 sending if the lease is lost. A row goes through:
 
 1. *reserved*: still `pending`, `not_before` pushed `claim_ttl` ahead so it is not
-   picked again while it waits for its pacing turn. Nothing was sent. A crash here
-   loses nothing: the row is due again after `claim_ttl` and is sent once.
-2. *sending*: written (and committed) immediately before the HTTP call.
-3. `sent` (or retry / failed / blocked) written right after the answer.
+   picked again while it waits for its turn (extended while it waits). Nothing was sent.
+   A crash here loses nothing: the row is due again after `claim_ttl` and is sent once.
+2. *sending*: written (and committed, with the rest of its group) immediately before the
+   HTTP call; the group's calls start as soon as that write returns.
+3. `sent` (or retry / failed / blocked): gathered when the answer comes and written with
+   the next write (the next group's mark or a flush, within `flush_interval`).
 
-The only ambiguous window is a hard crash (kill -9, power loss) during the HTTP call
-itself, i.e. a row left in `sending`. A graceful stop (SIGTERM) never leaves one: calls
-under way finish and reserved rows are released. When a sender takes the lease it
-resolves leftover `sending` rows explicitly:
+A row left in `sending` is therefore one whose HTTP call had started (or was about to, in
+the instant between the commit and the request) or whose answer came but was not written
+yet. A graceful stop (SIGTERM) never leaves one: calls under way finish, every outcome is
+written and reserved rows are released. After a hard crash (kill -9, power loss) the next
+sender resolves leftover `sending` rows explicitly when it takes the lease:
 
 * notifications (no `broadcast_id`): sent again — **at least once**. Losing "you got
   520 points" is worse than seeing it twice.
@@ -57,7 +82,10 @@ resolves leftover `sending` rows explicitly:
   recipient is not silently skipped either: the row is counted as failed with that
   reason in the broadcast's progress.
 
-The window is one HTTP round trip per row in flight, so at most `batch_size` rows.
+The uncertain rows are the calls in flight plus the answers not yet written: at most one
+group and the outcomes of the last `flush_interval` (in practice the last write's worth,
+a handful of rows). Nearly all of them were delivered; a recipient misses the message only
+if the crash falls between the commit and the request reaching Telegram.
 """
 
 from __future__ import annotations
@@ -662,6 +690,8 @@ class OutboxSender:
     async def _deliver(self, row: _Row) -> None:
         try:
             await self._attempt(row)
+        except Exception:  # writing a 403 failed: the row stays `sending`, resolved as after a crash
+            log.exception("outbox: the outcome of row %s could not be recorded", row.id)
         finally:
             # The next message to this chat waits `per_chat_interval` from this *answer*.
             self._chat_ready[row.chat_id] = self.monotonic() + self.per_chat_interval
