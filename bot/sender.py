@@ -124,7 +124,8 @@ from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "outbox-sender"
-UNCERTAIN = "uncertain: the sender stopped during the HTTP call; not resent so nobody gets it twice"
+UNCERTAIN = ("uncertain: the sender stopped during the HTTP call or before writing its answer; "
+             "not resent so nobody gets it twice")
 MAX_BACKOFF = timedelta(hours=1)
 PER_CHAT_IN_BATCH = 3
 
