@@ -489,6 +489,8 @@ class OutboxSender:
         for r in stale:
             r.claimed_at = claimed_at
         await self._prepare(rows)
+        if len(self._chat_ready) > 5000:  # a long broadcast: forget chats whose turn has come
+            self._prune()
         if len(rows) < wanted:  # the queue is (for now) empty: look again after poll_interval
             self._refill_after = self.monotonic() + self.poll_interval
         known = {r.id for r in self._queue}
