@@ -19,8 +19,9 @@ Reported: queue time; the achieved send rate of each process as a share of `--ra
 (measured from fakegram's accepted-send timestamps, first to last, so the restart gap is
 not counted); 429s received; and from fakegram's per-chat transcript: duplicates (chats
 that got the message more than once) and losses (chats that never got it), plus the rows
-the sender marked "uncertain" (killed during their HTTP call, never resent by design:
-bot/sender.py, "Delivery semantics").
+the sender marked "uncertain" (their HTTP call under way, or its answer not yet written,
+when the kill came; never resent by design: bot/sender.py, "Delivery semantics"), and how
+many of those fakegram shows as delivered.
 """
 
 from __future__ import annotations
@@ -183,8 +184,10 @@ async def main(args: argparse.Namespace) -> int:
         statuses = dict((await session.execute(
             select(OutboxMessage.status, func.count()).where(OutboxMessage.broadcast_id == broadcast_id)
             .group_by(OutboxMessage.status))).all())
-        uncertain = (await session.execute(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.error.like("uncertain%")))).scalar()
+        uncertain_chats = list((await session.execute(select(OutboxMessage.chat_id).where(
+            OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.error.like("uncertain%")))).scalars())
+    uncertain = len(uncertain_chats)
+    uncertain_delivered = sum(1 for chat in uncertain_chats if per_chat[chat - FIRST_CHAT] > 0)
     await db.dispose()
 
     def achieved(times: list[float]) -> float:
@@ -202,7 +205,8 @@ async def main(args: argparse.Namespace) -> int:
               f"{second_times[0] - killed_at:.1f} s after it (Python start-up of the new process on this machine, "
               "then the dead one's 5 s lease and 5 s reservations)")
     print(f"  429s received: {rate_limited}")
-    print(f"  outbox rows: { {str(getattr(k, 'value', k)): v for k, v in statuses.items()} }; uncertain: {uncertain}")
+    print(f"  outbox rows: { {str(getattr(k, 'value', k)): v for k, v in statuses.items()} }; uncertain: {uncertain}"
+          f" ({uncertain_delivered} of them delivered before the kill)")
     print(f"  duplicates: {duplicates}; losses: {losses} (chats that never got it)")
     return 0
 

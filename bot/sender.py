@@ -6,7 +6,7 @@ announce (models/outbox.py); this task drains them.
 Payloads
 --------
 * Translated: `{"key": "notify-purchase", "args": {...}, "markup": {"kind": ..., ...}}`,
-  rendered at send time in the recipient's language: `TelegramAccount.language` (stored at
+  rendered when reserved (moments before the send) in the recipient's language: `TelegramAccount.language` (stored at
   registration from Telegram's language code, changed in Settings), else Russian. A
   payload may carry `"locale"` to force one (staff-chat alerts do not have an account).
   Argument conventions (`render_args`):
@@ -24,15 +24,37 @@ Payloads
 
 Pacing and faults
 -----------------
-At most `rate` messages per second overall (send starts at least 1/rate apart) and one
-per `per_chat_interval` seconds to a chat, measured from the previous answer to that chat,
-so network jitter can never squeeze two sends into one second. A chat's messages go one
-at a time in id order. 429 → the chat and the whole sender pause for `retry_after`,
-the row goes back to the queue without counting an attempt. 403 → the account is marked
-unreachable and this and every other queued row for that chat become `blocked`, never
-retried. 5xx, timeouts and network errors → retried with exponential backoff through
-`not_before` (2, 4, 8 … s, at most an hour); after `max_attempts` tries → `failed`.
-400 and anything unexpected → `failed` at once (retrying cannot fix it).
+Send slots are a schedule on the wall clock, 1/`rate` apart (a token bucket refilled at
+`rate`). A send that starts late (a slow write, a busy machine) uses its slot a moment later,
+up to `catch_up` seconds behind the schedule, but never more than ⌈rate⌉ sends start in any
+one-second window, so catching up cannot exceed the rate either; a slot with nothing to
+send is not saved up for a burst later. One message per `per_chat_interval` seconds to a
+chat, measured from the previous answer to that chat, so network jitter can never squeeze
+two sends into one second. A chat's messages go one at a time in id order. 429 → the chat
+and the whole sender pause for `retry_after`, the row (and the chat's later reserved rows)
+go back to the queue without counting an attempt. 403 → the account is marked unreachable
+and this and every other queued row for that chat become `blocked`, never retried. 5xx,
+timeouts and network errors → retried with exponential backoff through `not_before` (2, 4,
+8 … s, at most an hour); after `max_attempts` tries → `failed`. 400 and anything unexpected
+→ `failed` at once (retrying cannot fix it).
+
+The pipeline (why the database does not bound the rate)
+-------------------------------------------------------
+* Reservations run in the background: while rows are being sent, the next ones are claimed
+  (`lookahead` seconds' worth, at least `batch_size`) and rendered (one language query per
+  reservation), so nothing waits for a batch to finish and nothing but the HTTP call stands
+  between marking a row `sending` and sending it.
+* When send slots come, the rows due (the first queued row of each chat that may receive
+  now, as many as there are free slots) are marked `sending` in ONE statement, and their
+  HTTP calls start right after it commits. The same write transaction carries every outcome
+  gathered since the previous one (`sent`, retry, `failed`, the 429 give-backs). So there is
+  about one write per group, never two per message; when writes are slow, more slots pass
+  during one, and the next group is correspondingly larger: the rate is kept.
+* Outcomes not carried by a launch are written after `flush_interval` (0.5 s; at most a
+  quarter of the lease's and of the reservations' lifetimes), at once when the next launch
+  is farther away than that, and always before `drain_once` returns or the sender stops.
+  Listeners (broadcast progress) hear of an outcome once it is written, so the counters the
+  owner sees are the database's. A 403 is written at once (it blocks the chat's other rows).
 
 Delivery semantics (what a crash can do)
 ---------------------------------------
@@ -40,15 +62,18 @@ Only one sender runs: it holds the "outbox-sender" lease (models/leases.py) and 
 sending if the lease is lost. A row goes through:
 
 1. *reserved*: still `pending`, `not_before` pushed `claim_ttl` ahead so it is not
-   picked again while it waits for its pacing turn. Nothing was sent. A crash here
-   loses nothing: the row is due again after `claim_ttl` and is sent once.
-2. *sending*: written (and committed) immediately before the HTTP call.
-3. `sent` (or retry / failed / blocked) written right after the answer.
+   picked again while it waits for its turn (extended while it waits). Nothing was sent.
+   A crash here loses nothing: the row is due again after `claim_ttl` and is sent once.
+2. *sending*: written (and committed, with the rest of its group) immediately before the
+   HTTP call; the group's calls start as soon as that write returns.
+3. `sent` (or retry / failed / blocked): gathered when the answer comes and written with
+   the next write (the next group's mark or a flush, within `flush_interval`).
 
-The only ambiguous window is a hard crash (kill -9, power loss) during the HTTP call
-itself, i.e. a row left in `sending`. A graceful stop (SIGTERM) never leaves one: calls
-under way finish and reserved rows are released. When a sender takes the lease it
-resolves leftover `sending` rows explicitly:
+A row left in `sending` is therefore one whose HTTP call had started (or was about to, in
+the instant between the commit and the request) or whose answer came but was not written
+yet. A graceful stop (SIGTERM) never leaves one: calls under way finish, every outcome is
+written and reserved rows are released. After a hard crash (kill -9, power loss) the next
+sender resolves leftover `sending` rows explicitly when it takes the lease:
 
 * notifications (no `broadcast_id`): sent again — **at least once**. Losing "you got
   520 points" is worse than seeing it twice.
@@ -57,7 +82,10 @@ resolves leftover `sending` rows explicitly:
   recipient is not silently skipped either: the row is counted as failed with that
   reason in the broadcast's progress.
 
-The window is one HTTP round trip per row in flight, so at most `batch_size` rows.
+The uncertain rows are the calls in flight plus the answers not yet written: at most one
+group and the outcomes of the last `flush_interval` (in practice the last write's worth,
+a handful of rows). Nearly all of them were delivered; a recipient misses the message only
+if the crash falls between the commit and the request reaching Telegram.
 """
 
 from __future__ import annotations
@@ -66,7 +94,9 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -82,7 +112,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Table, bindparam, func, select, update
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES, I18n, format_date, format_money
 from bot.markups import build_markup, url_buttons
@@ -94,7 +124,8 @@ from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "outbox-sender"
-UNCERTAIN = "uncertain: the sender stopped during the HTTP call; not resent so nobody gets it twice"
+UNCERTAIN = ("uncertain: the sender stopped during the HTTP call or before writing its answer; "
+             "not resent so nobody gets it twice")
 MAX_BACKOFF = timedelta(hours=1)
 PER_CHAT_IN_BATCH = 3
 
@@ -114,7 +145,7 @@ class SendOutcome:
 Listener = Callable[[SendOutcome], Awaitable[None] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Row:
     id: int
     chat_id: int
@@ -122,6 +153,34 @@ class _Row:
     payload: dict[str, Any]
     attempts: int
     broadcast_id: int | None
+    claimed_at: datetime | None = None  # business time of the reservation (extended while waiting)
+    rendered: tuple[str, str | None, InlineKeyboardMarkup | None] | None = None
+    render_error: Exception | None = None
+
+
+@dataclass
+class _Result:
+    """An outcome waiting for the next write."""
+
+    at: float  # monotonic time it was gathered
+    params: dict[str, Any]
+    outcome: SendOutcome
+
+
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+# One statement for every kind of outcome (executemany): a column the outcome does not set
+# keeps its value. Only a row still `sending` is touched: if another sender already
+# resolved it (this one lost its lease), that resolution stands.
+_WRITE_OUTCOME = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("o_id"), _OUTBOX.c.status == OutboxStatus.SENDING)
+    .values(status=bindparam("o_status", type_=_OUTBOX.c.status.type),
+            error=bindparam("o_error", type_=_OUTBOX.c.error.type),
+            sent_at=func.coalesce(bindparam("o_sent_at", type_=_OUTBOX.c.sent_at.type), _OUTBOX.c.sent_at),
+            not_before=func.coalesce(bindparam("o_not_before", type_=_OUTBOX.c.not_before.type),
+                                     _OUTBOX.c.not_before),
+            attempts=_OUTBOX.c.attempts + bindparam("o_attempts", type_=Integer))
+)
 
 
 _MONEY_ARGS = frozenset({"amount"})
@@ -175,6 +234,9 @@ class OutboxSender:
         claim_ttl: timedelta = timedelta(seconds=30),
         lease_ttl: timedelta = timedelta(seconds=60),
         holder: str | None = None,
+        flush_interval: float = 0.5,
+        catch_up: float = 1.0,
+        lookahead: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
@@ -189,71 +251,73 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.claim_ttl = claim_ttl
         self.lease = Lease(services.db, LEASE_NAME, holder, ttl=lease_ttl, clock=self.clock)
+        # Outcomes are written at the latest after `flush_interval`, far inside the lease's
+        # and the reservations' lifetimes (see "Delivery semantics").
+        self.flush_interval = min(flush_interval, lease_ttl.total_seconds() / 4, claim_ttl.total_seconds() / 4)
+        self.catch_up = catch_up
+        self.lookahead = min(lookahead, claim_ttl.total_seconds() / 3)
         self.monotonic = monotonic
         self.sleep = sleep
         self.listeners: list[Listener] = []
         self.sent_count = 0
-        self._next_global = 0.0
-        self._chat_ready: dict[int, float] = {}
-        self._chat_locks: dict[int, asyncio.Lock] = {}
-        self._deferred_chats: set[int] = set()
+        # pacing
+        self._next_slot = 0.0
+        self._recent: deque[float] = deque()  # send starts within the last second
         self._paused_until = 0.0
+        self._chat_ready: dict[int, float] = {}
         self._chat_paused_until: dict[int, float] = {}
+        # the pipeline
+        self._queue: list[_Row] = []  # reserved (pending, claimed), in id order
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight_chats: set[int] = set()
+        self._results: list[_Result] = []  # outcomes not yet written
+        self._releases: list[int] = []  # reserved rows to give back with the next write
+        self._to_notify: list[SendOutcome] = []
+        self._refill_after = 0.0
+        self._event = asyncio.Event()  # a send or a reservation finished
         self._wake = asyncio.Event()
-        self._stopping = False
         self._recovered = False
         self._renewed_at = 0.0
-        self.busy = False  # a batch is being delivered (tests wait for it to clear)
+        self.busy = False  # rows are reserved, in flight or unwritten (tests wait for it to clear)
 
     # --- public API -------------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:
-        """Called with a SendOutcome after every row (broadcast progress, metrics)."""
+        """Called with a SendOutcome for every row once its outcome is written (progress, metrics)."""
         self.listeners.append(listener)
 
     def wake(self) -> None:
         """Look at the queue now instead of after `poll_interval` (call after enqueueing)."""
         self._wake.set()
+        self._event.set()
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Drain the queue until `stop_event` is set; a long-lived task."""
         try:
             while not stop_event.is_set():
                 if not await self._hold_lease():
+                    self._queue.clear()  # another process sends now: its reservations are its own
                     await self._wait(stop_event, self.lease.ttl.total_seconds() / 4)
                     continue
                 try:
-                    sent = await self.drain_once(stop_event)
+                    handled = await self._pump(stop_event, once=False)
                 except Exception:  # the database blinked: log and try again shortly
                     log.exception("outbox: draining failed; retrying")
-                    sent = 0
-                if not sent:
+                    handled = 0
+                if not handled and not stop_event.is_set():
                     await self._wait(stop_event, self.poll_interval)
         finally:
             await self.lease.release()
 
     async def drain_once(self, stop_event: asyncio.Event | None = None) -> int:
-        """Reserve one batch of due rows and deliver it; returns how many rows it handled.
+        """Reserve one batch of due rows and deliver it; returns how many rows it reserved.
 
-        Holds the lease while it works (tests call this directly, without `run`).
+        Holds the lease while it works (tests call this directly, without `run`). Every
+        outcome is written before it returns.
         """
         if not self.lease.held and not await self._hold_lease():
             return 0
-        if not self._recovered:
-            await self.recover()
-        rows = await self._reserve()
-        if not rows:
-            return 0
-        self.busy = True
-        try:
-            await asyncio.gather(*(self._deliver(row, stop_event) for row in rows))
-        finally:
-            self.busy = False
-            self._deferred_chats.clear()
-            now = self.monotonic()
-            self._chat_locks = {c: lock for c, lock in self._chat_locks.items() if lock.locked()}
-            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
-        return len(rows)
+        return await self._pump(stop_event, once=True)
 
     async def recover(self) -> tuple[int, int]:
         """Resolve rows a dead sender left in `sending` (see "Delivery semantics").
@@ -268,26 +332,23 @@ class OutboxSender:
                 .values(status=OutboxStatus.PENDING, not_before=now,
                         error="requeued after the sender stopped during the send")
                 .execution_options(synchronize_session=False))
-            uncertain_ids = list((await session.execute(
-                select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.SENDING,
-                                               OutboxMessage.broadcast_id.is_not(None))
-            )).scalars())
             uncertain_rows = (await session.execute(
                 select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.broadcast_id)
-                .where(OutboxMessage.id.in_(uncertain_ids)))).all() if uncertain_ids else []
-            if uncertain_ids:
+                .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.broadcast_id.is_not(None))
+            )).all()
+            if uncertain_rows:
                 await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(uncertain_ids))
+                    update(OutboxMessage).where(OutboxMessage.id.in_([r[0] for r in uncertain_rows]))
                     .values(status=OutboxStatus.FAILED, error=UNCERTAIN)
                     .execution_options(synchronize_session=False))
         self._recovered = True
         count = int(requeued.rowcount or 0)  # type: ignore[attr-defined]
-        if count or uncertain_ids:
+        if count or uncertain_rows:
             log.warning("outbox: recovered after a crash: %d notification(s) requeued, "
-                        "%d broadcast row(s) marked uncertain", count, len(uncertain_ids))
+                        "%d broadcast row(s) marked uncertain", count, len(uncertain_rows))
         for row_id, chat_id, broadcast_id in uncertain_rows:
             await self._notify(SendOutcome(row_id, chat_id, broadcast_id, "failed", UNCERTAIN))
-        return count, len(uncertain_ids)
+        return count, len(uncertain_rows)
 
     # --- the lease ----------------------------------------------------------------------
 
@@ -321,71 +382,306 @@ class OutboxSender:
             for waiter in waiters:
                 waiter.cancel()
 
-    # --- reserving rows -----------------------------------------------------------------
+    # --- the pipeline -------------------------------------------------------------------
 
-    async def _reserve(self) -> list[_Row]:
+    def _target(self) -> int:
+        """How many reserved rows to keep at hand: `lookahead` seconds of sending."""
+        return max(self.batch_size, min(500, math.ceil(self.rate * self.lookahead)))
+
+    async def _pump(self, stop_event: asyncio.Event | None, *, once: bool) -> int:
+        """Deliver due rows until there are none (once: one reserved batch); returns rows reserved.
+
+        One loop does everything that needs ordering: it starts reservations (in the
+        background, while earlier rows are being sent), launches groups of rows when their
+        send slots come (one write marks the group `sending` and carries every outcome
+        gathered so far), and writes outcomes when the next launch is not imminent.
+        """
+        handled = 0
+        refill: asyncio.Task[int] | None = None
+        lease_lost = False
+        self.busy = True
+        try:
+            if self._results:  # left over by a failed write: record them before anything else
+                await self._commit([])
+            if not self._recovered:
+                await self.recover()
+            if once:
+                handled = await self._refill(self.batch_size)
+                if not handled and not self._queue:
+                    return 0
+            self._next_slot = max(self._next_slot, self.monotonic())  # idle time is not saved up
+            while True:
+                self._event.clear()
+                if stop_event is not None and stop_event.is_set():
+                    break
+                if not await self._hold_lease():
+                    lease_lost = True
+                    break
+                woken = self._wake.is_set()
+                if woken:
+                    self._wake.clear()
+                if refill is not None and refill.done():
+                    handled += refill.result()  # a failed reservation raises here
+                    refill = None
+                now = self.monotonic()
+                if not once and refill is None and self._wants_refill(now, woken):
+                    refill = asyncio.create_task(self._refill(), name="outbox-reserve")
+                    refill.add_done_callback(lambda _: self._event.set())
+                group, launch_in = self._take_group(now)
+                if group:
+                    marked = await self._commit(group)
+                    for row in group:
+                        if row.id in marked:
+                            self._launch(row)
+                        # else: cancelled or blocked meanwhile, not ours to send any more
+                    await self._notify_written()
+                    continue
+                if self._results and self._flush_due(now, launch_in):
+                    await self._commit([])
+                    await self._notify_written()
+                    continue
+                if (not self._queue and not self._inflight and not self._results and refill is None
+                        and (once or now < self._refill_after)):
+                    break  # nothing left to do now
+                delays = [launch_in]
+                if self._results:
+                    delays.append(self._results[0].at + self.flush_interval - now)
+                if not once and refill is None and not self._queue:
+                    delays.append(self._refill_after - now)
+                await self._wait_event(stop_event, min(delays))
+        finally:
+            if refill is not None:
+                with contextlib.suppress(Exception):
+                    handled += await refill
+            if self._inflight:  # calls under way finish and their outcomes are written
+                await asyncio.gather(*list(self._inflight), return_exceptions=True)
+            try:
+                if lease_lost:
+                    self._queue.clear()  # not released: the new holder may have reserved them
+                elif self._queue and (once or stop_event is None or stop_event.is_set()):
+                    self._releases.extend(r.id for r in self._queue)
+                    self._queue.clear()
+                if self._results or self._releases:
+                    await self._commit([])
+                await self._notify_written()
+            finally:
+                self.busy = bool(self._queue or self._results)
+                self._prune()
+        return handled
+
+    def _wants_refill(self, now: float, woken: bool) -> bool:
+        if self._queue and self.clock.now() - min(r.claimed_at or self.clock.now() for r in self._queue) \
+                >= self.claim_ttl / 2:
+            return True  # extend the reservations we still hold
+        if len(self._queue) >= self._target():
+            return False
+        return woken or now >= self._refill_after
+
+    async def _refill(self, limit: int | None = None) -> int:
+        """Reserve more due rows (and extend the reservations of rows still waiting)."""
+        wanted = limit or max(self.batch_size, self._target() - len(self._queue))
+        claimed_at = self.clock.now()
+        stale = [r for r in self._queue if r.claimed_at is None or claimed_at - r.claimed_at >= self.claim_ttl / 2]
+        held = {r.chat_id: 0 for r in self._queue}
+        for r in self._queue:
+            held[r.chat_id] += 1
+        rows = await self._reserve(wanted, extend=[r.id for r in stale], per_chat=held)
+        for r in stale:
+            r.claimed_at = claimed_at
+        await self._prepare(rows)
+        if len(self._chat_ready) > 5000:  # a long broadcast: forget chats whose turn has come
+            self._prune()
+        if len(rows) < wanted:  # the queue is (for now) empty: look again after poll_interval
+            self._refill_after = self.monotonic() + self.poll_interval
+        known = {r.id for r in self._queue}
+        self._queue.extend(r for r in rows if r.id not in known)
+        self._queue.sort(key=lambda r: r.id)
+        return len(rows)
+
+    def _take_group(self, now: float) -> tuple[list[_Row], float]:
+        """Rows to launch now (each the first queued row of a chat that may receive now, as
+        many as there are free send slots), and else the seconds until one could be."""
+        free, slot_in = self._free_slots(now)
+        if not free:
+            return [], slot_in if self._queue else math.inf
+        group: list[_Row] = []
+        chat_in = math.inf
+        seen: set[int] = set()
+        for row in self._queue:
+            if row.chat_id in seen:
+                continue
+            seen.add(row.chat_id)
+            if row.chat_id in self._inflight_chats:
+                continue  # one message at a time per chat; its answer sets the next turn
+            ready = max(self._chat_ready.get(row.chat_id, 0.0), self._chat_paused_until.get(row.chat_id, 0.0))
+            if ready > now:
+                chat_in = min(chat_in, ready - now)
+                continue
+            group.append(row)
+            if len(group) >= free:
+                break
+        if group:
+            for _ in group:
+                self._take_slot(now)
+            taken = {r.id for r in group}
+            self._queue = [r for r in self._queue if r.id not in taken]
+            return group, 0.0
+        # Nothing to send although a slot is free: the slot is not saved up for a burst later.
+        self._next_slot = max(self._next_slot, now)
+        return [], chat_in
+
+    def _flush_due(self, now: float, launch_in: float) -> bool:
+        if len(self._results) >= self.batch_size or now - self._results[0].at >= self.flush_interval:
+            return True
+        # The next write (a launch) is not imminent: write now rather than wait for it.
+        return launch_in >= self.flush_interval and not self._inflight
+
+    async def _wait_event(self, stop_event: asyncio.Event | None, delay: float) -> None:
+        waiters = [asyncio.ensure_future(self._event.wait())]
+        if stop_event is not None:
+            waiters.append(asyncio.ensure_future(stop_event.wait()))
+        if delay < math.inf:
+            waiters.append(asyncio.ensure_future(self.sleep(max(delay, 0.0))))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _launch(self, row: _Row) -> None:
+        # The one-second window counts actual starts (after the marking write), so a slow
+        # write followed by a fast one cannot squeeze more than ⌈rate⌉ starts into a second.
+        self._recent.append(self.monotonic())
+        self._inflight_chats.add(row.chat_id)
+        task = asyncio.create_task(self._deliver(row), name=f"outbox-send-{row.id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    def _prune(self) -> None:
+        now = self.monotonic()
+        if len(self._chat_ready) > 1000:
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+        if len(self._chat_paused_until) > 1000:
+            self._chat_paused_until = {c: t for c, t in self._chat_paused_until.items() if t > now}
+
+    # --- reserving and writing rows -----------------------------------------------------
+
+    async def _reserve(self, limit: int | None = None, *, extend: list[int] | None = None,
+                       per_chat: dict[int, int] | None = None) -> list[_Row]:
+        """Claim up to `limit` due rows: `not_before` pushed `claim_ttl` ahead (still pending)."""
+        limit = limit or self.batch_size
         now = self.clock.now()
-        async with self.services.db.reading() as session:  # cheap look first: no write lock when idle
-            due = (await session.execute(select(OutboxMessage.id).where(
-                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now).limit(1))).scalar()
-        if due is None:
-            return []
+        if not extend:
+            async with self.services.db.reading() as session:  # cheap look first: no write lock when idle
+                due = (await session.execute(select(OutboxMessage.id).where(
+                    OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now).limit(1))).scalar()
+            if due is None:
+                return []
         async with self.services.db.transaction() as session:
+            if extend:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(extend), OutboxMessage.status == OutboxStatus.PENDING)
+                    .values(not_before=now + self.claim_ttl).execution_options(synchronize_session=False))
             query = (select(OutboxMessage)
                      .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
-                     .order_by(OutboxMessage.id).limit(self.batch_size * 4))
+                     .order_by(OutboxMessage.id).limit(limit * 4))
             if not self.services.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            # At most PER_CHAT_IN_BATCH rows of one chat per batch: a chat paced at 1 msg/s
-            # must not hold a batch (and every other chat) for many seconds.
+            # At most PER_CHAT_IN_BATCH rows of one chat at hand: a chat paced at 1 msg/s
+            # must not fill the reservation while every other chat waits.
             found: list[OutboxMessage] = []
-            per_chat: dict[int, int] = {}
+            counts = dict(per_chat or {})
             for message in (await session.execute(query)).scalars():
-                if per_chat.get(message.chat_id, 0) < PER_CHAT_IN_BATCH and len(found) < self.batch_size:
-                    per_chat[message.chat_id] = per_chat.get(message.chat_id, 0) + 1
+                if counts.get(message.chat_id, 0) < PER_CHAT_IN_BATCH and len(found) < limit:
+                    counts[message.chat_id] = counts.get(message.chat_id, 0) + 1
                     found.append(message)
-            for message in found:
-                message.not_before = now + self.claim_ttl
-            return [_Row(m.id, m.chat_id, m.method, dict(m.payload or {}), m.attempts, m.broadcast_id)
-                    for m in found]
+            if found:
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in found]))
+                    .values(not_before=now + self.claim_ttl).execution_options(synchronize_session=False))
+            return [_Row(m.id, m.chat_id, m.method, dict(m.payload or {}), m.attempts, m.broadcast_id,
+                         claimed_at=now) for m in found]
 
-    async def _release(self, row: _Row) -> None:
-        """A reserved row goes back to the queue untouched (graceful stop)."""
-        async with self.services.db.transaction() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
-                .values(not_before=self.clock.now()).execution_options(synchronize_session=False))
+    async def _prepare(self, rows: list[_Row]) -> None:
+        """Render the rows ahead of their turn (one language query for the lot), so nothing
+        but the HTTP call stands between marking a row `sending` and sending it."""
+        chats = [r.chat_id for r in rows if "key" in r.payload and r.payload.get("locale") not in LOCALES]
+        languages: dict[int, str | None] = {}
+        if chats:
+            async with self.services.db.reading() as session:
+                languages = dict((await session.execute(
+                    select(TelegramAccount.telegram_id, TelegramAccount.language)
+                    .where(TelegramAccount.telegram_id.in_(set(chats))))).all())
+        for row in rows:
+            try:
+                row.rendered = self._render(row.payload, languages.get(row.chat_id))
+            except Exception as exc:  # reported when its turn comes, as a failed row
+                row.render_error = exc
+
+    async def _commit(self, mark: list[_Row]) -> set[int]:
+        """One write transaction: every outcome gathered so far, rows given back, and (when
+        `mark` is given) those rows marked `sending`. Returns the ids that were marked."""
+        results, self._results = self._results, []
+        releases, self._releases = self._releases, []
+        marked: set[int] = set()
+        try:
+            async with self.services.db.transaction() as session:
+                if results:
+                    await session.execute(_WRITE_OUTCOME, [r.params for r in results])
+                if releases:
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(releases), OutboxMessage.status == OutboxStatus.PENDING)
+                        .values(not_before=self.clock.now()).execution_options(synchronize_session=False))
+                if mark:
+                    marked = set((await session.execute(
+                        update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in mark]),
+                                              _OUTBOX.c.status == OutboxStatus.PENDING)
+                        .values(status=OutboxStatus.SENDING, attempts=_OUTBOX.c.attempts + 1)
+                        .returning(_OUTBOX.c.id))).scalars())
+        except BaseException:
+            self._results[:0] = results
+            self._releases[:0] = releases
+            if mark:
+                self._queue = sorted(self._queue + mark, key=lambda r: r.id)
+            raise
+        self._to_notify.extend(r.outcome for r in results)
+        return marked
 
     async def _mark_sending(self, row: _Row) -> bool:
-        async with self.services.db.transaction() as session:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False))
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        """Mark one reserved row `sending` (the crash tests drive single rows)."""
+        return row.id in await self._commit([row])
+
+    async def _release(self, row: _Row) -> None:
+        """A reserved row goes back to the queue untouched."""
+        self._releases.append(row.id)
+        await self._commit([])
 
     # --- pacing ------------------------------------------------------------------------
 
-    async def _global_turn(self) -> None:
-        """Wait for the next global send slot: send starts are at least 1/rate apart."""
-        while True:
-            now = self.monotonic()
-            ready_at = max(self._next_global, self._paused_until)
-            if ready_at <= now:
-                # No await between the check and the update: the turn is taken atomically.
-                self._next_global = max(now, self._next_global) + 1.0 / self.rate
-                return
-            await self.sleep(ready_at - now)
+    def _free_slots(self, now: float) -> tuple[int, float]:
+        """(send slots free now, seconds until the next one).
 
-    async def _chat_turn(self, chat_id: int) -> None:
-        """Wait until `per_chat_interval` has passed since the chat's previous answer."""
-        while True:
-            ready_at = max(self._chat_ready.get(chat_id, 0.0), self._chat_paused_until.get(chat_id, 0.0))
-            delay = ready_at - self.monotonic()
-            if delay <= 0:
-                return
-            await self.sleep(delay)
+        Slots are a schedule on the wall clock, 1/rate apart: a send that starts late (a
+        slow write, a busy machine) leaves its slot to be used a moment later, up to
+        `catch_up` seconds behind the schedule, but never more than ⌈rate⌉ sends start in
+        any one-second window, so the catching up itself cannot exceed the rate.
+        """
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        interval = 1.0 / self.rate
+        start = max(self._next_slot, now - self.catch_up, self._paused_until)
+        if start > now:
+            return 0, start - now
+        room = max(1, math.ceil(self.rate)) - len(self._recent)
+        if room <= 0:
+            return 0, self._recent[0] + 1.0 - now
+        return min(int((now - start) / interval) + 1, room, self.batch_size), 0.0
+
+    def _take_slot(self, now: float) -> None:
+        start = max(self._next_slot, now - self.catch_up, self._paused_until)
+        self._next_slot = start + 1.0 / self.rate
 
     def _pause(self, chat_id: int, seconds: float) -> None:
         until = self.monotonic() + seconds
@@ -394,62 +690,59 @@ class OutboxSender:
 
     # --- delivering one row ------------------------------------------------------------
 
-    async def _deliver(self, row: _Row, stop_event: asyncio.Event | None) -> None:
-        # One message at a time per chat, in id order (asyncio.Lock is FIFO), so a chat's
-        # messages arrive in the order they were written and never closer than the interval
-        # measured from the previous *answer* (the server saw that send before it answered).
-        lock = self._chat_locks.setdefault(row.chat_id, asyncio.Lock())
-        async with lock:
-            if row.chat_id in self._deferred_chats:
-                # An earlier row of this chat got 429 and went back to the queue: keep the order.
-                await self._release(row)
-                return
-            await self._chat_turn(row.chat_id)
-            await self._global_turn()
-            if stop_event is not None and stop_event.is_set():
-                await self._release(row)
-                return
-            if not await self._mark_sending(row):
-                return
-            try:
-                await self._attempt(row)
-            finally:
-                self._chat_ready[row.chat_id] = self.monotonic() + self.per_chat_interval
+    async def _deliver(self, row: _Row) -> None:
+        try:
+            await self._attempt(row)
+        except Exception:  # writing a 403 failed: the row stays `sending`, resolved as after a crash
+            log.exception("outbox: the outcome of row %s could not be recorded", row.id)
+        finally:
+            # The next message to this chat waits `per_chat_interval` from this *answer*.
+            self._chat_ready[row.chat_id] = self.monotonic() + self.per_chat_interval
+            self._inflight_chats.discard(row.chat_id)
+            self._event.set()
 
     async def _attempt(self, row: _Row) -> None:
         try:
             message_id = await self._send(row)
         except TelegramRetryAfter as exc:
             self._pause(row.chat_id, float(exc.retry_after))
-            self._deferred_chats.add(row.chat_id)
-            await self._finish(row, OutboxStatus.PENDING, f"429: retry after {exc.retry_after}s",
-                               not_before=self.clock.now(), undo_attempt=True, outcome="deferred")
+            # The chat's later rows go back too, in the same write: its messages keep their order.
+            self._give_back(row.chat_id)
+            self._finish(row, OutboxStatus.PENDING, f"429: retry after {exc.retry_after}s",
+                         not_before=self.clock.now(), undo_attempt=True, outcome="deferred")
         except TelegramForbiddenError as exc:
             await self._blocked(row, str(exc))
         except TelegramBadRequest as exc:
-            await self._finish(row, OutboxStatus.FAILED, f"400: {exc.message}", outcome="failed")
+            self._finish(row, OutboxStatus.FAILED, f"400: {exc.message}", outcome="failed")
         except (TelegramServerError, TelegramNetworkError, TelegramUnauthorizedError, TimeoutError,
                 OSError) as exc:
-            await self._retry(row, f"{type(exc).__name__}: {exc}")
+            self._retry(row, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a rendering bug must not stop the queue or loop on one row
             log.exception("outbox: row %s cannot be sent", row.id)
-            await self._finish(row, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}", outcome="failed")
+            self._finish(row, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}", outcome="failed")
         else:
             self.sent_count += 1
-            await self._finish(row, OutboxStatus.SENT, None, outcome="sent", message_id=message_id)
+            self._finish(row, OutboxStatus.SENT, None, outcome="sent", message_id=message_id)
 
-    async def _retry(self, row: _Row, error: str) -> None:
+    def _give_back(self, chat_id: int) -> None:
+        back = [r for r in self._queue if r.chat_id == chat_id]
+        if back:
+            self._queue = [r for r in self._queue if r.chat_id != chat_id]
+            self._releases.extend(r.id for r in back)
+
+    def _retry(self, row: _Row, error: str) -> None:
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
             log.warning("outbox: row %s failed after %d attempts: %s", row.id, attempts, error)
-            await self._finish(row, OutboxStatus.FAILED, error, outcome="failed")
+            self._finish(row, OutboxStatus.FAILED, error, outcome="failed")
             return
         delay = min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
-        await self._finish(row, OutboxStatus.PENDING, error, not_before=self.clock.now() + delay, outcome="retry")
+        self._finish(row, OutboxStatus.PENDING, error, not_before=self.clock.now() + delay, outcome="retry")
 
     async def _blocked(self, row: _Row, error: str) -> None:
         """403: the user blocked the bot. Stop sending to them (DOMAIN/TELEGRAM.md, "Limits")."""
         now = self.clock.now()
+        self._queue = [r for r in self._queue if r.chat_id != row.chat_id]  # blocked below with the rest
         async with self.services.db.transaction() as session:
             await session.execute(
                 update(TelegramAccount).where(TelegramAccount.telegram_id == row.chat_id)
@@ -472,24 +765,22 @@ class OutboxSender:
         for other_id, broadcast_id in others:
             await self._notify(SendOutcome(other_id, row.chat_id, broadcast_id, "blocked", error))
 
-    async def _finish(self, row: _Row, status: OutboxStatus, error: str | None, *, outcome: str,
-                      not_before: datetime | None = None, undo_attempt: bool = False,
-                      message_id: int | None = None) -> None:
-        values: dict[str, Any] = {"status": status, "error": error}
-        if status is OutboxStatus.SENT:
-            values["sent_at"] = self.clock.now()
-        if not_before is not None:
-            values["not_before"] = not_before
-        if undo_attempt:
-            values["attempts"] = OutboxMessage.attempts - 1
-        # The row's outcome must be recorded even if this task is being cancelled.
-        await asyncio.shield(self._write(row.id, values))
-        await self._notify(SendOutcome(row.id, row.chat_id, row.broadcast_id, outcome, error, message_id))
+    def _finish(self, row: _Row, status: OutboxStatus, error: str | None, *, outcome: str,
+                not_before: datetime | None = None, undo_attempt: bool = False,
+                message_id: int | None = None) -> None:
+        """Queue the row's outcome for the next write (a launch or a flush)."""
+        self._results.append(_Result(
+            at=self.monotonic(),
+            params={"o_id": row.id, "o_status": status, "o_error": error,
+                    "o_sent_at": self.clock.now() if status is OutboxStatus.SENT else None,
+                    "o_not_before": not_before, "o_attempts": -1 if undo_attempt else 0},
+            outcome=SendOutcome(row.id, row.chat_id, row.broadcast_id, outcome, error, message_id)))
+        self._event.set()
 
-    async def _write(self, row_id: int, values: dict[str, Any]) -> None:
-        async with self.services.db.transaction() as session:
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
-                                  .execution_options(synchronize_session=False))
+    async def _notify_written(self) -> None:
+        outcomes, self._to_notify = self._to_notify, []
+        for outcome in outcomes:
+            await self._notify(outcome)
 
     async def _notify(self, outcome: SendOutcome) -> None:
         for listener in list(self.listeners):
@@ -502,31 +793,35 @@ class OutboxSender:
 
     # --- rendering and the HTTP call ---------------------------------------------------
 
-    async def _locale_for(self, row: _Row) -> str:
-        forced = row.payload.get("locale")
-        if forced in LOCALES:
-            return str(forced)
-        async with self.services.db.reading() as session:
-            stored = (await session.execute(
-                select(TelegramAccount.language).where(TelegramAccount.telegram_id == row.chat_id)
-            )).scalar()
-        return stored if stored in LOCALES else DEFAULT_LOCALE
+    def _render(self, payload: dict[str, Any], stored_language: str | None) -> tuple[
+            str, str | None, InlineKeyboardMarkup | None]:
+        if "key" in payload:
+            forced = payload.get("locale")
+            locale = str(forced) if forced in LOCALES else (
+                stored_language if stored_language in LOCALES else DEFAULT_LOCALE)
+            t = self.i18n.translator(locale)
+            args = render_args(dict(payload.get("args") or {}), locale, self.services.dom.tz)
+            text = self.i18n.get(locale, str(payload["key"]), **args)
+            return text, payload.get("photo"), build_markup(t, payload.get("markup"))
+        return (str(payload.get("text") or ""), payload.get("photo"), url_buttons(payload.get("buttons")))
 
     async def render(self, row_payload: dict[str, Any], chat_id: int) -> tuple[str, str | None,
                                                                                InlineKeyboardMarkup | None]:
         """(text, photo file_id, keyboard) for a payload, in the recipient's language."""
         row = _Row(0, chat_id, "sendMessage", row_payload, 0, None)
-        if "key" in row_payload:
-            locale = await self._locale_for(row)
-            t = self.i18n.translator(locale)
-            args = render_args(dict(row_payload.get("args") or {}), locale, self.services.dom.tz)
-            text = self.i18n.get(locale, str(row_payload["key"]), **args)
-            return text, row_payload.get("photo"), build_markup(t, row_payload.get("markup"))
-        return (str(row_payload.get("text") or ""), row_payload.get("photo"),
-                url_buttons(row_payload.get("buttons")))
+        await self._prepare([row])
+        if row.render_error is not None:
+            raise row.render_error
+        assert row.rendered is not None
+        return row.rendered
 
     async def _send(self, row: _Row) -> int | None:
-        text, photo, markup = await self.render(row.payload, row.chat_id)
+        if row.rendered is None and row.render_error is None:
+            await self._prepare([row])
+        if row.render_error is not None:
+            raise row.render_error
+        assert row.rendered is not None
+        text, photo, markup = row.rendered
         if photo:
             sent = await self.bot.send_photo(row.chat_id, photo, caption=text or None, reply_markup=markup)
         else:
