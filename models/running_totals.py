@@ -80,10 +80,10 @@ def _net_points() -> Any:
     return paid - (paid * Operation.refunded_kopecks) // Operation.amount_kopecks
 
 
-def customer_totals_from_operations() -> Any:
-    """Per customer with purchases: what the running totals must hold."""
+def customer_totals_from_operations(customers: list[int] | None = None) -> Any:
+    """Per customer with purchases (or only those listed): what the running totals must hold."""
     live = Operation.refunded_kopecks < Operation.amount_kopecks
-    return (
+    stmt = (
         select(
             Operation.customer_id.label("cid"),
             func.count().filter(live).label("live"),
@@ -96,8 +96,10 @@ def customer_totals_from_operations() -> Any:
         )
         .where(Operation.kind == OperationKind.PURCHASE, Operation.customer_id.is_not(None))
         .group_by(Operation.customer_id)
-        .subquery("totals")
     )
+    if customers is not None:
+        stmt = stmt.where(Operation.customer_id.in_(customers))
+    return stmt.subquery("totals")
 
 
 def _hour_sql(dialect: str) -> Any:
@@ -106,7 +108,7 @@ def _hour_sql(dialect: str) -> Any:
     return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", Operation.created_at)))
 
 
-def till_from_operations(dialect: str) -> Any:
+def till_from_operations(dialect: str, since: datetime | None = None, until: datetime | None = None) -> Any:
     live = (Operation.kind == OperationKind.PURCHASE) & (Operation.refunded_kopecks < Operation.amount_kopecks)
     purchase = Operation.kind == OperationKind.PURCHASE
     plain = Operation.kind == OperationKind.SALE_NO_CARD
@@ -117,7 +119,12 @@ def till_from_operations(dialect: str) -> Any:
         case((purchase, _net_points()), else_=0).label("card_pts"),
         case((plain, 1), else_=0).label("plain_n"),
         case((plain, Operation.amount_kopecks), else_=0).label("plain_rev"),
-    ).where(Operation.kind.in_([OperationKind.PURCHASE, OperationKind.SALE_NO_CARD])).subquery("ops")
+    ).where(Operation.kind.in_([OperationKind.PURCHASE, OperationKind.SALE_NO_CARD]))
+    if since is not None:
+        inner = inner.where(Operation.created_at >= since)
+    if until is not None:
+        inner = inner.where(Operation.created_at < until)
+    inner = inner.subquery("ops")
     return select(
         inner.c.hour, inner.c.staff_key, *(func.sum(inner.c[name]).label(name) for name in TILL_COLUMNS)
     ).group_by(inner.c.hour, inner.c.staff_key)
@@ -144,16 +151,22 @@ async def rebuild_running_totals(session: AsyncSession) -> None:
                                                    till_from_operations(dialect)))
 
 
-async def check_running_totals(session: AsyncSession, limit: int = 20) -> list[tuple[str, str, str]]:
-    """(rule, subject, detail) for every customer or hour whose totals differ from the operations."""
+async def check_running_totals(
+    session: AsyncSession, limit: int = 20, *, customers: list[int] | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> list[tuple[str, str, str]]:
+    """(rule, subject, detail) for every customer or hour whose totals differ from the operations;
+    `customers` and `since`/`until` (whole hours) restrict the check to a sample."""
     problems: list[tuple[str, str, str]] = []
-    t = customer_totals_from_operations()
+    t = customer_totals_from_operations(customers)
     c = CUSTOMERS.c
+    sample = [c.id.in_(customers)] if customers is not None else []
     drifted = (await session.execute(
         select(c.id, c.revenue_kopecks, c.points_paid_kopecks, c.certificate_revenue_kopecks,
                c.last_live_purchase_at, t.c.revenue, t.c.points, t.c.certificate, t.c.last_live)
         .outerjoin(t, t.c.cid == c.id)
-        .where((c.revenue_kopecks != func.coalesce(t.c.revenue, 0))
+        .where(*sample, (c.purchase_count - c.base_purchase_count != func.coalesce(t.c.live, 0))
+               | (c.revenue_kopecks != func.coalesce(t.c.revenue, 0))
                | (c.points_paid_kopecks != func.coalesce(t.c.points, 0))
                | (c.certificate_revenue_kopecks != func.coalesce(t.c.certificate, 0))
                | (c.last_live_purchase_at.is_(None) != t.c.last_live.is_(None))
@@ -164,12 +177,14 @@ async def check_running_totals(session: AsyncSession, limit: int = 20) -> list[t
         problems.append(("report totals = operations", f"customer {row[0]}",
                          f"stored {tuple(row[1:5])}, operations say {tuple(row[5:9])}"))
     dialect = session.get_bind().dialect.name
-    expected = till_from_operations(dialect).subquery("expected")
+    expected = till_from_operations(dialect, since, until).subquery("expected")
+    hours = [TILL.c.hour >= since] if since is not None else []
+    hours += [TILL.c.hour < until] if until is not None else []
     # Both directions: every stored hour matches the operations, and every hour with operations is stored.
     stored_vs_ops = (await session.execute(
         select(TILL.c.hour, TILL.c.staff_key).outerjoin(
             expected, (expected.c.hour == TILL.c.hour) & (expected.c.staff_key == TILL.c.staff_key)
-        ).where((func.coalesce(expected.c.card_n, 0) != TILL.c.card_n)
+        ).where(*hours, (func.coalesce(expected.c.card_n, 0) != TILL.c.card_n)
                 | (func.coalesce(expected.c.card_rev, 0) != TILL.c.card_rev)
                 | (func.coalesce(expected.c.card_pts, 0) != TILL.c.card_pts)
                 | (func.coalesce(expected.c.plain_n, 0) != TILL.c.plain_n)
