@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,17 +43,23 @@ def net_points(amount: int, cash: int, refunded: int) -> int:
     return paid - (paid * refunded) // amount if amount else 0
 
 
-async def add_to_till(session: AsyncSession, when: datetime, staff_id: int | None, **deltas: int) -> None:
-    """One upsert adding `deltas` (card_n, card_rev, card_pts, plain_n, plain_rev) to the hour's row."""
-    values = {name: int(deltas.get(name, 0)) for name in TILL_COLUMNS}
-    dialect = session.get_bind().dialect.name
+def _till_upsert(dialect: str) -> Any:
     stmt: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(TILL).values(
-        hour=hour_of(when), staff_key=staff_id or 0, **values)
-    stmt = stmt.on_conflict_do_update(
+        {name: bindparam(name, type_=TILL.c[name].type) for name in ("hour", "staff_key", *TILL_COLUMNS)})
+    return stmt.on_conflict_do_update(
         index_elements=[TILL.c.hour, TILL.c.staff_key],
         set_={name: TILL.c[name] + stmt.excluded[name] for name in TILL_COLUMNS},
     )
-    await session.execute(stmt)
+
+
+_UPSERTS = {dialect: _till_upsert(dialect) for dialect in ("postgresql", "sqlite")}  # built once: the hot path
+
+
+async def add_to_till(session: AsyncSession, when: datetime, staff_id: int | None, **deltas: int) -> None:
+    """One upsert adding `deltas` (card_n, card_rev, card_pts, plain_n, plain_rev) to the hour's row."""
+    params = {name: int(deltas.get(name, 0)) for name in TILL_COLUMNS}
+    params.update(hour=hour_of(when), staff_key=staff_id or 0)
+    await session.execute(_UPSERTS[session.get_bind().dialect.name], params)
 
 
 async def last_live_purchase(session: AsyncSession, customer_id: int, *, excluding: int | None = None) -> Any:
