@@ -1,18 +1,21 @@
 """The full report (every figure + RFM) against a plain scan of the operations table.
 
     python bench/report.py [--customers 1000000] [--operations 10000000] [--postgres URL] [--sqlite FILE]
-                           [--reuse] [--skip-sqlite]
+                           [--reuse] [--skip-sqlite] [--runs N] [--verify]
 
 Bulk-generates a business straight in SQL (a recursive CTE on SQLite, generate_series on
 PostgreSQL): customers from every source with referral chains and 92% linked to Telegram,
 operations (85% purchases with points, refunds and certificates; 10% sales without a
 card; 5% rewards) spread over two years, certificate lots, ledger entries, ratings and link
-visits. Then, in the same run, it times
+visits; the running totals the operations keep (customers' report totals, `till_hours`) are
+then derived from the generated operations set-based, and checked against them on a sample.
+Then, in the same run, it times
 
   * scan:   SELECT sum(amount_kopecks) FROM operations   (the floor: one pass over the table)
   * report: models.reports.build_report for all time, RFM and its month-over-month movement
             included (what the owner's /report and `loyalty-bot report` run)
 
+(`--verify`: also the report straight from the operations, which must be identical)
 and prints both, the ratio report/scan (goal ≤ 15×) and the process's peak memory (goal
 < 500 MB; SQLite runs inside the process, PostgreSQL's own memory is not counted). The
 machine is shared and noisy: only numbers taken side by side mean anything. Defaults are
