@@ -497,11 +497,12 @@ async def fill_buyers_from_totals(
     in_period = and_(Operation.created_at >= period.start, Operation.created_at < period.end)
     low = previous if period.from_beginning else min(previous, period.start)
     long = period.end - low > LONG_PERIOD
+    customer = Unindexed(Operation.customer_id) if long else Operation.customer_id
     await session.run_sync(lambda sync: REPORT_RECENT.create(sync.connection()))
     await session.execute(insert(REPORT_RECENT).from_select(
         [c.name for c in REPORT_RECENT.columns],
         select(
-            Unindexed(Operation.customer_id) if long else Operation.customer_id,
+            customer,
             _count_if(after_end), _sum(case((after_end, net), else_=0)), _sum(case((after_end, pts), else_=0)),
             _sum(case((and_(after_end, cert), net), else_=0)),
             _count_if(after_prev), _sum(case((after_prev, net), else_=0)),
@@ -511,7 +512,7 @@ async def fill_buyers_from_totals(
             (Unindexed(Operation.kind) if long else Operation.kind) == OperationKind.PURCHASE,
             (Unindexed(Operation.created_at) if long else Operation.created_at) >= low,
             Operation.refunded_kopecks < Operation.amount_kopecks, Operation.customer_id.is_not(None),
-        ).group_by(Operation.customer_id),
+        ).group_by(customer),
     ))
     c, r = Customer.__table__.c, REPORT_RECENT.c
 

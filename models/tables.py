@@ -137,9 +137,10 @@ class Customer(Base):
     # (checked by `loyalty-bot check`): check amounts (money and points), points paid in money,
     # check amounts of purchases paid partly with a certificate, and the time of the last purchase
     # that is not fully refunded. The number of such purchases is purchase_count − base_purchase_count.
-    revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0)
-    points_paid_kopecks: Mapped[int] = mapped_column(BigId, default=0)
-    certificate_revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0)
+    # Server defaults: rows written by plain SQL (tests, tools) start at zero like a new customer.
+    revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
+    points_paid_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
+    certificate_revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
     last_live_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

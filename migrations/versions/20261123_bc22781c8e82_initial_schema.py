@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9052d3183d14
+Revision ID: bc22781c8e82
 Revises: 
-Create Date: 2026-11-23 22:12:57.897344
+Create Date: 2026-11-23 22:54:20.781633
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB variants render Text())
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
-revision = '9052d3183d14'
+revision = 'bc22781c8e82'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -195,9 +195,9 @@ def upgrade() -> None:
     sa.Column('base_paid_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('base_purchase_count', sa.Integer(), nullable=False),
     sa.Column('last_purchase_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revenue_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('points_paid_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('certificate_revenue_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('revenue_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default=sa.text('0'), nullable=False),
+    sa.Column('points_paid_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default=sa.text('0'), nullable=False),
+    sa.Column('certificate_revenue_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default=sa.text('0'), nullable=False),
     sa.Column('last_live_purchase_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('blocked', sa.Boolean(), nullable=False),
     sa.Column('erased_at', models.base.UTCDateTime(timezone=True), nullable=True),
