@@ -415,19 +415,6 @@ REPORT_BUYERS = Table(
 BUYER_COLUMNS = ("customer_id", "n_p", "rev_p", "pts_p", "cert_rev_p", "last_at", "n", "monetary",
                  "last_prev", "n_prev", "m_prev")
 
-# Per customer, the contributions of the purchases made after a boundary (the end, the end of
-# the previous month) and within the period: what is subtracted from the customers' running
-# totals (models/running_totals.py) to get the values as of those instants.
-REPORT_RECENT = Table(
-    "report_recent", MetaData(),
-    Column("customer_id", BigId, primary_key=True, autoincrement=False),
-    Column("a_n", Integer), Column("a_m", BigInteger), Column("a_pts", BigInteger), Column("a_cert", BigInteger),
-    Column("p_n", Integer), Column("p_m", BigInteger),
-    Column("n_p", Integer), Column("rev_p", BigInteger), Column("pts_p", BigInteger), Column("cert_rev_p", BigInteger),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
-)
-
-
 def buyer_aggregates(period: Period, previous: datetime, scope: Scope | None) -> Any:
     """The SELECT that fills REPORT_BUYERS (GROUP BY customer over purchases before the end)."""
     net = net_revenue()
@@ -498,23 +485,24 @@ async def fill_buyers_from_totals(
     low = previous if period.from_beginning else min(previous, period.start)
     long = period.end - low > LONG_PERIOD
     customer = Unindexed(Operation.customer_id) if long else Operation.customer_id
-    await session.run_sync(lambda sync: REPORT_RECENT.create(sync.connection()))
-    await session.execute(insert(REPORT_RECENT).from_select(
-        [c.name for c in REPORT_RECENT.columns],
-        select(
-            customer,
-            _count_if(after_end), _sum(case((after_end, net), else_=0)), _sum(case((after_end, pts), else_=0)),
-            _sum(case((and_(after_end, cert), net), else_=0)),
-            _count_if(after_prev), _sum(case((after_prev, net), else_=0)),
-            _count_if(in_period), _sum(case((in_period, net), else_=0)), _sum(case((in_period, pts), else_=0)),
-            _sum(case((and_(in_period, cert), net), else_=0)),
-        ).where(
-            (Unindexed(Operation.kind) if long else Operation.kind) == OperationKind.PURCHASE,
-            (Unindexed(Operation.created_at) if long else Operation.created_at) >= low,
-            Operation.refunded_kopecks < Operation.amount_kopecks, Operation.customer_id.is_not(None),
-        ).group_by(customer),
-    ))
-    c, r = Customer.__table__.c, REPORT_RECENT.c
+    recent = select(
+        customer.label("customer_id"),
+        _count_if(after_end).label("a_n"), _sum(case((after_end, net), else_=0)).label("a_m"),
+        _sum(case((after_end, pts), else_=0)).label("a_pts"),
+        _sum(case((and_(after_end, cert), net), else_=0)).label("a_cert"),
+        _count_if(after_prev).label("p_n"), _sum(case((after_prev, net), else_=0)).label("p_m"),
+        _count_if(in_period).label("n_p"), _sum(case((in_period, net), else_=0)).label("rev_p"),
+        _sum(case((in_period, pts), else_=0)).label("pts_p"),
+        _sum(case((and_(in_period, cert), net), else_=0)).label("cert_rev_p"),
+    ).where(
+        (Unindexed(Operation.kind) if long else Operation.kind) == OperationKind.PURCHASE,
+        (Unindexed(Operation.created_at) if long else Operation.created_at) >= low,
+        Operation.refunded_kopecks < Operation.amount_kopecks, Operation.customer_id.is_not(None),
+    ).group_by(customer).subquery("recent")
+    # ONE statement reads the totals and subtracts the recent purchases: on PostgreSQL each
+    # statement has its own snapshot, and a purchase committed between two statements would be
+    # in the totals but not among the purchases subtracted.
+    c, r = Customer.__table__.c, recent.c
 
     def z(column: Any) -> Any:
         return func.coalesce(column, 0)
@@ -528,7 +516,7 @@ async def fill_buyers_from_totals(
     stmt = (
         select(c.id, *period_columns, c.last_live_purchase_at, n, monetary,
                c.last_live_purchase_at, live - z(r.p_n), c.revenue_kopecks - z(r.p_m), z(r.a_n), z(r.p_n))
-        .select_from(Customer.__table__.outerjoin(REPORT_RECENT, r.customer_id == c.id))
+        .select_from(Customer.__table__.outerjoin(recent, r.customer_id == c.id))
         .where(live > z(r.a_n))
     )
     if scope is not None:
@@ -545,7 +533,6 @@ async def drop_buyers(session: AsyncSession) -> None:
     # Qualified with the temporary schema, so a real table of that name could never be dropped.
     schema = "temp" if _is_sqlite(session) else "pg_temp"
     await session.execute(text(f"DROP TABLE IF EXISTS {schema}.report_buyers"))
-    await session.execute(text(f"DROP TABLE IF EXISTS {schema}.report_recent"))
 
 
 async def core_figures(
