@@ -1,18 +1,21 @@
 """The full report (every figure + RFM) against a plain scan of the operations table.
 
     python bench/report.py [--customers 1000000] [--operations 10000000] [--postgres URL] [--sqlite FILE]
-                           [--reuse] [--skip-sqlite]
+                           [--reuse] [--skip-sqlite] [--runs N] [--verify]
 
 Bulk-generates a business straight in SQL (a recursive CTE on SQLite, generate_series on
 PostgreSQL): customers from every source with referral chains and 92% linked to Telegram,
 operations (85% purchases with points, refunds and certificates; 10% sales without a
 card; 5% rewards) spread over two years, certificate lots, ledger entries, ratings and link
-visits. Then, in the same run, it times
+visits; the running totals the operations keep (customers' report totals, `till_hours`) are
+then derived from the generated operations set-based, and checked against them on a sample.
+Then, in the same run, it times
 
   * scan:   SELECT sum(amount_kopecks) FROM operations   (the floor: one pass over the table)
   * report: models.reports.build_report for all time, RFM and its month-over-month movement
             included (what the owner's /report and `loyalty-bot report` run)
 
+(`--verify`: also the report straight from the operations, which must be identical)
 and prints both, the ratio report/scan (goal ≤ 15×) and the process's peak memory (goal
 < 500 MB; SQLite runs inside the process, PostgreSQL's own memory is not counted). The
 machine is shared and noisy: only numbers taken side by side mean anything. Defaults are
@@ -44,6 +47,7 @@ from models.db import Database  # noqa: E402
 from models.program import load_program_file  # noqa: E402
 from models.programs_store import ensure_program  # noqa: E402
 from models.reports import build_report  # noqa: E402
+from models.running_totals import check_running_totals, rebuild_running_totals  # noqa: E402
 from models.tables import Operation  # noqa: E402
 
 START = datetime(2024, 11, 1, tzinfo=UTC)
@@ -94,7 +98,8 @@ def generation_sql(dialect: str, customers: int, operations: int) -> list[str]:
         # 10% staff, the rest walk-in.
         "INSERT INTO customers (id, phone, name, referral_code, referrer_id, source_kind, campaign_id, "
         "enrolled_by_staff_id, created_at, registered_at, tier_index, paid_total_kopecks, purchase_count, "
-        "base_paid_kopecks, base_purchase_count, blocked, lock_version) "
+        "base_paid_kopecks, base_purchase_count, blocked, lock_version, revenue_kopecks, points_paid_kopecks, "
+        "certificate_revenue_kopecks) "
         + _series(dialect, customers,
                   "SELECT x, NULL, 'guest', 'b' || x, "
                   "CASE WHEN x % 20 = 0 AND x > 1 THEN x / 2 END, "
@@ -102,7 +107,7 @@ def generation_sql(dialect: str, customers: int, operations: int) -> list[str]:
                   "WHEN x % 20 < 15 THEN 'source' WHEN x % 20 < 17 THEN 'staff' ELSE 'walk_in' END, "
                   f"CASE WHEN x % 20 BETWEEN 1 AND 12 THEN 1 + x % 4 WHEN x % 20 BETWEEN 13 AND 14 THEN 5 + x % 2 END, "
                   f"CASE WHEN x % 20 BETWEEN 15 AND 16 THEN 1 + x % {STAFF} END, "
-                  f"{c_at}, {c_at}, 0, 0, 0, 0, 0, {_false(dialect)}, 0"),
+                  f"{c_at}, {c_at}, 0, 0, 0, 0, 0, {_false(dialect)}, 0, 0, 0, 0"),
         "INSERT INTO telegram_accounts (telegram_id, customer_id, first_name, unreachable, created_at, linked_at) "
         + _series(dialect, customers,
                   f"SELECT 1000000000 + x, CASE WHEN x % 13 <> 0 THEN x END, 'g', {_false(dialect)}, "
@@ -169,11 +174,29 @@ async def populate(db: Database, customers: int, operations: int) -> float:
                 await conn.commit()
             await conn.execute(text("SET session_replication_role = DEFAULT"))
             await conn.commit()
+    # The running totals the domain keeps per operation (customers' report totals, till_hours),
+    # derived set-based from the generated operations before their indexes exist.
+    totals_started = time.perf_counter()
+    async with db.transaction() as session:
+        await rebuild_running_totals(session)
+    print(f"[bench] running totals rebuilt in {time.perf_counter() - totals_started:.0f} s", flush=True)
     async with db.engine.begin() as conn:
         for ix in indexes:
             await conn.run_sync(lambda sync, ix=ix: ix.create(sync))
         await conn.execute(text("ANALYZE"))
     return time.perf_counter() - started
+
+
+async def check_sample(db: Database, customers: int) -> None:
+    """The running totals agree with the operations on a sample: the heaviest buyers (low ids),
+    every n-th customer, and the till hours of two days."""
+    ids = sorted({*range(1, min(customers, 200) + 1), *range(1, customers + 1, max(customers // 500, 1))})
+    day = START + timedelta(days=400)
+    async with db.reading() as session:
+        problems = await check_running_totals(session, customers=ids, since=day, until=day + timedelta(days=2))
+    if problems:
+        raise SystemExit("running totals differ from the operations: " + "; ".join(map(str, problems[:5])))
+    print(f"[bench] running totals = operations on a sample of {len(ids)} customers and 48 hours", flush=True)
 
 
 def _load_sqlite(path: str, statements: list[str]) -> None:
@@ -196,7 +219,7 @@ async def count(db: Database, table: str) -> int:
 
 
 async def measure(label: str, url: str, customers: int, operations: int, reuse: bool,
-                  runs: int = 2) -> dict[str, Any]:
+                  runs: int = 2, verify: bool = False) -> dict[str, Any]:
     db = Database(url, pool_size=2)
     try:
         have = 0
@@ -209,6 +232,7 @@ async def measure(label: str, url: str, customers: int, operations: int, reuse: 
             print(f"[{label}] generating {customers:,} customers and {operations:,} operations ...", flush=True)
             took = await populate(db, customers, operations)
             print(f"[{label}] generated in {took:.0f} s", flush=True)
+        await check_sample(db, customers)
         dom = Domain(db=db, clock=ManualClock(START + timedelta(seconds=SPAN_SECONDS)), tz=ZoneInfo("Europe/Moscow"))
         results: dict[str, Any] = {"backend": label}
         for attempt in range(runs):  # the first run warms the cache; the last is reported
@@ -226,6 +250,14 @@ async def measure(label: str, url: str, customers: int, operations: int, reuse: 
                            scan_cpu=scan_cpu, report_cpu=whole_cpu, figures_cpu=figures_cpu,
                            buyers=report.overall.buyers, purchases=full.overall.purchases, attempt=attempt)
         results["peak_mb"] = peak_mb()
+        if verify:  # the same report straight from the operations (the former queries): slow
+            w0 = time.perf_counter()
+            reference = await build_report(dom, None, None, reference=True)
+            results["reference"] = time.perf_counter() - w0
+            if reference != full:
+                raise SystemExit(f"[{label}] the report from running totals differs from the operations")
+            print(f"[{label}] --verify: identical to the report from the operations "
+                  f"({results['reference']:.1f} s that way)", flush=True)
         return results
     finally:
         await db.dispose()
@@ -240,6 +272,8 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep an already generated database of the same size")
     parser.add_argument("--runs", type=int, default=2, help="measure this many times, report the last (default 2)")
+    parser.add_argument("--verify", action="store_true",
+                        help="also compute the report straight from the operations and require the same figures")
     args = parser.parse_args()
     targets = []
     if not args.skip_sqlite:
@@ -247,7 +281,8 @@ def main() -> None:
     if args.postgres:
         targets.append(("postgres", args.postgres))
     for label, url in targets:
-        r = asyncio.run(measure(label, url, args.customers, args.operations, args.reuse, max(args.runs, 1)))
+        r = asyncio.run(measure(label, url, args.customers, args.operations, args.reuse, max(args.runs, 1),
+                              args.verify))
         print(f"[{label}] {args.customers:,} customers, {args.operations:,} operations "
               f"({r['purchases']:,} live purchases, {r['buyers']:,} buyers)")
         print(f"[{label}] scan {r['scan']:.2f} s | figures {r['figures']:.2f} s | RFM {r['rfm']:.2f} s | "

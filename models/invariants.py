@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, or_, select
 
 from models.db import Database
+from models.running_totals import check_running_totals
 from models.tables import Customer, EntryKind, LedgerEntry, Lot, Operation, OperationKind
 
 
@@ -116,4 +117,5 @@ async def check_ledger(db: Database, limit: int = 100) -> list[Problem]:
             problems.append(Problem("running totals = operations", f"customer {cid}",
                                     f"stored {paid} kopecks / {count} purchases, operations say "
                                     f"{ops_paid or 0} / {ops_count or 0} (plus imported history)"))
+        problems.extend(Problem(*found) for found in await check_running_totals(session, limit))
     return problems

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import bindparam, case, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import ledger
+from models.base import UTCDateTime
 from models.claims import claim_once
 from models.context import Domain
 from models.customers import get_customer, peek_code
@@ -40,6 +41,7 @@ from models.money import points_share
 from models.outbox import enqueue_many, message_payload, notify_customer
 from models.program import Program, ThresholdBasis
 from models.programs_store import current_program, program_at
+from models.running_totals import add_to_till, last_live_purchase, net_points
 from models.tables import (
     Customer,
     CustomerCode,
@@ -389,9 +391,18 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         purchases = customer.purchase_count + 1
         before = customer.tier_index
         after = await _tier_after_purchase(session, customer, program, paid_total, purchases, now)
+        with_certificate = bool(cert_part and quote.certificate)
         await session.execute(
             update(CUSTOMERS).where(CUSTOMERS.c.id == customer.id)
-            .values(last_purchase_at=now, tier_index=after, paid_total_kopecks=paid_total, purchase_count=purchases)
+            .values(last_purchase_at=now, tier_index=after, paid_total_kopecks=paid_total, purchase_count=purchases,
+                    # the reports' running totals (models/running_totals.py)
+                    revenue_kopecks=CUSTOMERS.c.revenue_kopecks + req.amount_kopecks,
+                    points_paid_kopecks=CUSTOMERS.c.points_paid_kopecks + (req.amount_kopecks - cash),
+                    certificate_revenue_kopecks=CUSTOMERS.c.certificate_revenue_kopecks
+                    + (req.amount_kopecks if with_certificate else 0),
+                    last_live_purchase_at=case(
+                        (CUSTOMERS.c.last_live_purchase_at > now, CUSTOMERS.c.last_live_purchase_at),
+                        else_=literal(now, UTCDateTime)))
         )
         balance_after = quote.balance - regular_part + (cashback if not pending else 0)
 
@@ -411,6 +422,10 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
             for r in rewards if r.customer_id in chats
         )
         await enqueue_many(session, messages, now)
+        # Last, so the hour's row is locked for the shortest time (concurrent purchases of one
+        # staff member in one hour queue on it).
+        await add_to_till(session, now, req.staff_id, card_n=1, card_rev=req.amount_kopecks,
+                          card_pts=req.amount_kopecks - cash)
         return PurchaseResult(
             operation_id=op_id, customer_id=customer.id, amount_kopecks=req.amount_kopecks,
             points_paid=points, certificate_points=cert_part, cash_kopecks=cash,
@@ -614,17 +629,30 @@ async def refund_purchase(
         refund.shortfall = shortfall
         refund.comment = f"{lost} points not returned: their lots expired" if lost else ""
         purchase.refunded_kopecks = after
+        # The reports' running totals (models/running_totals.py): the purchase's figures shrink
+        # where they were counted, the customer's totals and the purchase's hour.
+        points_less = (net_points(total, purchase.cash_kopecks, before)
+                       - net_points(total, purchase.cash_kopecks, after))
         if customer_id is not None:
             customer = await session.get(Customer, customer_id)
             if customer is not None:
                 customer.paid_total_kopecks -= refund.cash_kopecks
+                customer.revenue_kopecks -= amount
+                customer.points_paid_kopecks -= points_less
+                if purchase.certificate_lot_id is not None:
+                    customer.certificate_revenue_kopecks -= amount
                 if after >= total:
                     customer.purchase_count -= 1  # a fully refunded purchase no longer counts
+                    if customer.last_live_purchase_at == purchase.created_at:
+                        customer.last_live_purchase_at = await last_live_purchase(
+                            session, customer_id, excluding=purchase.id)
             if customer is not None and customer.erased_at is None:
                 await recalculate_tier(session, customer, program, now)
                 await notify_customer(session, customer_id, "notify-refund", now, args={
                     "amount": amount, "returned": returned, "reversed": cashback_rev,
                     "operation": purchase.id})
+        await add_to_till(session, purchase.created_at, purchase.staff_id, card_n=-1 if after >= total else 0,
+                          card_rev=-amount, card_pts=-points_less)
         return RefundResult(
             operation_id=refund.id, purchase_id=purchase.id, customer_id=customer_id,
             amount_kopecks=amount, cash_kopecks=refund.cash_kopecks, points_returned=returned,
@@ -724,6 +752,7 @@ async def record_sale_without_card(
         )
         session.add(op)
         await session.flush()
+        await add_to_till(session, now, staff_id, plain_n=1, plain_rev=amount_kopecks)
         return op.id
 
 

@@ -86,7 +86,8 @@ from models.base import BigId, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
 from models.programs_store import current_program
-from models.rfm import RfmSummary, previous_month_end, summary_from_buyers
+from models.rfm import RfmSummary, previous_month_end, summary_from_buyer_table, summary_from_buyers
+from models.running_totals import TILL_COLUMNS
 from models.tables import (
     Campaign,
     CertificateKind,
@@ -102,6 +103,7 @@ from models.tables import (
     SourceKind,
     Staff,
     TelegramAccount,
+    TillHour,
 )
 
 BROUGHT_SOURCES = (SourceKind.CAMPAIGN, SourceKind.SOURCE)
@@ -406,9 +408,12 @@ REPORT_BUYERS = Table(
     Column("n_p", Integer), Column("rev_p", BigInteger), Column("pts_p", BigInteger), Column("cert_rev_p", BigInteger),
     Column("last_at", UTCDateTime), Column("n", Integer), Column("monetary", BigInteger),
     Column("last_prev", UTCDateTime), Column("n_prev", Integer), Column("m_prev", BigInteger),
+    # From running totals only: purchases after the end and after the previous month's end.
+    Column("a_n", Integer), Column("p_n", Integer),
     prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
 )
-
+BUYER_COLUMNS = ("customer_id", "n_p", "rev_p", "pts_p", "cert_rev_p", "last_at", "n", "monetary",
+                 "last_prev", "n_prev", "m_prev")
 
 def buyer_aggregates(period: Period, previous: datetime, scope: Scope | None) -> Any:
     """The SELECT that fills REPORT_BUYERS (GROUP BY customer over purchases before the end)."""
@@ -443,12 +448,85 @@ def _is_sqlite(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-async def fill_buyers(session: AsyncSession, period: Period, previous: datetime, scope: Scope | None) -> Table:
+async def fill_buyers(
+    session: AsyncSession, period: Period, previous: datetime, scope: Scope | None, *, reference: bool = False
+) -> Table:
     await drop_buyers(session)  # a report earlier in the same transaction or connection
     await session.run_sync(lambda sync: REPORT_BUYERS.create(sync.connection()))
-    await session.execute(insert(REPORT_BUYERS).from_select(
-        [c.name for c in REPORT_BUYERS.columns], buyer_aggregates(period, previous, scope)))
+    if reference:  # straight from the operations: every purchase before the end, grouped by customer
+        await session.execute(insert(REPORT_BUYERS).from_select(
+            list(BUYER_COLUMNS), buyer_aggregates(period, previous, scope)))
+    else:
+        await fill_buyers_from_totals(session, period, previous, scope)
     return REPORT_BUYERS
+
+
+def _last_live_before(bound: datetime) -> Any:
+    """The buyer row's last purchase (not fully refunded) before `bound`: an index seek backwards."""
+    return (
+        select(Operation.created_at)
+        .where(Operation.customer_id == REPORT_BUYERS.c.customer_id, Operation.kind == OperationKind.PURCHASE,
+               Operation.refunded_kopecks < Operation.amount_kopecks, Operation.created_at < bound)
+        .order_by(Operation.created_at.desc()).limit(1).scalar_subquery()
+    )
+
+
+async def fill_buyers_from_totals(
+    session: AsyncSession, period: Period, previous: datetime, scope: Scope | None
+) -> None:
+    """REPORT_BUYERS from the customers' running totals, less what purchases after the end and
+    after the previous month's end contributed: one pass over the recent purchases only (and,
+    for a period that does not start at the beginning, over the period's), not the history."""
+    net, pts = net_revenue(), net_points_paid()
+    cert = Operation.certificate_lot_id.is_not(None)
+    after_end = Operation.created_at >= period.end
+    after_prev = Operation.created_at >= previous
+    in_period = and_(Operation.created_at >= period.start, Operation.created_at < period.end)
+    low = previous if period.from_beginning else min(previous, period.start)
+    long = period.end - low > LONG_PERIOD
+    customer = Unindexed(Operation.customer_id) if long else Operation.customer_id
+    recent = select(
+        customer.label("customer_id"),
+        _count_if(after_end).label("a_n"), _sum(case((after_end, net), else_=0)).label("a_m"),
+        _sum(case((after_end, pts), else_=0)).label("a_pts"),
+        _sum(case((and_(after_end, cert), net), else_=0)).label("a_cert"),
+        _count_if(after_prev).label("p_n"), _sum(case((after_prev, net), else_=0)).label("p_m"),
+        _count_if(in_period).label("n_p"), _sum(case((in_period, net), else_=0)).label("rev_p"),
+        _sum(case((in_period, pts), else_=0)).label("pts_p"),
+        _sum(case((and_(in_period, cert), net), else_=0)).label("cert_rev_p"),
+    ).where(
+        (Unindexed(Operation.kind) if long else Operation.kind) == OperationKind.PURCHASE,
+        (Unindexed(Operation.created_at) if long else Operation.created_at) >= low,
+        Operation.refunded_kopecks < Operation.amount_kopecks, Operation.customer_id.is_not(None),
+    ).group_by(customer).subquery("recent")
+    # ONE statement reads the totals and subtracts the recent purchases: on PostgreSQL each
+    # statement has its own snapshot, and a purchase committed between two statements would be
+    # in the totals but not among the purchases subtracted.
+    c, r = Customer.__table__.c, recent.c
+
+    def z(column: Any) -> Any:
+        return func.coalesce(column, 0)
+
+    live = c.purchase_count - c.base_purchase_count
+    n, monetary = live - z(r.a_n), c.revenue_kopecks - z(r.a_m)
+    if period.from_beginning:  # every purchase before the end is in the period
+        period_columns = [n, monetary, c.points_paid_kopecks - z(r.a_pts), c.certificate_revenue_kopecks - z(r.a_cert)]
+    else:
+        period_columns = [z(r.n_p), z(r.rev_p), z(r.pts_p), z(r.cert_rev_p)]
+    stmt = (
+        select(c.id, *period_columns, c.last_live_purchase_at, n, monetary,
+               c.last_live_purchase_at, live - z(r.p_n), c.revenue_kopecks - z(r.p_m), z(r.a_n), z(r.p_n))
+        .select_from(Customer.__table__.outerjoin(recent, r.customer_id == c.id))
+        .where(live > z(r.a_n))
+    )
+    if scope is not None:
+        stmt = stmt.where(scope.customer_filter())
+    await session.execute(insert(REPORT_BUYERS).from_select([*BUYER_COLUMNS, "a_n", "p_n"], stmt))
+    b = REPORT_BUYERS.c
+    # Buyers who bought after a boundary: their last purchase before it, one index seek each.
+    await session.execute(REPORT_BUYERS.update().where(b.a_n > 0).values(last_at=_last_live_before(period.end)))
+    await session.execute(REPORT_BUYERS.update().where(b.p_n > 0).values(
+        last_prev=case((b.n_prev > 0, _last_live_before(previous)))))
 
 
 async def drop_buyers(session: AsyncSession) -> None:
@@ -501,7 +579,50 @@ async def core_figures(
     return {row["key"]: {k: int(v or 0) for k, v in row.items() if k != "key"} for row in rows}
 
 
+async def core_figures_by_source(
+    session: AsyncSession, period: Period, scope: Scope | None, buyers: Table
+) -> dict[Any, dict[str, int]]:
+    """`core_figures(..., group=Customer.source_kind)` in three cheaper passes: the customers
+    alone, the Telegram links (each finds its customer by key) and the buyer rows (each finds
+    its customer by key), instead of every customer looking up a link and a buyer row."""
+    b = buyers.c
+    long = period.end - period.start > LONG_PERIOD
+    created = Unindexed(Customer.created_at) if long else Customer.created_at
+    in_base = and_(Customer.created_at < period.end,
+                   or_(Customer.erased_at.is_(None), Customer.erased_at >= period.end))
+    joined = Customer.created_at >= period.start
+    referred = Customer.referrer_id.is_not(None)
+    scoped = [scope.customer_filter()] if scope is not None else []
+    out: dict[Any, dict[str, int]] = {}
+
+    async def add(stmt: Any) -> None:
+        for row in (await session.execute(stmt.group_by(Customer.source_kind))).mappings():
+            values = out.setdefault(row["key"], dict.fromkeys(_CORE_NAMES, 0))
+            values.update({k: int(v or 0) for k, v in row.items() if k != "key"})
+
+    key = Customer.source_kind.label("key")
+    await add(select(
+        key, _count_if(in_base).label("customers"), _count_if(and_(in_base, joined)).label("new_customers"),
+        _count_if(and_(in_base, joined, referred)).label("referred_customers"),
+    ).where(created < period.end, *scoped))
+    await add(select(key, func.count().label("digitised")).select_from(TelegramAccount).join(
+        Customer, Customer.id == TelegramAccount.customer_id,
+    ).where(in_base, TelegramAccount.linked_at.is_not(None), TelegramAccount.linked_at < period.end, *scoped))
+    bought = b.n_p > 0
+    await add(select(
+        key, _count_if(bought).label("buyers"), _sum(b.n_p).label("purchases"), _sum(b.rev_p).label("revenue"),
+        _sum(b.pts_p).label("points_paid"), _sum(b.cert_rev_p).label("certificate_revenue"),
+        _count_if(b.n_p >= 2).label("repeat_buyers"), _count_if(b.n_p > 4).label("frequent_buyers"),
+        _count_if(and_(joined, referred, bought)).label("referred_buyers"),
+        _sum(case((referred, b.rev_p), else_=0)).label("referred_revenue"),
+        _sum(case((Customer.source_kind.in_(BROUGHT_SOURCES), b.rev_p), else_=0)).label("brought_revenue"),
+    ).select_from(buyers).join(Customer, Customer.id == b.customer_id).where(
+        Customer.created_at < period.end, *scoped))
+    return out
+
+
 _FIGURE_FIELDS = tuple(Figures.__dataclass_fields__)
+_CORE_NAMES = (*_FIGURE_FIELDS, "referred_customers", "referred_buyers", "referred_revenue", "brought_revenue")
 
 
 def _figures(values: dict[str, int] | None) -> Figures:
@@ -603,14 +724,30 @@ def _month_ends(months: list[date], period: Period, tz: ZoneInfo) -> list[dateti
     return ends
 
 
+def _on_the_hour(instant: datetime) -> bool:
+    return instant.minute == 0 and instant.second == 0 and instant.microsecond == 0
+
+
 async def till_totals(
-    session: AsyncSession, period: Period, tz: ZoneInfo, scope: Scope | None
+    session: AsyncSession, period: Period, tz: ZoneInfo, scope: Scope | None, *, reference: bool = False
 ) -> dict[tuple[int | None, int], _Till]:
-    """ONE pass over the period's purchases and sales without a card, grouped by staff member
-    and month (a few hundred rows at most)."""
+    """The period's purchases and sales without a card per staff member and month (a few
+    hundred rows at most): from `till_hours` when every boundary is a whole UTC hour (time
+    zones with whole-hour offsets) and no cohort is asked for, else ONE pass over the
+    period's operations."""
     months = month_starts(period)
     ends = _month_ends(months, period, tz)
     start = max(period.start, start_of_day(months[0], tz)) if months else period.start
+    if scope is None and not reference and all(_on_the_hour(t) for t in (start, *ends)):
+        t = TillHour.__table__.c
+        hours = select(t.staff_key, _bucket(t.hour, ends[:-1]).label("b"), *(t[name] for name in TILL_COLUMNS)).where(
+            t.hour >= start, t.hour < period.end).subquery("hours")
+        rows = (await session.execute(
+            select(hours.c.staff_key, hours.c.b, *(_sum(hours.c[name]) for name in TILL_COLUMNS))
+            .group_by(hours.c.staff_key, hours.c.b)
+        )).all()
+        # _Till's order: card_n, card_rev, points, plain_n, plain_rev (= TILL_COLUMNS)
+        return {(staff or None, int(b)): _Till(*(int(v) for v in values)) for staff, b, *values in rows}
     long = period.end - period.start > LONG_PERIOD
     kind = Unindexed(Operation.kind) if long else Operation.kind
     created = Unindexed(Operation.created_at) if long else Operation.created_at
@@ -792,8 +929,12 @@ async def monthly_series(
 async def first_activity(session: AsyncSession) -> datetime | None:
     """The earliest customer or operation: where an all-time report starts."""
     a = (await session.execute(select(func.min(Customer.created_at)))).scalar()
-    b = (await session.execute(select(func.min(Operation.created_at)))).scalar()
-    found = [d for d in (a, b) if d is not None]
+    # Per kind: each is one seek in the (kind, created_at) index, where a plain min() reads the table.
+    firsts = (await session.execute(select(*(
+        select(func.min(Operation.created_at)).where(Operation.kind == kind).scalar_subquery()
+        for kind in OperationKind
+    )))).one()
+    found = [d for d in (a, *firsts) if d is not None]
     if not found:
         return None
     # min() over raw values: SQLite returns a string for an aggregate of a datetime column.
@@ -827,40 +968,50 @@ async def build_report(
     *,
     by: Scope | str | None = None,
     with_rfm: bool = True,
+    reference: bool = False,
 ) -> Report:
     """Every result figure for the period (both days included), optionally for one cohort."""
     scope = Scope.parse(by)
     period = await resolve_period(dom, period_from, period_to)
     async with dom.db.reading() as session:
-        return await compute_report(session, period, dom.tz, dom.clock.now(), scope=scope, with_rfm=with_rfm)
+        return await compute_report(session, period, dom.tz, dom.clock.now(), scope=scope, with_rfm=with_rfm,
+                                    reference=reference)
 
 
 async def compute_report(
     session: AsyncSession, period: Period, tz: ZoneInfo, now: datetime,
-    *, scope: Scope | None = None, with_rfm: bool = True,
+    *, scope: Scope | None = None, with_rfm: bool = True, reference: bool = False,
 ) -> Report:
-    """The report inside the caller's session (the scheduler's monthly job passes its own)."""
+    """The report inside the caller's session (the scheduler's monthly job passes its own).
+
+    `reference`: compute every per-customer and per-till figure straight from the operations
+    instead of the running totals (tests and `bench/report.py --verify` compare the two)."""
     previous = previous_month_end(period.end, tz)
     _, program = await current_program(session)
     if not _is_sqlite(session):
         # PostgreSQL's default 4 MB per sort sends the buyer pass and the RFM rankings of a large
         # base to disk; this is per transaction and ends with it (docs/PERFORMANCE.md, "Reports").
         await session.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
-    buyers = await fill_buyers(session, period, previous, scope)
+    buyers = await fill_buyers(session, period, previous, scope, reference=reference)
     try:
-        core = (await core_figures(session, period, scope, buyers)).get("all") or {}
-        by_source_rows = await core_figures(session, period, scope, buyers, group=Customer.source_kind)
+        by_source_rows = (
+            await core_figures(session, period, scope, buyers, group=Customer.source_kind) if reference
+            else await core_figures_by_source(session, period, scope, buyers))
+        # Every core figure is a sum or a count: the overall row is the sum of the sources' rows.
+        core = {name: sum(row[name] for row in by_source_rows.values()) for name in _CORE_NAMES} \
+            if by_source_rows else {}
         generations = await referral_generations(session, period.end)
         top20_buyers, top20_revenue, buyers_for_60 = await concentration(session, buyers)
         certificates = await certificates_by_kind(session, period, scope)
         ratings = await ratings_by_staff(session, period, scope)
         all_ratings = await ratings_by_staff(session, period, None) if scope is not None else ratings
-        tills = await till_totals(session, period, tz, None)
+        tills = await till_totals(session, period, tz, None, reference=reference)
         scoped_tills = await till_totals(session, period, tz, scope) if scope is not None else tills
         staff = await staff_table(session, period, tills, all_ratings)
         funnels = await campaign_funnels(session, period, buyers)
         monthly = await monthly_series(session, period, tz, scope, scoped_tills)
-        rfm = await summary_from_buyers(session, buyers, period.end, previous) if with_rfm else None
+        summary = summary_from_buyers if reference else summary_from_buyer_table
+        rfm = await summary(session, buyers, period.end, previous) if with_rfm else None
     finally:
         await drop_buyers(session)
     by_source = [

@@ -132,6 +132,16 @@ class Customer(Base):
     base_paid_kopecks: Mapped[int] = mapped_column(BigId, default=0)
     base_purchase_count: Mapped[int] = mapped_column(Integer, default=0)
     last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Running totals for the reports and RFM (docs/REPORTS.md, "How it is computed"), over this
+    # customer's purchases net of refunds, kept by purchases and refunds in the same transaction
+    # (checked by `loyalty-bot check`): check amounts (money and points), points paid in money,
+    # check amounts of purchases paid partly with a certificate, and the time of the last purchase
+    # that is not fully refunded. The number of such purchases is purchase_count − base_purchase_count.
+    # Server defaults: rows written by plain SQL (tests, tools) start at zero like a new customer.
+    revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
+    points_paid_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
+    certificate_revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
+    last_live_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every balance-changing operation: the row write is the per-customer lock.
@@ -244,6 +254,24 @@ class Operation(Base):
     receipt_number: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(String(300), default="")
     channel: Mapped[str] = mapped_column(String(16), default="bot")  # bot, api, cli, job, import
+
+
+class TillHour(Base):
+    """Card purchases and sales without a card per UTC hour and staff member, net of refunds:
+    what the reports' staff table, monthly series and no-card figures read instead of the
+    operations (docs/REPORTS.md). Kept by purchases, refunds and sales without a card in the
+    same transaction (one upsert each); a refund changes the row of the purchase's hour.
+    `staff_key` is the staff id, 0 for none (a key column cannot be NULL)."""
+
+    __tablename__ = "till_hours"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    staff_key: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    card_n: Mapped[int] = mapped_column(Integer, default=0)  # purchases not fully refunded
+    card_rev: Mapped[int] = mapped_column(BigId, default=0)  # their check amounts, net of refunds
+    card_pts: Mapped[int] = mapped_column(BigId, default=0)  # points paid in money, net of refunds
+    plain_n: Mapped[int] = mapped_column(Integer, default=0)  # sales without a card
+    plain_rev: Mapped[int] = mapped_column(BigId, default=0)
 
 
 class Lot(Base):
@@ -397,5 +425,5 @@ __all__ = [
     "AuditEntry", "Campaign", "CertificateKind", "Customer", "CustomerCode", "EntryKind",
     "Lease", "LedgerEntry", "LinkVisit", "Lot", "LotKind", "Operation", "OperationKind",
     "OutboxMessage", "OutboxStatus", "ProgramVersion", "Rating", "ReviewClaim", "ReviewStatus",
-    "RewardClaim", "Role", "SourceKind", "Staff", "StaffInvite", "TelegramAccount",
+    "RewardClaim", "Role", "SourceKind", "Staff", "StaffInvite", "TelegramAccount", "TillHour",
 ]

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ac1b32190dc2
+Revision ID: bc22781c8e82
 Revises: 
-Create Date: 2026-11-23 20:50:17.469602
+Create Date: 2026-11-23 22:54:20.781633
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB variants render Text())
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
-revision = 'ac1b32190dc2'
+revision = 'bc22781c8e82'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -145,6 +145,16 @@ def upgrade() -> None:
     sa.Column('used_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.PrimaryKeyConstraint('token', name=op.f('pk_staff_invites'))
     )
+    op.create_table('till_hours',
+    sa.Column('hour', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('staff_key', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('card_n', sa.Integer(), nullable=False),
+    sa.Column('card_rev', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('card_pts', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('plain_n', sa.Integer(), nullable=False),
+    sa.Column('plain_rev', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.PrimaryKeyConstraint('hour', 'staff_key', name=op.f('pk_till_hours'))
+    )
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -185,6 +195,10 @@ def upgrade() -> None:
     sa.Column('base_paid_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('base_purchase_count', sa.Integer(), nullable=False),
     sa.Column('last_purchase_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revenue_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default=sa.text('0'), nullable=False),
+    sa.Column('points_paid_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default=sa.text('0'), nullable=False),
+    sa.Column('certificate_revenue_kopecks', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default=sa.text('0'), nullable=False),
+    sa.Column('last_live_purchase_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('blocked', sa.Boolean(), nullable=False),
     sa.Column('erased_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
@@ -478,6 +492,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_company_id'))
 
     op.drop_table('api_keys')
+    op.drop_table('till_hours')
     op.drop_table('staff_invites')
     op.drop_table('staff')
     op.drop_table('program_versions')
