@@ -36,6 +36,7 @@ from models.context import Domain
 from models.db import Database, normalise_url
 from models.program import load_program_file
 from models.programs_store import ensure_program
+from models.running_totals import rebuild_running_totals
 from scheduler.runner import JobRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def peak_mb() -> float:
 #   birthday: day k of 2001 (no 29 February); last purchase: DAY - k days - 3 h (win-back
 #   after 30 days is due for k = 30); welcome lot expires DAY + (k - 180) days + 10 h (earlier
 #   ones are already written off; k = 179 expires on the eve of DAY; k = 194 is 14 days ahead,
-#   warned on DAY; k < 194 were warned by earlier runs); purchase amounts spread 0..99,900 ₽,
+#   warned on DAY; k < 194 were warned by earlier runs); purchase amounts spread 100..100,000 ₽,
 #   tier set accordingly; purchases k = 181 left the 180-day window on DAY.
 
 def sqlite_fill(n: int, base: str) -> list[str]:
@@ -72,15 +73,15 @@ def sqlite_fill(n: int, base: str) -> list[str]:
             CAST(strftime('%m', date('2001-01-01', '+' || {k} || ' days')) AS INTEGER),
             CAST(strftime('%d', date('2001-01-01', '+' || {k} || ' days')) AS INTEGER),
             'r' || i, 'walk_in', {at("'-400 days'")}, {at("'-400 days'")},
-            CASE WHEN (i % 1000) * 10000 >= 5000000 THEN 1 ELSE 0 END,
-            {at("'-' || " + k + " || ' days', '-3 hours'")}, 0, 0, (i % 1000) * 10000, 1, 0, 0 FROM seq""",
+            CASE WHEN (i % 1000 + 1) * 10000 >= 5000000 THEN 1 ELSE 0 END,
+            {at("'-' || " + k + " || ' days', '-3 hours'")}, 0, 0, (i % 1000 + 1) * 10000, 1, 0, 0 FROM seq""",
         f"""{seq} INSERT INTO telegram_accounts (telegram_id, customer_id, first_name, unreachable, created_at)
         SELECT 1000000000 + i, i, 'C', 0, {at("'-400 days'")} FROM seq WHERE i % 10 < 7""",
         f"""{seq} INSERT INTO operations (id, kind, customer_id, program_version, created_at, amount_kopecks,
             cash_kopecks, points_paid, cashback, referral_paid, points_delta, refunded_kopecks, shortfall,
             comment, channel)
-        SELECT 2 * i - 1, 'purchase', i, 1, {at("'-' || " + k + " || ' days', '-3 hours'")}, (i % 1000) * 10000,
-            (i % 1000) * 10000, 0, (i % 1000) * 3, 0, 0, 0, 0, '', 'bot' FROM seq
+        SELECT 2 * i - 1, 'purchase', i, 1, {at("'-' || " + k + " || ' days', '-3 hours'")}, (i % 1000 + 1) * 10000,
+            (i % 1000 + 1) * 10000, 0, (i % 1000) * 3, 0, 0, 0, 0, '', 'bot' FROM seq
         UNION ALL
         SELECT 2 * i, 'reward', i, 1, {at("'-400 days'")}, 0, 0, 0, 0, 0, 300, 0, 0, 'welcome', 'bot' FROM seq""",
         f"""{seq} INSERT INTO lots (id, customer_id, kind, amount, remaining, created_at, expires_at, operation_id,
@@ -113,8 +114,8 @@ def postgres_fill(n: int, base: str) -> list[str]:
         SELECT i, '+7900' || lpad(i::text, 7, '0'), 'Customer ' || i, date '2001-01-01' + {k},
             extract(month FROM date '2001-01-01' + {k})::int, extract(day FROM date '2001-01-01' + {k})::int,
             'r' || i, 'walk_in', {b} - interval '400 days', {b} - interval '400 days',
-            CASE WHEN (i % 1000) * 10000 >= 5000000 THEN 1 ELSE 0 END,
-            {b} - make_interval(days => {k}) - interval '3 hours', false, 0, (i % 1000) * 10000, 1, 0, 0
+            CASE WHEN (i % 1000 + 1) * 10000 >= 5000000 THEN 1 ELSE 0 END,
+            {b} - make_interval(days => {k}) - interval '3 hours', false, 0, (i % 1000 + 1) * 10000, 1, 0, 0
         FROM {seq}""",
         f"""INSERT INTO telegram_accounts (telegram_id, customer_id, first_name, unreachable, created_at)
         SELECT 1000000000 + i, i, 'C', false, {b} - interval '400 days' FROM {seq} WHERE i % 10 < 7""",
@@ -122,7 +123,7 @@ def postgres_fill(n: int, base: str) -> list[str]:
             cash_kopecks, points_paid, cashback, referral_paid, points_delta, refunded_kopecks, shortfall,
             comment, channel)
         SELECT 2 * i - 1, 'purchase', i, 1, {b} - make_interval(days => {k}) - interval '3 hours',
-            (i % 1000) * 10000, (i % 1000) * 10000, 0, (i % 1000) * 3, 0, 0, 0, 0, '', 'bot' FROM {seq}
+            (i % 1000 + 1) * 10000, (i % 1000 + 1) * 10000, 0, (i % 1000) * 3, 0, 0, 0, 0, '', 'bot' FROM {seq}
         UNION ALL
         SELECT 2 * i, 'reward', i, 1, {b} - interval '400 days', 0, 0, 0, 0, 0, 300, 0, 0, 'welcome', 'bot'
         FROM {seq}""",
@@ -175,6 +176,12 @@ async def fill(db: Database, dom: Domain, n: int) -> dict[str, float]:
             await conn.execute(text(sql))
             timings[table] = time.perf_counter() - started
             print(f"  filled {table} in {timings[table]:.1f} s", flush=True)
+    # The running totals the reports read (customers' revenue, till_hours), as purchases keep them.
+    started = time.perf_counter()
+    async with db.transaction() as session:
+        await rebuild_running_totals(session)
+    timings["running totals"] = time.perf_counter() - started
+    print(f"  running totals rebuilt in {timings['running totals']:.1f} s", flush=True)
     async with db.engine.begin() as conn:
         if not db.is_sqlite:  # explicit ids above: move the sequences past them
             for table in ("customers", "operations", "lots"):
