@@ -60,7 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, JsonType, UTCDateTime
+from models.base import Base, BigId, JsonType, UTCDateTime, table_of
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import purge_codes
@@ -267,7 +267,7 @@ async def issue_certificates(
             winners = sorted(int(s) for s in claimed)
             if not winners:
                 continue
-            operations = Operation.__table__
+            operations = table_of(Operation)
             ops = (await session.execute(
                 insert(operations).returning(operations.c.id, operations.c.customer_id),
                 [{"kind": OperationKind.REWARD, "customer_id": cid, "program_version": version,
@@ -300,14 +300,14 @@ async def grant_many(
     The bulk twin of `models.ledger.grant` (same columns, same entry): it only creates lots,
     it never changes the `remaining` of an existing one.
     """
-    table = Lot.__table__
+    table = table_of(Lot)
     lots = (await session.execute(
         insert(table).returning(table.c.id, table.c.customer_id, table.c.operation_id),
         [{"customer_id": cid, "kind": LotKind.CERTIFICATE, "amount": points, "remaining": points,
           "created_at": now, "expires_at": expires, "operation_id": op_id,
           "max_redeem_percent": str(cap), "certificate_kind": kind} for cid, op_id in grants],
     )).all()
-    await session.execute(insert(LedgerEntry.__table__), [
+    await session.execute(insert(table_of(LedgerEntry)), [
         {"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
          "delta": points, "created_at": now} for lot_id, cid, op_id in lots
     ])

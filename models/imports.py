@@ -152,7 +152,7 @@ def _cell_text(value: Any) -> str:
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), else Windows-1251 (what Russian Excel saves)."""
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:  # UTF-16 or a binary file; PostgreSQL text cannot hold NUL either
         raise ImportFileError("not_text")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from models.base import table_of
 from models.errors import InsufficientFunds
 from models.tables import CertificateKind, EntryKind, LedgerEntry, Lot, LotKind, Operation
 
@@ -117,7 +118,7 @@ async def grant(
 
 async def debit_only(session: AsyncSession, lot_id: int, points: int) -> None:
     """The conditional update alone; the caller writes the ledger entry (in bulk)."""
-    lots = Lot.__table__  # Core: the purchase path calls this per lot
+    lots = table_of(Lot)  # Core: the purchase path calls this per lot
     result = await session.execute(
         update(lots).where(lots.c.id == lot_id, lots.c.remaining >= points).values(remaining=lots.c.remaining - points)
     )

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import table_of
 from models.tables import OutboxMessage, TelegramAccount
 
 
@@ -52,7 +53,7 @@ async def enqueue_many(
 ) -> None:
     """Several sendMessage rows in one INSERT (the purchase path)."""
     if messages:
-        await session.execute(insert(OutboxMessage.__table__), [
+        await session.execute(insert(table_of(OutboxMessage)), [
             {"chat_id": chat_id, "method": "sendMessage", "payload": payload, "not_before": now, "created_at": now}
             for chat_id, payload in messages
         ])

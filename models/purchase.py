@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import ledger
-from models.base import UTCDateTime
+from models.base import UTCDateTime, table_of
 from models.claims import claim_once
 from models.context import Domain
 from models.customers import get_customer, peek_code
@@ -110,11 +110,11 @@ class Quote:
 
 
 # The hot path writes through Core tables: the ORM's bulk machinery costs more than the SQL.
-CUSTOMERS = Customer.__table__
-OPERATIONS = Operation.__table__
-LOTS = Lot.__table__
-LEDGER = LedgerEntry.__table__
-CODES = CustomerCode.__table__
+CUSTOMERS = table_of(Customer)
+OPERATIONS = table_of(Operation)
+LOTS = table_of(Lot)
+LEDGER = table_of(LedgerEntry)
+CODES = table_of(CustomerCode)
 
 LOT_COLUMNS = (Lot.id, Lot.kind, Lot.remaining, Lot.expires_at, Lot.available_at, Lot.max_redeem_percent,
                Lot.certificate_kind)

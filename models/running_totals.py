@@ -57,7 +57,7 @@ _UPSERTS = {dialect: _till_upsert(dialect) for dialect in ("postgresql", "sqlite
 
 async def add_to_till(session: AsyncSession, when: datetime, staff_id: int | None, **deltas: int) -> None:
     """One upsert adding `deltas` (card_n, card_rev, card_pts, plain_n, plain_rev) to the hour's row."""
-    params = {name: int(deltas.get(name, 0)) for name in TILL_COLUMNS}
+    params: dict[str, Any] = {name: int(deltas.get(name, 0)) for name in TILL_COLUMNS}
     params.update(hour=hour_of(when), staff_key=staff_id or 0)
     await session.execute(_UPSERTS[session.get_bind().dialect.name], params)
 
@@ -130,10 +130,10 @@ def till_from_operations(dialect: str, since: datetime | None = None, until: dat
         inner = inner.where(Operation.created_at >= since)
     if until is not None:
         inner = inner.where(Operation.created_at < until)
-    inner = inner.subquery("ops")
+    ops = inner.subquery("ops")
     return select(
-        inner.c.hour, inner.c.staff_key, *(func.sum(inner.c[name]).label(name) for name in TILL_COLUMNS)
-    ).group_by(inner.c.hour, inner.c.staff_key)
+        ops.c.hour, ops.c.staff_key, *(func.sum(ops.c[name]).label(name) for name in TILL_COLUMNS)
+    ).group_by(ops.c.hour, ops.c.staff_key)
 
 
 async def rebuild_running_totals(session: AsyncSession) -> None:

@@ -188,7 +188,7 @@ async def purge_checkouts(session: AsyncSession, now: datetime) -> int:
             ~CheckoutQuote.id.in_(select(PhoneConfirmation.quote_id)),
         )
     )
-    return sum(int(r.rowcount or 0) for r in (expired, confirmations, quotes))  # type: ignore[attr-defined]
+    return sum(int(r.rowcount or 0) for r in (expired, confirmations, quotes))  # type: ignore[attr-defined, misc]
 
 
 # --- Who is acting ---------------------------------------------------------------------------

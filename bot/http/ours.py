@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bot import metrics
 from bot.http.auth import basic_scheme, require_key
+from bot.http.inputs import Input
 from bot.http.partner import Cashier, Money
 from models import partner
 from models.api_keys import KeyInfo, cashier_staff
 from models.partner import to_kopecks
 
 
-class SaleWithoutCard(BaseModel):
+class SaleWithoutCard(Input):
     """A check paid without a loyalty card, so reports can compare average checks with and
     without one (DOMAIN.md, "Result figures")."""
-
-    model_config = ConfigDict(extra="ignore")
 
     total: Money
     number: str | None = Field(default=None, max_length=64, description="Receipt number")

@@ -8,21 +8,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bot import metrics
 from bot.http.auth import basic_scheme, require_key
+from bot.http.inputs import Input
 from models import partner
 from models.api_keys import KeyInfo
 from models.partner import BadRequest, Identity, PurchaseOrder, Receipt, to_kopecks, to_points
 from models.programs_store import current_program
 
 Key = Annotated[KeyInfo, Depends(require_key)]
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (NUL cannot even be stored in PostgreSQL)
 Money = Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 12, description="Currency units, two decimals")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _In(Input):
+    pass
 
 
 class Cashier(_In):
@@ -98,9 +100,9 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
     @router.get("/customers/find", summary="Find customer by payment code, phone or uid")
     async def find_customer(
         request: Request, _key: Key,
-        code: Annotated[str | None, Query(max_length=32)] = None,
-        phone: Annotated[str | None, Query(max_length=32)] = None,
-        uid: Annotated[str | None, Query(max_length=64)] = None,
+        code: Annotated[str | None, Query(max_length=32, pattern=PRINTABLE)] = None,
+        phone: Annotated[str | None, Query(max_length=32, pattern=PRINTABLE)] = None,
+        uid: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
         exchangeCode: bool = False,
         total: Annotated[Decimal | None, Query(ge=0, le=Decimal(10) ** 12)] = None,
         skipLoyaltyTotal: Annotated[Decimal | None, Query(ge=0, le=Decimal(10) ** 12)] = None,

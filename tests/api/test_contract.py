@@ -331,6 +331,33 @@ async def test_nonce_replays_the_first_result(client: httpx.AsyncClient, dom: Do
     assert await balance(dom, c) == 300 - 50 + 28
 
 
+async def test_control_characters_are_refused_not_stored(client: httpx.AsyncClient, dom: Domain) -> None:
+    """NUL cannot be stored in PostgreSQL text: a nonce, a name or a lookup carrying a control
+    character is a 400 badRequest on both databases, never a 500, and nothing is written."""
+    c = await register(dom)
+    code = await fresh_code(dom, c)
+    bodies = [
+        {**spec_purchase(code, 1000, 950, 50), "nonce": "till-1\x00"},
+        {**spec_purchase(code, 1000, 1000, 0), "cashier": {"externalId": "k1", "name": "Anna\x07"}},
+        {**spec_purchase(code, 1000, 1000, 0), "receipt": {"total": 1000, "cash": 1000, "points": 0,
+                                                             "number": "\x1b[2J"}},
+    ]
+    for body in bodies:
+        r = await client.post(f"{BASE}/operations", json=body)
+        assert (r.status_code, error_code(r)) == (400, "badRequest"), (body, r.text)
+    for params in ({"uid": "ab\x00c"}, {"phone": "+7916\x00"}, {"code": "12\x0034"}):
+        r = await client.get(f"{BASE}/customers/find", params=params)
+        assert (r.status_code, error_code(r)) == (400, "badRequest"), (params, r.text)
+    r = await client.post("/api/v1/sales", json={"total": 100, "nonce": "\x00"})
+    assert r.status_code == 400, r.text
+    assert await balance(dom, c) == 300
+    async with dom.db.reading() as s:
+        assert (await s.execute(select(func.count()).select_from(Operation).where(
+            Operation.kind == OperationKind.PURCHASE))).scalar() == 0
+    r = await client.post(f"{BASE}/operations", json={**spec_purchase(code, 1000, 950, 50), "nonce": "till-1"})
+    assert r.status_code == 200, r.text  # the same code still works
+
+
 # --- Listing, refunds, rewards ------------------------------------------------------------------
 
 async def test_operations_cursor_paging(client: httpx.AsyncClient, dom: Domain) -> None:

@@ -195,6 +195,12 @@ async def test_import_rejects_files_that_are_not_what_they_claim(dom: Domain) ->
     with pytest.raises(ImportFileError) as binary:
         await plan_import(dom, b"\x89PNG\r\n\x1a\n\x00\x00\x00", "base.csv")
     assert binary.value.code == "not_text"
+    # A NUL far into an otherwise fine CSV: refused whole (PostgreSQL text cannot hold it).
+    late_nul = b"phone,name\n" + b"".join(b"+7916%07d,Name\n" % i for i in range(400)) + b"+79161234567,A\x00B\n"
+    assert len(late_nul) > 4096
+    with pytest.raises(ImportFileError) as hidden:
+        await plan_import(dom, late_nul, "base.csv")
+    assert hidden.value.code == "not_text"
 
 
 # --- export ----------------------------------------------------------------------------------
