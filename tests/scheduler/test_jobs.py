@@ -215,27 +215,12 @@ async def test_all_time_program_never_downgrades_and_near_next_notice(dom: Domai
     assert await messages(dom, "scheduler-tier-down") == []
 
 
-async def test_program_change_recalculates_everyone(dom: Domain, case_a: Program) -> None:
-    guest = await register(dom)
-    jobs = runner(dom)
-    at(dom, date(2026, 3, 2), 15)
-    await buy(dom, guest, 30_000)
-    await jobs.catch_up()
-    lower = case_a.tiers.levels[1].model_copy(update={"threshold": Decimal(20_000)})
-    levels = [case_a.tiers.levels[0], lower, *case_a.tiers.levels[2:]]
-    await set_program(dom, case_a.model_copy(update={"tiers": case_a.tiers.model_copy(update={"levels": levels})}),
-                      None, "lower tier 2")
-    [outcome] = await jobs.run("tiers")
-    assert outcome.result["full"] and outcome.result["up"] == 1
-    async with dom.db.reading() as s:
-        assert (await s.get(Customer, guest)).tier_index == 1
-    assert len(await messages(dom, "scheduler-tier-up")) == 1
-
-
-async def test_full_recalculation_walks_the_base_in_slices(dom: Domain, case_a: Program,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full recalculation commits slice by slice; every customer of every slice is reached."""
-    monkeypatch.setattr(automation, "TIER_SLICE", 2)
+@pytest.mark.parametrize("slice_size", [automation.TIER_SLICE, 2], ids=["one-slice", "slices-of-2"])
+async def test_program_change_recalculates_everyone(dom: Domain, case_a: Program, slice_size: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first tier run after a program change recomputes every customer; it commits id slice
+    by id slice, and every customer of every slice is reached."""
+    monkeypatch.setattr(automation, "TIER_SLICE", slice_size)
     jobs = runner(dom)
     at(dom, date(2026, 3, 2), 15)
     spent = [30_000, 10_000, 25_000, 40_000, 5_000]  # 3 of 5 over the lowered threshold
