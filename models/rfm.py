@@ -82,6 +82,16 @@ def segment_case(r: Any, f: Any, m: Any) -> Any:
     return case(*whens, else_=NONE)
 
 
+def _live_purchases_before(as_of: datetime) -> list[Any]:
+    """Purchases by a customer before `as_of` that are not fully refunded: what RFM counts."""
+    return [
+        Operation.kind == OperationKind.PURCHASE,
+        Operation.created_at < as_of,
+        Operation.refunded_kopecks < Operation.amount_kopecks,
+        Operation.customer_id.is_not(None),
+    ]
+
+
 def scores(as_of: datetime, scope: Any = None) -> Any:
     """A subquery: customer_id, r, f, m, monetary, last_at for every buyer as of `as_of`."""
     buyers = (
@@ -91,12 +101,7 @@ def scores(as_of: datetime, scope: Any = None) -> Any:
             func.count().label("n"),
             func.sum(Operation.amount_kopecks - Operation.refunded_kopecks).label("monetary"),
         )
-        .where(
-            Operation.kind == OperationKind.PURCHASE,
-            Operation.created_at < as_of,
-            Operation.refunded_kopecks < Operation.amount_kopecks,
-            Operation.customer_id.is_not(None),
-        )
+        .where(*_live_purchases_before(as_of))
         .group_by(Operation.customer_id)
     )
     if scope is not None:
@@ -153,12 +158,7 @@ def buyer_rows(as_of: datetime, previous: datetime, scope: Any = None) -> Any:
             func.sum(case((before, 1), else_=0)).label("n_prev"),
             func.sum(case((before, net), else_=0)).label("m_prev"),
         )
-        .where(
-            Operation.kind == OperationKind.PURCHASE,
-            Operation.created_at < as_of,
-            Operation.refunded_kopecks < Operation.amount_kopecks,
-            Operation.customer_id.is_not(None),
-        )
+        .where(*_live_purchases_before(as_of))
         .group_by(Operation.customer_id)
     )
     if scope is not None:
