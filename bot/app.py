@@ -14,8 +14,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.i18n import I18n
 from bot.middlewares import ActorMiddleware
@@ -47,10 +47,22 @@ def create_storage(redis_url: str | None) -> BaseStorage:
     return MemoryStorage()
 
 
+def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """One update at a time per user and chat: two taps or messages arriving together are
+    handled one after the other, each seeing the FSM state the previous one left. A Redis lock
+    when the state is in Redis (several bot processes), an in-process lock otherwise."""
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    if isinstance(storage, RedisStorage):
+        return storage.create_isolation()
+    return SimpleEventIsolation()
+
+
 def build_dispatcher(services: Services, i18n: I18n | None = None,
                      storage: BaseStorage | None = None) -> Dispatcher:
     i18n = i18n or I18n()
-    dp = Dispatcher(storage=storage or create_storage(services.settings.redis_url))
+    storage = storage or create_storage(services.settings.redis_url)
+    dp = Dispatcher(storage=storage, events_isolation=create_isolation(storage))
     dp["i18n"] = i18n
     dp.update.outer_middleware(ActorMiddleware(services, i18n))
     for name in ROUTER_MODULES:

@@ -206,3 +206,25 @@ async def test_cancel_mid_registration_and_start_again(botenv: BotEnv) -> None:
     await lev.expect_text("нажмите /start")
     assert await botenv.customer_id(lev) is None
     await botenv.register(lev)
+
+
+async def test_two_messages_at_once_are_handled_one_after_the_other(botenv: BotEnv) -> None:
+    """Two updates of one user in the same getUpdates batch: aiogram handles a batch
+    concurrently, so without per-user isolation both answers would run in the name step and the
+    birthday question would come twice. With it the second one meets the birthday step."""
+    anna = botenv.customer("Анна")
+    await anna.start()
+    await anna.expect_text("Добро пожаловать")
+    await anna.expect()  # the consent question
+    await anna.press("Согласен")
+    await anna.expect_text("номером телефона")
+    await anna.press("Поделиться номером")
+    await anna.expect_text("Как к вам обращаться")
+    await botenv.settle()
+    anna.skip_pending()
+    await anna.send("Анна Петровна")  # both queued before the bot's next getUpdates
+    await anna.send("Аня")
+    await botenv.settle()
+    texts = [m.text or "" for m in anna.unread]
+    assert sum(botenv.text(anna, "reg-ask-birthday") in t for t in texts) == 1, anna.transcript()
+    assert any(botenv.text(anna, "reg-birthday-format") in t for t in texts), anna.transcript()
