@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.app import build_dispatcher, create_bot
@@ -46,6 +47,21 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 
 
 Stopper = Callable[[], Awaitable[None]]
+
+
+async def assemble(bot: Bot, services: Services, i18n: I18n, *, storage: BaseStorage | None = None,
+                   **sender_options: Any) -> tuple[Dispatcher, OutboxSender]:
+    """The bot's pieces, the same for production (`run_bot`) and the sandbox: the bot's own
+    username, the command menu, the dispatcher with every router, and the outbox sender
+    (registered in `services.extras`, not started: the caller runs it under its stop event)."""
+    me = await bot.get_me()
+    if me.username:
+        services.bot_username = me.username
+    await set_commands(bot, i18n)
+    dp = build_dispatcher(services, i18n, storage)
+    sender = OutboxSender(bot, services, i18n, rate=services.settings.send_rate, **sender_options)
+    services.extras["sender"] = sender
+    return dp, sender
 
 
 async def start_scheduler(services: Services) -> Stopper:
@@ -112,13 +128,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     tasks: list[asyncio.Task[Any]] = []
     stop_scheduler: Stopper | None = None
     try:
-        me = await bot.get_me()
-        if me.username:
-            services.bot_username = me.username
-        await set_commands(bot, i18n)
-        dp = build_dispatcher(services, i18n)
-        sender = OutboxSender(bot, services, i18n, rate=settings.send_rate)
-        services.extras["sender"] = sender
+        dp, sender = await assemble(bot, services, i18n)
         tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
         # Broadcasts under way before a restart get their live progress message back at once.
         from handlers.owner_broadcasts import ensure_progress

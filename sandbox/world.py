@@ -1,8 +1,8 @@
 """The sandbox's world: a fake Telegram, the real bot polling it, the sender, the scheduler.
 
-Everything runs in one process and one event loop. The bot is assembled from the same
-pieces as `bot/runner.py` (build_dispatcher, set_commands, OutboxSender, the scheduler
-started through `start_scheduler_if_available`), except that:
+Everything runs in one process and one event loop. The bot is assembled by the same
+function as in production (`bot.runner.assemble`: username, command menu, dispatcher, outbox
+sender) and the scheduler is the production one (`scheduler.service.start_scheduler`), except that:
 
 * the Bot API is fakegram on 127.0.0.1 (it never talks to Telegram);
 * the database is a fresh SQLite file per reset, in a temporary directory;
@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot.app import ROUTER_MODULES, build_dispatcher, create_bot
+from bot.app import ROUTER_MODULES, create_bot
 from bot.config import ROOT, Settings
 from bot.i18n import I18n
 from bot.qr import decode_qr_async
@@ -189,18 +189,13 @@ class World:
             services = Services(settings=settings, dom=dom, bot_username=BOT_USERNAME)
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
             stack.push_async_callback(bot.session.close)
-            from bot.runner import set_commands
+            from bot.runner import assemble
             from scheduler.service import build_runner, start_scheduler
 
-            me = await bot.get_me()
-            services.bot_username = me.username or BOT_USERNAME
-            await set_commands(bot, i18n)
             free_routers()
             stack.callback(free_routers)
-            dp = build_dispatcher(services, i18n, MemoryStorage())
-            sender = OutboxSender(bot, services, i18n, rate=settings.send_rate,
-                                  per_chat_interval=per_chat_interval, poll_interval=0.25)
-            services.extras["sender"] = sender
+            dp, sender = await assemble(bot, services, i18n, storage=MemoryStorage(),
+                                        per_chat_interval=per_chat_interval, poll_interval=0.25)
             stop = asyncio.Event()
             sender_task = asyncio.create_task(sender.run(stop), name="sandbox-outbox-sender")
 
