@@ -684,6 +684,13 @@ class FakeTelegram:
         self._updates.clear()
         self._touch()
 
+    def take_pending_updates(self) -> list[dict[str, Any]]:
+        """Remove and return every queued update, as Telegram would POST them to a webhook
+        (tests of webhook mode deliver them to the bot themselves; nobody polls then)."""
+        updates, self._updates = self._updates, []
+        self._touch()
+        return updates
+
     @staticmethod
     def _update_type(update: dict[str, Any]) -> str:
         return next((k for k in update if k != "update_id"), "")

@@ -161,8 +161,7 @@ class Balancer:
     def take_update(self) -> dict[str, Any]:
         # fakegram queues updates for getUpdates; nobody polls in webhook mode, so the queue holds
         # exactly the update the last simulated action produced.
-        updates = list(self.tg._updates)  # fakegram has no public "take the queued update"
-        self.tg._updates.clear()
+        updates = self.tg.take_pending_updates()
         assert len(updates) == 1, f"expected one queued update, got {updates}"
         return updates[0]
 
