@@ -126,6 +126,10 @@ async def test_wait_idle_waits_for_slow_replies(tg: FakeTelegram, running: Bot) 
     alice = tg.user(id=10)
     tg.slow("sendMessage", 0.3, count=1)
     await alice.send("slowly")
+    # wait_idle is a heuristic about handlers (docstring); what it guarantees, and what this
+    # test checks, is that a request in flight keeps it waiting: start from that moment, not
+    # from the update, which a loaded machine may take longer than `idle_quiet` to handle.
+    await tg.wait_for(lambda: bool(tg.calls("sendMessage")))
     await tg.wait_idle()
     assert [m.text for m in alice.bot_messages()] == ["echo: slowly"]
     with pytest.raises(AssertionError):
