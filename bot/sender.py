@@ -653,11 +653,6 @@ class OutboxSender:
         """Mark one reserved row `sending` (the crash tests drive single rows)."""
         return row.id in await self._commit([row])
 
-    async def _release(self, row: _Row) -> None:
-        """A reserved row goes back to the queue untouched."""
-        self._releases.append(row.id)
-        await self._commit([])
-
     # --- pacing ------------------------------------------------------------------------
 
     def _free_slots(self, now: float) -> tuple[int, float]:

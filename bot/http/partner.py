@@ -23,21 +23,17 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (NUL cannot even be 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 12, description="Currency units, two decimals")]
 
 
-class _In(Input):
-    pass
-
-
-class Cashier(_In):
+class Cashier(Input):
     externalId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     name: str | None = Field(default=None, max_length=100)
 
 
-class Participant(_In):
+class Participant(Input):
     uid: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
 
 
-class OperationReceipt(_In):
+class OperationReceipt(Input):
     total: Money
     cash: Money
     points: Money
@@ -46,7 +42,7 @@ class OperationReceipt(_In):
     unredeemableTotal: Money | None = None
 
 
-class CreateOperation(_In):
+class CreateOperation(Input):
     code: str | None = Field(default=None, max_length=32)
     participant: Participant | None = None
     nonce: str | None = Field(default=None, max_length=128)
@@ -55,24 +51,24 @@ class CreateOperation(_In):
     tags: list[Any] | None = None  # tags are out of scope; accepted and ignored
 
 
-class CalcReceipt(_In):
+class CalcReceipt(Input):
     total: Money
     skipLoyaltyTotal: Money | None = None
     unredeemableTotal: Money | None = None
     points: Money | None = None
 
 
-class PurchaseCalcRequest(_In):
+class PurchaseCalcRequest(Input):
     code: str | None = Field(default=None, max_length=32)
     participant: Participant | None = None
     receipt: CalcReceipt
 
 
-class RefundRequest(_In):
+class RefundRequest(Input):
     partialAmount: Money | None = None
 
 
-class RewardRequest(_In):
+class RewardRequest(Input):
     points: Money
     comment: str | None = Field(default=None, max_length=300)
     participants: list[str] = Field(max_length=1000)
