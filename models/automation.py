@@ -438,27 +438,25 @@ async def warn_expiring_points(dom: Domain, business_date: date, now: datetime |
     marked `warned_at`; one message per customer and expiry date.
     """
     now = now or dom.clock.now()
-    async with dom.db.reading() as session:
+
+    async def due_lots(session: AsyncSession) -> tuple[Any, ...] | None:
+        """The conditions of the lots to warn about today, or None when warnings are off."""
         _, program = await current_program(session)
         days = program.points.expiry_warning_days
         if not days:
-            return {"lots": 0, "messages": 0}
+            return None
         until = start_of_day(business_date + timedelta(days=days + 1), dom.tz)
-        anything = (await session.execute(select(Lot.id).where(
-            Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0, Lot.expired_at.is_(None),
-            Lot.warned_at.is_(None), Lot.kind != LotKind.CERTIFICATE).limit(1))).scalar()
-    if anything is None:
-        return {"lots": 0, "messages": 0}
+        return (Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0, Lot.expired_at.is_(None),
+                Lot.warned_at.is_(None), Lot.kind != LotKind.CERTIFICATE)
+
+    async with dom.db.reading() as session:  # most days nothing is due: no write transaction then
+        due = await due_lots(session)
+        if due is None or (await session.execute(select(Lot.id).where(*due).limit(1))).scalar() is None:
+            return {"lots": 0, "messages": 0}
     async with dom.db.transaction() as session:
-        _, program = await current_program(session)
-        days = program.points.expiry_warning_days
-        if not days:
+        due = await due_lots(session)  # the program may have changed in between
+        if due is None:
             return {"lots": 0, "messages": 0}
-        until = start_of_day(business_date + timedelta(days=days + 1), dom.tz)
-        due = (
-            Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0, Lot.expired_at.is_(None),
-            Lot.warned_at.is_(None), Lot.kind != LotKind.CERTIFICATE,
-        )
         rows = (await session.execute(
             select(Lot.id, Lot.customer_id, Lot.remaining, Lot.expires_at, Customer.blocked)
             .join(Customer, Customer.id == Lot.customer_id).where(*due)
@@ -539,9 +537,9 @@ async def recalculate_tiers(
     day_start = start_of_day(business_date, dom.tz)
     async with dom.db.reading() as session:
         _, program = await current_program(session)
-        bounds = (await session.execute(select(func.min(Customer.id), func.max(Customer.id)))).one()
+        bounds = (await session.execute(select(func.min(Customer.id), func.max(Customer.id)))).one() if full else None
     window = program.tiers.window_days
-    if full:
+    if bounds is not None:
         # A full recalculation walks the customers in id slices, one transaction each: memory and
         # the time a till waits for the write lock stay flat however big the base is.
         first, last = (bounds[0] or 0), (bounds[1] or 0)
@@ -564,7 +562,6 @@ async def recalculate_tiers(
                 await _recalculate(session, dom, program, business_date, day_start, now, out,
                                    _ids_in(part))
     async with dom.db.transaction() as session:
-        _, program = await current_program(session)
         await _near_next_tier(session, dom, program, business_date, now, out)
     return out
 
