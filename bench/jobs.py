@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -207,6 +207,63 @@ async def scan(db: Database, sql: str = "SELECT count(*) FROM customers") -> flo
     return best
 
 
+# --- The floor: the birthday job's writes as bare SQL ------------------------------------------
+# What any implementation of the birthday job must write for a day's 2,740 birthdays, done the
+# cheapest way the database offers: one transaction of set-based INSERT ... SELECT, no Python per
+# row, no chunks, no re-checks, a constant message. It serves the birthdays of the day after
+# DAY (customers the measured job did not touch), after the jobs ran. A job cannot be faster
+# than this, so this bounds the ratio any implementation could reach against `count(*)`.
+
+FLOOR_DAY = DAY + timedelta(days=1)
+
+
+def floor_statements(is_sqlite: bool) -> list[str]:
+    payload = ("'{\"key\": \"scheduler-birthday\", \"args\": {}}'" if is_sqlite
+               else "'{\"key\": \"scheduler-birthday\", \"args\": {}}'::json")
+    return [
+        "CREATE TEMP TABLE floor_due AS SELECT id FROM customers "
+        "WHERE birth_month = :month AND birth_day = :day AND erased_at IS NULL AND NOT blocked",
+        "INSERT INTO reward_claims (kind, subject, period, created_at) "
+        "SELECT 'birthday', CAST(id AS VARCHAR), 'floor', :now FROM floor_due",
+        "INSERT INTO operations (kind, customer_id, program_version, created_at, amount_kopecks, cash_kopecks, "
+        "points_paid, cashback, referral_paid, points_delta, refunded_kopecks, shortfall, comment, channel) "
+        "SELECT 'reward', id, 1, :now, 0, 0, 0, 0, 0, 1000, 0, 0, 'certificate: birthday', 'job' FROM floor_due",
+        "INSERT INTO lots (customer_id, kind, amount, remaining, created_at, expires_at, operation_id, "
+        "max_redeem_percent, certificate_kind) SELECT customer_id, 'certificate', 1000, 1000, created_at, "
+        ":expires, id, '30', 'birthday' FROM operations WHERE id > :max_operation",
+        "INSERT INTO ledger_entries (lot_id, customer_id, operation_id, kind, delta, created_at) "
+        "SELECT id, customer_id, operation_id, 'grant', 1000, created_at FROM lots WHERE id > :max_lot",
+        "INSERT INTO outbox (chat_id, method, payload, dedupe_key, status, attempts, not_before, created_at) "
+        f"SELECT t.telegram_id, 'sendMessage', {payload}, 'floor:' || CAST(d.id AS VARCHAR), 'pending', 0, "
+        ":now, :now FROM floor_due d JOIN telegram_accounts t ON t.customer_id = d.id",
+        "DROP TABLE floor_due",
+    ]
+
+
+async def floor(db: Database, now: datetime) -> tuple[float, int]:
+    """Seconds for the floor's transaction (statements and commit) and the certificates written."""
+    from models.base import UTCDateTime
+
+    async with db.engine.connect() as conn:
+        started = time.perf_counter()
+        await conn.begin()
+        params = {"month": FLOOR_DAY.month, "day": FLOOR_DAY.day, "now": now, "expires": now + timedelta(days=30),
+                  "max_operation": (await conn.execute(text("SELECT max(id) FROM operations"))).scalar(),
+                  "max_lot": (await conn.execute(text("SELECT max(id) FROM lots"))).scalar()}
+        written = 0
+        for sql in floor_statements(db.is_sqlite):
+            statement = text(sql)
+            names = {name for name in params if f":{name}" in sql}
+            if {"now", "expires"} & names:
+                statement = statement.bindparams(*(bindparam(n, type_=UTCDateTime) for n in ("now", "expires")
+                                                   if n in names))
+            result = await conn.execute(statement, {n: params[n] for n in names})
+            if sql.startswith("INSERT INTO operations"):
+                written = result.rowcount
+        await conn.commit()
+        return time.perf_counter() - started, written
+
+
 async def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
     db, schema = await prepare(backend, args)
     clock = ManualClock(datetime(DAY.year, DAY.month, DAY.day, 13, 0, tzinfo=TZ))
@@ -238,6 +295,12 @@ async def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
                     f"({took / row_scan:.1f}× row scan) | {outcome.status}: {detail} |")
             print(line, flush=True)
             lines.append(line)
+        took, written = await floor(db, clock.now())
+        line = (f"| {backend} | floor: the birthday job's writes as bare SQL, one transaction | "
+                f"{took * 1000:.0f} ms | {took / count_time:.1f}× ({took / row_scan:.1f}× row scan) | "
+                f"{written} certificates |")
+        print(line, flush=True)
+        lines.append(line)
         # The first run (or after a program change) recalculates every customer's tier.
         started = time.perf_counter()
         from models.automation import recalculate_tiers

@@ -54,6 +54,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -267,15 +268,10 @@ async def issue_certificates(
             winners = sorted(int(s) for s in claimed)
             if not winners:
                 continue
-            operations = table_of(Operation)
-            ops = (await session.execute(
-                insert(operations).returning(operations.c.id, operations.c.customer_id),
-                [{"kind": OperationKind.REWARD, "customer_id": cid, "program_version": version,
-                  "created_at": now, "points_delta": certificate.points, "channel": "job",
-                  "comment": f"certificate: {kind.value}"} for cid in winners],
-            )).all()
-            grants = [(cid, op_id) for op_id, cid in ops if cid is not None]
-            await grant_many(session, grants, points=certificate.points, kind=kind, cap=cap, now=now,
+            operation_ids = await _reward_operations(
+                session, winners, points=certificate.points, version=version, comment=f"certificate: {kind.value}",
+                now=now)
+            await grant_many(session, operation_ids, points=certificate.points, kind=kind, cap=cap, now=now,
                              expires=expires)
             chats = await _chats(session, winners)
             result.messages += await enqueue_many(session, [
@@ -290,27 +286,51 @@ async def issue_certificates(
     return result
 
 
+def _value(value: Any, column: Any) -> Any:
+    """A constant of an INSERT ... SELECT, bound with the target column's type."""
+    return literal(value, type_=column.type)
+
+
+async def _reward_operations(session: AsyncSession, customer_ids: Sequence[int], *, points: int, version: int,
+                             comment: str, now: datetime) -> list[int]:
+    """One REWARD operation per customer, in one `INSERT ... SELECT`; returns their ids."""
+    table = table_of(Operation)
+    c = table.c
+    source = select(
+        _value(OperationKind.REWARD, c.kind), Customer.id, _value(version, c.program_version),
+        _value(now, c.created_at), _value(points, c.points_delta), _value("job", c.channel), _value(comment, c.comment),
+    ).where(Customer.id.in_(customer_ids))
+    columns = ["kind", "customer_id", "program_version", "created_at", "points_delta", "channel", "comment"]
+    return list((await session.execute(insert(table).from_select(columns, source).returning(c.id))).scalars())
+
+
 async def grant_many(
-    session: AsyncSession, grants: Sequence[tuple[int, int]], *, points: int, kind: CertificateKind,
+    session: AsyncSession, operation_ids: Sequence[int], *, points: int, kind: CertificateKind,
     cap: Decimal, now: datetime, expires: datetime,
 ) -> None:
-    """New certificate lots and their GRANT entries, in two bulk INSERTs (Core: the ORM's bulk
-    insert machinery costs more than the SQL here).
+    """A certificate lot and its GRANT entry for each of these operations (one per customer),
+    in two `INSERT ... SELECT`s: no row passes through Python.
 
     The bulk twin of `models.ledger.grant` (same columns, same entry): it only creates lots,
     it never changes the `remaining` of an existing one.
     """
-    table = table_of(Lot)
-    lots = (await session.execute(
-        insert(table).returning(table.c.id, table.c.customer_id, table.c.operation_id),
-        [{"customer_id": cid, "kind": LotKind.CERTIFICATE, "amount": points, "remaining": points,
-          "created_at": now, "expires_at": expires, "operation_id": op_id,
-          "max_redeem_percent": str(cap), "certificate_kind": kind} for cid, op_id in grants],
-    )).all()
-    await session.execute(insert(table_of(LedgerEntry)), [
-        {"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
-         "delta": points, "created_at": now} for lot_id, cid, op_id in lots
-    ])
+    operations, lots = table_of(Operation), table_of(Lot)
+    c = lots.c
+    await session.execute(insert(lots).from_select(
+        ["customer_id", "kind", "amount", "remaining", "created_at", "expires_at", "operation_id",
+         "max_redeem_percent", "certificate_kind"],
+        select(operations.c.customer_id, _value(LotKind.CERTIFICATE, c.kind), _value(points, c.amount),
+               _value(points, c.remaining), _value(now, c.created_at), _value(expires, c.expires_at),
+               operations.c.id, _value(str(cap), c.max_redeem_percent), _value(kind, c.certificate_kind))
+        .where(operations.c.id.in_(operation_ids)),
+    ))
+    entries = table_of(LedgerEntry)
+    await session.execute(insert(entries).from_select(
+        ["lot_id", "customer_id", "operation_id", "kind", "delta", "created_at"],
+        select(c.id, c.customer_id, c.operation_id, _value(EntryKind.GRANT, entries.c.kind),
+               _value(points, entries.c.delta), _value(now, entries.c.created_at))
+        .where(c.operation_id.in_(operation_ids)),
+    ))
 
 
 def _too_late(business_date: date, today: date, certificate: Certificate) -> bool:
