@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import metrics
-from bot.http.errors import install_error_handlers
+from bot.http.errors import install_error_handlers, internal_error_response
 from bot.http.ours import build_ours_router
 from bot.http.partner import build_partner_router
 from bot.services import Services
@@ -47,13 +47,16 @@ class RequestHeaders:
                 break
         started = time.perf_counter()
         status = 500
+        request_id = str(uuid.uuid4())
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = list(message.get("headers", ()))
-                headers.append((b"x-request-id", str(uuid.uuid4()).encode()))
+                headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"x-timestamp", (timestamp(self.services.dom.clock.now()) or "").encode()))
                 if origin is not None:
                     headers.append((b"x-origin-request-id", origin))
@@ -62,6 +65,14 @@ class RequestHeaders:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Answered here rather than by Starlette's outermost error handler, which would
+            # send the 500 around this middleware: without X-Request-Id, and unlogged by id.
+            if response_started:
+                raise
+            log.exception("unhandled error on %s %s, X-Request-Id %s",
+                          scope.get("method"), scope.get("path"), request_id)
+            await internal_error_response()(scope, receive, send_with_headers)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

@@ -64,6 +64,10 @@ def error_response(status: int, error_code: str, message: str,
     return JSONResponse(error_body(error_code, message, errors), status_code=status, headers=headers)
 
 
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "internalError", "Internal error; the request id is in X-Request-Id")
+
+
 def domain_error_response(exc: DomainError) -> JSONResponse:
     message = exc.detail or exc.code
     for cls, status, code in DOMAIN_ERRORS:
@@ -117,4 +121,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internalError", "Internal error; the request id is in X-Request-Id")
+        return internal_error_response()

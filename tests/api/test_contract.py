@@ -74,6 +74,25 @@ async def test_unknown_path_is_not_found(client: httpx.AsyncClient) -> None:
     assert r.status_code == 404 and error_code(r) == "notFound"
 
 
+async def test_internal_error_carries_the_request_id(client: httpx.AsyncClient, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """UDS "Making Requests": every answer has a fresh X-Request-Id (and echoes X-Origin-Request-Id),
+    a 500 included, since that is the one a till's log most needs; the server logs the same id."""
+    from models import partner
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(partner, "settings_view", broken)
+    origin = str(uuid.uuid4())
+    with caplog.at_level("ERROR"):
+        r = await client.get(f"{BASE}/settings", headers={"X-Origin-Request-Id": origin})
+    assert r.status_code == 500 and error_code(r) == "internalError"
+    request_id = r.headers.get("X-Request-Id")
+    assert request_id and uuid.UUID(request_id)
+    assert r.headers["X-Origin-Request-Id"] == origin and r.headers["X-Timestamp"]
+    assert request_id in caplog.text and "boom" in caplog.text
+
+
 # --- Customers --------------------------------------------------------------------------------
 
 async def test_find_by_code_with_total_quotes_the_purchase(client: httpx.AsyncClient, dom: Domain) -> None:
