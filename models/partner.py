@@ -61,6 +61,7 @@ from models.tables import (
 )
 
 CENT = Decimal("0.01")
+INT64_MAX = 2**63 - 1  # ids are int64 (UDS `components/parameters/id`; BIGINT columns)
 LONG_CODE_HOURS = 24  # UDS: an exchanged code lets the till deduct points within 24 hours
 
 
@@ -460,9 +461,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "op":
+        operation_id = int(number)
+        if prefix != "op" or abs(operation_id) > INT64_MAX:
             raise ValueError(text)
-        return int(number)
+        return operation_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("cursor: not a cursor this API returned", field="cursor") from exc
 
@@ -604,6 +606,8 @@ async def reward(
             customer_id = int(str(raw).strip())
         except ValueError:
             continue
+        if abs(customer_id) > INT64_MAX:
+            continue  # no such customer: ids are int64
         key = f"api:{company}:reward:{salt}:{customer_id}" if salt else None
         try:
             await adjust_points(dom, customer_id, points, comment or "API reward", kind=OperationKind.REWARD,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -21,6 +21,9 @@ from models.programs_store import current_program
 Key = Annotated[KeyInfo, Depends(require_key)]
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (NUL cannot even be stored in PostgreSQL)
 Money = Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 12, description="Currency units, two decimals")]
+# Object ids are int64 (spec `components/parameters/id`): a larger number is a form error, not a
+# number the database driver cannot bind.
+ObjectId = Annotated[int, Path(ge=-partner.INT64_MAX, le=partner.INT64_MAX, description="Object ID")]
 
 
 class Cashier(Input):
@@ -117,7 +120,7 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
         return {"user": user, "code": new_code, "type": "PURCHASE", "purchase": purchase}
 
     @router.get("/customers/{id}", summary="Get customer information")
-    async def get_customer(request: Request, _key: Key, id: int) -> dict[str, Any]:
+    async def get_customer(request: Request, _key: Key, id: ObjectId) -> dict[str, Any]:
         return await partner.customer_detail(request.app.state.services.dom, id)
 
     @router.post("/operations/calc", summary="Calculate transaction information")
@@ -157,11 +160,11 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
         return JSONResponse(view)  # already JSON-safe: skip FastAPI's encoder on the hot path
 
     @router.get("/operations/{id}", summary="Get transaction information")
-    async def get_operation(request: Request, _key: Key, id: int) -> dict[str, Any]:
+    async def get_operation(request: Request, _key: Key, id: ObjectId) -> dict[str, Any]:
         return await partner.get_operation(request.app.state.services.dom, id)
 
     @router.post("/operations/{id}/refund", summary="Refund transaction (fully, or partly with partialAmount)")
-    async def refund_operation(request: Request, _key: Key, id: int,
+    async def refund_operation(request: Request, _key: Key, id: ObjectId,
                                body: RefundRequest | None = None) -> dict[str, Any]:
         partial = None
         if body is not None and body.partialAmount is not None:

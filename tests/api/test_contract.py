@@ -461,6 +461,25 @@ async def test_reward_several_customers(client: httpx.AsyncClient, dom: Domain) 
     await assert_invariants(dom)
 
 
+async def test_ids_beyond_int64_are_bad_requests(client: httpx.AsyncClient, dom: Domain) -> None:
+    """Ids are int64 (spec `components/parameters/id`): a larger number is a form error, not a 500
+    from the database driver, in paths, in `participants` and in a forged cursor."""
+    import base64
+
+    too_big = 2**63
+    for r in (await client.get(f"{BASE}/customers/{too_big}"),
+              await client.get(f"{BASE}/operations/{too_big}"),
+              await client.post(f"{BASE}/operations/{too_big}/refund", json={})):
+        assert (r.status_code, error_code(r)) == (400, "badRequest"), r.text
+    cursor = base64.urlsafe_b64encode(f"op:{too_big}".encode()).decode().rstrip("=")
+    r = await client.get(f"{BASE}/operations", params={"cursor": cursor})
+    assert (r.status_code, error_code(r)) == (400, "badRequest"), r.text
+    a = await register(dom)
+    r = await client.post(f"{BASE}/operations/reward", json={"points": 5, "participants": [str(too_big), str(a)]})
+    assert r.status_code == 202 and r.json() == {"accepted": "1"}, r.text  # the unknown id is skipped
+    assert await balance(dom, a) == 305
+
+
 # --- Our additions, health, metrics -----------------------------------------------------------
 
 async def test_sale_without_card(client: httpx.AsyncClient, dom: Domain) -> None:
