@@ -34,7 +34,7 @@ from models import ledger
 from models.api_keys import cashier_staff, idempotency_key
 from models.context import Domain
 from models.customers import create_phone_customer, customer_by_phone, get_customer, issue_code, peek_code
-from models.errors import CustomerNotFound, DomainError, InvalidAmount, NotFound
+from models.errors import CustomerNotFound, DomainError, InsufficientFunds, InvalidAmount, NotFound
 from models.phone import normalize_phone
 from models.program import Program
 from models.programs_store import current_program, program_at
@@ -524,13 +524,16 @@ async def _prepare_purchase(
     if order.receipt.total_kopecks != order.cash_kopecks + points * program.points.point_value_kopecks:
         raise InvalidChecksum("total must equal cash + points")
     found_by, customer, value = found.found_by, found.customer, found.value
+    # Refused before a phone nobody registered becomes a customer: a refused request changes nothing.
+    if points > 0 and not may_redeem(Identity(0, found_by), program):
+        raise WithdrawNotPermitted(f"paying with points by {found_by} is not permitted")
+    if points > 0 and customer is None:
+        raise InsufficientFunds(f"{points} > balance")  # a new phone has no points yet
     staff_id, staff_name = None, None
     if order.cashier_external_id:
         staff_id, staff_name = await cashier_staff(dom, order.cashier_external_id, order.cashier_name)
     identity = Identity(customer.id if customer else await _phone_customer(dom, value or "", staff_id),
                         found_by, value if found_by == "code" else None)
-    if points > 0 and not may_redeem(identity, program):
-        raise WithdrawNotPermitted(f"paying with points by {identity.found_by} is not permitted")
     return program, version, customer, identity, staff_id, staff_name
 
 

@@ -288,6 +288,26 @@ async def test_purchase_by_phone_and_uid(client: httpx.AsyncClient, dom: Domain)
     assert await balance(dom, new.id) == 15
 
 
+async def test_refused_purchase_by_a_new_phone_creates_nobody(client: httpx.AsyncClient, dom: Domain) -> None:
+    """A refused request changes nothing: paying with points by a phone nobody registered is
+    refused before the phone-only customer would be created (and attributed to the cashier)."""
+    async with dom.db.reading() as s:
+        _, program = await current_program(s)
+    body = {"participant": {"phone": "+79160000005"}, "cashier": {"externalId": "kassa-1"},
+            "receipt": {"total": 1000, "cash": 950, "points": 50}}
+    r = await client.post(f"{BASE}/operations", json=body)
+    assert r.status_code == 400 and error_code(r) == "insufficientFunds"
+    strict = program.model_copy(update={"limits": program.limits.model_copy(update={"redeem_by_phone": False})})
+    await set_program(dom, strict, None, "no redemption by phone")
+    r = await client.post(f"{BASE}/operations", json=body)
+    assert r.status_code == 400 and error_code(r) == "withdrawNotPermitted"
+    async with dom.db.reading() as s:
+        assert (await s.execute(select(Customer).where(Customer.phone == "+79160000005"))).first() is None
+    body["receipt"] = {"total": 1000, "cash": 1000, "points": 0}
+    r = await client.post(f"{BASE}/operations", json=body)
+    assert r.status_code == 200, r.text  # accrual still creates the customer
+
+
 async def test_phone_redemption_follows_the_program(client: httpx.AsyncClient, dom: Domain) -> None:
     await register(dom, phone="+79160000004")
     async with dom.db.reading() as s:
