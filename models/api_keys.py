@@ -193,7 +193,9 @@ async def verify_api_key(dom: Domain, company: int | str, secret: str) -> KeyInf
 
 # --- Cashiers (UDS `cashier: {externalId, name}`) --------------------------------------------
 
-_EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# Latin letters, digits, `_`, `-` (the operation's description); the integration guide adds that
+# it "can be id or phone number of the employee", so a leading `+` is allowed too.
+_EXTERNAL_ID_RE = re.compile(r"^\+?[A-Za-z0-9_\-]{1,63}$")
 
 
 # Cashier rows are looked up on every purchase; they are only ever added or renamed, so each

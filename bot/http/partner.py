@@ -27,7 +27,7 @@ ObjectId = Annotated[int, Path(ge=-partner.INT64_MAX, le=partner.INT64_MAX, desc
 
 
 class Cashier(Input):
-    externalId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    externalId: str = Field(min_length=1, max_length=64, pattern=r"^\+?[A-Za-z0-9_\-]+$")  # id or phone
     name: str | None = Field(default=None, max_length=100)
 
 

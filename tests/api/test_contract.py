@@ -358,6 +358,11 @@ async def test_cashier_is_created_once(client: httpx.AsyncClient, dom: Domain) -
     r = await client.post(f"{BASE}/operations", json=spec_purchase(await fresh_code(dom, c), 100, 100, 0,
                                                                   cashier={"externalId": "кириллица"}))
     assert r.status_code == 400 and error_code(r) == "badRequest"
+    # The integration guide: the id "can be id or phone number of the employee in the POS system".
+    r = await client.post(f"{BASE}/operations", json=spec_purchase(await fresh_code(dom, c), 100, 100, 0,
+                                                                  cashier={"externalId": "+79001234567"}))
+    assert r.status_code == 200, r.text
+    assert r.json()["cashier"]["displayName"] == "+79001234567"
 
 
 async def test_nonce_replays_the_first_result(client: httpx.AsyncClient, dom: Domain) -> None:
