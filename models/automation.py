@@ -86,6 +86,7 @@ from models.tables import (
     RewardClaim,
     TelegramAccount,
 )
+from models.tiers import in_window
 
 log = logging.getLogger(__name__)
 
@@ -605,7 +606,7 @@ async def _recalculate(session: AsyncSession, dom: Domain, program: Program, bus
     if window:
         since = day_start - timedelta(days=window)
         sub = (select(Operation.customer_id.label("cid"), _progress_column(program).label("value"))
-               .where(Operation.kind.in_(_TIER_OPS), Operation.created_at > since, *scope(Operation.customer_id))
+               .where(Operation.kind.in_(_TIER_OPS), in_window(since), *scope(Operation.customer_id))
                .group_by(Operation.customer_id)).subquery()
         value = func.coalesce(sub.c.value, 0)
     else:
@@ -670,7 +671,7 @@ async def _near_next_tier(session: AsyncSession, dom: Domain, program: Program, 
     if window:
         sub = (select(Operation.customer_id.label("cid"), _progress_column(program).label("value"))
                .where(Operation.kind.in_(_TIER_OPS), Operation.customer_id.in_(buyers),
-                      Operation.created_at > now - timedelta(days=window))
+                      in_window(now - timedelta(days=window)))
                .group_by(Operation.customer_id).subquery())
         query = select(Customer.id, Customer.tier_index, sub.c.value).join(sub, sub.c.cid == Customer.id)
     else:

@@ -565,10 +565,6 @@ async def refund_purchase(
         purchase = await session.get(Operation, purchase_id)
         if purchase is None or purchase.kind is not OperationKind.PURCHASE:
             raise NotFound(str(purchase_id))
-        if idempotency_key:
-            found = await _by_key(session, idempotency_key)
-            if found is not None:
-                return await _refund_result(session, found, purchase, True)
         referrer_ids = list((await session.execute(
             select(Lot.customer_id).where(Lot.operation_id == purchase.id, Lot.kind == LotKind.REFERRAL)
         )).scalars())
@@ -577,6 +573,10 @@ async def refund_purchase(
         for cid in sorted(involved):
             await lock_customer(session, cid)
         await session.refresh(purchase)
+        if idempotency_key:  # under the locks, so a concurrent retry waits and finds the first refund
+            found = await _by_key(session, idempotency_key)
+            if found is not None:
+                return await _refund_result(session, found, purchase, True)
         version, program = await current_program(session)
         if purchase.refunded_kopecks >= purchase.amount_kopecks:
             raise RefundNotAllowed("already refunded")

@@ -9,11 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.program import Program, ThresholdBasis
 from models.tables import Customer, Operation, OperationKind
+
+
+def in_window(since: datetime) -> ColumnElement[bool]:
+    """Purchases and refunds that count in a rolling window starting after `since`.
+
+    A refund counts with the purchase it reverses: it leaves the window together with that
+    purchase instead of lowering the purchases made after it.
+    """
+    purchase = aliased(Operation)
+    return and_(Operation.created_at > since, or_(
+        Operation.kind != OperationKind.REFUND,
+        exists().where(purchase.id == Operation.parent_id, purchase.created_at > since),
+    ))
 
 
 async def progress_value(
@@ -36,7 +51,7 @@ async def progress_value(
         )
         value = (await session.execute(
             select(func.coalesce(func.sum(signed), 0))
-            .where(Operation.customer_id == customer.id, Operation.created_at > since)
+            .where(Operation.customer_id == customer.id, in_window(since))
         )).scalar()
         return max(int(value or 0), 0)
     value = (await session.execute(
@@ -93,4 +108,4 @@ async def recalculate_tier(
     return old, new
 
 
-__all__ = ["TierProgress", "progress_value", "recalculate_tier", "tier_for_value", "tier_progress"]
+__all__ = ["TierProgress", "in_window", "progress_value", "recalculate_tier", "tier_for_value", "tier_progress"]

@@ -368,3 +368,17 @@ async def test_phone_only_customer_gets_cashback(dom: Domain) -> None:
     async with dom.db.reading() as s:
         lots = (await s.execute(select(Lot.kind).where(Lot.customer_id == c))).scalars().all()
     assert lots == [LotKind.CASHBACK]
+
+
+async def test_same_refund_key_concurrently_gives_one_refund(dom: Domain) -> None:
+    """A till retrying a refund while the first attempt is still running gets the first result."""
+    c = await register(dom)
+    p = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=1_000_000))
+    results = await asyncio.gather(*(refund_purchase(dom, p.operation_id, 100_000, idempotency_key="r-1")
+                                     for _ in range(5)))
+    assert len({r.operation_id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    async with dom.db.reading() as s:
+        purchase = await s.get(Operation, p.operation_id)
+        assert purchase is not None and purchase.refunded_kopecks == 100_000
+    await assert_invariants(dom)

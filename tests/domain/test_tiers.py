@@ -60,3 +60,31 @@ async def test_purchases_basis_with_rolling_window(db, clock, case_a) -> None:  
         assert customer is not None
         assert await recalculate_tier(s, customer, program, clock.now()) == (1, 0)
     await assert_invariants(dom)
+
+
+async def test_rolling_window_counts_a_refund_with_its_purchase(db, clock, case_a) -> None:  # type: ignore[no-untyped-def]
+    """Money paid net of refunds over a window: a refund belongs to the purchase it reverses, so
+    once that purchase has left the window the refund no longer lowers the other purchases."""
+    from models import automation
+
+    program = case_a.model_copy(update={"tiers": case_a.tiers.model_copy(update={"window_days": 30})})
+    dom = Domain(db=db, clock=clock, tz=ZoneInfo("Europe/Moscow"))
+    await ensure_program(dom, program)
+    c = await register(dom)
+    x = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=4_000_000))  # 40,000 ₽
+    clock.advance(timedelta(days=5))
+    await refund_purchase(dom, x.operation_id)
+    clock.advance(timedelta(days=15))
+    y = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=5_500_000))  # 55,000 ₽
+    assert y.tier_after == 1
+    clock.advance(timedelta(days=11))  # day 31: the refunded purchase left the window, its refund with it
+    async with dom.db.transaction() as s:
+        customer = await s.get(Customer, c)
+        assert customer is not None
+        assert await recalculate_tier(s, customer, program, clock.now()) == (1, 1)
+    changes = await automation.recalculate_tiers(dom, clock.now().astimezone(dom.tz).date(), full=True)
+    assert changes.down == 0
+    assert await tier_of(dom, c) == 1
+    z = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=100_000))
+    assert z.cashback == 50  # still 5%
+    await assert_invariants(dom)
