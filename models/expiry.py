@@ -25,8 +25,15 @@ async def expire_lots(dom: Domain, now: datetime | None = None) -> tuple[int, in
         if not dom.db.is_sqlite:
             # One writer at a time even if two schedulers raced past their leases.
             await session.execute(select(func.pg_advisory_xact_lock(7_406_001)))
+        remainders = select(Lot.remaining).where(*due)
+        if not dom.db.is_sqlite:
+            # Lock the due lots first: a till debiting one of them commits before this reads its
+            # remainder, and none can be debited between the entries below and the update.
+            # (SQLite: this transaction holds the database's write lock already.)
+            remainders = remainders.order_by(Lot.id).with_for_update()
+        sub = remainders.subquery()
         count, points = (await session.execute(
-            select(func.count(), func.coalesce(func.sum(Lot.remaining), 0)).where(*due)
+            select(func.count(), func.coalesce(func.sum(sub.c.remaining), 0))
         )).one()
         if not count:
             return 0, 0

@@ -10,16 +10,18 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
+from models import ledger
 from models.certificates import owner_certificate
 from models.context import Domain
 from models.customers import erase_customer
+from models.db import lock_customer
 from models.errors import DomainError, InsufficientFunds
 from models.expiry import expire_lots
 from models.invariants import check_ledger
 from models.purchase import PurchaseRequest, adjust_points, commit_purchase, refund_purchase
-from models.tables import Lot
+from models.tables import EntryKind, Lot, Operation, OperationKind
 from tests.helpers import assert_invariants, balance, referral_code_of, register
 
 
@@ -154,3 +156,42 @@ def db_factory(backend, tmp_path_factory, case_a):  # type: ignore[no-untyped-de
         return dom, cleanup
 
     return factory
+
+
+async def test_expiry_waits_for_a_till_debiting_the_lot(dom: Domain, clock) -> None:  # type: ignore[no-untyped-def]
+    """A till that debits a lot moments before it expires, while the expiry job runs, must not
+    leave the lot written off for more than it held (PostgreSQL: the job reads the lots'
+    remainders after locking them, not from a snapshot taken before the till committed)."""
+    if dom.db.is_sqlite:
+        pytest.skip("SQLite writers hold the database's write lock for the whole transaction")
+    c = await register(dom)  # 300 welcome points
+    async with dom.db.reading() as s:
+        lot_id = (await s.execute(select(Lot.id).where(Lot.customer_id == c))).scalar_one()
+    async with dom.db.transaction() as s:
+        await s.execute(update(Lot).where(Lot.id == lot_id).values(expires_at=clock.now() + timedelta(seconds=1)))
+    till = dom.db.sessions()
+    try:
+        await till.begin()
+        await lock_customer(till, c)
+        op = Operation(kind=OperationKind.MANUAL, customer_id=c, program_version=1, created_at=clock.now(),
+                       points_delta=-30, channel="test", comment="till debit")
+        till.add(op)
+        await till.flush()
+        await ledger.debit(till, lot_id, c, 30, op.id, EntryKind.ADJUST, clock.now())
+        await till.flush()
+        job = asyncio.create_task(expire_lots(dom, clock.now() + timedelta(seconds=2)))
+        async with dom.db.engine.connect() as probe:  # until the job waits for the till's row lock
+            for _ in range(500):
+                waiting = (await probe.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"))).scalar()
+                await probe.rollback()
+                if waiting or job.done():
+                    break
+                await asyncio.sleep(0.01)
+        await till.commit()
+    finally:
+        await till.close()
+    assert await job == (1, 270)
+    assert await balance(dom, c) == 0
+    await assert_invariants(dom)
