@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from bot.sender import OutboxSender
 from fakegram import FakeUser
 from handlers.owner_broadcasts import ensure_progress
+from models.api_keys import ApiKey
 from models.broadcasts import Broadcast
 from models.owner import CampaignSpec, OwnerActor, create_campaign
 from models.programs_store import current_program
@@ -398,3 +399,14 @@ async def test_api_keys_command_is_part_of_the_owner_area(botenv: BotEnv) -> Non
     async with botenv.db.reading() as session:
         actions = list((await session.execute(select(AuditEntry.action))).scalars())
     assert actions == ["api_key.denied"]
+
+
+async def test_api_key_is_never_shown_in_the_staff_group(botenv: BotEnv) -> None:
+    # A new key is shown once, in full: typed in the staff group it would be every member's.
+    await botenv.staff_chat.command(botenv.owner, "api", "create kassa-1")
+    answer = await botenv.staff_chat.expect()
+    assert "apiKey" not in answer.content
+    async with botenv.db.reading() as session:
+        assert (await session.execute(select(ApiKey.id))).first() is None
+    await botenv.owner.send("/api create kassa-1")
+    await botenv.owner.expect_text("apiKey")
