@@ -23,7 +23,7 @@ from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers.owner_views import OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from handlers.owner_views import NOT_A_COMMAND, OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
 from models import owner as domain
 from models.errors import CampaignUnavailable
 from models.tables import Campaign
@@ -167,7 +167,7 @@ async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator
     await callback.answer()
 
 
-@router.message(CampaignNew.step, F.text)
+@router.message(CampaignNew.step, F.text, NOT_A_COMMAND)
 async def campaign_answer(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
                           bot: Bot) -> None:
     data = await state.get_data()

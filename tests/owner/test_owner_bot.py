@@ -134,6 +134,22 @@ async def test_source_tag_link(botenv: BotEnv) -> None:
 
 # --- broadcasts -------------------------------------------------------------------------------
 
+async def test_a_command_in_the_middle_of_a_flow_runs_and_is_not_taken_for_an_answer(botenv: BotEnv) -> None:
+    owner = botenv.owner
+    await owner.send("/broadcast")
+    await owner.expect_text("текст рассылки")
+    await owner.send("/broadcasts")  # not the text of a broadcast to every customer
+    await owner.expect_text(botenv.text(owner, "broadcasts-empty"))
+    await owner.send("/campaigns")
+    await owner.expect_text("Кампании и источники")
+    await botenv.press(owner, "Новая кампания")
+    await owner.expect_text(botenv.text(owner, "campaign-ask-name"))
+    await owner.send("/find")  # not a campaign called "/find"
+    await owner.expect_text(botenv.text(owner, "find-ask"))
+    await owner.send("/audit")  # not a search for "/audit"
+    await owner.expect_text("Журнал")
+
+
 async def compose(env: BotEnv, *, segment: list[str]) -> None:
     owner = env.owner
     await owner.send("/broadcast")
