@@ -115,6 +115,18 @@ async def test_campaign_link_for_new_and_existing_customers_its_limit_and_end(bo
     assert f"(g_{code}): 3 → 1 → 2 → 0" in funnel.text  # opened, registered, certificates, bought
 
 
+async def test_campaign_list_longer_than_one_message(botenv: BotEnv) -> None:
+    for i in range(40):  # names up to 80 characters: far past Telegram's 4096 in one message
+        await create_campaign(botenv.dom, OwnerActor(1), CampaignSpec(name=f"Партнёрская акция {i:02d} " + "х" * 58,
+                                                                      points=100))
+    await botenv.owner.send("/campaigns")
+    await botenv.owner.expect_text("Кампании и источники")
+    await botenv.settle()
+    shown = "\n".join(m.content for m in botenv.owner.chat.bot_messages())
+    assert "Партнёрская акция 00" in shown and "Партнёрская акция 39" in shown
+    assert botenv.errors == []
+
+
 async def test_source_tag_link(botenv: BotEnv) -> None:
     owner = botenv.owner
     await owner.send("/campaigns")
