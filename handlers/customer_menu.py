@@ -93,8 +93,7 @@ async def history_page_cb(callback: CallbackQuery, actor: Actor | None, t: Trans
     page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
     text, markup = await render_history(services, t, actor.customer_id, page)
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(text, reply_markup=markup)
+    await keyboards.edit_pressed(callback, text, markup)  # a double tap changes nothing: not an error
 
 
 async def render_history(services: Services, t: Translator, customer_id: int,

@@ -67,6 +67,10 @@ async def api_command(message: Message, command: CommandObject, actor: Actor | N
         await _refuse(services, actor, "/api")
         await message.answer(t("not-allowed"))
         return
+    if message.chat.type != "private":
+        # A new key is shown once, in full: never in the staff group or any other shared chat.
+        await message.answer(t("api-private-only"))
+        return
     verb, _, name = (command.args or "").strip().partition(" ")
     name = name.strip()
     if verb == "create" and name:

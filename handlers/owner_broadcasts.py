@@ -32,7 +32,7 @@ from bot.markups import url_buttons
 from bot.middlewares import Actor
 from bot.sender import OutboxSender, SendOutcome, wake_sender
 from bot.services import Services
-from handlers.owner_views import OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from handlers.owner_views import NOT_A_COMMAND, OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
 from models import broadcasts as domain
 from models import owner as owner_domain
 from models import rfm
@@ -215,7 +215,7 @@ async def content_photo(message: Message, state: FSMContext, t: Translator) -> N
     await _ask_button(message, state, t)
 
 
-@router.message(Compose.content, F.text)
+@router.message(Compose.content, F.text, NOT_A_COMMAND)
 async def content_text(message: Message, state: FSMContext, t: Translator) -> None:
     text = message.html_text
     if len(text) > domain.MAX_TEXT:
@@ -225,7 +225,7 @@ async def content_text(message: Message, state: FSMContext, t: Translator) -> No
     await _ask_button(message, state, t)
 
 
-@router.message(Compose.content)
+@router.message(Compose.content, NOT_A_COMMAND)
 async def content_other(message: Message, t: Translator) -> None:
     await message.answer(t("broadcast-ask-content"))
 

@@ -23,7 +23,18 @@ from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers.owner_views import OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from handlers.owner_views import (
+    NOT_A_COMMAND,
+    OwnerCb,
+    button,
+    chunks,
+    edit,
+    esc,
+    in_rows,
+    keyboard,
+    owner_actor,
+    reply,
+)
 from models import owner as domain
 from models.errors import CampaignUnavailable
 from models.tables import Campaign
@@ -114,7 +125,10 @@ async def show_campaigns(message: Message, services: Services, t: Translator) ->
                        revenue=t.money(f.revenue), cost=f.cost_points))
     buttons = [button(t("campaigns-button-new"), "cnew"), button(t("campaigns-button-source"), "snew")]
     buttons += [button(f"🔗 {f.name[:28]}", "cshow", f.campaign_id) for f in funnels][:40]
-    await message.answer("\n".join(lines), reply_markup=keyboard(*in_rows(buttons)))
+    parts = chunks(lines)  # every campaign and source has a row: more than one message's worth
+    for part in parts[:-1]:
+        await message.answer(part)
+    await message.answer(parts[-1], reply_markup=keyboard(*in_rows(buttons)))
 
 
 @router.message(Command("campaigns"))
@@ -167,7 +181,7 @@ async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator
     await callback.answer()
 
 
-@router.message(CampaignNew.step, F.text)
+@router.message(CampaignNew.step, F.text, NOT_A_COMMAND)
 async def campaign_answer(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
                           bot: Bot) -> None:
     data = await state.get_data()

@@ -17,6 +17,7 @@ from bot.middlewares import Actor
 from bot.services import Services
 from handlers.owner_views import (
     MAX_FILE_BYTES,
+    NOT_A_COMMAND,
     OwnerCb,
     button,
     chunks,
@@ -193,7 +194,7 @@ async def find_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -
     await callback.answer()
 
 
-@router.message(OwnerCustomers.query, F.text)
+@router.message(OwnerCustomers.query, F.text, NOT_A_COMMAND)
 async def find_query(message: Message, state: FSMContext, services: Services, t: Translator) -> None:
     await state.clear()
     await _show_found(message, services, t, message.text or "")

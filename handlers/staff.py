@@ -244,7 +244,7 @@ async def ask_name(callback: CallbackQuery, state: FSMContext, t: Translator) ->
     await callback.answer()
 
 
-@till.message(Till.name, F.text)
+@till.message(Till.name, F.text, ~F.text.startswith("/"))  # a command is run, not taken for the name
 async def set_name(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     try:
         member = await domain.rename_staff(dom, as_staff(actor), message.text or "")

@@ -88,6 +88,19 @@ async def test_history_is_paginated_newest_first(botenv: BotEnv) -> None:
     assert "Страница 2 из 2" in (await boris.expect()).text
 
 
+async def test_history_double_tap_or_stale_page_button_is_not_an_error(botenv: BotEnv) -> None:
+    gleb = botenv.customer("Глеб")
+    await botenv.register(gleb)
+    await gleb.send("💰 Баланс и история")
+    shown = await gleb.expect_text("Баланс:")
+    # A second tap on the same page (or forged data for the page already shown) changes
+    # nothing on screen: the button is answered and nothing fails.
+    record = await gleb.press_callback("hist:0", shown.message_id)
+    assert record.answered
+    await botenv.settle()
+    assert botenv.errors == []
+
+
 async def test_certificates_screen(botenv: BotEnv) -> None:
     vera = botenv.customer("Вера", language_code="en")
     await botenv.register(vera)

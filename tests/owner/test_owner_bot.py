@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from bot.sender import OutboxSender
 from fakegram import FakeUser
 from handlers.owner_broadcasts import ensure_progress
+from models.api_keys import ApiKey
 from models.broadcasts import Broadcast
 from models.owner import CampaignSpec, OwnerActor, create_campaign
 from models.programs_store import current_program
@@ -114,6 +115,18 @@ async def test_campaign_link_for_new_and_existing_customers_its_limit_and_end(bo
     assert f"(g_{code}): 3 → 1 → 2 → 0" in funnel.text  # opened, registered, certificates, bought
 
 
+async def test_campaign_list_longer_than_one_message(botenv: BotEnv) -> None:
+    for i in range(40):  # names up to 80 characters: far past Telegram's 4096 in one message
+        await create_campaign(botenv.dom, OwnerActor(1), CampaignSpec(name=f"Партнёрская акция {i:02d} " + "х" * 58,
+                                                                      points=100))
+    await botenv.owner.send("/campaigns")
+    await botenv.owner.expect_text("Кампании и источники")
+    await botenv.settle()
+    shown = "\n".join(m.content for m in botenv.owner.chat.bot_messages())
+    assert "Партнёрская акция 00" in shown and "Партнёрская акция 39" in shown
+    assert botenv.errors == []
+
+
 async def test_source_tag_link(botenv: BotEnv) -> None:
     owner = botenv.owner
     await owner.send("/campaigns")
@@ -132,6 +145,22 @@ async def test_source_tag_link(botenv: BotEnv) -> None:
 
 
 # --- broadcasts -------------------------------------------------------------------------------
+
+async def test_a_command_in_the_middle_of_a_flow_runs_and_is_not_taken_for_an_answer(botenv: BotEnv) -> None:
+    owner = botenv.owner
+    await owner.send("/broadcast")
+    await owner.expect_text("текст рассылки")
+    await owner.send("/broadcasts")  # not the text of a broadcast to every customer
+    await owner.expect_text(botenv.text(owner, "broadcasts-empty"))
+    await owner.send("/campaigns")
+    await owner.expect_text("Кампании и источники")
+    await botenv.press(owner, "Новая кампания")
+    await owner.expect_text(botenv.text(owner, "campaign-ask-name"))
+    await owner.send("/find")  # not a campaign called "/find"
+    await owner.expect_text(botenv.text(owner, "find-ask"))
+    await owner.send("/audit")  # not a search for "/audit"
+    await owner.expect_text("Журнал")
+
 
 async def compose(env: BotEnv, *, segment: list[str]) -> None:
     owner = env.owner
@@ -398,3 +427,14 @@ async def test_api_keys_command_is_part_of_the_owner_area(botenv: BotEnv) -> Non
     async with botenv.db.reading() as session:
         actions = list((await session.execute(select(AuditEntry.action))).scalars())
     assert actions == ["api_key.denied"]
+
+
+async def test_api_key_is_never_shown_in_the_staff_group(botenv: BotEnv) -> None:
+    # A new key is shown once, in full: typed in the staff group it would be every member's.
+    await botenv.staff_chat.command(botenv.owner, "api", "create kassa-1")
+    answer = await botenv.staff_chat.expect()
+    assert "apiKey" not in answer.content
+    async with botenv.db.reading() as session:
+        assert (await session.execute(select(ApiKey.id))).first() is None
+    await botenv.owner.send("/api create kassa-1")
+    await botenv.owner.expect_text("apiKey")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.card import card_data, render_card
 from bot.deeplinks import make_link
 from fakegram import FakeUser
+from handlers.staff_keyboards import StaffNameCb
 from models.certificates import issue_certificate
 from models.programs_store import current_program
 from models.purchase import PurchaseRequest, commit_purchase
@@ -434,3 +435,20 @@ async def test_personal_link_enrolment_counts_in_me(botenv: BotEnv) -> None:
     await staff.command("me")
     again = await staff.expect_text("ваши показатели")
     assert "Новых клиентов через вас: 1" in again.content
+
+
+@sqlite_only
+async def test_a_command_while_renaming_is_not_taken_for_the_name(botenv: BotEnv) -> None:
+    env = botenv
+    staff = await cashier(env)
+    await staff.command("me")
+    await staff.expect_text("ваши показатели")
+    await staff.press_callback(StaffNameCb(action="change").pack())
+    await staff.expect_text(env.text(staff, "staff-ask-name"))
+    await staff.command("me")
+    await staff.expect_text("ваши показатели")
+    async with env.db.reading() as s:
+        name = (await s.execute(select(Staff.display_name).where(Staff.telegram_id == staff.id))).scalar_one()
+    assert name == "Мария"
+    await staff.send("Мария К.")
+    await staff.expect_text("Мария К.")

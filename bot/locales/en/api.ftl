@@ -15,4 +15,5 @@ api-name-taken = A key named “{ $name }” already exists. Choose another name
 api-name-invalid = A key name is 1 to 64 characters: letters, digits, space, dot, hyphen, underscore.
 api-revoke-button = Revoke { $name }
 api-revoke-confirm = Revoke key <b>{ $name }</b>? A till using it will stop recording purchases.
+api-private-only = API keys are managed only in a private chat with the bot: send /api to me directly.
 api-gone = This key no longer exists. Open /api again.
