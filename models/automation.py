@@ -239,11 +239,13 @@ class Issued:
 async def issue_certificates(
     dom: Domain, due: Sequence[Due], *, kind: CertificateKind, certificate: Certificate,
     period_of: Callable[[int], str], message_key: str, message_args: dict[str, Any], now: datetime,
+    still_due: Sequence[Any] = (),
 ) -> Issued:
     """Claim, grant and announce a program certificate for every due customer, in chunks.
 
     Per chunk, in one transaction: the customers' rows are locked (`models.db.lock_customers`)
-    and re-checked, the claims are inserted ON CONFLICT DO NOTHING
+    and re-checked (not erased, not blocked, and the `still_due` conditions: a purchase that
+    landed since the due list was read ends the inactivity a win-back is for), the claims are inserted ON CONFLICT DO NOTHING
     (only the rows that went in are granted), then operations, lots, GRANT entries and the
     messages are inserted in bulk.
     """
@@ -256,7 +258,8 @@ async def issue_certificates(
         async with dom.db.transaction() as session:
             version, _ = await current_program(session)
             eligible = await lock_customers(
-                session, Customer.id.in_(part), Customer.erased_at.is_(None), Customer.blocked.is_(False))
+                session, Customer.id.in_(part), Customer.erased_at.is_(None), Customer.blocked.is_(False),
+                *still_due)
             if not eligible:
                 continue
             claimed = (await session.execute(
@@ -399,12 +402,16 @@ async def birthday_certificates(dom: Domain, business_date: date, now: datetime 
     )
 
 
+def _last_purchase_on(day: date, tz: ZoneInfo) -> tuple[Any, ...]:
+    """Customers whose last purchase was on `day` (business time)."""
+    return (Customer.last_purchase_at >= start_of_day(day, tz),
+            Customer.last_purchase_at < start_of_day(day + timedelta(days=1), tz))
+
+
 async def due_winbacks(session: AsyncSession, last_purchase_day: date, tz: ZoneInfo) -> list[Due]:
     rows = await session.execute(
         select(Customer.id, Customer.name).where(
-            Customer.last_purchase_at >= start_of_day(last_purchase_day, tz),
-            Customer.last_purchase_at < start_of_day(last_purchase_day + timedelta(days=1), tz),
-            Customer.erased_at.is_(None), Customer.blocked.is_(False),
+            *_last_purchase_on(last_purchase_day, tz), Customer.erased_at.is_(None), Customer.blocked.is_(False),
         )
     )
     return await _unclaimed(session, "winback", last_purchase_day.isoformat(), rows.all())
@@ -429,6 +436,7 @@ async def winback_certificates(dom: Domain, business_date: date, now: datetime |
     return await issue_certificates(
         dom, due, kind=CertificateKind.WINBACK, certificate=cert, period_of=lambda _cid: last_day.isoformat(),
         message_key="scheduler-winback", message_args={"days": cert.after_days}, now=now,
+        still_due=_last_purchase_on(last_day, dom.tz),
     )
 
 

@@ -132,6 +132,32 @@ async def test_winback_after_30_days_once_per_period(dom: Domain) -> None:
     await assert_invariants(dom)
 
 
+async def test_winback_skips_a_customer_who_bought_while_the_job_ran(dom: Domain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The due list is read before the certificates are written: a purchase landing in between
+    ends the inactivity, and the customer, re-checked under the lock, gets no win-back."""
+    guest, other = await register(dom), await register(dom)
+    jobs = runner(dom)
+    at(dom, date(2026, 3, 2), 15)
+    await buy(dom, guest, 1000)
+    await buy(dom, other, 1000)
+    await jobs.catch_up()
+    await live_days(dom, jobs, date(2026, 3, 31))
+    read_due = automation.due_winbacks
+
+    async def due_then_a_purchase(*args, **kwargs):  # type: ignore[no-untyped-def]
+        due = await read_due(*args, **kwargs)
+        await buy(dom, guest, 300)  # at the till while the job is between its read and its write
+        return due
+
+    monkeypatch.setattr(automation, "due_winbacks", due_then_a_purchase)
+    at(dom, date(2026, 4, 1), 13)  # win-back runs at 12:30
+    [outcome] = [o for o in await jobs.catch_up() if o.job == "winback"]
+    assert (outcome.result["due"], outcome.result["issued"]) == (2, 1)
+    assert await certificates(dom, guest, "winback") == []
+    assert len(await certificates(dom, other, "winback")) == 1
+    await assert_invariants(dom)
+
+
 async def test_winback_after_70_days_with_cosmocode(dom: Domain, cosmocode: Program) -> None:
     await set_program(dom, cosmocode, None, "COSMOCODE")
     guest = await register(dom)
