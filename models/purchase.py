@@ -750,8 +750,15 @@ async def record_sale_without_card(
             created_at=now, amount_kopecks=amount_kopecks, cash_kopecks=amount_kopecks,
             channel=channel, idempotency_key=idempotency_key, receipt_number=receipt_number,
         )
-        session.add(op)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(op)
+                await session.flush()
+        except IntegrityError:  # the same key committed by a concurrent retry: its sale is this one
+            found = await _by_key(session, idempotency_key or "")
+            if found is None:
+                raise
+            return found.id
         await add_to_till(session, now, staff_id, plain_n=1, plain_rev=amount_kopecks)
         return op.id
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.certificates import owner_certificate
 from models.context import Domain
@@ -33,7 +33,7 @@ from models.purchase import (
     record_sale_without_card,
     refund_purchase,
 )
-from models.tables import Customer, Lot, LotKind, Operation
+from models.tables import Customer, Lot, LotKind, Operation, OperationKind
 from tests.helpers import (
     assert_invariants,
     balance,
@@ -382,3 +382,15 @@ async def test_same_refund_key_concurrently_gives_one_refund(dom: Domain) -> Non
         purchase = await s.get(Operation, p.operation_id)
         assert purchase is not None and purchase.refunded_kopecks == 100_000
     await assert_invariants(dom)
+
+
+async def test_same_sale_key_concurrently_gives_one_sale(dom: Domain) -> None:
+    """A sale without a card retried concurrently with the same key (a till's nonce) records one
+    sale and every attempt answers with it (PostgreSQL: no unique-key error)."""
+    ids = await asyncio.gather(*(record_sale_without_card(dom, 45_000, staff_id=None, idempotency_key="sale-k")
+                                 for _ in range(5)))
+    assert len(set(ids)) == 1
+    async with dom.db.reading() as s:
+        sales = (await s.execute(select(func.count()).select_from(Operation).where(
+            Operation.kind == OperationKind.SALE_NO_CARD))).scalar()
+    assert sales == 1
