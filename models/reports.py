@@ -811,7 +811,9 @@ async def staff_table(
     return rows
 
 
-async def campaign_funnels(session: AsyncSession, period: Period, buyers: Table) -> list[CampaignFunnel]:
+async def campaign_funnels(session: AsyncSession, period: Period, buyers: Table | None) -> list[CampaignFunnel]:
+    """`buyers`: the report's buyer table, or None when it holds a cohort only (the funnels stay
+    complete: the registrations' purchases are then grouped from the period's operations)."""
     start, end = period.start, period.end
     opened = dict((await session.execute(
         select(LinkVisit.campaign_id, func.count())
@@ -831,10 +833,20 @@ async def campaign_funnels(session: AsyncSession, period: Period, buyers: Table)
     # or it was paid with the campaign's certificate. Registration: the customer's row of
     # `buyers`. Certificate: from the campaign's lots through their redeem entries to the
     # purchases (all indexed), counting only customers who did not register through it.
-    b = buyers.c
-    through_registration = select(
-        Customer.campaign_id.label("campaign_id"), Customer.id.label("customer_id"), b.rev_p.label("rev")
-    ).join(buyers, b.customer_id == Customer.id).where(Customer.campaign_id.is_not(None), b.n_p > 0)
+    through_registration: Any
+    if buyers is not None:
+        b = buyers.c
+        through_registration = select(
+            Customer.campaign_id.label("campaign_id"), Customer.id.label("customer_id"), b.rev_p.label("rev")
+        ).join(buyers, b.customer_id == Customer.id).where(Customer.campaign_id.is_not(None), b.n_p > 0)
+    else:
+        through_registration = (
+            select(Customer.campaign_id.label("campaign_id"), Customer.id.label("customer_id"),
+                   _sum(net_revenue()).label("rev"))
+            .join(Operation, Operation.customer_id == Customer.id)
+            .where(Customer.campaign_id.is_not(None), live_purchases(start, end))
+            .group_by(Customer.campaign_id, Customer.id)
+        )
     redeemed = select(Lot.campaign_id.label("campaign_id"), LedgerEntry.operation_id.label("op_id")).join(
         LedgerEntry, LedgerEntry.lot_id == Lot.id
     ).where(Lot.campaign_id.is_not(None), LedgerEntry.kind == EntryKind.REDEEM).distinct().subquery("redeemed")
@@ -1008,7 +1020,7 @@ async def compute_report(
         tills = await till_totals(session, period, tz, None, reference=reference)
         scoped_tills = await till_totals(session, period, tz, scope) if scope is not None else tills
         staff = await staff_table(session, period, tills, all_ratings)
-        funnels = await campaign_funnels(session, period, buyers)
+        funnels = await campaign_funnels(session, period, buyers if scope is None else None)
         monthly = await monthly_series(session, period, tz, scope, scoped_tills)
         summary = summary_from_buyers if reference else summary_from_buyer_table
         rfm = await summary(session, buyers, period.end, previous) if with_rfm else None
