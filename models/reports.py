@@ -737,10 +737,16 @@ async def till_totals(
     period's operations."""
     months = month_starts(period)
     ends = _month_ends(months, period, tz)
-    start = max(period.start, start_of_day(months[0], tz)) if months else period.start
-    if scope is None and not reference and all(_on_the_hour(t) for t in (start, *ends)):
+    start = period.start
+    # Bucket -1: the months before the series' last MAX_MONTHS (the staff table and the
+    # no-card figures cover the whole period, the series shows only its months).
+    bounds, first = ends[:-1], 0
+    if months and start_of_day(months[0], tz) > start:
+        bounds, first = [start_of_day(months[0], tz), *bounds], -1
+    if scope is None and not reference and all(_on_the_hour(t) for t in (start, *bounds, period.end)):
         t = TillHour.__table__.c
-        hours = select(t.staff_key, _bucket(t.hour, ends[:-1]).label("b"), *(t[name] for name in TILL_COLUMNS)).where(
+        hours = select(t.staff_key, _bucket(t.hour, bounds, first).label("b"),
+                       *(t[name] for name in TILL_COLUMNS)).where(
             t.hour >= start, t.hour < period.end).subquery("hours")
         rows = (await session.execute(
             select(hours.c.staff_key, hours.c.b, *(_sum(hours.c[name]) for name in TILL_COLUMNS))
@@ -755,7 +761,7 @@ async def till_totals(
     no_card = Operation.kind == OperationKind.SALE_NO_CARD
     inner = select(
         (Unindexed(Operation.staff_id) if long else Operation.staff_id).label("staff_id"),
-        _bucket(Operation.created_at, ends[:-1]).label("b"),
+        _bucket(Operation.created_at, bounds, first).label("b"),
         case((live, 1), else_=0).label("card_n"), case((live, net_revenue()), else_=0).label("card_rev"),
         case((live, net_points_paid()), else_=0).label("pts"),
         case((no_card, 1), else_=0).label("plain_n"),

@@ -1,9 +1,13 @@
-"""Edge cases of the report found by an audit."""
+"""Edge cases of the report found by an audit: a cohort must leave the funnels complete,
+a period longer than the monthly series still counts all of its operations."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from models.context import Domain
-from models.reports import build_report
+from models.purchase import record_sale_without_card
+from models.reports import MAX_MONTHS, build_report
 from tests.reports.test_figures import MARCH, RUB, build_data_set
 
 
@@ -16,3 +20,19 @@ async def test_a_cohort_leaves_the_funnels_complete(dom: Domain) -> None:
             assert scoped.funnels == full.funnels  # docs/REPORTS.md: "the funnels stay complete"
     partner = {f.code: f for f in full.funnels}["partner1"]
     assert (partner.buyers, partner.revenue) == (1, 10_000 * RUB)
+
+
+async def test_a_period_longer_than_the_monthly_series_counts_every_operation(dom: Domain) -> None:
+    ids = await build_data_set(dom)  # everything in March 2026
+    last = date(2031, 6, 30)  # 64 months: the series shows the last 60, the figures cover all
+    for reference in (False, True):
+        r = await build_report(dom, MARCH[0], last, reference=reference)
+        assert len(r.monthly) == MAX_MONTHS
+        assert r.overall.revenue == 78_000 * RUB
+        assert (r.no_card_sales, r.no_card_revenue) == (2, 16_000 * RUB)
+        staff = {row.staff_id: row for row in r.staff}
+        assert staff[ids["s1"]].purchases == 7 and staff[ids["s2"]].sales_no_card == 2
+        assert sum(m.card_revenue for m in r.monthly) == 0  # March 2026 is not among the months shown
+    await record_sale_without_card(dom, 1_000 * RUB, staff_id=ids["s2"])
+    r = await build_report(dom, MARCH[0], last)
+    assert (r.no_card_sales, r.no_card_revenue) == (3, 17_000 * RUB)
