@@ -1,10 +1,12 @@
-"""Edge cases of the report found by an audit: a cohort must leave the funnels complete,
-a period longer than the monthly series still counts all of its operations."""
+"""Edge cases of the report found by an audit: a cohort must leave the funnels complete, a
+period longer than the monthly series still counts all of its operations, and the bot's
+custom period refuses dates that have no day boundaries to compute."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from handlers.owner_reports import parse_range
 from models.context import Domain
 from models.purchase import record_sale_without_card
 from models.reports import MAX_MONTHS, build_report
@@ -36,3 +38,9 @@ async def test_a_period_longer_than_the_monthly_series_counts_every_operation(do
     await record_sale_without_card(dom, 1_000 * RUB, staff_id=ids["s2"])
     r = await build_report(dom, MARCH[0], last)
     assert (r.no_card_sales, r.no_card_revenue) == (3, 17_000 * RUB)
+
+
+def test_custom_range_refuses_dates_without_day_boundaries() -> None:
+    assert parse_range("01.03.2026 - 31.03.2026") == (date(2026, 3, 1), date(2026, 3, 31))
+    for text in ("01.01.2026 - 31.12.9999", "01.01.0001 - 31.03.2026", "01.01.0001 - 02.01.0001"):
+        assert parse_range(text) is None, text
