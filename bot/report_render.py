@@ -420,8 +420,9 @@ def render_xlsx(report: Report, t: Translator | None = None) -> bytes:
     _sheet(wb, t("xlsx-monthly"), [
         t("xlsx-month"), t("chart-revenue-card"), t("xlsx-purchases"), t("xlsx-no-card-revenue"), t("xlsx-no-card"),
         *[t(f"report-source-{k.value}") for k in kinds],
-    ], [[m.month.isoformat()[:7], _rub(m.card_revenue), m.card_purchases, _rub(m.no_card_revenue), m.no_card_sales,
-         *[m.new_customers.get(k.value, 0) for k in kinds]] for m in report.monthly], {2: _MONEY, 4: _MONEY})
+    ], [[m.month, _rub(m.card_revenue), m.card_purchases, _rub(m.no_card_revenue), m.no_card_sales,
+         *[m.new_customers.get(k.value, 0) for k in kinds]] for m in report.monthly],
+        {1: "yyyy-mm", 2: _MONEY, 4: _MONEY})
     if report.rfm is not None:
         _sheet(wb, t("xlsx-rfm"), [t("xlsx-segment"), t("xlsx-customers"), t("xlsx-revenue"), t("xlsx-definition")],
                [[t(f"rfm-{s.segment}"), s.customers, _rub(s.revenue), t(f"rfm-{s.segment}.def")]

@@ -4,8 +4,13 @@ custom period refuses dates that have no day boundaries to compute."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from io import BytesIO
 
+from openpyxl import load_workbook
+
+from bot.i18n import I18n
+from bot.report_render import render_xlsx
 from handlers.owner_reports import parse_range
 from models.context import Domain
 from models.purchase import record_sale_without_card
@@ -44,3 +49,12 @@ def test_custom_range_refuses_dates_without_day_boundaries() -> None:
     assert parse_range("01.03.2026 - 31.03.2026") == (date(2026, 3, 1), date(2026, 3, 31))
     for text in ("01.01.2026 - 31.12.9999", "01.01.0001 - 31.03.2026", "01.01.0001 - 02.01.0001"):
         assert parse_range(text) is None, text
+
+
+async def test_xlsx_months_are_dates(dom: Domain, i18n: I18n) -> None:
+    await build_data_set(dom)
+    r = await build_report(dom, *MARCH)
+    wb = load_workbook(BytesIO(render_xlsx(r, i18n.translator("en"))))
+    [(month, revenue, purchases)] = [row[:3] for row in wb["By month"].iter_rows(min_row=2, values_only=True)]
+    assert month == datetime(2026, 3, 1)  # a date cell, not the text "2026-03"
+    assert (revenue, purchases) == (78_000, 9)
