@@ -27,16 +27,13 @@ from bot.middlewares import Actor
 from bot.report_render import render_charts, render_text, render_xlsx, split_message
 from bot.services import Services
 from models.audit import record
-from models.reports import build_report
+from models.reports import REPORT_YEARS, build_report
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-reports")
 
 PERIODS = ("month", "last_month", "year", "last_year", "all", "custom")
 _RANGE = re.compile(r"^\s*(\d{1,2}\.\d{1,2}\.\d{4})\s*[-–—]\s*(\d{1,2}\.\d{1,2}\.\d{4})\s*$")
-# A custom period's years: 01.01.0001 or 31.12.9999 have no day boundary in the business's
-# time zone (datetime overflows) and no business has data outside these anyway.
-_YEARS = range(1970, 2100)
 
 
 async def _owner_only(event: TelegramObject, actor: Actor | None = None) -> bool:
@@ -85,7 +82,7 @@ def period_dates(period: str, today: date) -> tuple[date | None, date | None]:
 
 
 def parse_range(text: str) -> tuple[date, date] | None:
-    """`01.03.2026 - 31.03.2026`; None when malformed, reversed, not a real date or outside `_YEARS`."""
+    """`01.03.2026 - 31.03.2026`; None when malformed, reversed, not a real date or outside `REPORT_YEARS`."""
     match = _RANGE.match(text or "")
     if match is None:
         return None
@@ -93,7 +90,7 @@ def parse_range(text: str) -> tuple[date, date] | None:
         first, last = (date(*reversed([int(p) for p in part.split(".")])) for part in match.groups())
     except ValueError:
         return None
-    return (first, last) if first <= last and first.year in _YEARS and last.year in _YEARS else None
+    return (first, last) if first <= last and first.year in REPORT_YEARS and last.year in REPORT_YEARS else None
 
 
 @router.message(Command("report"))

@@ -245,9 +245,9 @@ async def issue_certificates(
 
     Per chunk, in one transaction: the customers' rows are locked (`models.db.lock_customers`)
     and re-checked (not erased, not blocked, and the `still_due` conditions: a purchase that
-    landed since the due list was read ends the inactivity a win-back is for), the claims are inserted ON CONFLICT DO NOTHING
-    (only the rows that went in are granted), then operations, lots, GRANT entries and the
-    messages are inserted in bulk.
+    landed since the due list was read ends the inactivity a win-back is for), the claims are
+    inserted ON CONFLICT DO NOTHING (only the rows that went in are granted), then operations,
+    lots, GRANT entries and the messages are inserted in bulk.
     """
     result = Issued(due=len(due))
     names = {d.customer_id: d.name for d in due}

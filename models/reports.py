@@ -107,6 +107,9 @@ from models.tables import (
 )
 
 BROUGHT_SOURCES = (SourceKind.CAMPAIGN, SourceKind.SOURCE)
+# The years a report period may span: 01.01.0001 or 31.12.9999 have no day boundary in the
+# business's time zone (datetime overflows), and no business has data outside these anyway.
+REPORT_YEARS = range(1970, 2100)
 MAX_MONTHS = 60  # the monthly series is capped; a longer period shows its last 60 months
 
 

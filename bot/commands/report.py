@@ -19,11 +19,25 @@ if TYPE_CHECKING:
     from models.reports import Report
 
 
+def report_date(text: str) -> date:
+    """A --from/--to value: YYYY-MM-DD within `models.reports.REPORT_YEARS`."""
+    from models.reports import REPORT_YEARS
+
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+    if day.year not in REPORT_YEARS:
+        raise argparse.ArgumentTypeError(
+            f"{text}: a report date is between {REPORT_YEARS[0]} and {REPORT_YEARS[-1]}")
+    return day
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("report", help="print or write the result figures for a period (text, json, xlsx)")
-    p.add_argument("--from", dest="period_from", type=date.fromisoformat, default=None,
+    p.add_argument("--from", dest="period_from", type=report_date, default=None,
                    help="first day, YYYY-MM-DD (default: the first customer or operation)")
-    p.add_argument("--to", dest="period_to", type=date.fromisoformat, default=None,
+    p.add_argument("--to", dest="period_to", type=report_date, default=None,
                    help="last day, included, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=("text", "json", "xlsx"), default="text")
     p.add_argument("--output", "-o", default=None, help="write to FILE instead of standard output (xlsx needs it)")

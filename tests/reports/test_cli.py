@@ -35,3 +35,8 @@ async def test_report_command_writes_json_xlsx_charts_and_a_segment(dom: Domain,
     assert await run("--to", "2026-03-31", "--segment", "lost", "--output", str(tmp_path / "lost.csv")) == 0
     assert (tmp_path / "lost.csv").read_text(encoding="utf-8").startswith("customer_id,name,phone")
     assert await run("--segment", "nope") == 2
+    # A date with no day boundary in the business's time zone is a usage error, not a traceback.
+    for bad in (["--to", "9999-12-31"], ["--from", "0001-01-01"], ["--from", "31.03.2026"]):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(["report", "--database", url, *bad])
+        assert exited.value.code == 2
