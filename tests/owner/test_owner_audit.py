@@ -1,0 +1,75 @@
+"""Regressions found auditing the owner's tools: import, export, erasure after an import."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from models import imports
+from models.context import Domain
+from models.customers import erase_customer
+from models.imports import ImportFileError, apply_import, plan_import
+from models.tables import Customer
+from tests.helpers import assert_invariants, register
+
+INJECTED = ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+async def test_import_odd_numbers_are_row_errors_not_crashes(dom: Domain) -> None:
+    text = ("phone,balance,total_spent,purchases\n"
+            "89160000031,nan,,\n"
+            "89160000032,,inf,\n"
+            "89160000033,,1e30,\n"
+            "89160000034,,,Infinity\n"
+            "89160000035,sNaN,,\n"
+            "89160000036,10,12.50,2\n")
+    plan = await plan_import(dom, text.encode(), "base.csv")
+    assert [r.phone for r in plan.rows] == ["+79160000036"]
+    assert [(e.line, e.column, e.reason) for e in plan.errors] == [
+        (2, "balance", "bad_number"), (3, "total_spent", "bad_number"), (4, "total_spent", "bad_number"),
+        (5, "purchases", "bad_number"), (6, "balance", "bad_number")]
+
+
+async def test_reimport_after_an_imported_customer_erased_their_data(dom: Domain) -> None:
+    data = b"phone,name,balance\n89160000041,Olga,100\n89160000042,Ivan,50\n"
+    assert (await apply_import(dom, data, "base.csv")).created == 2
+    olga = await register(dom, phone="+79160000041")  # she joins her imported record
+    await erase_customer(dom, olga)
+    async with dom.db.reading() as session:
+        erased = await session.get(Customer, olga)
+        assert erased is not None and erased.phone is None
+        # Nothing left on the row names her phone.
+        assert "79160000041" not in (erased.imported_key or "")
+    plan = await plan_import(dom, data, "base.csv")
+    assert plan.rows == [] and plan.already_imported == 2
+    again = await apply_import(dom, data, "base.csv")  # the same old file again: nothing changes
+    assert (again.created, again.already_imported) == (0, 2)
+    async with dom.db.reading() as session:
+        assert len(list((await session.execute(select(Customer.id))).scalars())) == 2
+    await assert_invariants(dom)
+
+
+async def test_xlsx_zip_bomb_is_refused(dom: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real workbook whose sheet unpacks to far more than the limit (shrunk here so the
+    # test stays fast: the default is in the hundreds of megabytes).
+    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 4 * 1024 * 1024)
+    book = Workbook()
+    book.active.append(["phone"])
+    plain = io.BytesIO()
+    book.save(plain)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as source, \
+            zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<sheetData>", b"<sheetData>" + b" " * (16 * 1024 * 1024))
+            archive.writestr(info.filename, content)
+    assert len(bomb.getvalue()) < 100 * 1024
+    with pytest.raises(ImportFileError) as refused:
+        await plan_import(dom, bomb.getvalue(), "base.xlsx")
+    assert refused.value.code == "too_large"
