@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from models import imports
 from models.context import Domain
 from models.customers import erase_customer
+from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, apply_import, plan_import
 from models.tables import Customer
 from tests.helpers import assert_invariants, register
@@ -51,6 +53,23 @@ async def test_reimport_after_an_imported_customer_erased_their_data(dom: Domain
     async with dom.db.reading() as session:
         assert len(list((await session.execute(select(Customer.id))).scalars())) == 2
     await assert_invariants(dom)
+
+
+async def test_export_neutralises_formulas(dom: Domain) -> None:
+    for i, name in enumerate(INJECTED):
+        await register(dom, name=name, phone=f"+7916000005{i}")
+    data, _ = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["'" + name for name in INJECTED]
+    assert [r["phone"] for r in rows] == [f"+7916000005{i}" for i in range(len(INJECTED))]  # phones stay
+    data, _ = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.XLSX)
+    sheet = load_workbook(io.BytesIO(data)).active
+    cells = [row[1] for row in sheet.iter_rows(min_row=2)]
+    assert all(cell.data_type == "s" for cell in cells)
+    assert [cell.value for cell in cells] == INJECTED  # text kept as typed, never a formula
+    # The export still imports elsewhere (every row exists here, so each is an "exists" row).
+    plan = await plan_import(dom, data, "c.xlsx")
+    assert [e.reason for e in plan.errors] == ["exists"] * len(INJECTED)
 
 
 async def test_xlsx_zip_bomb_is_refused(dom: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
