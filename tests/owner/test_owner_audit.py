@@ -92,3 +92,16 @@ async def test_xlsx_zip_bomb_is_refused(dom: Domain, monkeypatch: pytest.MonkeyP
     with pytest.raises(ImportFileError) as refused:
         await plan_import(dom, bomb.getvalue(), "base.xlsx")
     assert refused.value.code == "too_large"
+
+
+async def test_broadcast_caption_limit_counts_utf16_units_after_parsing(dom: Domain) -> None:
+    from models import broadcasts as bc
+
+    async with dom.db.transaction() as session:
+        common = {"now": dom.clock.now(), "owner_id": 1, "owner_chat_id": 1, "buttons": [],
+                  "segment": bc.Segment.parse("all")}
+        # 600 emoji are 1,200 UTF-16 units: Telegram would refuse this caption to every recipient.
+        with pytest.raises(ValueError):
+            await bc.create_draft(session, text="🎉" * 600, photo="file-id", **common)
+        # Markup is not counted: 1,000 visible characters in bold fit a caption.
+        await bc.create_draft(session, text="<b>" + "a&amp;b " * 125 + "</b>", photo="file-id", **common)
