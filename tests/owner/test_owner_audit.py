@@ -105,3 +105,26 @@ async def test_broadcast_caption_limit_counts_utf16_units_after_parsing(dom: Dom
             await bc.create_draft(session, text="🎉" * 600, photo="file-id", **common)
         # Markup is not counted: 1,000 visible characters in bold fit a caption.
         await bc.create_draft(session, text="<b>" + "a&amp;b " * 125 + "</b>", photo="file-id", **common)
+
+
+async def test_a_program_without_the_top_tiers_moves_their_customers_to_the_new_top(dom: Domain) -> None:
+    from models import broadcasts as bc
+    from models import owner
+    from models.program import program_from_document
+    from models.programs_store import current_program
+    from tests.helpers import set_tier
+
+    earned, pinned = await register(dom), await register(dom)
+    await set_tier(dom, earned, 4)
+    await owner.pin_tier(dom, owner.OwnerActor(telegram_id=777), pinned, 3)
+    async with dom.db.reading() as session:
+        version, program = await current_program(session)
+    document = program.to_document()
+    document["tiers"]["levels"] = document["tiers"]["levels"][:3]
+    await owner.apply_program(dom, owner.OwnerActor(telegram_id=777), program_from_document(document), "3 tiers",
+                              expected_version=version)
+    async with dom.db.reading() as session:
+        rows = {c.id: (c.tier_index, c.tier_pinned) for c in (await session.execute(select(Customer))).scalars()}
+        top = await bc.count_recipients(session, bc.Segment.parse("tier:2"), dom.clock.now())
+    assert rows == {earned: (2, None), pinned: (2, 2)}
+    assert top == 2  # a broadcast to the top tier reaches them
