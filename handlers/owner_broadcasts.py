@@ -207,7 +207,7 @@ async def broadcast_menu(callback: CallbackQuery, state: FSMContext, t: Translat
 @router.message(Compose.content, F.photo)
 async def content_photo(message: Message, state: FSMContext, t: Translator) -> None:
     caption = message.html_text if message.caption else ""
-    if len(caption) > domain.MAX_CAPTION:
+    if domain.visible_length(caption) > domain.MAX_CAPTION:
         await message.answer(t("broadcast-too-long", limit=domain.MAX_CAPTION))
         return
     assert message.photo
@@ -218,7 +218,7 @@ async def content_photo(message: Message, state: FSMContext, t: Translator) -> N
 @router.message(Compose.content, F.text, NOT_A_COMMAND)
 async def content_text(message: Message, state: FSMContext, t: Translator) -> None:
     text = message.html_text
-    if len(text) > domain.MAX_TEXT:
+    if domain.visible_length(text) > domain.MAX_TEXT:
         await message.answer(t("broadcast-too-long", limit=domain.MAX_TEXT))
         return
     await state.update_data(bc_text=text, bc_photo=None)

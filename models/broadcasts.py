@@ -15,6 +15,8 @@ customer is outside the program, so advertising its rewards to them would mislea
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -51,6 +53,13 @@ from models.tables import (
 
 MAX_TEXT = 4096  # Telegram's limit for a message (TELEGRAM.md, "Limits")
 MAX_CAPTION = 1024  # ... and for a photo caption
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(text: str) -> int:
+    """What Telegram measures against those limits: the text after HTML parsing (no tags,
+    entities decoded), in UTF-16 code units (an emoji counts twice)."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
 
 
 class BroadcastStatus(StrEnum):
@@ -185,7 +194,7 @@ async def create_draft(
     photo: str | None, buttons: list[list[dict[str, str]]], segment: Segment,
 ) -> Broadcast:
     limit = MAX_CAPTION if photo else MAX_TEXT
-    if len(text) > limit:
+    if visible_length(text) > limit:
         raise ValueError(f"text longer than {limit} characters")
     broadcast = Broadcast(created_at=now, created_by=owner_id, owner_chat_id=owner_chat_id, text=text,
                           photo=photo, buttons=buttons, segment=segment.kind, segment_value=segment.value,
@@ -335,5 +344,5 @@ __all__ = [
     "MAX_CAPTION", "MAX_TEXT", "Broadcast", "BroadcastStatus", "Progress", "Segment", "SegmentKind",
     "active_broadcasts", "cancel_broadcast", "count_recipients", "create_draft", "history",
     "mark_finished_if_done", "payload_of", "progress", "queue_broadcast", "recipients_query",
-    "segment_filter", "set_progress_message",
+    "segment_filter", "set_progress_message", "visible_length",
 ]

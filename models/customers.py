@@ -392,6 +392,12 @@ async def purge_codes(session: AsyncSession, now: datetime) -> int:
 
 # --- Erasure (DOMAIN.md, "Customers") ---------------------------------------------------
 
+def erased_import_key(phone: str) -> str:
+    """What an erased imported customer keeps instead of `imp:<phone>`: a fingerprint, so a
+    re-import of the old base neither restores the erased data nor trips the unique key."""
+    return "erased:" + phone_hash(phone)[:56]
+
+
 async def erase_customer(dom: Domain, customer_id: int) -> int:
     """Erase personal data; remaining points are written off so the books still balance.
 
@@ -417,6 +423,8 @@ async def erase_customer(dom: Domain, customer_id: int) -> int:
             written_off += remaining
         op.points_delta = -written_off
         customer.name = None
+        if customer.imported_key is not None and customer.phone is not None:
+            customer.imported_key = erased_import_key(customer.phone)
         customer.phone = None
         customer.birthday = None
         customer.birth_month = None

@@ -5,12 +5,18 @@ total_spent,purchases,source`, money in roubles), so an export can be imported i
 database; more columns follow. Balances come from one grouped query over live lots
 (DOMAIN.md, "Points lots and the ledger": a balance is the sum of remaining over live lots).
 CSV is UTF-8 with a BOM (Excel then opens Cyrillic correctly), comma separated.
+
+Names, comments and staff names are typed by people, so neither file may turn them into
+formulas: in CSV a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+gets a leading `'` (numbers and phones such as `+79161234567` are left alone); in XLSX every
+text cell is written as text, never as a formula.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -103,22 +109,41 @@ async def operation_rows(dom: Domain, since: datetime | None = None) -> list[lis
     ] for op, phone, staff_name in rows]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell spreadsheets would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def to_csv(header: Sequence[str], rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_safe(value) for value in row] for row in rows)
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
 def to_xlsx(header: Sequence[str], rows: list[list[Any]], title: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(list(header))
     for row in rows:
-        sheet.append(row)
+        cells: list[Any] = []
+        for value in row:
+            if isinstance(value, str) and value.startswith("="):  # openpyxl would store a formula
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                value = cell
+            cells.append(value)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

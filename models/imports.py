@@ -11,7 +11,8 @@ Two steps: `plan_import` (the dry run: what would be created, per-row errors) an
 
 * source kind IMPORT (DOMAIN.md, "Customers": first-touch source), no Telegram yet;
 * `imported_key` = "imp:<phone>" (unique) — a re-import of the same file finds every row
-  already imported and changes nothing;
+  already imported and changes nothing; erasure replaces it with a fingerprint of the phone
+  (`erased_import_key`), and such rows also count as already imported;
 * the balance becomes one lot of kind IMPORT through an IMPORT operation (DOMAIN.md,
   "Points lots and the ledger"), with the program's regular validity;
 * `total_spent`/`purchases` become the customer's base history (`base_paid_kopecks`,
@@ -34,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit, ledger
 from models.context import Domain
-from models.customers import new_referral_code, validate_birthday
+from models.customers import erased_import_key, new_referral_code, validate_birthday
 from models.errors import DomainError, InvalidDate, InvalidPhone
 from models.phone import normalize_phone
 from models.program import Program, ThresholdBasis
@@ -45,6 +46,7 @@ from models.tiers import tier_for_value
 COLUMNS = ("phone", "name", "birthday", "balance", "total_spent", "purchases", "source")
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit; the command line uses the same
+MAX_UNPACKED_BYTES = 400 * 1024 * 1024  # an XLSX unpacked (100,000 rows take ~50 MB); more is a zip bomb
 MAX_POINTS = 10_000_000
 MAX_SPENT_KOPECKS = 10**13
 
@@ -123,6 +125,13 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook  # imported here: only imports need it
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ImportFileError("bad_xlsx", str(exc)) from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError("too_large", f"unpacks to {unpacked} bytes")
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ImportFileError("bad_xlsx", str(exc)) from exc
@@ -181,15 +190,25 @@ def _number_text(raw: str) -> str:
     return raw.replace("\u00a0", "").replace(" ", "").replace(",", ".")
 
 
-def parse_roubles(raw: str) -> int:
-    """Roubles with at most two decimals → kopecks; empty is 0."""
-    if not raw.strip():
-        return 0
+def _decimal(raw: str) -> Decimal:
+    """A finite number (NaN and Infinity parse as Decimals but are not amounts)."""
     try:
         value = Decimal(_number_text(raw))
     except InvalidOperation as exc:
         raise ValueError(raw) from exc
-    if value < 0 or value != value.quantize(Decimal("0.01")) or value * 100 > MAX_SPENT_KOPECKS:
+    if not value.is_finite():
+        raise ValueError(raw)
+    return value
+
+
+def parse_roubles(raw: str) -> int:
+    """Roubles with at most two decimals → kopecks; empty is 0."""
+    if not raw.strip():
+        return 0
+    value = _decimal(raw)
+    if value < 0 or value * 100 > MAX_SPENT_KOPECKS:
+        raise ValueError(raw)
+    if value != value.quantize(Decimal("0.01")):
         raise ValueError(raw)
     return int(value * 100)
 
@@ -197,11 +216,8 @@ def parse_roubles(raw: str) -> int:
 def parse_whole(raw: str, maximum: int) -> int:
     if not raw.strip():
         return 0
-    try:
-        value = Decimal(_number_text(raw))
-    except InvalidOperation as exc:
-        raise ValueError(raw) from exc
-    if value < 0 or value != int(value) or value > maximum:
+    value = _decimal(raw)
+    if value < 0 or value > maximum or value != int(value):
         raise ValueError(raw)
     return int(value)
 
@@ -298,6 +314,13 @@ async def _existing(session: AsyncSession, phones: list[str]) -> dict[str, str |
         chunk = phones[start:start + 500]
         rows = await session.execute(select(Customer.phone, Customer.imported_key).where(Customer.phone.in_(chunk)))
         found.update({str(phone): key for phone, key in rows.all()})
+    # Imported customers who later erased their data keep only a fingerprint of the phone.
+    erased = {erased_import_key(phone): phone for phone in phones if phone not in found}
+    keys = list(erased)
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(select(Customer.imported_key).where(
+            Customer.imported_key.in_(keys[start:start + 500])))
+        found.update({erased[str(key)]: f"imp:{erased[str(key)]}" for key in rows.scalars()})
     return found
 
 

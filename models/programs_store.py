@@ -10,13 +10,13 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.context import Domain
 from models.errors import InvalidProgram
 from models.program import Program, program_from_document
-from models.tables import Campaign, ProgramVersion
+from models.tables import Campaign, Customer, ProgramVersion
 
 # Versions never change once written, so a parsed version can be cached per database.
 _parsed: weakref.WeakKeyDictionary[Any, dict[int, Program]] = weakref.WeakKeyDictionary()
@@ -70,6 +70,14 @@ async def save_program(
         )
     )
     await _create_preset_campaigns(session, program, now)
+    if version is not None:
+        # Tiers removed from the top: their customers (earned or pinned) are in the new top tier,
+        # which is also how every reader already clamps them (Program.tier, recalculate_tier).
+        top = len(program.tiers.levels) - 1
+        await session.execute(update(Customer).where(Customer.tier_index > top).values(tier_index=top)
+                              .execution_options(synchronize_session=False))
+        await session.execute(update(Customer).where(Customer.tier_pinned > top).values(tier_pinned=top)
+                              .execution_options(synchronize_session=False))
     await session.flush()
     return new_version
 
