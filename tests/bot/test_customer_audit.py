@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models.outbox import notify_customer
-from models.tables import OutboxMessage, TelegramAccount
+from models.tables import Customer, OutboxMessage, TelegramAccount
 
 from .conftest import BotEnv
 
@@ -38,3 +38,18 @@ async def test_a_customer_who_unblocks_the_bot_gets_notifications_again(botenv: 
     async with botenv.db.reading() as s:
         assert (await s.get(TelegramAccount, anna.id)).unreachable is False  # type: ignore[union-attr]
         assert len(list((await s.execute(select(OutboxMessage))).scalars())) >= 2
+
+
+async def test_foreign_phone_from_the_contact_button_without_plus_is_accepted(botenv: BotEnv) -> None:
+    # Telegram gives the user's own number in international form, often without the "+".
+    oksana = botenv.customer("Оксана", phone="380501234567")
+    customer_id = await botenv.register(oksana)
+    async with botenv.db.reading() as s:
+        customer = (await s.execute(select(Customer).where(Customer.id == customer_id))).scalar_one()
+    assert customer.phone == "+380501234567"
+    # A Russian number without the "+" is still read as Russian.
+    ivan = botenv.customer("Иван", phone="79161234500")
+    customer_id = await botenv.register(ivan)
+    async with botenv.db.reading() as s:
+        customer = (await s.execute(select(Customer).where(Customer.id == customer_id))).scalar_one()
+    assert customer.phone == "+79161234500"
