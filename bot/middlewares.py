@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
-from sqlalchemy import select
+from aiogram.types import Chat, TelegramObject, User
+from sqlalchemy import select, update
 
 from bot.i18n import I18n, resolve_locale
 from bot.services import Services
@@ -46,7 +46,7 @@ class Actor:
         return self.role in (Role.OWNER.value, Role.STAFF.value)
 
 
-async def load_actor(services: Services, user: User) -> Actor:
+async def load_actor(services: Services, user: User, *, in_private_chat: bool = False) -> Actor:
     now = services.dom.clock.now()
     async with services.db.reading() as session:
         account = await session.get(TelegramAccount, user.id)
@@ -57,6 +57,12 @@ async def load_actor(services: Services, user: User) -> Actor:
         async with services.db.transaction() as session:
             account = await touch_account(session, user.id, user.first_name, user.username,
                                           None, now)
+    elif account.unreachable and in_private_chat:
+        # A 403 marked them unreachable; writing to the bot in private means they unblocked
+        # it ("Restart" sends /start), so notifications may reach them again.
+        async with services.db.transaction() as session:
+            await session.execute(update(TelegramAccount).where(TelegramAccount.telegram_id == user.id)
+                                  .values(unreachable=False))
     is_owner = user.id in services.settings.owner_ids
     if is_owner and staff is None:
         staff = await ensure_owner_staff(services, user)
@@ -109,7 +115,9 @@ class ActorMiddleware(BaseMiddleware):
             data["t"] = self.i18n.translator(resolve_locale(None, None))
             data["actor"] = None
             return await handler(event, data)
-        actor = await load_actor(self.services, user)
+        chat: Chat | None = data.get("event_chat")
+        actor = await load_actor(self.services, user,
+                                 in_private_chat=chat is not None and chat.type == "private" and chat.id == user.id)
         data["actor"] = actor
         data["t"] = self.i18n.translator(actor.locale)
         return await handler(event, data)

@@ -138,7 +138,7 @@ async def got_contact(message: Message, state: FSMContext, t: Translator) -> Non
         await message.answer(t("reg-phone-not-own"), reply_markup=keyboards.share_phone(t))
         return
     try:
-        phone = normalize_phone(contact.phone_number)
+        phone = contact_phone(contact.phone_number)
     except InvalidPhone:
         await message.answer(t("reg-phone-invalid"), reply_markup=keyboards.share_phone(t))
         return
@@ -146,6 +146,20 @@ async def got_contact(message: Message, state: FSMContext, t: Translator) -> Non
     await state.update_data(phone=phone, name=name or contact.first_name[:NAME_MAX])
     await state.set_state(Reg.name)
     await message.answer(t("reg-ask-name", name=esc(name or contact.first_name)), reply_markup=keyboards.keep_name(t))
+
+
+def contact_phone(raw: str) -> str:
+    """The E.164 number of a shared contact.
+
+    Telegram gives the user's own number in international form, often without the "+"
+    ("380501234567"), which `normalize_phone` alone reads only for Russian numbers.
+    """
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone:
+        if raw.strip().startswith("+"):
+            raise
+        return normalize_phone("+" + raw.strip())
 
 
 @router.message(StateFilter(Reg.phone))

@@ -34,6 +34,7 @@ Decisions where DOMAIN.md is silent (also in docs/AUTOMATION.md):
 from __future__ import annotations
 
 import calendar
+import html
 import logging
 import math
 from collections import defaultdict
@@ -280,7 +281,7 @@ async def issue_certificates(
             chats = await _chats(session, winners)
             result.messages += await enqueue_many(session, [
                 Outgoing(chats[cid], message_key,
-                         {**message_args, "name": names.get(cid) or "", "points": certificate.points,
+                         {**message_args, "name": html.escape(names.get(cid) or ""), "points": certificate.points,
                           "cap": percent_arg(cap), **day_month(expires, dom.tz)},
                          f"{kind.value}:{cid}:{period_of(cid)}")
                 for cid in winners if cid in chats
