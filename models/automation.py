@@ -658,7 +658,7 @@ async def _apply_tiers(session: AsyncSession, dom: Domain, program: Program,
             out.up += 1
         if cid in chats and cid not in blocked:
             key = "scheduler-tier-down" if new < old else "scheduler-tier-up"
-            messages.append(Outgoing(chats[cid], key, {"tier": program.tier(new).name,
+            messages.append(Outgoing(chats[cid], key, {"tier": html.escape(program.tier(new).name),
                                                        "previous": program.tier(old).name},
                                      f"tier:{cid}:{business_date.isoformat()}:{new}"))
     out.messages += await enqueue_many(session, messages, now)
@@ -698,9 +698,9 @@ async def _near_next_tier(session: AsyncSession, dom: Domain, program: Program, 
             continue
         missing = threshold - int(value)
         if program.tiers.basis is ThresholdBasis.MONEY:
-            key, args = "scheduler-tier-near-money", {"tier": levels[nxt].name, "kopecks": missing}
+            key, args = "scheduler-tier-near-money", {"tier": html.escape(levels[nxt].name), "kopecks": missing}
         else:
-            key, args = "scheduler-tier-near-purchases", {"tier": levels[nxt].name, "count": missing}
+            key, args = "scheduler-tier-near-purchases", {"tier": html.escape(levels[nxt].name), "count": missing}
         messages.append((cid, key, args, f"tier-near:{cid}:{nxt}:{period}"))
     if not messages:
         return

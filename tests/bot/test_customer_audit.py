@@ -107,3 +107,17 @@ async def test_birthday_greeting_reaches_a_customer_whose_name_has_html_characte
     await botenv.settle()
     greeting = await kate.expect_text("с днём рождения")
     assert greeting.text.startswith("🎂 Катя <3,")
+
+
+async def test_adjustment_notice_reaches_the_customer_when_the_reason_has_html_characters(botenv: BotEnv) -> None:
+    """The reason an owner (or a till's API reward comment) gives is put into an HTML message:
+    "<" or "&" in it must not make Telegram refuse the notice."""
+    from models.purchase import adjust_points
+
+    kate = botenv.customer("Катя")
+    customer_id = await botenv.register(kate, name="Катя")
+    await botenv.settle()
+    await adjust_points(botenv.dom, customer_id, 50, "Бонус <за отзыв> & спасибо")
+    await botenv.settle()
+    notice = await kate.expect_text("Баланс изменён")
+    assert "<за отзыв> & спасибо" in notice.text

@@ -394,3 +394,19 @@ async def test_same_sale_key_concurrently_gives_one_sale(dom: Domain) -> None:
         sales = (await s.execute(select(func.count()).select_from(Operation).where(
             Operation.kind == OperationKind.SALE_NO_CARD))).scalar()
     assert sales == 1
+
+
+async def test_tier_names_are_escaped_in_html_messages(dom: Domain, case_a) -> None:  # type: ignore[no-untyped-def]
+    """Messages go out in HTML parse mode: an owner's tier name with "<" or "&" must reach the
+    customer as text, not make Telegram refuse the notice."""
+    from models.programs_store import set_program
+    from tests.scheduler.support import messages
+
+    levels = [tier.model_copy(update={"name": name}) for tier, name in
+              zip(case_a.tiers.levels, ["Base", "Gold <VIP> & Co", "Top"], strict=False)]
+    await set_program(dom, case_a.model_copy(update={"tiers": case_a.tiers.model_copy(update={"levels": levels})}),
+                      None, "tier names")
+    c = await register(dom)
+    await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=5_000_000))  # up to tier 1
+    [notice] = await messages(dom, "notify-tier-up", customer_id=c)
+    assert notice["args"]["tier"] == "Gold &lt;VIP&gt; &amp; Co"
