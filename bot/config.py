@@ -6,12 +6,16 @@ wrong (see `load_settings`), never a traceback.
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 TELEGRAM_API = "https://api.telegram.org"
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +81,36 @@ class Settings(BaseSettings):
     def _db(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must be a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL")
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):  # never repeat the value: it may hold a password
+            raise ValueError("is not a valid URL (sqlite+aiosqlite:///FILE or "
+                             "postgresql+asyncpg://user:password@host[:port]/db)") from None
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https://[^/?#\s]+", value):
+            raise ValueError("must be an https:// URL (Telegram calls webhooks only over HTTPS)")
+        return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+                raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+            return value
+        return None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
 
     @field_validator("program_file")
     @classmethod
@@ -98,7 +131,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; raise SettingsError with one line per bad variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -106,3 +139,5 @@ def load_settings(**overrides: object) -> Settings:
             message = str(err["msg"]).removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise SettingsError("; ".join(lines)) from None
+    logging.getLogger().setLevel(settings.log_level)  # LOG_LEVEL, for every command that reads the settings
+    return settings

@@ -28,6 +28,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
     ({"PROGRAM_FILE": "/nonexistent.toml"}, "PROGRAM_FILE"),
     ({"HTTP_PORT": "70000"}, "HTTP_PORT"),
+    ({"DATABASE_URL": "postgresql+asyncpg://u:s3cret@host:notaport/db"}, "DATABASE_URL"),
+    ({"DATABASE_URL": "sqlite"}, "DATABASE_URL"),
+    ({"WEBHOOK_URL": "http://loyalty.example.com/telegram/webhook"}, "WEBHOOK_URL"),
+    ({"WEBHOOK_SECRET": "has spaces!"}, "WEBHOOK_SECRET"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
 ])
 def test_bad_setting_is_one_line(env: dict[str, str], variable: str, tmp_path: Path) -> None:
     result = run_cli("check", env={**env, "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")},
@@ -35,6 +40,14 @@ def test_bad_setting_is_one_line(env: dict[str, str], variable: str, tmp_path: P
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0] and "Traceback" not in result.stderr
+    assert "s3cret" not in result.stderr
+
+
+def test_log_level_is_applied(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/log.db", "LOG_LEVEL": "WARNING"}
+    result = run_cli("migrate", env=env)
+    assert result.returncode == 0 and " INFO " not in result.stderr, result.stderr
+    assert " INFO " in run_cli("migrate", env={**env, "LOG_LEVEL": "info"}).stderr
 
 
 def test_settings_parse(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,9 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def migrate(_args: argparse.Namespace) -> int:
+    settings = load_settings()  # first: LOG_LEVEL applies to Alembic's import-time messages too
     from migrations.runner import upgrade_head
 
-    settings = load_settings()
     await upgrade_head(settings.database_url)
     print(f"database is at the latest schema: {Database(settings.database_url).url.split('@')[-1]}")
     return 0
