@@ -14,6 +14,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 import bot.commands
 from bot.config import SettingsError
 from models.errors import DomainError
@@ -42,6 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except DBAPIError as exc:  # the driver's message only: never the statement or the URL
+        message = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        missing_table = "no such table" in message or ("relation" in message and "does not exist" in message)
+        hint = " (run `loyalty-bot migrate` first)" if missing_table else ""
+        print(f"database error: {message}{hint}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # an unwritable --output, a database server nobody listens on
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

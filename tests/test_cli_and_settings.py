@@ -50,6 +50,36 @@ def test_log_level_is_applied(tmp_path: Path) -> None:
     assert " INFO " in run_cli("migrate", env={**env, "LOG_LEVEL": "info"}).stderr
 
 
+@pytest.mark.parametrize("args", [
+    ("export", "--output", "/nonexistent/dir/customers.csv"),
+    ("report", "--format", "json", "--output", "/nonexistent/dir/report.json"),
+])
+def test_unwritable_output_is_one_line(args: tuple[str, ...], tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/out.db",
+           "PROGRAM_FILE": str(ROOT / "programs/case-a.toml")}
+    assert run_cli("migrate", env=env).returncode == 0
+    assert run_cli("program", "show", env=env).returncode == 0
+    result = run_cli(*args, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "/nonexistent/dir/" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite+aiosqlite:///{tmp}/nodir/x.db",  # a folder that does not exist
+    "postgresql+asyncpg://loyalty:s3cret@127.0.0.1:9/loyalty",  # nobody listens
+])
+def test_unreachable_database_is_one_line(url: str, tmp_path: Path) -> None:
+    result = run_cli("check", env={"DATABASE_URL": url.format(tmp=tmp_path)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "s3cret" not in result.stderr
+
+
+def test_check_before_migrate_says_so(tmp_path: Path) -> None:
+    result = run_cli("check", env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/empty.db"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "loyalty-bot migrate" in result.stderr
+
+
 def test_settings_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OWNER_IDS", "1, 2;3")
     monkeypatch.setenv("BOT_TOKEN", "123456:ABCDEFGHIJKLMNOP")
