@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        logging.getLogger(__name__).debug("OS error", exc_info=True)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -49,9 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         missing_table = "no such table" in message or ("relation" in message and "does not exist" in message)
         hint = " (run `loyalty-bot migrate` first)" if missing_table else ""
         print(f"database error: {message}{hint}", file=sys.stderr)
+        logging.getLogger(__name__).debug("database error", exc_info=True)  # LOG_LEVEL=DEBUG: where it came from
         return 1
     except OSError as exc:  # an unwritable --output, a database server nobody listens on
         print(f"error: {exc}", file=sys.stderr)
+        logging.getLogger(__name__).debug("OS error", exc_info=True)
         return 1
 
 
