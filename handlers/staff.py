@@ -192,7 +192,8 @@ async def phone_confirmation_answer(callback: CallbackQuery, callback_data: Phon
         await callback.answer()
         return
     key = {"confirmed": "staff-customer-confirmed", "declined": "staff-customer-declined",
-           "failed": "staff-customer-answer-failed", "stale": "staff-customer-answer-failed"}.get(
+           "failed": "staff-customer-answer-failed", "stale": "staff-customer-answer-failed",
+           "cancelled": "staff-customer-answer-cancelled"}.get(
         answer.status, "staff-customer-answer-stale")
     args = {"points": t("points", n=answer.result.points_paid)} if answer.result else {}
     await _edit(callback, t(key, **args))
@@ -478,7 +479,17 @@ async def back_to_quote(callback: CallbackQuery, callback_data: CheckoutCb, dom:
 
 
 @till.callback_query(CheckoutCb.filter(F.action == "cancel"))
-async def cancel_checkout(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+async def cancel_checkout(callback: CallbackQuery, callback_data: CheckoutCb, state: FSMContext, dom: Domain,
+                          actor: Actor, t: Translator) -> None:
+    if callback_data.quote_id:  # 0: nothing stored yet (before the amount)
+        try:
+            cancelled = await domain.cancel_checkout(dom, as_staff(actor), callback_data.quote_id)
+        except DomainError as exc:
+            await _answer_error(callback, t, exc)
+            return
+        if not cancelled:
+            await callback.answer(t("staff-error-already-done"), show_alert=True)
+            return
     await state.clear()
     await _edit(callback, t("staff-checkout-cancelled"))
     await callback.answer()
