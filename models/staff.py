@@ -665,8 +665,8 @@ async def _after_purchase(dom: Domain, actor: StaffActor, row: CheckoutQuote, re
         _audit(session, now, actor, "checkout.purchase", f"operation:{result.operation_id}",
                quote=row.id, amount=result.amount_kopecks, points=result.points_paid,
                replayed=result.replayed or None)
-    if not result.replayed:
-        await check_fraud(dom, customer_id=row.customer_id, staff_id=row.staff_id, alert_chat_id=alert_chat_id)
+    if not result.replayed:  # the purchase is recorded under whoever confirmed it, not who opened the quote
+        await check_fraud(dom, customer_id=row.customer_id, staff_id=actor.staff_id, alert_chat_id=alert_chat_id)
 
 
 # --- Phone confirmations (DOMAIN.md, "A purchase": redemption after a phone lookup) ---------
