@@ -430,7 +430,7 @@ async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: 
 async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     quote_id = int((await state.get_data())["quote_id"])
     text = (message.text or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not text.isdigit():
+    if not text.isdecimal():
         await message.answer(t("staff-points-not-a-number"))
         return
     try:
@@ -592,7 +592,7 @@ async def refund_command(message: Message, command: CommandObject, dom: Domain, 
                          settings: Settings) -> None:
     """`/refund <operation number> [amount]`: full, or partial with an amount."""
     parts = (command.args or "").split(maxsplit=1)
-    if not parts or not parts[0].lstrip("#").isdigit():
+    if not parts or not parts[0].lstrip("#").isdecimal():
         await message.answer(t("staff-refund-usage"))
         return
     try:

@@ -516,3 +516,21 @@ async def test_a_new_phone_request_replaces_the_earlier_one(botenv: BotEnv) -> N
     await env.settle()
     assert (await last_purchase(env)).points_paid == 100
     assert await balance(env.dom, customer) == 300 - 100 + 27
+
+
+@sqlite_only
+async def test_digit_like_characters_are_not_taken_for_numbers(botenv: BotEnv) -> None:
+    """"²" passes str.isdigit() but int() refuses it: a clear message, not a crash."""
+    env = botenv
+    _, _, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.command("refund", "²")
+    await staff.expect_text("Формат: /refund")
+    await staff.send(code)
+    await staff.expect_text("Анна")
+    await staff.send("1000")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Другое число")
+    await staff.expect_text("Не больше 100")
+    await staff.send("²")
+    await staff.expect_text(env.text(staff, "staff-points-not-a-number"))
