@@ -192,7 +192,8 @@ async def phone_confirmation_answer(callback: CallbackQuery, callback_data: Phon
         await callback.answer()
         return
     key = {"confirmed": "staff-customer-confirmed", "declined": "staff-customer-declined",
-           "failed": "staff-customer-answer-failed", "stale": "staff-customer-answer-failed"}.get(
+           "failed": "staff-customer-answer-failed", "stale": "staff-customer-answer-failed",
+           "cancelled": "staff-customer-answer-cancelled"}.get(
         answer.status, "staff-customer-answer-stale")
     args = {"points": t("points", n=answer.result.points_paid)} if answer.result else {}
     await _edit(callback, t(key, **args))
@@ -429,7 +430,7 @@ async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: 
 async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     quote_id = int((await state.get_data())["quote_id"])
     text = (message.text or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not text.isdigit():
+    if not text.isdecimal():
         await message.answer(t("staff-points-not-a-number"))
         return
     try:
@@ -478,7 +479,17 @@ async def back_to_quote(callback: CallbackQuery, callback_data: CheckoutCb, dom:
 
 
 @till.callback_query(CheckoutCb.filter(F.action == "cancel"))
-async def cancel_checkout(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+async def cancel_checkout(callback: CallbackQuery, callback_data: CheckoutCb, state: FSMContext, dom: Domain,
+                          actor: Actor, t: Translator) -> None:
+    if callback_data.quote_id:  # 0: nothing stored yet (before the amount)
+        try:
+            cancelled = await domain.cancel_checkout(dom, as_staff(actor), callback_data.quote_id)
+        except DomainError as exc:
+            await _answer_error(callback, t, exc)
+            return
+        if not cancelled:
+            await callback.answer(t("staff-error-already-done"), show_alert=True)
+            return
     await state.clear()
     await _edit(callback, t("staff-checkout-cancelled"))
     await callback.answer()
@@ -581,7 +592,7 @@ async def refund_command(message: Message, command: CommandObject, dom: Domain, 
                          settings: Settings) -> None:
     """`/refund <operation number> [amount]`: full, or partial with an amount."""
     parts = (command.args or "").split(maxsplit=1)
-    if not parts or not parts[0].lstrip("#").isdigit():
+    if not parts or not parts[0].lstrip("#").isdecimal():
         await message.answer(t("staff-refund-usage"))
         return
     try:

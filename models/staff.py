@@ -160,7 +160,8 @@ class PhoneConfirmation(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_kopecks: Mapped[int] = mapped_column(BigId)
     points: Mapped[int] = mapped_column(Integer)
-    # pending → confirming → confirmed | stale | failed; or pending → declined | expired
+    # pending → confirming → confirmed | stale | failed; or pending → declined | expired | cancelled
+    # (cancelled: the cashier cancelled the checkout or asked again with other figures)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -518,6 +519,40 @@ async def _open_quote(session: AsyncSession, dom: Domain, actor: StaffActor, quo
     return row
 
 
+async def _cancel_pending(session: AsyncSession, quote_id: int, now: datetime) -> None:
+    """The customer's unanswered requests for this quote can no longer be confirmed."""
+    await session.execute(
+        update(PhoneConfirmation)
+        .where(PhoneConfirmation.quote_id == quote_id, PhoneConfirmation.status == "pending")
+        .values(status="cancelled", decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel_checkout(dom: Domain, actor: StaffActor, quote_id: int) -> bool:
+    """The cashier cancels: the quote can no longer be confirmed (by anyone, from any of its
+    messages) and a pending request to the customer dies with it. False: already committed
+    (or the customer's confirmation is being committed right now)."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        await _require_staff(session, actor)
+        row = await session.get(CheckoutQuote, quote_id)
+        if row is None:
+            return True
+        if row.operation_id is not None:
+            return False
+        committing = (await session.execute(
+            select(PhoneConfirmation.id).where(PhoneConfirmation.quote_id == row.id,
+                                               PhoneConfirmation.status.in_(["confirming", "confirmed"]))
+        )).scalar()
+        if committing is not None:
+            return False
+        row.expires_at = min(row.expires_at, now)
+        await _cancel_pending(session, row.id, now)
+        _audit(session, now, actor, "checkout.cancel", f"quote:{row.id}")
+    return True
+
+
 async def choose_points(dom: Domain, actor: StaffActor, quote_id: int, points: int | None) -> CheckoutView:
     """Pay `points` (None: the most allowed, 0: none); validated against a fresh quote."""
     async with dom.db.reading() as session:
@@ -630,8 +665,8 @@ async def _after_purchase(dom: Domain, actor: StaffActor, row: CheckoutQuote, re
         _audit(session, now, actor, "checkout.purchase", f"operation:{result.operation_id}",
                quote=row.id, amount=result.amount_kopecks, points=result.points_paid,
                replayed=result.replayed or None)
-    if not result.replayed:
-        await check_fraud(dom, customer_id=row.customer_id, staff_id=row.staff_id, alert_chat_id=alert_chat_id)
+    if not result.replayed:  # the purchase is recorded under whoever confirmed it, not who opened the quote
+        await check_fraud(dom, customer_id=row.customer_id, staff_id=actor.staff_id, alert_chat_id=alert_chat_id)
 
 
 # --- Phone confirmations (DOMAIN.md, "A purchase": redemption after a phone lookup) ---------
@@ -650,6 +685,7 @@ async def _ask_customer(dom: Domain, actor: StaffActor, row: CheckoutQuote) -> A
         )).scalar()
         if pending is not None and pending.points == row.points:  # a double tap: one request
             return AwaitingCustomer(view, pending.id, pending.expires_at)
+        await _cancel_pending(session, row.id, now)  # other figures now: the earlier request is void
         chat = await customer_chat(session, row.customer_id)
         if chat is None:
             raise RedeemNotAuthorised("customer has no chat")

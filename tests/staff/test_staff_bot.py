@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.card import card_data, render_card
 from bot.deeplinks import make_link
-from fakegram import FakeUser
+from fakegram import ChatMessage, FakeUser
 from handlers.staff_keyboards import StaffNameCb
 from models.certificates import issue_certificate
 from models.programs_store import current_program
@@ -452,3 +452,85 @@ async def test_a_command_while_renaming_is_not_taken_for_the_name(botenv: BotEnv
     assert name == "Мария"
     await staff.send("Мария К.")
     await staff.expect_text("Мария К.")
+
+
+async def _phone_request_for_50_points(env: BotEnv, staff: FakeUser, anna: FakeUser) -> tuple[ChatMessage, ChatMessage]:
+    """Phone lookup, "other number" 50 points, Confirm: the customer is asked. Returns
+    (the quote message, whose buttons stay live, and the customer's request)."""
+    await staff.send("+79161234567")
+    await staff.expect_text("Анна")
+    await staff.send("1000")
+    quote = await staff.expect_text("Чек")
+    await env.press(staff, "Другое число")
+    await staff.expect_text("Не больше 100")
+    await staff.send("50")
+    await staff.expect_text("Баллами: 50")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Ждём подтверждения клиента")
+    request = await anna.expect_text("Кассир хочет оплатить")
+    return quote, request
+
+
+@sqlite_only
+async def test_cancelled_checkout_cannot_be_confirmed_by_the_customer_later(botenv: BotEnv) -> None:
+    env = botenv
+    anna = env.customer("Анна", phone="+79161234567")
+    customer = await env.register(anna)
+    staff = await cashier(env)
+    quote, _ = await _phone_request_for_50_points(env, staff, anna)
+    # The cashier cancels (the quote's own Cancel button is still there) ...
+    await staff.press_callback(quote.callback_data("Отмена"), quote.message_id)
+    await staff.expect_text("Расчёт отменён")
+    # ... and the customer's late "Confirm" must not charge anything.
+    await env.press(anna, "Подтвердить")
+    await anna.expect_text(env.text(anna, "staff-customer-answer-cancelled"))
+    await env.settle()
+    assert await count(env) == 0
+    assert await balance(env.dom, customer) == 300
+    # The cancelled quote's other buttons no longer lead to a purchase either.
+    refused = await staff.press_callback(quote.callback_data("Без баллов"), quote.message_id)
+    assert refused.text == env.text(staff, "staff-error-quote-expired")
+    assert await count(env) == 0
+
+
+@sqlite_only
+async def test_a_new_phone_request_replaces_the_earlier_one(botenv: BotEnv) -> None:
+    env = botenv
+    anna = env.customer("Анна", phone="+79161234567")
+    customer = await env.register(anna)
+    staff = await cashier(env)
+    quote, first = await _phone_request_for_50_points(env, staff, anna)
+    # The cashier changes their mind on the quote's still-live buttons: 100 points.
+    await staff.press_callback(quote.callback_data("Списать 100 баллов"), quote.message_id)
+    await staff.expect_text("Баллами: 100")
+    await env.press(staff, CONFIRM)
+    await staff.expect_text("Ждём подтверждения клиента")
+    await anna.expect_text("Кассир хочет оплатить")
+    # The customer answers the first (outdated) request: it no longer charges anything.
+    await anna.press_callback(first.callback_data("Подтвердить"), first.message_id)
+    await anna.expect_text(env.text(anna, "staff-customer-answer-cancelled"))
+    await env.settle()
+    assert await count(env) == 0
+    await env.press(anna, "Подтвердить")
+    await anna.expect_text("Подтверждено")
+    await env.settle()
+    assert (await last_purchase(env)).points_paid == 100
+    assert await balance(env.dom, customer) == 300 - 100 + 27
+
+
+@sqlite_only
+async def test_digit_like_characters_are_not_taken_for_numbers(botenv: BotEnv) -> None:
+    """"²" passes str.isdigit() but int() refuses it: a clear message, not a crash."""
+    env = botenv
+    _, _, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.command("refund", "²")
+    await staff.expect_text("Формат: /refund")
+    await staff.send(code)
+    await staff.expect_text("Анна")
+    await staff.send("1000")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Другое число")
+    await staff.expect_text("Не больше 100")
+    await staff.send("²")
+    await staff.expect_text(env.text(staff, "staff-points-not-a-number"))

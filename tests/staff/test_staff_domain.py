@@ -382,3 +382,27 @@ async def test_phone_confirmation_after_the_cashier_was_revoked(dom: Domain, clo
     assert (await answer_phone_confirmation(dom, asked.confirmation_id, 9002, True)).status == "expired"
     assert [m.chat_id for m in await _outbox(dom, "staff-phone-expired")] == [CASHIER_TG + 1]
     assert [m.chat_id for m in await _outbox(dom, "staff-phone-failed")] == [CASHIER_TG]
+
+
+@sqlite_only
+async def test_fraud_alert_names_the_staff_member_who_confirmed(dom: Domain, owner: StaffActor,
+                                                                 cashier: StaffActor) -> None:
+    """Maria opens the checkout, Pyotr confirms it (the staff group): the purchase is Pyotr's,
+    so his points paid today are what the alert must look at."""
+    petr = await make_cashier(dom, owner, telegram_id=CASHIER_TG + 1, name="Пётр")
+    rich = await register(dom)
+    async with dom.db.transaction() as s:
+        version, _ = await current_program(s)
+        await issue_certificate(s, customer_id=rich, kind=CertificateKind.OWNER, points=30_000,
+                                max_redeem_percent=__import__("decimal").Decimal(100), validity_days=30,
+                                program_version=version, now=dom.clock.now())
+    view = await start_checkout(dom, cashier, rich, 2_500_000, found_by="code", code=await fresh_code(dom, rich))
+    view = await choose_points(dom, cashier, view.quote_id, None)
+    assert view.points is not None and view.points > 20_000
+    outcome = await confirm_checkout(dom, petr, view.quote_id, alert_chat_id=STAFF_CHAT)
+    assert isinstance(outcome, Committed)
+    async with dom.db.reading() as s:
+        op = await s.get(Operation, outcome.result.operation_id)
+        assert op is not None and op.staff_id == petr.staff_id
+    [alert] = await _outbox(dom, "staff-fraud-staff")
+    assert alert.payload["args"]["staff"] == "Пётр"

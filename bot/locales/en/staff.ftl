@@ -63,6 +63,7 @@ staff-customer-confirmed = ✅ Confirmed. { $points } paid.
 staff-customer-declined = You declined paying with points. Nothing was charged.
 staff-customer-answer-stale = This request has already been answered.
 staff-customer-answer-failed = The purchase could not be completed, nothing was charged. The cashier will start again.
+staff-customer-answer-cancelled = The cashier cancelled this request. Nothing was charged.
 
 ## Messages through the outbox
 

@@ -63,6 +63,7 @@ staff-customer-confirmed = ✅ Подтверждено. Списано { $point
 staff-customer-declined = Вы отказались от оплаты баллами. Ничего не списано.
 staff-customer-answer-stale = На этот запрос уже ответили.
 staff-customer-answer-failed = Покупку провести не удалось, ничего не списано. Кассир начнёт заново.
+staff-customer-answer-cancelled = Кассир отменил этот запрос. Ничего не списано.
 
 ## Сообщения через исходящую очередь
 
