@@ -413,3 +413,27 @@ async def test_rolling_window_downgrade_across_the_autumn_dst_change(dom: Domain
     async with dom.db.reading() as s:
         assert (await s.get(Customer, guest)).tier_index == 0
     assert len(await messages(dom, "scheduler-tier-down")) == 1
+
+
+async def test_a_lease_renewal_that_fails_stops_the_run_instead_of_crashing_it(
+        dom: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite: a renewal waits at most busy_timeout for the write lock and then raises. The run must
+    # treat that as a lost lease (stop between jobs), not go on unrenewed and then raise.
+    from sqlalchemy.exc import OperationalError
+
+    from models.leases import Lease
+
+    async def locked(self: Lease) -> bool:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    cid = await register(dom, birthday=date(1990, 3, 4))
+    at(dom, date(2026, 3, 4), 13)
+    monkeypatch.setattr(Lease, "renew", locked)
+    flaky = runner(dom, lease_ttl=timedelta(0))  # the heartbeat renews at the first await
+    outcomes = await flaky.catch_up()
+    assert all(o.status == "done" for o in outcomes)
+    monkeypatch.undo()
+    rest = await runner(dom, lease_name=flaky.lease_name).catch_up()
+    assert {(o.job, o.business_date) for o in outcomes + rest} == {
+        (j.name, date(2026, 3, d)) for j in flaky.jobs for d in (2, 3, 4)}
+    assert len(await certificates(dom, cid)) == 1
