@@ -581,10 +581,13 @@ async def recalculate_tiers(
         # Only the customers whose purchases or refunds left the window on this day: their ids
         # first (an index range over one day of operations), then their sums by id, which the
         # planner serves from the (customer_id, created_at) index instead of a window-long scan.
+        # From the previous day's start, not 24 hours back: a day is 23 or 25 hours long across a
+        # DST change, and consecutive days' ranges must meet or a purchase never leaves the window.
+        previous_start = start_of_day(business_date - timedelta(days=1), dom.tz)
         async with dom.db.reading() as session:
             left: list[int] = sorted({cid for cid in (await session.execute(select(Operation.customer_id).where(
                 Operation.kind.in_(_TIER_OPS),
-                Operation.created_at > day_start - timedelta(days=window + 1),
+                Operation.created_at > previous_start - timedelta(days=window),
                 Operation.created_at <= day_start - timedelta(days=window),
             ))).scalars() if cid is not None})
         for part in _chunks(left):

@@ -185,7 +185,14 @@ class JobRunner:
     async def _keep(self, lease: Lease) -> None:
         while True:
             await asyncio.sleep(self.lease_ttl.total_seconds() / 3)
-            if not await lease.renew():
+            try:
+                kept = await lease.renew()
+            except Exception:  # e.g. SQLite's write lock not granted within busy_timeout
+                log.exception("jobs: could not renew the lease %s", self.lease_name)
+                # Unrenewed, the lease lapses and another process may take it: stop between jobs
+                # (the next tick starts where this run stopped).
+                lease.held = kept = False
+            if not kept:
                 log.error("jobs: lost the lease %s", self.lease_name)
                 return
 

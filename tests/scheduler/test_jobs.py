@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -390,4 +391,49 @@ async def test_sandbox_catch_up_until_a_day_ignores_the_time_of_day(dom: Domain)
     at(dom, date(2026, 3, 9), 0, 30)
     outcomes = await jobs.catch_up(until=date(2026, 3, 9))
     assert {o.business_date for o in outcomes} == {date(2026, 3, d) for d in range(2, 10)}
+    assert len(await certificates(dom, cid)) == 1
+
+
+async def test_rolling_window_downgrade_across_the_autumn_dst_change(dom: Domain, case_a: Program) -> None:
+    # Berlin falls back on 25.10.2026: that day is 25 hours long. A purchase made 30 days before,
+    # at 00:30 local, leaves a 30-day window on 26.10 and must be among that day's recalculations.
+    dom.tz = ZoneInfo("Europe/Berlin")
+    jobs = runner(dom)
+    at(dom, date(2026, 9, 20), 15)
+    windowed = case_a.model_copy(update={"tiers": case_a.tiers.model_copy(update={"window_days": 30})})
+    await set_program(dom, windowed, None, "30-day window")
+    guest = await register(dom)
+    await jobs.catch_up()
+    at(dom, date(2026, 9, 25), 0, 30)
+    await buy(dom, guest, 60_000)
+    await live_days(dom, jobs, date(2026, 10, 25))
+    async with dom.db.reading() as s:
+        assert (await s.get(Customer, guest)).tier_index == 1  # still inside the window
+    await live_days(dom, jobs, date(2026, 10, 26))
+    async with dom.db.reading() as s:
+        assert (await s.get(Customer, guest)).tier_index == 0
+    assert len(await messages(dom, "scheduler-tier-down")) == 1
+
+
+async def test_a_lease_renewal_that_fails_stops_the_run_instead_of_crashing_it(
+        dom: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite: a renewal waits at most busy_timeout for the write lock and then raises. The run must
+    # treat that as a lost lease (stop between jobs), not go on unrenewed and then raise.
+    from sqlalchemy.exc import OperationalError
+
+    from models.leases import Lease
+
+    async def locked(self: Lease) -> bool:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    cid = await register(dom, birthday=date(1990, 3, 4))
+    at(dom, date(2026, 3, 4), 13)
+    monkeypatch.setattr(Lease, "renew", locked)
+    flaky = runner(dom, lease_ttl=timedelta(0))  # the heartbeat renews at the first await
+    outcomes = await flaky.catch_up()
+    assert all(o.status == "done" for o in outcomes)
+    monkeypatch.undo()
+    rest = await runner(dom, lease_name=flaky.lease_name).catch_up()
+    assert {(o.job, o.business_date) for o in outcomes + rest} == {
+        (j.name, date(2026, 3, d)) for j in flaky.jobs for d in (2, 3, 4)}
     assert len(await certificates(dom, cid)) == 1
