@@ -23,6 +23,9 @@ from models.tables import TelegramAccount
 
 log = logging.getLogger(__name__)
 router = Router(name="common")
+# For a free-text step: a command typed there runs (its handler may sit in a router further down)
+# instead of being taken for the answer ("/find" must not become a campaign's name).
+NOT_A_COMMAND = ~F.text.startswith("/")
 
 
 @router.message(Command("cancel"))

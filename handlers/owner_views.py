@@ -10,19 +10,17 @@ import html
 import io
 from typing import Any
 
-from aiogram import Bot, F
+from aiogram import Bot
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
+from handlers.common import NOT_A_COMMAND  # noqa: F401 (re-exported for the owner routers)
 from models.owner import OwnerActor
 
 PREFIX = "ow"
-# A free-text step lets a command through to its own handler (routers further down would
-# otherwise never see it): "/find" typed mid-flow must not become a campaign's name.
-NOT_A_COMMAND = ~F.text.startswith("/")
 SEP = "|"  # values carry "tier_cashback:1", "campaign:12": ":" cannot be the separator
 MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's limit (TELEGRAM.md, "Limits")
 

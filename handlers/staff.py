@@ -28,6 +28,7 @@ from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
 from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
 from bot.services import Services
+from handlers.common import NOT_A_COMMAND
 from handlers.staff_keyboards import (
     STAFF_PREFIXES,
     CheckoutCb,
@@ -245,7 +246,7 @@ async def ask_name(callback: CallbackQuery, state: FSMContext, t: Translator) ->
     await callback.answer()
 
 
-@till.message(Till.name, F.text, ~F.text.startswith("/"))  # a command is run, not taken for the name
+@till.message(Till.name, F.text, NOT_A_COMMAND)
 async def set_name(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     try:
         member = await domain.rename_staff(dom, as_staff(actor), message.text or "")
@@ -360,7 +361,7 @@ async def photo_of_qr(message: Message, bot: Bot, state: FSMContext, dom: Domain
 
 # --- Checkout ------------------------------------------------------------------------------------
 
-@till.message(Till.amount, F.text)
+@till.message(Till.amount, F.text, NOT_A_COMMAND)
 async def typed_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     data = await state.get_data()
     try:
@@ -426,7 +427,7 @@ async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: 
     await callback.answer()
 
 
-@till.message(Till.points, F.text)
+@till.message(Till.points, F.text, NOT_A_COMMAND)
 async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     quote_id = int((await state.get_data())["quote_id"])
     text = (message.text or "").strip().replace(" ", "").replace("\u00a0", "")
@@ -572,7 +573,7 @@ async def refund_partial(callback: CallbackQuery, callback_data: ReceiptCb, stat
     await callback.answer()
 
 
-@till.message(Till.refund_amount, F.text)
+@till.message(Till.refund_amount, F.text, NOT_A_COMMAND)
 async def typed_refund_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
                               settings: Settings) -> None:
     operation_id = int((await state.get_data())["operation_id"])
@@ -629,7 +630,7 @@ async def sale_command(message: Message, command: CommandObject, state: FSMConte
     await message.answer(t("staff-ask-sale-amount"))
 
 
-@till.message(Till.sale_amount, F.text)
+@till.message(Till.sale_amount, F.text, NOT_A_COMMAND)
 async def typed_sale_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     if await _record_sale(message, dom, actor, t, message.text or ""):
         await state.clear()

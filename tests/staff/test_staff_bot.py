@@ -534,3 +534,16 @@ async def test_digit_like_characters_are_not_taken_for_numbers(botenv: BotEnv) -
     await staff.expect_text("Не больше 100")
     await staff.send("²")
     await staff.expect_text(env.text(staff, "staff-points-not-a-number"))
+
+
+async def test_a_command_at_the_amount_prompt_runs(botenv: BotEnv) -> None:
+    """At the check-amount prompt, /refund and /sale are commands, not a malformed amount."""
+    env = botenv
+    _, _, code = await customer_with_code(env)
+    staff = await cashier(env)
+    await staff.send(code)
+    await staff.expect_text("Анна")  # the bot now waits for the check amount
+    await staff.command("refund")
+    await staff.expect_text("Формат: /refund")
+    await staff.command("sale")
+    await staff.expect_text(env.text(staff, "staff-ask-sale-amount"))
