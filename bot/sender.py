@@ -32,7 +32,13 @@ send is not saved up for a burst later. One message per `per_chat_interval` seco
 chat, measured from the previous answer to that chat, so network jitter can never squeeze
 two sends into one second. A chat's messages go one at a time in id order. 429 → the chat
 and the whole sender pause for `retry_after`, the row (and the chat's later reserved rows)
-go back to the queue without counting an attempt. 403 → the account is marked unreachable
+go back to the queue without counting an attempt, with `not_before` = now + `retry_after`,
+so a sender restarted during the pause waits it out too. 400 with `migrate_to_chat_id` (a
+group upgraded to a supergroup, e.g. the staff group) → the row is resent at once to the new
+id (the same attempt; once: a second "upgraded" fails it), the move is remembered in
+`chat_migrations` with the old id's queued rows moved to the new one, rows queued for the
+old id later are sent to the new one when reserved, and a warning tells the operator to set
+STAFF_CHAT_ID to the new id. 403 → the account is marked unreachable
 and this and every other queued row for that chat become `blocked`, never retried. 5xx,
 timeouts and network errors → retried with exponential backoff through `not_before` (2, 4,
 8 … s, at most an hour); after `max_attempts` tries → `failed`. 400 and anything unexpected
