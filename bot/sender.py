@@ -32,7 +32,13 @@ send is not saved up for a burst later. One message per `per_chat_interval` seco
 chat, measured from the previous answer to that chat, so network jitter can never squeeze
 two sends into one second. A chat's messages go one at a time in id order. 429 → the chat
 and the whole sender pause for `retry_after`, the row (and the chat's later reserved rows)
-go back to the queue without counting an attempt. 403 → the account is marked unreachable
+go back to the queue without counting an attempt, with `not_before` = now + `retry_after`,
+so a sender restarted during the pause waits it out too. 400 with `migrate_to_chat_id` (a
+group upgraded to a supergroup, e.g. the staff group) → the row is resent at once to the new
+id (the same attempt; once: a second "upgraded" fails it), the move is remembered in
+`chat_migrations` with the old id's queued rows moved to the new one, rows queued for the
+old id later are sent to the new one when reserved, and a warning tells the operator to set
+STAFF_CHAT_ID to the new id. 403 → the account is marked unreachable
 and this and every other queued row for that chat become `blocked`, never retried. 5xx,
 timeouts and network errors → retried with exponential backoff through `not_before` (2, 4,
 8 … s, at most an hour); after `max_attempts` tries → `failed`. 400 and anything unexpected
@@ -106,6 +112,7 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -119,7 +126,7 @@ from bot.markups import build_markup, url_buttons
 from bot.services import Services
 from models.clock import Clock
 from models.leases import Lease
-from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
+from models.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +187,12 @@ _WRITE_OUTCOME = (
             not_before=func.coalesce(bindparam("o_not_before", type_=_OUTBOX.c.not_before.type),
                                      _OUTBOX.c.not_before),
             attempts=_OUTBOX.c.attempts + bindparam("o_attempts", type_=Integer))
+)
+# Reserved rows given back later than now (a 429's retry_after), one statement for the lot.
+_RELEASE_AT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("r_id"), _OUTBOX.c.status == OutboxStatus.PENDING)
+    .values(not_before=bindparam("r_not_before", type_=_OUTBOX.c.not_before.type))
 )
 
 
@@ -272,6 +285,8 @@ class OutboxSender:
         self._inflight_chats: set[int] = set()
         self._results: list[_Result] = []  # outcomes not yet written
         self._releases: list[int] = []  # reserved rows to give back with the next write
+        self._release_at: dict[int, datetime] = {}  # ... not before this (a 429's retry_after)
+        self._migrated: dict[int, int] = {}  # group upgraded to a supergroup: old id -> new id
         self._to_notify: list[SendOutcome] = []
         self._refill_after = 0.0
         self._event = asyncio.Event()  # a send or a reservation finished
@@ -341,6 +356,8 @@ class OutboxSender:
                     update(OutboxMessage).where(OutboxMessage.id.in_([r[0] for r in uncertain_rows]))
                     .values(status=OutboxStatus.FAILED, error=UNCERTAIN)
                     .execution_options(synchronize_session=False))
+            self._migrated = dict((await session.execute(
+                select(ChatMigration.old_chat_id, ChatMigration.new_chat_id))).all())
         self._recovered = True
         count = int(requeued.rowcount or 0)  # type: ignore[attr-defined]
         if count or uncertain_rows:
@@ -600,8 +617,22 @@ class OutboxSender:
                 await session.execute(
                     update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in found]))
                     .values(not_before=now + self.claim_ttl).execution_options(synchronize_session=False))
-            return [_Row(m.id, m.chat_id, m.method, dict(m.payload or {}), m.attempts, m.broadcast_id,
+            chats = {m.chat_id: self._chat_of(m.chat_id) for m in found}
+            for old, new in chats.items():
+                if new != old:  # queued for a group since upgraded: the row goes to the supergroup
+                    await session.execute(
+                        update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in found if m.chat_id == old]))
+                        .values(chat_id=new).execution_options(synchronize_session=False))
+            return [_Row(m.id, chats[m.chat_id], m.method, dict(m.payload or {}), m.attempts, m.broadcast_id,
                          claimed_at=now) for m in found]
+
+    def _chat_of(self, chat_id: int) -> int:
+        """Where messages for `chat_id` go: the supergroup a group was upgraded to."""
+        for _ in range(4):  # a supergroup is never upgraded again; a bounded walk all the same
+            if chat_id not in self._migrated:
+                break
+            chat_id = self._migrated[chat_id]
+        return chat_id
 
     async def _prepare(self, rows: list[_Row]) -> None:
         """Render the rows ahead of their turn (one language query for the lot), so nothing
@@ -624,16 +655,21 @@ class OutboxSender:
         `mark` is given) those rows marked `sending`. Returns the ids that were marked."""
         results, self._results = self._results, []
         releases, self._releases = self._releases, []
+        release_at, self._release_at = self._release_at, {}
         marked: set[int] = set()
         try:
             async with self.services.db.transaction() as session:
                 if results:
                     await session.execute(_WRITE_OUTCOME, [r.params for r in results])
-                if releases:
+                now_released = [i for i in releases if i not in release_at]
+                if now_released:
                     await session.execute(
                         update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(releases), OutboxMessage.status == OutboxStatus.PENDING)
+                        .where(OutboxMessage.id.in_(now_released), OutboxMessage.status == OutboxStatus.PENDING)
                         .values(not_before=self.clock.now()).execution_options(synchronize_session=False))
+                later = [{"r_id": i, "r_not_before": release_at[i]} for i in releases if i in release_at]
+                if later:
+                    await session.execute(_RELEASE_AT, later)
                 if mark:
                     marked = set((await session.execute(
                         update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in mark]),
@@ -643,6 +679,7 @@ class OutboxSender:
         except BaseException:
             self._results[:0] = results
             self._releases[:0] = releases
+            self._release_at.update(release_at)
             if mark:
                 self._queue = sorted(self._queue + mark, key=lambda r: r.id)
             raise
@@ -686,6 +723,7 @@ class OutboxSender:
     # --- delivering one row ------------------------------------------------------------
 
     async def _deliver(self, row: _Row) -> None:
+        launched_to = row.chat_id  # an upgraded group's row is resent to the supergroup
         try:
             await self._attempt(row)
         except Exception:  # writing a 403 failed: the row stays `sending`, resolved as after a crash
@@ -693,18 +731,30 @@ class OutboxSender:
         finally:
             # The next message to this chat waits `per_chat_interval` from this *answer*.
             self._chat_ready[row.chat_id] = self.monotonic() + self.per_chat_interval
+            self._inflight_chats.discard(launched_to)
             self._inflight_chats.discard(row.chat_id)
             self._event.set()
 
     async def _attempt(self, row: _Row) -> None:
         try:
-            message_id = await self._send(row)
+            try:
+                message_id = await self._send(row)
+            except TelegramMigrateToChat as moved:
+                # The group became a supergroup: resend once to its new id (the same attempt).
+                await self._migrate(row.chat_id, moved.migrate_to_chat_id)
+                row.chat_id = self._chat_of(row.chat_id)
+                message_id = await self._send(row)
         except TelegramRetryAfter as exc:
             self._pause(row.chat_id, float(exc.retry_after))
-            # The chat's later rows go back too, in the same write: its messages keep their order.
-            self._give_back(row.chat_id)
+            # Written as not_before too, so a sender restarted during the pause waits it out;
+            # the chat's later rows go back with it, in the same write: its messages keep their order.
+            until = self.clock.now() + timedelta(seconds=exc.retry_after)
+            self._give_back(row.chat_id, until)
             self._finish(row, OutboxStatus.PENDING, f"429: retry after {exc.retry_after}s",
-                         not_before=self.clock.now(), undo_attempt=True, outcome="deferred")
+                         not_before=until, undo_attempt=True, outcome="deferred")
+        except TelegramMigrateToChat as exc:  # the new id answered "upgraded" as well: give up
+            self._finish(row, OutboxStatus.FAILED, f"400: {exc.message} (again, to {row.chat_id})",
+                         outcome="failed")
         except TelegramForbiddenError as exc:
             await self._blocked(row, str(exc))
         except TelegramBadRequest as exc:
@@ -719,11 +769,45 @@ class OutboxSender:
             self.sent_count += 1
             self._finish(row, OutboxStatus.SENT, None, outcome="sent", message_id=message_id)
 
-    def _give_back(self, chat_id: int) -> None:
+    def _give_back(self, chat_id: int, not_before: datetime) -> None:
         back = [r for r in self._queue if r.chat_id == chat_id]
         if back:
             self._queue = [r for r in self._queue if r.chat_id != chat_id]
             self._releases.extend(r.id for r in back)
+            self._release_at.update((r.id, not_before) for r in back)
+
+    async def _migrate(self, old: int, new: int) -> None:
+        """A group was upgraded to a supergroup: everything for `old` goes to `new` from now on.
+
+        Remembered in `chat_migrations` (so a restarted sender knows it too), and the rows
+        queued for the old id are moved to the new one in the same write; reserved rows in
+        memory follow. Written at once, like a 403: it is rare and concerns the queue.
+        """
+        self._migrated[old] = new
+        for queued in self._queue:
+            if queued.chat_id == old:
+                queued.chat_id = new
+        staff = getattr(getattr(self.services, "settings", None), "staff_chat_id", None)
+        hint = (f"set STAFF_CHAT_ID={new} (the staff group) and restart"
+                if staff == old else f"update any setting that still names chat {old}")
+        log.warning("outbox: chat %s was upgraded to a supergroup with the new id %s; its messages "
+                    "are sent there from now on. Operator: %s.", old, new, hint)
+        try:
+            async with self.services.db.transaction() as session:
+                if await session.get(ChatMigration, old) is None:
+                    session.add(ChatMigration(old_chat_id=old, new_chat_id=new, migrated_at=self.clock.now()))
+                else:
+                    await session.execute(
+                        update(ChatMigration).where(ChatMigration.old_chat_id == old)
+                        .values(new_chat_id=new, migrated_at=self.clock.now())
+                        .execution_options(synchronize_session=False))
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.chat_id == old,
+                           OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+                    .values(chat_id=new).execution_options(synchronize_session=False))
+        except Exception:  # the resend goes ahead; later rows are mapped in memory until a restart
+            log.exception("outbox: could not record that chat %s moved to %s", old, new)
 
     def _retry(self, row: _Row, error: str) -> None:
         attempts = row.attempts + 1

@@ -91,9 +91,13 @@ Transcripts and inspection
 Faults and limits
 -----------------
 - ``tg.fail_next(method, status=429, retry_after=3, count=1, description=None,
-  chat_id=None)`` (``method="*"``: any but getUpdates; ``count=None``: forever).
+  chat_id=None, migrate_to_chat_id=None)`` (``method="*"``: any but getUpdates; ``count=None``: forever).
 - ``tg.slow(method, seconds, *, count=None, chat_id=None)``; ``tg.clear_faults()``.
 - ``tg.block(chat_id)`` / ``tg.unblock(chat_id)``: 403 "bot was blocked by the user".
+- ``tg.upgrade_group(chat_id, new_chat_id=None)`` -> the new supergroup; writes to the
+  old id answer 400 "group chat was upgraded to a supergroup chat" with
+  ``parameters.migrate_to_chat_id`` (aiogram: ``TelegramMigrateToChat``). One-off:
+  ``tg.fail_next("sendMessage", status=400, migrate_to_chat_id=...)``.
 - ``tg.enforce_limits(per_chat_per_second=1, global_per_second=30,
   group_per_minute=20)`` -> 429 with ``retry_after`` (int >= 1) on excess sends.
 - Realistic 400s: "message to edit not found", "message is not modified: ...",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DEFAULT_DESCRIPTIONS", "ApiError"]
+__all__ = ["DEFAULT_DESCRIPTIONS", "MIGRATED", "ApiError"]
 
 #: What real Telegram says for each status when a test does not pass a description.
 DEFAULT_DESCRIPTIONS: dict[int, str] = {
@@ -20,6 +20,10 @@ DEFAULT_DESCRIPTIONS: dict[int, str] = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+
+#: What Telegram says (400, with ``parameters.migrate_to_chat_id``) for a write to a basic
+#: group that was upgraded to a supergroup.
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 
 
 class ApiError(Exception):

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError
+from .errors import MIGRATED, ApiError
 
 __all__ = ["FaultRule", "RateLimiter", "SlowRule"]
 
@@ -31,6 +31,7 @@ class FaultRule:
     chat_id: int | None
     remaining: int | None  # None = forever
     hits: int = 0
+    migrate_to_chat_id: int | None = None  # 400 "group chat was upgraded" with this id
 
     def matches(self, method: str, chat_id: Any) -> bool:
         if self.remaining is not None and self.remaining <= 0:
@@ -46,6 +47,9 @@ class FaultRule:
         params: dict[str, Any] = {}
         if self.status == 429:
             params["retry_after"] = self.retry_after if self.retry_after is not None else 3
+        if self.migrate_to_chat_id is not None:
+            params["migrate_to_chat_id"] = self.migrate_to_chat_id
+            return ApiError(self.status, self.description or MIGRATED, params)
         return ApiError(self.status, self.description, params or None)
 
     @property

@@ -312,6 +312,7 @@ class ChatState:
     username: str | None = None
     messages: list[ChatMessage] = field(default_factory=list)
     blocked: bool = False  # sends answer 403 while set
+    migrated_to: int | None = None  # a group upgraded to this supergroup: writes answer 400
     started: bool = True  # private chats: False means "bot can't initiate conversation"
     bot_is_admin: bool = True  # groups: an admin bot sees every message
     privacy_mode: bool = True  # groups: a non-admin bot with privacy on sees commands only
@@ -375,6 +376,7 @@ class ChatState:
         data: dict[str, Any] = {
             **self.to_json(),
             "blocked": self.blocked,
+            "migrated_to": self.migrated_to,
             "started": self.started,
             "bot_is_admin": self.bot_is_admin,
             "privacy_mode": self.privacy_mode,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .actors import FakeGroup, FakeUser
-from .errors import ApiError, bad_request
+from .errors import MIGRATED, ApiError, bad_request
 from .limits import FaultRule, RateLimiter, SlowRule
 from .media import guess_extension, guess_mime, image_size, new_file_ids, photo_sizes
 from .methods import METHODS, BotApi, MethodSpec, Params, describe_params, parse_request
@@ -488,6 +488,7 @@ class FakeTelegram:
         count: int | None = 1,
         description: str | None = None,
         chat_id: int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> FaultRule:
         """Answer the next *count* calls of *method* (``"*"`` = any but getUpdates)
         with an error. ``count=None`` fails forever (until :meth:`clear_faults`).
@@ -496,6 +497,9 @@ class FakeTelegram:
         (with ``parameters.retry_after``), 403 ``Forbidden: bot was blocked by the
         user``, 500 ``Internal Server Error``, 502 ``Bad Gateway`` ...
         Optionally only for calls whose ``chat_id`` equals *chat_id*.
+        ``migrate_to_chat_id`` (with ``status=400``) answers like a group upgraded to a
+        supergroup: ``group chat was upgraded to a supergroup chat`` with
+        ``parameters.migrate_to_chat_id`` (see :meth:`upgrade_group` for the lasting state).
         """
         rule = FaultRule(
             method=method,
@@ -504,6 +508,7 @@ class FakeTelegram:
             retry_after=retry_after if status == 429 else None,
             chat_id=chat_id,
             remaining=count,
+            migrate_to_chat_id=migrate_to_chat_id,
         )
         self.faults.append(rule)
         return rule
@@ -536,6 +541,23 @@ class FakeTelegram:
     def unblock(self, chat_id: int) -> None:
         self.chats[chat_id].blocked = False
         self.emit("chat", chat_id, blocked=False)
+
+    def upgrade_group(self, chat_id: int, new_chat_id: int | None = None) -> FakeGroup:
+        """The basic group *chat_id* became a supergroup (a new id, like Telegram's
+        ``-100...``): from now on every write to the old id answers 400 ``group chat was
+        upgraded to a supergroup chat`` with ``parameters.migrate_to_chat_id``. Returns the
+        new supergroup, which has the old group's title and settings."""
+        old = self.chats[chat_id]
+        if old.type == "private":
+            raise ValueError("only groups can be upgraded")
+        if new_chat_id is None:
+            new_chat_id = -1_001_000_000_000 - next(self._group_ids)
+        group = self.group(new_chat_id, title=old.title or "Test group", type="supergroup",
+                           username=old.username, bot_is_admin=old.bot_is_admin,
+                           privacy_mode=old.privacy_mode)
+        old.migrated_to = new_chat_id
+        self.emit("chat", chat_id, migrated_to=new_chat_id)
+        return group
 
     def enforce_limits(
         self,
@@ -1065,6 +1087,8 @@ class FakeTelegram:
         if chat is None:
             raise bad_request("chat not found")
         if spec.writes or spec.sends:
+            if chat.migrated_to is not None:
+                raise ApiError(400, MIGRATED, {"migrate_to_chat_id": chat.migrated_to})
             if chat.blocked:
                 if chat.type == "private":
                     raise ApiError(403, "Forbidden: bot was blocked by the user")

@@ -399,6 +399,17 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class ChatMigration(Base):
+    """A group upgraded to a supergroup: the sender sends what is queued for `old_chat_id`
+    to `new_chat_id` (Telegram refuses the old id with `migrate_to_chat_id`)."""
+
+    __tablename__ = "chat_migrations"
+
+    old_chat_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigId)
+    migrated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
@@ -422,7 +433,7 @@ class Lease(Base):
 
 
 __all__ = [
-    "AuditEntry", "Campaign", "CertificateKind", "Customer", "CustomerCode", "EntryKind",
+    "AuditEntry", "Campaign", "CertificateKind", "ChatMigration", "Customer", "CustomerCode", "EntryKind",
     "Lease", "LedgerEntry", "LinkVisit", "Lot", "LotKind", "Operation", "OperationKind",
     "OutboxMessage", "OutboxStatus", "ProgramVersion", "Rating", "ReviewClaim", "ReviewStatus",
     "RewardClaim", "Role", "SourceKind", "Staff", "StaffInvite", "TelegramAccount", "TillHour",

@@ -9,6 +9,7 @@ sleeps), or `run()` in a task where real pacing is the point.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from bot.sender import UNCERTAIN, OutboxSender, SendOutcome, render_args
 from fakegram import FakeUser
 from models.customers import touch_account
 from models.outbox import enqueue, message_payload
-from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
+from models.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
 
 from .conftest import BotEnv
 
@@ -129,6 +130,7 @@ async def test_a_burst_beyond_the_limits_is_waited_out(botenv: BotEnv) -> None:
     sender.add_listener(outcomes.append)
     while len([o for o in outcomes if o.status == "sent"]) < 3:
         await sender.drain_once()
+        botenv.clock.advance(timedelta(seconds=1))  # retry_after is written as not_before
     assert botenv.tg.stats.rate_limited >= 1
     assert [t.split("«")[1][:2] for t in texts(user)] == ["T1", "T2", "T3"]  # each once, in order
     final = await rows(botenv)
@@ -145,11 +147,83 @@ async def test_injected_429_pauses_and_retries_without_counting_an_attempt(boten
     await sender.drain_once()
     assert outcomes == ["deferred"]
     assert (await rows(botenv))[row_id].status is OutboxStatus.PENDING
+    botenv.clock.advance(timedelta(seconds=1))  # the row is due again after retry_after
     await sender.drain_once()  # waits out retry_after, then sends
     assert outcomes == ["deferred", "sent"]
     row = (await rows(botenv))[row_id]
     assert row.status is OutboxStatus.SENT and row.attempts == 1
     assert len(user.bot_messages()) == 1
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_a_429_is_written_as_not_before_so_a_restarted_sender_waits_it_out(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    ids = await put(botenv, user.id, 2)
+    botenv.tg.fail_next("sendMessage", status=429, retry_after=30)
+    paused = make_sender(botenv, holder="process-1")
+    await paused.drain_once()  # 429: the first row is deferred, the chat's second goes back with it
+    then = botenv.clock.now()
+    final = await rows(botenv)
+    assert [final[i].status for i in ids] == [OutboxStatus.PENDING] * 2
+    assert [final[i].not_before for i in ids] == [then + timedelta(seconds=30)] * 2
+    assert [final[i].attempts for i in ids] == [0, 0]
+    await paused.lease.release()  # the process stops (or dies) during the pause
+
+    restarted = make_sender(botenv, holder="process-2")
+    await drain_all(restarted)
+    botenv.clock.advance(timedelta(seconds=29))
+    await drain_all(restarted)
+    assert len(botenv.tg.calls("sendMessage")) == 1  # nothing before retry_after: no second 429
+    botenv.clock.advance(timedelta(seconds=1))
+    await drain_all(restarted)
+    assert [t.split("«")[1][:2] for t in texts(user)] == ["T1", "T2"]
+    assert len(botenv.tg.calls("sendMessage")) == 3 and botenv.tg.stats.statuses[429] == 1
+    final = await rows(botenv)
+    assert all(final[i].status is OutboxStatus.SENT and final[i].attempts == 1 for i in ids)
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_a_group_upgraded_to_a_supergroup_gets_its_messages_at_the_new_id(
+        botenv: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    old = botenv.staff_chat.id  # STAFF_CHAT_ID
+    staff_alert = message_payload("notify-tier-up", {"tier": "T1"}) | {"locale": "ru"}
+    first = await put(botenv, old, payload=staff_alert)
+    first += await put(botenv, old, payload=message_payload("notify-tier-up", {"tier": "T2"}))
+    new = botenv.tg.upgrade_group(old)
+    sender = make_sender(botenv, holder="process-1")
+    with caplog.at_level(logging.WARNING, logger="bot.sender"):
+        await drain_all(sender)
+    assert f"STAFF_CHAT_ID={new.id}" in caplog.text
+    # Resent once to the new id (no attempt counted); the second row went there directly.
+    assert len(botenv.tg.calls("sendMessage", chat_id=old)) == 1
+    assert [m.text.split("«")[1][:2] for m in new.chat.bot_messages()] == ["T1", "T2"]
+    final = await rows(botenv)
+    assert all(final[i].status is OutboxStatus.SENT and final[i].attempts == 1 and final[i].chat_id == new.id
+               for i in first)
+    async with botenv.db.reading() as s:
+        assert (await s.get(ChatMigration, old)).new_chat_id == new.id  # type: ignore[union-attr]
+    await sender.lease.release()
+
+    # STAFF_CHAT_ID still names the old group: a restarted sender remembers the move.
+    [later] = await put(botenv, old, payload=message_payload("notify-tier-up", {"tier": "T3"}))
+    await drain_all(make_sender(botenv, holder="process-2"))
+    assert len(botenv.tg.calls("sendMessage", chat_id=old)) == 1
+    assert [m.text.split("«")[1][:2] for m in new.chat.bot_messages()] == ["T1", "T2", "T3"]
+    assert botenv.staff_chat.chat.bot_messages() == []  # nothing lost, nothing twice
+    row = (await rows(botenv))[later]
+    assert row.status is OutboxStatus.SENT and row.chat_id == new.id and row.attempts == 1
+
+
+async def test_a_resend_to_the_new_id_is_tried_once(botenv: BotEnv) -> None:
+    old = botenv.staff_chat.id
+    [row_id] = await put(botenv, old)
+    botenv.tg.fail_next("sendMessage", status=400, migrate_to_chat_id=-100555, count=None)
+    sender = make_sender(botenv)
+    await drain_all(sender)
+    row = (await rows(botenv))[row_id]
+    assert row.status is OutboxStatus.FAILED and row.attempts == 1 and "upgraded" in (row.error or "")
+    assert len(botenv.tg.calls("sendMessage")) == 2
+    botenv.tg.clear_faults()
 
 
 # --- 403, 5xx, 400 ----------------------------------------------------------------------------

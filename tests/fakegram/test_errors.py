@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -75,6 +76,31 @@ async def test_blocked_unknown_and_unstarted_chats(tg: FakeTelegram, bot: Bot) -
     tg.block(group.id)
     with pytest.raises(TelegramForbiddenError, match="kicked"):
         await bot.send_message(group.id, "x")
+
+
+@pytest.mark.asyncio
+async def test_group_upgraded_to_a_supergroup(tg: FakeTelegram, bot: Bot) -> None:
+    staff = tg.group(-4242, title="Staff", type="group")
+    await bot.send_message(staff.id, "before")
+    super_ = tg.upgrade_group(staff.id)
+    assert super_.id != staff.id and super_.title == "Staff" and super_.chat.type == "supergroup"
+    for _ in range(2):  # lasting: every write to the old id, not just the next
+        with pytest.raises(TelegramMigrateToChat) as moved:
+            await bot.send_message(staff.id, "lost?")
+        assert moved.value.migrate_to_chat_id == super_.id
+        assert "group chat was upgraded to a supergroup chat" in moved.value.message
+    await bot.send_message(moved.value.migrate_to_chat_id, "after")
+    assert [m.text for m in staff.chat.bot_messages()] == ["before"]
+    assert [m.text for m in super_.chat.bot_messages()] == ["after"]
+    failed = tg.calls("sendMessage", chat_id=staff.id)[-1]
+    assert failed.status == 400
+
+    # The one-off form, like the other injected errors.
+    tg.fail_next("sendMessage", status=400, migrate_to_chat_id=-100777, chat_id=super_.id)
+    with pytest.raises(TelegramMigrateToChat) as once:
+        await bot.send_message(super_.id, "x")
+    assert once.value.migrate_to_chat_id == -100777
+    await bot.send_message(super_.id, "fine again")
 
 
 @pytest.mark.asyncio
