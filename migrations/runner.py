@@ -20,18 +20,19 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def upgrade_head(url: str, db: Database | None = None) -> None:
+async def upgrade_head(url: str, db: Database | None = None, revision: str = "head") -> None:
+    """Upgrade the database to `revision` (the latest by default)."""
     database = db or Database(url)
     try:
         async with database.engine.connect() as conn:
-            await conn.run_sync(_upgrade, database.url)
+            await conn.run_sync(_upgrade, database.url, revision)
             await conn.commit()
     finally:
         if db is None:
             await database.dispose()
 
 
-def _upgrade(sync_conn, url: str) -> None:  # type: ignore[no-untyped-def]
+def _upgrade(sync_conn, url: str, revision: str = "head") -> None:  # type: ignore[no-untyped-def]
     cfg = alembic_config(url)
     cfg.attributes["connection"] = sync_conn
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)

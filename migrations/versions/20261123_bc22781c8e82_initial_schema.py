@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d354ccc2134c
+Revision ID: bc22781c8e82
 Revises: 
-Create Date: 2026-11-24 01:53:59.489656
+Create Date: 2026-11-23 22:54:20.781633
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Text  # noqa: F401  (JSONB variants render Text())
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
-revision = 'd354ccc2134c'
+revision = 'bc22781c8e82'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -73,12 +73,6 @@ def upgrade() -> None:
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('code', name=op.f('uq_campaigns_code'))
-    )
-    op.create_table('chat_migrations',
-    sa.Column('old_chat_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
-    sa.Column('new_chat_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('migrated_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('old_chat_id', name=op.f('pk_chat_migrations'))
     )
     op.create_table('job_runs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -509,7 +503,6 @@ def downgrade() -> None:
     op.drop_table('outbox')
     op.drop_table('leases')
     op.drop_table('job_runs')
-    op.drop_table('chat_migrations')
     op.drop_table('campaigns')
     with op.batch_alter_table('broadcasts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_broadcasts_created_at'))
