@@ -454,9 +454,15 @@ async def test_a_command_while_renaming_is_not_taken_for_the_name(botenv: BotEnv
     await staff.expect_text("Мария К.")
 
 
-async def _phone_request_for_50_points(env: BotEnv, staff: FakeUser, anna: FakeUser) -> tuple[ChatMessage, ChatMessage]:
-    """Phone lookup, "other number" 50 points, Confirm: the customer is asked. Returns
-    (the quote message, whose buttons stay live, and the customer's request)."""
+async def _phone_request_for_50_points(
+    env: BotEnv,
+) -> tuple[FakeUser, int, FakeUser, ChatMessage, ChatMessage]:
+    """Anna registers; a cashier finds her by phone, "other number" 50 points, Confirm: she is
+    asked. Returns (Anna, her customer id, the cashier, the quote message — whose buttons stay
+    live — and Anna's request)."""
+    anna = env.customer("Анна", phone="+79161234567")
+    customer = await env.register(anna)
+    staff = await cashier(env)
     await staff.send("+79161234567")
     await staff.expect_text("Анна")
     await staff.send("1000")
@@ -468,16 +474,13 @@ async def _phone_request_for_50_points(env: BotEnv, staff: FakeUser, anna: FakeU
     await env.press(staff, CONFIRM)
     await staff.expect_text("Ждём подтверждения клиента")
     request = await anna.expect_text("Кассир хочет оплатить")
-    return quote, request
+    return anna, customer, staff, quote, request
 
 
 @sqlite_only
 async def test_cancelled_checkout_cannot_be_confirmed_by_the_customer_later(botenv: BotEnv) -> None:
     env = botenv
-    anna = env.customer("Анна", phone="+79161234567")
-    customer = await env.register(anna)
-    staff = await cashier(env)
-    quote, _ = await _phone_request_for_50_points(env, staff, anna)
+    anna, customer, staff, quote, _ = await _phone_request_for_50_points(env)
     # The cashier cancels (the quote's own Cancel button is still there) ...
     await staff.press_callback(quote.callback_data("Отмена"), quote.message_id)
     await staff.expect_text("Расчёт отменён")
@@ -496,10 +499,7 @@ async def test_cancelled_checkout_cannot_be_confirmed_by_the_customer_later(bote
 @sqlite_only
 async def test_a_new_phone_request_replaces_the_earlier_one(botenv: BotEnv) -> None:
     env = botenv
-    anna = env.customer("Анна", phone="+79161234567")
-    customer = await env.register(anna)
-    staff = await cashier(env)
-    quote, first = await _phone_request_for_50_points(env, staff, anna)
+    anna, customer, staff, quote, first = await _phone_request_for_50_points(env)
     # The cashier changes their mind on the quote's still-live buttons: 100 points.
     await staff.press_callback(quote.callback_data("Списать 100 баллов"), quote.message_id)
     await staff.expect_text("Баллами: 100")

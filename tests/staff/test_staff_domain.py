@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -325,8 +326,8 @@ async def test_fraud_alerts_once_a_day(dom: Domain, cashier: StaffActor) -> None
     assert await check_fraud(dom, customer_id=customer, staff_id=None, alert_chat_id=STAFF_CHAT) == []
 
 
-@sqlite_only
-async def test_fraud_alert_on_points_paid_by_staff(dom: Domain, cashier: StaffActor) -> None:
+async def _paying_30_000_points(dom: Domain, cashier: StaffActor) -> Any:
+    """A customer with a 30,000-point owner certificate at a 25,000 ₽ checkout paying all it may."""
     rich = await register(dom)
     async with dom.db.transaction() as s:
         version, _ = await current_program(s)
@@ -336,6 +337,12 @@ async def test_fraud_alert_on_points_paid_by_staff(dom: Domain, cashier: StaffAc
     view = await start_checkout(dom, cashier, rich, 2_500_000, found_by="code", code=await fresh_code(dom, rich))
     view = await choose_points(dom, cashier, view.quote_id, None)
     assert view.points is not None and view.points > 20_000
+    return view
+
+
+@sqlite_only
+async def test_fraud_alert_on_points_paid_by_staff(dom: Domain, cashier: StaffActor) -> None:
+    view = await _paying_30_000_points(dom, cashier)
     await confirm_checkout(dom, cashier, view.quote_id, alert_chat_id=STAFF_CHAT)
     [alert] = await _outbox(dom, "staff-fraud-staff")
     assert alert.payload["args"]["staff"] == "Мария"
@@ -390,15 +397,7 @@ async def test_fraud_alert_names_the_staff_member_who_confirmed(dom: Domain, own
     """Maria opens the checkout, Pyotr confirms it (the staff group): the purchase is Pyotr's,
     so his points paid today are what the alert must look at."""
     petr = await make_cashier(dom, owner, telegram_id=CASHIER_TG + 1, name="Пётр")
-    rich = await register(dom)
-    async with dom.db.transaction() as s:
-        version, _ = await current_program(s)
-        await issue_certificate(s, customer_id=rich, kind=CertificateKind.OWNER, points=30_000,
-                                max_redeem_percent=__import__("decimal").Decimal(100), validity_days=30,
-                                program_version=version, now=dom.clock.now())
-    view = await start_checkout(dom, cashier, rich, 2_500_000, found_by="code", code=await fresh_code(dom, rich))
-    view = await choose_points(dom, cashier, view.quote_id, None)
-    assert view.points is not None and view.points > 20_000
+    view = await _paying_30_000_points(dom, cashier)
     outcome = await confirm_checkout(dom, petr, view.quote_id, alert_chat_id=STAFF_CHAT)
     assert isinstance(outcome, Committed)
     async with dom.db.reading() as s:
