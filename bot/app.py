@@ -39,11 +39,13 @@ def create_bot(token: str, api_url: str) -> Bot:
 
 
 def create_storage(redis_url: str | None) -> BaseStorage:
-    """FSM state in Redis when several bot processes share the work, else in memory."""
+    """FSM state in Redis when several bot processes share the work, else in memory. The keys
+    carry the bot's id (`fsm:<bot id>:<chat>:<user>:...`): several businesses' bots may share
+    one Redis without one bot seeing a conversation the user has with another."""
     if redis_url:
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 
-        return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+        return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
     return MemoryStorage()
 
 

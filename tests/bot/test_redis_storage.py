@@ -1,0 +1,48 @@
+"""The FSM storage in Redis (scale-out profile): keys of one bot never reach another bot on
+the same Redis. Needs Redis at TEST_REDIS_URL (default redis://127.0.0.1:6379/15)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+
+from bot.app import create_storage
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def storage() -> AsyncIterator[BaseStorage]:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await asyncio.wait_for(client.ping(), 5)
+    except Exception as exc:
+        pytest.skip(f"Redis at {REDIS_URL} is unavailable: {exc}")
+    finally:
+        await client.aclose()
+    storage = create_storage(REDIS_URL)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def test_two_bots_on_one_redis_do_not_share_a_conversation(storage: BaseStorage) -> None:
+    user = 700_000_000 + os.getpid()  # one Telegram user who talks to two businesses' bots
+    first = StorageKey(bot_id=111, chat_id=user, user_id=user)
+    second = StorageKey(bot_id=222, chat_id=user, user_id=user)
+    try:
+        await storage.set_state(first, "StaffCheckout:amount")
+        await storage.set_data(first, {"customer_id": 5})
+        assert await storage.get_state(second) is None
+        assert await storage.get_data(second) == {}
+    finally:
+        for key in (first, second):
+            await storage.set_state(key, None)
+            await storage.set_data(key, {})
