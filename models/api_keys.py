@@ -17,7 +17,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -199,7 +199,9 @@ _EXTERNAL_ID_RE = re.compile(r"^\+?[A-Za-z0-9_\-]{1,63}$")
 
 
 # Cashier rows are looked up on every purchase; they are only ever added or renamed, so each
-# process remembers them (per database).
+# process remembers them (per database). The id never changes; the name may have been changed
+# since by another process, so a request that names its cashier always writes the name (a
+# no-op UPDATE when the row already has it) instead of trusting the remembered one.
 _cashiers: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, str]]] = weakref.WeakKeyDictionary()
 
 
@@ -212,7 +214,12 @@ async def cashier_staff(dom: Domain, external_id: str, name: str | None) -> tupl
     display = (name or "").strip()[:100] or external_id
     known = _cashiers.setdefault(dom.db, {})
     cached = known.get(external_id)
-    if cached is not None and (not name or cached[1] == display):
+    if cached is not None:
+        if name:
+            async with dom.db.transaction() as session:
+                await session.execute(update(Staff).where(Staff.id == cached[0], Staff.display_name != display)
+                                      .values(display_name=display).execution_options(synchronize_session=False))
+            cached = known[external_id] = (cached[0], display)
         return cached
     async with dom.db.reading() as session:
         found = (await session.execute(
