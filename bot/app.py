@@ -6,6 +6,7 @@ customer's, and the fallback router (last) answers anything nobody else handled.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 
@@ -47,6 +48,25 @@ def create_storage(redis_url: str | None) -> BaseStorage:
 
         return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
     return MemoryStorage()
+
+
+REDIS_START_TIMEOUT = 10.0  # seconds
+
+
+async def redis_problem(redis_url: str) -> str | None:
+    """None if Redis at `redis_url` answers PING within REDIS_START_TIMEOUT, else why not. The
+    runner refuses to start without it: every update would fail on the per-user lock."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url, socket_connect_timeout=REDIS_START_TIMEOUT,
+                            socket_timeout=REDIS_START_TIMEOUT)
+    try:
+        await asyncio.wait_for(client.ping(), REDIS_START_TIMEOUT)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        await client.aclose()
+    return None
 
 
 def create_isolation(storage: BaseStorage) -> BaseEventIsolation:

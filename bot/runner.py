@@ -24,7 +24,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
-from bot.app import build_dispatcher, create_bot
+from bot.app import build_dispatcher, create_bot, redis_problem
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.sender import OutboxSender
@@ -120,6 +120,10 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: put the token from @BotFather into BOT_TOKEN (environment or .env) "
               "and run again", file=sys.stderr)
+        return 2
+    if settings.redis_url and (problem := await redis_problem(settings.redis_url)) is not None:
+        print(f"REDIS_URL is set but Redis does not answer ({problem}): start Redis or fix REDIS_URL",
+              file=sys.stderr)
         return 2
     services = await build_services(settings)
     i18n = I18n()

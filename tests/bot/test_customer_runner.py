@@ -122,3 +122,32 @@ async def test_run_bot_in_webhook_mode_serves_the_webhook_and_the_api(tmp_path: 
             stop.set()
             assert await asyncio.wait_for(task, 15) == 0
             free_routers()
+
+
+async def test_run_bot_with_redis_unreachable_says_so_and_stops(tmp_path: Path, capsys: object) -> None:
+    """REDIS_URL set but nothing listens: a clear error and exit 2 at start-up, before setWebhook,
+    not a process that takes updates and fails every one of them."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'redis.db'}"
+    schema = Database(url)
+    await schema.create_all()
+    await schema.dispose()
+    async with FakeTelegram(token=TOKEN, bot_username="cafe_bonus_bot") as tg:
+        from tests.bot.conftest import free_routers, make_settings
+
+        free_routers()
+        settings = make_settings(tg, schema, database_url=url, program_file=CASE_A,
+                                 redis_url="redis://127.0.0.1:1/0",
+                                 webhook_url="https://bot.example.com/tg/hook", webhook_secret="s3cret-token")
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_bot(settings, stop_event=stop, install_signals=False))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=20)
+            assert task in done, "run_bot kept running without Redis"
+            assert task.result() == 2
+            assert not tg.webhook
+        finally:
+            stop.set()
+            if not task.done():
+                await asyncio.wait_for(task, 15)
+            free_routers()
+    assert "Redis" in capsys.readouterr().err  # type: ignore[attr-defined]
