@@ -3,7 +3,9 @@
 Telegram sends `X-Telegram-Bot-Api-Secret-Token` with the value given to `setWebhook`;
 anything without it is refused, so nobody can forge updates. The update is processed
 before we answer 200: if this process dies mid-way, Telegram delivers the update again
-(to another process behind the balancer).
+(to another process behind the balancer). A handler that fails is answered 200 (a bug must
+not make Telegram redeliver the update forever), except when Redis is unreachable: then 503,
+so the update is delivered again once Redis is back rather than dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import metrics
 from bot.config import Settings
@@ -63,6 +67,12 @@ def build_webhook_router(dispatcher: Dispatcher, bot: Bot, settings: Settings, p
             result: Any = await dispatcher.feed_webhook_update(bot, update)
             if isinstance(result, TelegramMethod):
                 await dispatcher.silent_call_request(bot, result)
+        except (RedisConnectionError, RedisTimeoutError):
+            # Redis (FSM state, per-user lock) is down: the update was not handled; Telegram
+            # delivers it again after a non-2xx answer instead of dropping it.
+            log.exception("webhook update %s: Redis unavailable", update.get("update_id"))
+            metrics.WEBHOOK_UPDATES.labels(result="unavailable").inc()
+            return JSONResponse({"ok": False, "description": "storage unavailable"}, status_code=503)
         except Exception:
             # A handler bug must not make Telegram redeliver the same update forever.
             log.exception("webhook update %s failed", update.get("update_id"))

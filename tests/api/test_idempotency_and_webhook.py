@@ -7,10 +7,12 @@ import uuid
 
 import httpx
 from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import Message
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bot.app import create_isolation, create_storage
 from bot.http import build_app
 from bot.services import Services
 from models.context import Domain
@@ -42,7 +44,7 @@ async def test_same_nonce_for_a_new_phone_concurrently(client: httpx.AsyncClient
     assert len({r.json()["id"] for r in answers}) == 1
 
 
-def webhook_app(dom: Domain, seen: list[str]) -> tuple[object, str]:
+def webhook_app(dom: Domain, seen: list[str], storage: BaseStorage | None = None) -> tuple[object, str]:
     settings = api_settings(bot_token="123456:ABCDEFGHIJKLMNOP", webhook_url="https://bot.example.com/tg/hook",
                             webhook_secret=SecretStr("s3cret-token"))
     router = Router()
@@ -51,7 +53,7 @@ def webhook_app(dom: Domain, seen: list[str]) -> tuple[object, str]:
     async def remember(message: Message) -> None:
         seen.append(message.text or "")
 
-    dp = Dispatcher()
+    dp = Dispatcher() if storage is None else Dispatcher(storage=storage, events_isolation=create_isolation(storage))
     dp.include_router(router)
     bot = Bot("123456:ABCDEFGHIJKLMNOP")
     return build_app(Services(settings=settings, dom=dom), dispatcher=dp, bot=bot), "/tg/hook"
@@ -86,3 +88,22 @@ async def test_no_webhook_route_in_polling_mode(dom: Domain) -> None:
     app = build_app(Services(settings=settings, dom=dom), dispatcher=Dispatcher(), bot=Bot("123456:ABCDEFGHIJKLMNOP"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         assert (await http.post("/telegram/webhook", json=update(1, "x"))).status_code == 404
+
+
+async def test_webhook_update_is_refused_not_lost_while_redis_is_down(dom: Domain) -> None:
+    """Redis (FSM state, per-user lock) unreachable mid-run: the update cannot be handled, so the
+    webhook must not answer 200, or Telegram drops it; a 503 makes Telegram deliver it again."""
+    seen: list[str] = []
+    storage = create_storage("redis://127.0.0.1:1/0")  # nothing listens there
+    app, path = webhook_app(dom, seen, storage)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                                     base_url="http://test") as http:
+            r = await http.post(path, json=update(1, "hello"),
+                                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
+            metrics_text = (await http.get("/metrics")).text
+    finally:
+        await storage.close()
+    assert r.status_code == 503, r.text
+    assert seen == []
+    assert 'loyalty_webhook_updates_total{result="unavailable"}' in metrics_text
