@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -39,14 +40,19 @@ def create_bot(token: str, api_url: str) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+FSM_TTL = timedelta(days=1)
+
+
 def create_storage(redis_url: str | None) -> BaseStorage:
     """FSM state in Redis when several bot processes share the work, else in memory. The keys
     carry the bot's id (`fsm:<bot id>:<chat>:<user>:...`): several businesses' bots may share
-    one Redis without one bot seeing a conversation the user has with another."""
+    one Redis without one bot seeing a conversation the user has with another. A conversation
+    left half-way expires FSM_TTL after it was last written instead of staying for ever."""
     if redis_url:
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 
-        return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
+        return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
+                                     state_ttl=FSM_TTL, data_ttl=FSM_TTL)
     return MemoryStorage()
 
 

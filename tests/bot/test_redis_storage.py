@@ -46,3 +46,22 @@ async def test_two_bots_on_one_redis_do_not_share_a_conversation(storage: BaseSt
         for key in (first, second):
             await storage.set_state(key, None)
             await storage.set_data(key, {})
+
+
+async def test_an_abandoned_conversation_expires(storage: BaseStorage) -> None:
+    """A registration or a till checkout left half-way does not stay in Redis for ever (in one
+    process it would be gone at the next restart; in Redis it survives every deploy)."""
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    assert isinstance(storage, RedisStorage)
+    user = 710_000_000 + os.getpid()
+    key = StorageKey(bot_id=111, chat_id=user, user_id=user)
+    try:
+        await storage.set_state(key, "Till:amount")
+        await storage.set_data(key, {"customer_id": 5})
+        for part in ("state", "data"):
+            ttl = await storage.redis.ttl(storage.key_builder.build(key, part))
+            assert 0 < ttl <= 24 * 3600, (part, ttl)
+    finally:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
