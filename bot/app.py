@@ -20,7 +20,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.i18n import I18n
-from bot.middlewares import ActorMiddleware
+from bot.middlewares import ActorMiddleware, SkipRepeatedUpdates
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,27 @@ def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
     return SimpleEventIsolation()
 
 
+UPDATE_SEEN_TTL = timedelta(days=1)  # Telegram gives up on an update well within a day
+
+
+def create_dispatcher(storage: BaseStorage) -> Dispatcher:
+    """A Dispatcher on `storage` with its events isolation; with Redis (several processes, a
+    webhook) an update Telegram delivers again after it was handled is skipped."""
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    dp = Dispatcher(storage=storage, events_isolation=create_isolation(storage))
+    if isinstance(storage, RedisStorage):
+        # Registered after the FSM middleware, so it runs inside the per-user lock.
+        prefix = getattr(storage.key_builder, "prefix", "fsm")
+        dp.update.outer_middleware(SkipRepeatedUpdates(storage.redis, prefix, UPDATE_SEEN_TTL))
+    return dp
+
+
 def build_dispatcher(services: Services, i18n: I18n | None = None,
                      storage: BaseStorage | None = None) -> Dispatcher:
     i18n = i18n or I18n()
     storage = storage or create_storage(services.settings.redis_url)
-    dp = Dispatcher(storage=storage, events_isolation=create_isolation(storage))
+    dp = create_dispatcher(storage)
     dp["i18n"] = i18n
     dp.update.outer_middleware(ActorMiddleware(services, i18n))
     for name in ROUTER_MODULES:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Chat, TelegramObject, User
 from sqlalchemy import select, update
 
@@ -121,3 +123,34 @@ class ActorMiddleware(BaseMiddleware):
         data["actor"] = actor
         data["t"] = self.i18n.translator(actor.locale)
         return await handler(event, data)
+
+
+class SkipRepeatedUpdates(BaseMiddleware):
+    """Telegram delivers a webhook update again when our answer came late (a slow handler, a
+    slow lock): an update already handled in full, by this process or another, is skipped.
+    Runs inside the per-user lock, so a repeat that arrives while the first delivery is still
+    being handled waits for it and then sees it done. An update whose handling did not finish
+    (the process died) is not marked, so its redelivery is handled."""
+
+    def __init__(self, redis: Any, prefix: str, ttl: timedelta) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        update_id = getattr(event, "update_id", None)
+        bot = data.get("bot")
+        if update_id is None or bot is None:
+            return await handler(event, data)
+        key = f"{self.prefix}:{bot.id}:update:{update_id}"
+        if await self.redis.exists(key):
+            log.info("update %s was handled already (a redelivery); skipped", update_id)
+            return UNHANDLED
+        result = await handler(event, data)
+        await self.redis.set(key, 1, ex=self.ttl)
+        return result

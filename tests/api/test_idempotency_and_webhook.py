@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import uuid
 
 import httpx
+import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import Message
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.app import create_isolation, create_storage
+from bot.app import create_dispatcher, create_storage
 from bot.http import build_app
 from bot.services import Services
 from models.context import Domain
@@ -52,8 +55,9 @@ def webhook_app(dom: Domain, seen: list[str], storage: BaseStorage | None = None
     @router.message()
     async def remember(message: Message) -> None:
         seen.append(message.text or "")
+        await asyncio.sleep(0.2)  # a handler that takes a moment: a repeat can arrive meanwhile
 
-    dp = Dispatcher() if storage is None else Dispatcher(storage=storage, events_isolation=create_isolation(storage))
+    dp = Dispatcher() if storage is None else create_dispatcher(storage)
     dp.include_router(router)
     bot = Bot("123456:ABCDEFGHIJKLMNOP")
     return build_app(Services(settings=settings, dom=dom), dispatcher=dp, bot=bot), "/tg/hook"
@@ -107,3 +111,30 @@ async def test_webhook_update_is_refused_not_lost_while_redis_is_down(dom: Domai
     assert r.status_code == 503, r.text
     assert seen == []
     assert 'loyalty_webhook_updates_total{result="unavailable"}' in metrics_text
+
+
+async def test_an_update_telegram_delivers_again_is_handled_once(dom: Domain) -> None:
+    """Telegram redelivers an update whose 200 came late, maybe to the other process: the repeat,
+    during or after the first delivery's handling, is answered 200 and not handled again."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    storage = create_storage(url)
+    try:
+        await asyncio.wait_for(storage.redis.ping(), 5)  # type: ignore[attr-defined]
+    except Exception as exc:
+        await storage.close()
+        pytest.skip(f"Redis at {url} is unavailable: {exc}")
+    seen: list[str] = []
+    app, path = webhook_app(dom, seen, storage)
+    first, second = (secrets.randbelow(10**9) + 10**9 for _ in range(2))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                                     base_url="http://test") as http:
+            answers = await asyncio.gather(*(http.post(path, json=update(first, "one"), headers=headers)
+                                             for _ in range(2)))
+            answers.append(await http.post(path, json=update(first, "one"), headers=headers))
+            answers.append(await http.post(path, json=update(second, "two"), headers=headers))
+    finally:
+        await storage.close()
+    assert [r.status_code for r in answers] == [200] * 4
+    assert seen == ["one", "two"]
