@@ -4,9 +4,10 @@ Telegram sends `X-Telegram-Bot-Api-Secret-Token` with the value given to `setWeb
 anything without it is refused, so nobody can forge updates. The update is processed
 before we answer 200: if this process dies mid-way, Telegram delivers the update again
 (to another process behind the balancer); one that was handled in full and only answered
-late is skipped when it comes again (bot/middlewares.py SkipRepeatedUpdates). A handler that fails is answered 200 (a bug must
-not make Telegram redeliver the update forever), except when Redis is unreachable: then 503,
-so the update is delivered again once Redis is back rather than dropped.
+late is skipped when it comes again (bot/middlewares.py SkipRepeatedUpdates). A handler
+that fails is answered 200 (a bug must not make Telegram redeliver the update forever),
+except when Redis is unreachable: then 503, so the update is delivered again once Redis is
+back rather than dropped.
 """
 
 from __future__ import annotations
