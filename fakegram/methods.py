@@ -316,6 +316,20 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
     raise bad_request("can't parse reply keyboard markup JSON object")
 
 
+def _check_private_only_buttons(markup: dict[str, Any]) -> None:
+    """Contact and location request buttons work only in private chats: Telegram
+    refuses a reply keyboard carrying one anywhere else."""
+    for row in markup.get("keyboard") or []:
+        for button in row:
+            if isinstance(button, dict) and (
+                button.get("request_contact") or button.get("request_location")
+            ):
+                raise bad_request(
+                    "keyboard buttons requesting contact or location are allowed only "
+                    "in private chats"
+                )
+
+
 def _inline_only(markup: dict[str, Any] | None) -> dict[str, Any] | None:
     # Telegram only echoes inline keyboards inside Message objects (and aiogram's
     # Message.reply_markup only accepts InlineKeyboardMarkup).
@@ -384,6 +398,8 @@ class BotApi:
         """Record a message from the bot in ``p.chat`` and return it."""
         chat = p.require_chat()
         reply_markup = _check_markup(p.get("reply_markup")) if markup is True else markup or None
+        if reply_markup and chat.type != "private":
+            _check_private_only_buttons(reply_markup)
         reply_to = self._reply_to(chat, p)
         extra: dict[str, Any] = {}
         if reply_to is not None:
@@ -785,15 +801,27 @@ class BotApi:
         msg = chat.get(p.require_int("message_id"))
         if msg is None or msg.deleted:
             raise bad_request("message to delete not found")
+        if not self._deletable(chat, msg):
+            raise bad_request("message can't be deleted")
         self.tg.record_delete(msg)
         return True
+
+    def _deletable(self, chat: ChatState, msg: ChatMessage) -> bool:
+        # Bot API deleteMessage: only messages younger than 48 hours; in groups, other
+        # people's messages only when the bot is an admin (supergroup admins also
+        # delete older messages).
+        admin = chat.type != "private" and chat.bot_is_admin
+        if not (msg.from_bot or chat.type == "private" or admin):
+            return False
+        age = self.tg.wall_clock() - int(msg.raw.get("date", 0))
+        return age < 48 * 3600 or (admin and chat.type in ("supergroup", "channel"))
 
     @api_method("deleteMessages", chat_param="chat_id")
     def delete_messages(self, p: Params) -> bool:
         chat = p.require_chat()
         for message_id in p.get("message_ids") or []:
             msg = chat.get(int(message_id))
-            if msg is not None and not msg.deleted:
+            if msg is not None and not msg.deleted and self._deletable(chat, msg):
                 self.tg.record_delete(msg)
         return True
 
