@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .errors import bad_request
+from .errors import MIGRATED, ApiError, bad_request
 from .formatting import parse_text, utf16_len
 from .media import guess_mime, image_size
 from .models import (
@@ -271,6 +271,17 @@ _INLINE_ACTIONS = (
     "callback_game",
     "pay",
 )
+_SCOPE_TYPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -516,6 +527,9 @@ class BotApi:
         url = p.get_str("url") or ""
         if url and not url.startswith("https://"):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get_str("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("secret token contains unallowed characters")
         self.tg.webhook = dict(p.values) if url else None
         if url and p.get_bool("drop_pending_updates"):
             self.tg.drop_pending_updates()
@@ -539,9 +553,20 @@ class BotApi:
             info["allowed_updates"] = self.tg.webhook["allowed_updates"]
         return info
 
-    @staticmethod
-    def _commands_key(p: Params) -> tuple[str, str]:
+    def _commands_key(self, p: Params) -> tuple[str, str]:
         scope = p.get("scope") or {"type": "default"}
+        kind = scope.get("type") if isinstance(scope, dict) else None
+        if kind not in _SCOPE_TYPES:
+            raise bad_request("can't parse BotCommandScope JSON object")
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            chat_id = scope.get("chat_id")
+            chat = self.tg.chats.get(chat_id) if isinstance(chat_id, int) else None
+            if chat is None:
+                raise bad_request("chat not found")
+            if chat.migrated_to is not None:
+                raise ApiError(400, MIGRATED, {"migrate_to_chat_id": chat.migrated_to})
+            if kind == "chat_member" and not isinstance(scope.get("user_id"), int):
+                raise bad_request("user not found")
         return json.dumps(scope, sort_keys=True), p.get_str("language_code") or ""
 
     @api_method("setMyCommands")
