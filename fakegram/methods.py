@@ -718,8 +718,15 @@ class BotApi:
     @api_method("sendMediaGroup", sends=True)
     def send_media_group(self, p: Params) -> list[dict[str, Any]]:
         media = p.get("media")
-        if not isinstance(media, list) or not 1 <= len(media) <= 10:
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
             raise bad_request("wrong number of media items: must include 2-10 items")
+        kinds = {item.get("type") for item in media if isinstance(item, dict)}
+        for only in ("document", "audio"):
+            if only in kinds and kinds != {only}:
+                raise bad_request(
+                    "documents and audio files can be only grouped in an album with "
+                    "messages of the same type"
+                )
         group_id = str(self.tg.next_media_group_id())
         results: list[dict[str, Any]] = []
         prepared: list[tuple[dict[str, Any], list[StoredFile]]] = []
