@@ -38,6 +38,9 @@ _FAKE_OGG = b"OggS\x00\x02" + b"\x00" * 20 + b"OpusHead"
 _FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
 
+_DEEP_LINK_PAYLOAD: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _text_content(text: str, field: str = "text") -> dict[str, Any]:
     content: dict[str, Any] = {field: text}
     entities = detect_entities(text)
@@ -285,7 +288,17 @@ class FakeUser(_ChatView):
         return self.tg.inject_message(self.id, self, _text_content(text), reply_to=reply_to)
 
     async def start(self, payload: str | None = None) -> ChatMessage:
-        """``/start`` or ``/start <payload>`` (a deep link)."""
+        """``/start`` or ``/start <payload>`` (opening ``t.me/<bot>?start=<payload>``).
+
+        Telegram only carries payloads of at most 64 characters of ``A-Z a-z 0-9 _ -``
+        through a deep link, so anything else raises :class:`ValueError` (a user typing
+        ``/start whatever`` is :meth:`send`).
+        """
+        if payload and not _DEEP_LINK_PAYLOAD.fullmatch(payload):
+            raise ValueError(
+                f"deep-link payload {payload!r} is not 1-64 characters of A-Z a-z 0-9 _ -: "
+                "Telegram would not deliver it"
+            )
         return await self.send(f"/start {payload}" if payload else "/start")
 
     async def command(self, name: str, args: str | None = None) -> ChatMessage:

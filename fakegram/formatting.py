@@ -12,7 +12,6 @@ Offsets and lengths are in UTF-16 code units, as in the Bot API.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +88,30 @@ _HTML_TAGS: dict[str, str] = {
 _ATTR_RE = re.compile(r"""\s*([a-zA-Z_-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
 
+# The Bot API supports all numeric character references but only these named ones;
+# anything else (``&nbsp;``, ``&copy;``, ``&ampx;``) stays literal text.
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+
+def _html_entity(name: str) -> str | None:
+    """The character for ``&name;``, or ``None`` if Telegram would not decode it."""
+    if name in _NAMED_ENTITIES:
+        return _NAMED_ENTITIES[name]
+    match = re.fullmatch(r"#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}))", name)
+    if match is None:
+        return None
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return None
+    return chr(code)
+
+
+def _unescape_attr(value: str) -> str:
+    return re.sub(
+        r"&([^;&]{1,10});", lambda m: _html_entity(m.group(1)) or m.group(0), value
+    )
+
+
 def _parse_html(source: str) -> tuple[str, list[Entity]]:
     """A small re-implementation of TDLib's HTML parser (same acceptance rules)."""
     out = _Builder()
@@ -99,12 +122,11 @@ def _parse_html(source: str) -> tuple[str, list[Entity]]:
         ch = source[i]
         if ch == "&":
             end = source.find(";", i, i + 12)
-            if end != -1:
-                decoded = html.unescape(source[i : end + 1])
-                if decoded != source[i : end + 1]:
-                    out.emit(decoded)
-                    i = end + 1
-                    continue
+            decoded = _html_entity(source[i + 1 : end]) if end != -1 else None
+            if decoded is not None:
+                out.emit(decoded)
+                i = end + 1
+                continue
             out.emit("&")  # unknown entity: kept literally, like Telegram
             i += 1
             continue
@@ -145,7 +167,7 @@ def _parse_html(source: str) -> tuple[str, list[Entity]]:
         attrs: dict[str, str] = {}
         for m in _ATTR_RE.finditer(body[len(name) :]):
             if m.group(1):
-                attrs[m.group(1).lower()] = html.unescape(
+                attrs[m.group(1).lower()] = _unescape_attr(
                     m.group(2) or m.group(3) or m.group(4) or ""
                 )
         kind = _HTML_TAGS[name]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .errors import bad_request
+from .errors import MIGRATED, ApiError, bad_request
 from .formatting import parse_text, utf16_len
 from .media import guess_mime, image_size
 from .models import (
@@ -271,6 +271,17 @@ _INLINE_ACTIONS = (
     "callback_game",
     "pay",
 )
+_SCOPE_TYPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -314,6 +325,20 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
     if markup.get("remove_keyboard") or markup.get("force_reply"):
         return markup
     raise bad_request("can't parse reply keyboard markup JSON object")
+
+
+def _check_private_only_buttons(markup: dict[str, Any]) -> None:
+    """Contact and location request buttons work only in private chats: Telegram
+    refuses a reply keyboard carrying one anywhere else."""
+    for row in markup.get("keyboard") or []:
+        for button in row:
+            if isinstance(button, dict) and (
+                button.get("request_contact") or button.get("request_location")
+            ):
+                raise bad_request(
+                    "keyboard buttons requesting contact or location are allowed only "
+                    "in private chats"
+                )
 
 
 def _inline_only(markup: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -384,6 +409,8 @@ class BotApi:
         """Record a message from the bot in ``p.chat`` and return it."""
         chat = p.require_chat()
         reply_markup = _check_markup(p.get("reply_markup")) if markup is True else markup or None
+        if reply_markup and chat.type != "private":
+            _check_private_only_buttons(reply_markup)
         reply_to = self._reply_to(chat, p)
         extra: dict[str, Any] = {}
         if reply_to is not None:
@@ -500,6 +527,9 @@ class BotApi:
         url = p.get_str("url") or ""
         if url and not url.startswith("https://"):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get_str("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("secret token contains unallowed characters")
         self.tg.webhook = dict(p.values) if url else None
         if url and p.get_bool("drop_pending_updates"):
             self.tg.drop_pending_updates()
@@ -523,9 +553,20 @@ class BotApi:
             info["allowed_updates"] = self.tg.webhook["allowed_updates"]
         return info
 
-    @staticmethod
-    def _commands_key(p: Params) -> tuple[str, str]:
+    def _commands_key(self, p: Params) -> tuple[str, str]:
         scope = p.get("scope") or {"type": "default"}
+        kind = scope.get("type") if isinstance(scope, dict) else None
+        if kind not in _SCOPE_TYPES:
+            raise bad_request("can't parse BotCommandScope JSON object")
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            chat_id = scope.get("chat_id")
+            chat = self.tg.chats.get(chat_id) if isinstance(chat_id, int) else None
+            if chat is None:
+                raise bad_request("chat not found")
+            if chat.migrated_to is not None:
+                raise ApiError(400, MIGRATED, {"migrate_to_chat_id": chat.migrated_to})
+            if kind == "chat_member" and not isinstance(scope.get("user_id"), int):
+                raise bad_request("user not found")
         return json.dumps(scope, sort_keys=True), p.get_str("language_code") or ""
 
     @api_method("setMyCommands")
@@ -677,8 +718,15 @@ class BotApi:
     @api_method("sendMediaGroup", sends=True)
     def send_media_group(self, p: Params) -> list[dict[str, Any]]:
         media = p.get("media")
-        if not isinstance(media, list) or not 1 <= len(media) <= 10:
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
             raise bad_request("wrong number of media items: must include 2-10 items")
+        kinds = {item.get("type") for item in media if isinstance(item, dict)}
+        for only in ("document", "audio"):
+            if only in kinds and kinds != {only}:
+                raise bad_request(
+                    "documents and audio files can be only grouped in an album with "
+                    "messages of the same type"
+                )
         group_id = str(self.tg.next_media_group_id())
         results: list[dict[str, Any]] = []
         prepared: list[tuple[dict[str, Any], list[StoredFile]]] = []
@@ -785,15 +833,27 @@ class BotApi:
         msg = chat.get(p.require_int("message_id"))
         if msg is None or msg.deleted:
             raise bad_request("message to delete not found")
+        if not self._deletable(chat, msg):
+            raise bad_request("message can't be deleted")
         self.tg.record_delete(msg)
         return True
+
+    def _deletable(self, chat: ChatState, msg: ChatMessage) -> bool:
+        # Bot API deleteMessage: only messages younger than 48 hours; in groups, other
+        # people's messages only when the bot is an admin (supergroup admins also
+        # delete older messages).
+        admin = chat.type != "private" and chat.bot_is_admin
+        if not (msg.from_bot or chat.type == "private" or admin):
+            return False
+        age = self.tg.wall_clock() - int(msg.raw.get("date", 0))
+        return age < 48 * 3600 or (admin and chat.type in ("supergroup", "channel"))
 
     @api_method("deleteMessages", chat_param="chat_id")
     def delete_messages(self, p: Params) -> bool:
         chat = p.require_chat()
         for message_id in p.get("message_ids") or []:
             msg = chat.get(int(message_id))
-            if msg is not None and not msg.deleted:
+            if msg is not None and not msg.deleted and self._deletable(chat, msg):
                 self.tg.record_delete(msg)
         return True
 

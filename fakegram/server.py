@@ -838,6 +838,11 @@ class FakeTelegram:
                 raise bad_request(f"file attachment {value!r} not found in the request")
             if not upload.data:
                 raise bad_request("file must be non-empty")
+            # Bot API upload limits: photos up to 10 MB, other files up to 50 MB.
+            if len(upload.data) > 50 * 1024 * 1024:
+                raise ApiError(413, "Request Entity Too Large")
+            if kind == "photo" and len(upload.data) > 10 * 1024 * 1024:
+                raise bad_request("PHOTO_INVALID_DIMENSIONS: photo must be at most 10 MB")
             mime = upload.content_type
             if not mime or mime == "application/octet-stream":  # aiogram never sets one
                 mime = guess_mime(upload.data, upload.filename)

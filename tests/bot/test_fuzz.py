@@ -76,7 +76,8 @@ def random_action(rng: random.Random, user: FakeUser) -> tuple[Action, bool]:
         return (lambda: user.send(command)), True
     if roll < 53:
         payload = rng.choice(PAYLOADS)
-        return (lambda: user.start(payload)), True
+        # Typed by hand: some payloads are ones a deep link could not carry.
+        return (lambda: user.send(f"/start {payload}")), True
     if roll < 58:
         return (lambda: user.send_sticker()), True
     if roll < 61:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramMigrateToChat
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -124,6 +124,14 @@ async def test_bot_settings_members_and_webhook(tg: FakeTelegram, bot: Bot) -> N
         scope=BotCommandScopeChat(chat_id=staff.id), language_code="ru",
     )
     assert [c.command for c in await bot.get_my_commands()] == ["start"]
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.set_my_commands([BotCommand(command="stats", description="Stats")],
+                                  scope=BotCommandScopeChat(chat_id=-999))
+    old_group = tg.group(title="Old")
+    tg.upgrade_group(old_group.id)
+    with pytest.raises(TelegramMigrateToChat):
+        await bot.set_my_commands([BotCommand(command="stats", description="Stats")],
+                                  scope=BotCommandScopeChat(chat_id=old_group.id))
     scoped = await bot.get_my_commands(scope=BotCommandScopeChat(chat_id=staff.id),
                                        language_code="ru")
     assert [c.command for c in scoped] == ["stats"]
@@ -143,7 +151,10 @@ async def test_bot_settings_members_and_webhook(tg: FakeTelegram, bot: Bot) -> N
     assert (await bot.get_chat_member(staff.id, bot.id)).status == "administrator"
 
     await alice.send("queued")
-    await bot.set_webhook("https://bot.example/hook")
+    for bad_secret in ("has space", "x" * 257, "ключ"):
+        with pytest.raises(TelegramBadRequest, match="secret token contains unallowed"):
+            await bot.set_webhook("https://bot.example/hook", secret_token=bad_secret)
+    await bot.set_webhook("https://bot.example/hook", secret_token="Ok_-9" * 51)
     assert (await bot.get_webhook_info()).pending_update_count == 1
     with pytest.raises(TelegramConflictError):
         await bot.get_updates(timeout=0)

@@ -7,13 +7,20 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from fakegram import FakeTelegram
 
@@ -164,6 +171,77 @@ async def test_validation_errors(tg: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query(record.id, text="twice")
     assert alice.bot_messages()[-1].text == "Total: 5."
+
+
+@pytest.mark.asyncio
+async def test_contact_and_location_buttons_only_in_private_chats(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    alice = tg.user(id=10)
+    staff = tg.group(title="Staff")
+    for button in (
+        KeyboardButton(text="Share phone", request_contact=True),
+        KeyboardButton(text="Where", request_location=True),
+    ):
+        markup = ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True)
+        await bot.send_message(alice.id, "ok in private", reply_markup=markup)
+        with pytest.raises(TelegramBadRequest, match="only in private chats"):
+            await bot.send_message(staff.id, "not in groups", reply_markup=markup)
+    plain = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Menu")]])
+    await bot.send_message(staff.id, "plain buttons are fine", reply_markup=plain)
+
+
+@pytest.mark.asyncio
+async def test_delete_limits_like_telegram() -> None:
+    now = [1_700_000_000.0]
+    async with FakeTelegram(wall_clock=lambda: now[0]) as tg:
+        bot = tg.make_bot()
+        try:
+            alice = tg.user(id=10)
+            old = await bot.send_message(alice.id, "old")
+            fresh_user_msg = await alice.send("hi")
+            now[0] += 48 * 3600
+            with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+                await bot.delete_message(alice.id, old.message_id)
+            new = await bot.send_message(alice.id, "new")
+            assert await bot.delete_message(alice.id, new.message_id)
+
+            quiet = tg.group(title="Customers", bot_is_admin=False)
+            their = await quiet.send(alice, "/start")
+            with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+                await bot.delete_message(quiet.id, their.message_id)
+            staff = tg.group(title="Staff")  # the bot is an admin there
+            theirs_in_staff = await staff.send(alice, "/start")
+            assert await bot.delete_message(staff.id, theirs_in_staff.message_id)
+            assert fresh_user_msg.message_id  # older than 48 h now:
+            with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+                await bot.delete_message(alice.id, fresh_user_msg.message_id)
+        finally:
+            await bot.session.close()
+
+
+@pytest.mark.asyncio
+async def test_upload_size_limits(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user(id=10)
+    big_photo = BufferedInputFile(b"\xff" * (10 * 1024 * 1024 + 1), "big.jpg")
+    with pytest.raises(TelegramBadRequest, match="10 MB"):
+        await bot.send_photo(alice.id, big_photo)
+    ok = await bot.send_document(alice.id, BufferedInputFile(b"x" * (10 * 1024 * 1024 + 1),
+                                                             "big.bin"))
+    assert ok.document is not None
+    huge = BufferedInputFile(b"x" * (50 * 1024 * 1024 + 1), "huge.bin")
+    with pytest.raises(TelegramEntityTooLarge):
+        await bot.send_document(alice.id, huge)
+
+
+@pytest.mark.asyncio
+async def test_deep_link_payload_rules(tg: FakeTelegram, running: Bot) -> None:
+    alice = tg.user(id=10)
+    msg = await alice.start("ref_" + "A-z09" * 12)  # 64 characters
+    assert msg.text == "/start ref_" + "A-z09" * 12
+    for bad in ("x" * 65, "has space", "дом", "a+b", "a=b"):
+        with pytest.raises(ValueError, match="Telegram would not deliver it"):
+            await alice.start(bad)
 
 
 @pytest.mark.asyncio

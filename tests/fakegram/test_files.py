@@ -88,11 +88,25 @@ async def test_media_group_copy_and_forward(tg: FakeTelegram, bot: Bot) -> None:
         [
             InputMediaPhoto(media=first.photo[-1].file_id, caption="old"),
             InputMediaPhoto(media=BufferedInputFile(make_png(8, 8), "b.png")),
-            InputMediaDocument(media=BufferedInputFile(b"txt", "c.txt")),
         ],
     )
-    assert len(album) == 3 and len({m.media_group_id for m in album}) == 1
-    assert album[0].caption == "old" and album[2].document is not None
+    assert len(album) == 2 and len({m.media_group_id for m in album}) == 1
+    assert album[0].caption == "old" and album[1].photo
+    docs = await bot.send_media_group(
+        alice.id, [InputMediaDocument(media=BufferedInputFile(b"txt", f"{n}.txt")) for n in "cd"]
+    )
+    assert docs[1].document is not None
+    # Telegram: albums have 2-10 items; documents don't mix with other media.
+    with pytest.raises(TelegramBadRequest, match="must include 2-10 items"):
+        await bot.send_media_group(alice.id, [InputMediaPhoto(media=first.photo[-1].file_id)])
+    with pytest.raises(TelegramBadRequest, match="of the same type"):
+        await bot.send_media_group(
+            alice.id,
+            [
+                InputMediaPhoto(media=first.photo[-1].file_id),
+                InputMediaDocument(media=BufferedInputFile(b"txt", "c.txt")),
+            ],
+        )
 
     user_msg = await alice.send("please forward me")
     copied = await bot.copy_message(staff.id, alice.id, user_msg.message_id)

@@ -25,12 +25,24 @@ def test_html_entities_use_utf16_offsets() -> None:
     ]
 
 
+def test_html_decodes_only_the_entities_telegram_supports() -> None:
+    # Bot API: all numeric references, but only &lt; &gt; &amp; &quot; by name.
+    assert parse_text("&lt;&gt;&amp;&quot; &#65;&#x42;", "HTML")[0] == '<>&" AB'
+    assert parse_text("a&nbsp;b &copy; &ampx; &apos; R&D", "HTML")[0] == (
+        "a&nbsp;b &copy; &ampx; &apos; R&D"
+    )
+    link = parse_text('<a href="https://e.x/?a=1&amp;b=2&nbsp;">x</a>', "HTML")[1]
+    assert link[0]["url"] == "https://e.x/?a=1&b=2&nbsp;"
+
+
 @pytest.mark.parametrize(
     ("source", "mode", "error"),
     [
         ("<b>unclosed", "HTML", 'corresponding to start tag "b"'),
         ("<foo>x</foo>", "HTML", 'Unsupported start tag "foo"'),
         ("<b>x</i>", "HTML", "Unmatched end tag"),
+        ("1 < 2", "HTML", "Unclosed start tag"),
+        ("a < b > c", "HTML", 'Unsupported start tag ""'),
         ("Price: 5.00", "MarkdownV2", "Character '.' is reserved"),
         ("*bold", "MarkdownV2", "Can't find end of Bold entity"),
         ("_italic", "Markdown", "Can't find end of the entity"),
