@@ -199,9 +199,10 @@ _EXTERNAL_ID_RE = re.compile(r"^\+?[A-Za-z0-9_\-]{1,63}$")
 
 
 # Cashier rows are looked up on every purchase; they are only ever added or renamed, so each
-# process remembers them (per database). The id never changes; the name may have been changed
-# since by another process, so a request that names its cashier always writes the name (a
-# no-op UPDATE when the row already has it) instead of trusting the remembered one.
+# process remembers them (per database). The id never changes; on PostgreSQL, where several
+# processes share the database, the name may have been changed since by another one, so a
+# request that names its cashier writes the name (a no-op UPDATE when the row already has it)
+# instead of trusting the remembered one. On SQLite (one bot process) only a new name is written.
 _cashiers: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, str]]] = weakref.WeakKeyDictionary()
 
 
@@ -215,11 +216,12 @@ async def cashier_staff(dom: Domain, external_id: str, name: str | None) -> tupl
     known = _cashiers.setdefault(dom.db, {})
     cached = known.get(external_id)
     if cached is not None:
-        if name:
-            async with dom.db.transaction() as session:
-                await session.execute(update(Staff).where(Staff.id == cached[0], Staff.display_name != display)
-                                      .values(display_name=display).execution_options(synchronize_session=False))
-            cached = known[external_id] = (cached[0], display)
+        if not name or (cached[1] == display and dom.db.is_sqlite):
+            return cached  # SQLite: one bot process per database, its memory is the truth
+        async with dom.db.transaction() as session:
+            await session.execute(update(Staff).where(Staff.id == cached[0], Staff.display_name != display)
+                                  .values(display_name=display).execution_options(synchronize_session=False))
+        cached = known[external_id] = (cached[0], display)
         return cached
     async with dom.db.reading() as session:
         found = (await session.execute(
