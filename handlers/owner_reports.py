@@ -137,7 +137,10 @@ async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, 
     for part in split_message(render_text(report, t)):
         await bot.send_message(chat_id, part, parse_mode=None)  # plain text: names are not HTML
     charts = render_charts(report, t)
-    if charts:
+    if len(charts) == 1:  # an album needs 2-10 items
+        name, png = charts[0]
+        await bot.send_photo(chat_id, BufferedInputFile(png, filename=f"{name}.png"))
+    elif charts:
         await bot.send_media_group(chat_id, [
             InputMediaPhoto(media=BufferedInputFile(png, filename=f"{name}.png")) for name, png in charts[:10]
         ])

@@ -58,3 +58,19 @@ async def test_customers_and_staff_cannot_get_reports(botenv: BotEnv) -> None:  
     await cashier.press_callback("rp:month", wait=False)
     await botenv.settle()
     assert not any("Отчёт за" in (m.text or "") for m in cashier.bot_messages())
+
+
+async def test_a_single_chart_is_sent_as_a_photo(botenv: BotEnv, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Telegram refuses an album of one: a report with one chart sends it as a photo, and the
+    XLSX still follows."""
+    from handlers import owner_reports
+
+    real = owner_reports.render_charts
+    monkeypatch.setattr(owner_reports, "render_charts", lambda report, t: real(report, t)[:1])
+    c = await register(botenv.dom)
+    await commit_purchase(botenv.dom, PurchaseRequest(customer_id=c, amount_kopecks=1_225_000))
+    owner = botenv.owner
+    await owner.send("/report")
+    await botenv.press(owner, botenv.text(owner, "report-period-month"))
+    await botenv.tg.wait_for(lambda: any(m.document_name for m in owner.bot_messages()), timeout=20)
+    assert len([m for m in owner.bot_messages() if m.photo is not None]) == 1
