@@ -627,12 +627,9 @@ class OutboxSender:
                          claimed_at=now) for m in found]
 
     def _chat_of(self, chat_id: int) -> int:
-        """Where messages for `chat_id` go: the supergroup a group was upgraded to."""
-        for _ in range(4):  # a supergroup is never upgraded again; a bounded walk all the same
-            if chat_id not in self._migrated:
-                break
-            chat_id = self._migrated[chat_id]
-        return chat_id
+        """Where messages for `chat_id` go: the supergroup a group was upgraded to (a supergroup
+        is never upgraded again, so one step is all there is)."""
+        return self._migrated.get(chat_id, chat_id)
 
     async def _prepare(self, rows: list[_Row]) -> None:
         """Render the rows ahead of their turn (one language query for the lot), so nothing
@@ -787,20 +784,13 @@ class OutboxSender:
         for queued in self._queue:
             if queued.chat_id == old:
                 queued.chat_id = new
-        staff = getattr(getattr(self.services, "settings", None), "staff_chat_id", None)
         hint = (f"set STAFF_CHAT_ID={new} (the staff group) and restart"
-                if staff == old else f"update any setting that still names chat {old}")
+                if self.services.settings.staff_chat_id == old else f"update any setting that still names chat {old}")
         log.warning("outbox: chat %s was upgraded to a supergroup with the new id %s; its messages "
                     "are sent there from now on. Operator: %s.", old, new, hint)
         try:
             async with self.services.db.transaction() as session:
-                if await session.get(ChatMigration, old) is None:
-                    session.add(ChatMigration(old_chat_id=old, new_chat_id=new, migrated_at=self.clock.now()))
-                else:
-                    await session.execute(
-                        update(ChatMigration).where(ChatMigration.old_chat_id == old)
-                        .values(new_chat_id=new, migrated_at=self.clock.now())
-                        .execution_options(synchronize_session=False))
+                await session.merge(ChatMigration(old_chat_id=old, new_chat_id=new, migrated_at=self.clock.now()))
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.chat_id == old,
