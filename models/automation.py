@@ -34,7 +34,6 @@ Decisions where DOMAIN.md is silent (also in docs/AUTOMATION.md):
 from __future__ import annotations
 
 import calendar
-import html
 import logging
 import math
 from collections import defaultdict
@@ -281,7 +280,7 @@ async def issue_certificates(
             chats = await _chats(session, winners)
             result.messages += await enqueue_many(session, [
                 Outgoing(chats[cid], message_key,
-                         {**message_args, "name": html.escape(names.get(cid) or ""), "points": certificate.points,
+                         {**message_args, "name": names.get(cid) or "", "points": certificate.points,
                           "cap": percent_arg(cap), **day_month(expires, dom.tz)},
                          f"{kind.value}:{cid}:{period_of(cid)}")
                 for cid in winners if cid in chats
@@ -661,7 +660,7 @@ async def _apply_tiers(session: AsyncSession, dom: Domain, program: Program,
             out.up += 1
         if cid in chats and cid not in blocked:
             key = "scheduler-tier-down" if new < old else "scheduler-tier-up"
-            messages.append(Outgoing(chats[cid], key, {"tier": html.escape(program.tier(new).name),
+            messages.append(Outgoing(chats[cid], key, {"tier": program.tier(new).name,
                                                        "previous": program.tier(old).name},
                                      f"tier:{cid}:{business_date.isoformat()}:{new}"))
     out.messages += await enqueue_many(session, messages, now)
@@ -701,9 +700,9 @@ async def _near_next_tier(session: AsyncSession, dom: Domain, program: Program, 
             continue
         missing = threshold - int(value)
         if program.tiers.basis is ThresholdBasis.MONEY:
-            key, args = "scheduler-tier-near-money", {"tier": html.escape(levels[nxt].name), "kopecks": missing}
+            key, args = "scheduler-tier-near-money", {"tier": levels[nxt].name, "kopecks": missing}
         else:
-            key, args = "scheduler-tier-near-purchases", {"tier": html.escape(levels[nxt].name), "count": missing}
+            key, args = "scheduler-tier-near-purchases", {"tier": levels[nxt].name, "count": missing}
         messages.append((cid, key, args, f"tier-near:{cid}:{nxt}:{period}"))
     if not messages:
         return

@@ -6,6 +6,7 @@ the recipient's language by the sender at send time.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,11 @@ from models.tables import OutboxMessage, TelegramAccount
 def message_payload(
     key: str, args: dict[str, Any] | None = None, markup: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {"key": key, "args": args or {}}
+    """A message for the outbox. Its text arguments (names, sites, reasons, tier names) are
+    HTML-escaped here, once for every message: the sender sends in HTML parse mode, and a "<"
+    in a name would make Telegram refuse the whole message."""
+    safe = {name: html.escape(value) if isinstance(value, str) else value for name, value in (args or {}).items()}
+    payload: dict[str, Any] = {"key": key, "args": safe}
     if markup:
         payload["markup"] = markup
     return payload

@@ -7,7 +7,6 @@ quote inside its own transaction (under the customer's lock) and writes the resu
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -416,7 +415,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                  "operation": op_id},
                 {"kind": "rating", "operation_id": op_id})))
             if after > before:
-                tier_up = message_payload("notify-tier-up", {"tier": html.escape(program.tier(after).name)})
+                tier_up = message_payload("notify-tier-up", {"tier": program.tier(after).name})
                 messages.append((chats[customer.id], tier_up))
         messages.extend(
             (chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
@@ -801,5 +800,5 @@ async def adjust_points(
             await ledger.spend_regular(session, customer.id, -delta, op.id, EntryKind.ADJUST, now)
         if notify:
             await notify_customer(session, customer.id, "notify-adjustment", now,
-                                  args={"delta": delta, "reason": html.escape(reason[:300])})  # HTML message
+                                  args={"delta": delta, "reason": reason[:300]})
         return op.id

@@ -7,14 +7,13 @@
   the staff chat with Approve / Reject; approval pays the site's points once per customer
   per site (`claim_once("review", customer, site)`) as a REWARD operation with a REVIEW lot.
   The customer is told either way. Every decision is audited.
-* Names and sites in outbox arguments are escaped: the sender uses HTML parse mode.
+* Names and sites in outbox arguments are HTML-escaped by `models.outbox.message_payload`.
 
 Framework-free: the doors (bot handlers) call these and translate the errors.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,10 +91,10 @@ async def rate_purchase(dom: Domain, customer_id: int, operation_id: int, score:
             staff = await session.get(Staff, op.staff_id) if op.staff_id is not None else None
             await enqueue(session, staff_chat_id, {
                 **message_payload("notify-staff-low-rating", {
-                    "score": score, "name": html.escape((customer.name if customer else None) or "—"),
+                    "score": score, "name": (customer.name if customer else None) or "—",
                     "customer": customer_id,
                     "operation": operation_id, "amount": op.amount_kopecks,
-                    "staff": html.escape(staff.display_name) if staff is not None else "—"}),
+                    "staff": staff.display_name if staff is not None else "—"}),
             }, now)
         return RateResult("rated", low)
 
@@ -151,7 +150,7 @@ async def submit_review(dom: Domain, customer_id: int, site: str, file_id: str, 
         if staff_chat_id is not None:
             payload = message_payload(
                 "notify-staff-review",
-                {"site": html.escape(review.site), "name": html.escape(customer.name or "—"), "customer": customer_id,
+                {"site": review.site, "name": customer.name or "—", "customer": customer_id,
                  "points": review.points},
                 {"kind": "review-decision", "claim_id": claim.id})
             payload["photo"] = file_id
@@ -188,7 +187,7 @@ async def decide_review(dom: Domain, claim_id: int, *, approve: bool, actor_tele
         if not approve:
             claim.status = ReviewStatus.REJECTED
             await notify_customer(session, claim.customer_id, "notify-review-rejected", now,
-                                  args={"site": html.escape(claim.site)})
+                                  args={"site": claim.site})
         else:
             claim.status = ReviewStatus.APPROVED
             review = program.review(claim.site)
@@ -207,10 +206,10 @@ async def decide_review(dom: Domain, claim_id: int, *, approve: bool, actor_tele
                 claim.operation_id = op.id
                 points = review.points
                 await notify_customer(session, claim.customer_id, "notify-review-approved", now,
-                                      args={"site": html.escape(claim.site), "points": points})
+                                      args={"site": claim.site, "points": points})
             else:
                 await notify_customer(session, claim.customer_id, "notify-review-approved-again", now,
-                                      args={"site": html.escape(claim.site)})
+                                      args={"site": claim.site})
         audit.record(session, now, "review.approve" if approve else "review.reject",
                      actor_telegram_id=actor_telegram_id, actor_role=actor_role, target=f"review:{claim.id}",
                      details={"customer_id": claim.customer_id, "site": claim.site, "points": points})

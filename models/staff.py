@@ -27,7 +27,6 @@ Decisions where the issue was silent (written down here, see also docs):
 
 from __future__ import annotations
 
-import html
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -865,7 +864,7 @@ async def check_fraud(dom: Domain, *, customer_id: int | None, staff_id: int | N
     now = dom.clock.now()
     start, end, day = _day_bounds(dom, now)
     raised: list[str] = []
-    # Names are escaped: outbox texts are sent with HTML parse mode.
+    # Names go into outbox texts, which `models.outbox.message_payload` HTML-escapes.
     async with dom.db.transaction() as session:
         _, program = await current_program(session)
         limits = program.limits
@@ -877,7 +876,7 @@ async def check_fraud(dom: Domain, *, customer_id: int | None, staff_id: int | N
             )).scalar() or 0)
             if count > limits.fraud_operations_per_customer_day:
                 customer = await session.get(Customer, customer_id)
-                args = {"customer": html.escape((customer.name if customer else None) or f"#{customer_id}"),
+                args = {"customer": (customer.name if customer else None) or f"#{customer_id}",
                         "customer_id": customer_id, "count": count,
                         "limit": limits.fraud_operations_per_customer_day}
                 if alert_chat_id is not None and await _alert_once(
@@ -893,7 +892,7 @@ async def check_fraud(dom: Domain, *, customer_id: int | None, staff_id: int | N
             )).scalar() or 0)
             if paid > limits.fraud_points_per_staff_day:
                 staff = await session.get(Staff, staff_id)
-                args = {"staff": html.escape(staff.display_name if staff else f"#{staff_id}"), "points": paid,
+                args = {"staff": staff.display_name if staff else f"#{staff_id}", "points": paid,
                         "limit": limits.fraud_points_per_staff_day}
                 if alert_chat_id is not None and await _alert_once(
                         session, alert_chat_id, "staff-fraud-staff", args, f"fraud:staff:{staff_id}:{day}", now):
