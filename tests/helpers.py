@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import date
 
+import pytest
 from sqlalchemy import select, update
 
+from bot.app import redis_problem
 from models import ledger
 from models.context import Domain
 from models.customers import Attribution, Registration, issue_code, register_customer
@@ -64,3 +67,12 @@ async def set_tier(dom: Domain, customer_id: int, tier: int) -> None:
 async def assert_invariants(dom: Domain) -> None:
     problems = await check_ledger(dom.db)
     assert not problems, "\n".join(map(str, problems))
+
+
+async def redis_url_or_skip() -> str:
+    """TEST_REDIS_URL (default redis://127.0.0.1:6379/15); the test is skipped when Redis does not answer."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    problem = await redis_problem(url)
+    if problem is not None:
+        pytest.skip(f"Redis at {url} is unavailable: {problem}")
+    return url

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import uuid
 
 import httpx
-import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import Message
@@ -21,7 +19,7 @@ from bot.services import Services
 from models.context import Domain
 from models.tables import Operation, OperationKind
 from tests.api.conftest import BASE, api_settings
-from tests.helpers import assert_invariants, balance, fresh_code, register
+from tests.helpers import assert_invariants, balance, fresh_code, redis_url_or_skip, register
 
 
 async def test_same_nonce_concurrently_gives_one_operation(client: httpx.AsyncClient, dom: Domain) -> None:
@@ -116,13 +114,7 @@ async def test_webhook_update_is_refused_not_lost_while_redis_is_down(dom: Domai
 async def test_an_update_telegram_delivers_again_is_handled_once(dom: Domain) -> None:
     """Telegram redelivers an update whose 200 came late, maybe to the other process: the repeat,
     during or after the first delivery's handling, is answered 200 and not handled again."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    storage = create_storage(url)
-    try:
-        await asyncio.wait_for(storage.redis.ping(), 5)  # type: ignore[attr-defined]
-    except Exception as exc:
-        await storage.close()
-        pytest.skip(f"Redis at {url} is unavailable: {exc}")
+    storage = create_storage(await redis_url_or_skip())
     seen: list[str] = []
     app, path = webhook_app(dom, seen, storage)
     first, second = (secrets.randbelow(10**9) + 10**9 for _ in range(2))

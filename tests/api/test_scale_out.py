@@ -37,6 +37,7 @@ from fakegram import FakeTelegram, FakeUser
 from models.db import Database
 from models.invariants import check_ledger
 from models.tables import CustomerCode, Operation, OperationKind
+from tests.helpers import redis_url_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.scaleout]
 
@@ -52,22 +53,6 @@ def _postgres_url() -> str:
     url = os.environ.get("TEST_POSTGRES_URL")
     if not url:
         pytest.skip("TEST_POSTGRES_URL is not set: the scale-out profile needs PostgreSQL")
-    return url
-
-
-async def _redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        from redis.asyncio import Redis
-    except ImportError:
-        pytest.skip("the redis package is not installed")
-    client = Redis.from_url(url)
-    try:
-        await asyncio.wait_for(client.ping(), 5)
-    except Exception as exc:
-        pytest.skip(f"Redis at {url} is unavailable: {exc}")
-    finally:
-        await client.aclose()
     return url
 
 
@@ -199,7 +184,7 @@ async def _latest_code(db: Database, customer_tid: int) -> str:
 
 async def test_two_webhook_processes_share_a_conversation_and_survive_a_kill(tmp_path: Path) -> None:
     admin_url = _postgres_url()
-    redis_url = await _redis_url()
+    redis_url = await redis_url_or_skip()
     bot_id = secrets.randbelow(9 * 10**9) + 10**9  # random per run: FSM keys in Redis never collide
     token = f"{bot_id}:SCALE-{secrets.token_hex(8)}"
     secret = secrets.token_hex(16)

@@ -3,7 +3,6 @@ the same Redis. Needs Redis at TEST_REDIS_URL (default redis://127.0.0.1:6379/15
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 
@@ -11,22 +10,12 @@ import pytest
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 
 from bot.app import create_storage
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.helpers import redis_url_or_skip
 
 
 @pytest.fixture
 async def storage() -> AsyncIterator[BaseStorage]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await asyncio.wait_for(client.ping(), 5)
-    except Exception as exc:
-        pytest.skip(f"Redis at {REDIS_URL} is unavailable: {exc}")
-    finally:
-        await client.aclose()
-    storage = create_storage(REDIS_URL)
+    storage = create_storage(await redis_url_or_skip())
     try:
         yield storage
     finally:
