@@ -209,11 +209,11 @@ async def _phone_customer(dom: Domain, e164: str, staff_id: int | None) -> int:
         return found.id
 
 
-def may_redeem(identity: Identity, program: Program) -> bool:
+def may_redeem(found_by: str, program: Program) -> bool:
     """Points are paid with a fresh code; by phone only if the program allows it; never by uid."""
-    if identity.found_by == "code":
+    if found_by == "code":
         return True
-    if identity.found_by == "phone":
+    if found_by == "phone":
         return program.limits.redeem_by_phone
     return False
 
@@ -389,7 +389,7 @@ async def calculate(dom: Domain, identity: Identity, receipt: Receipt) -> dict[s
         dom, identity.customer_id, receipt.total_kopecks,
         skip_loyalty_kopecks=receipt.skip_loyalty_kopecks, unredeemable_kopecks=receipt.unredeemable_kopecks,
     )
-    allowed = may_redeem(identity, program)
+    allowed = may_redeem(identity.found_by, program)
     max_points = quote.max_points if allowed else 0
     if receipt.points is None:
         points = max_points
@@ -525,7 +525,7 @@ async def _prepare_purchase(
         raise InvalidChecksum("total must equal cash + points")
     found_by, customer, value = found.found_by, found.customer, found.value
     # Refused before a phone nobody registered becomes a customer: a refused request changes nothing.
-    if points > 0 and not may_redeem(Identity(0, found_by), program):
+    if points > 0 and not may_redeem(found_by, program):
         raise WithdrawNotPermitted(f"paying with points by {found_by} is not permitted")
     if points > 0 and customer is None:
         raise InsufficientFunds(f"{points} > balance")  # a new phone has no points yet
