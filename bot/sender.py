@@ -284,8 +284,9 @@ class OutboxSender:
         self._inflight: set[asyncio.Task[None]] = set()
         self._inflight_chats: set[int] = set()
         self._results: list[_Result] = []  # outcomes not yet written
-        self._releases: list[int] = []  # reserved rows to give back with the next write
-        self._release_at: dict[int, datetime] = {}  # ... not before this (a 429's retry_after)
+        # Reserved rows to give back with the next write: id -> not before when (a 429's
+        # retry_after), or None for "now".
+        self._releases: dict[int, datetime | None] = {}
         self._migrated: dict[int, int] = {}  # group upgraded to a supergroup: old id -> new id
         self._to_notify: list[SendOutcome] = []
         self._refill_after = 0.0
@@ -476,7 +477,8 @@ class OutboxSender:
                 if lease_lost:
                     self._queue.clear()  # not released: the new holder may have reserved them
                 elif self._queue and (once or stop_event is None or stop_event.is_set()):
-                    self._releases.extend(r.id for r in self._queue)
+                    for r in self._queue:
+                        self._releases.setdefault(r.id, None)
                     self._queue.clear()
                 if self._results or self._releases:
                     await self._commit([])
@@ -651,20 +653,19 @@ class OutboxSender:
         """One write transaction: every outcome gathered so far, rows given back, and (when
         `mark` is given) those rows marked `sending`. Returns the ids that were marked."""
         results, self._results = self._results, []
-        releases, self._releases = self._releases, []
-        release_at, self._release_at = self._release_at, {}
+        releases, self._releases = self._releases, {}
         marked: set[int] = set()
         try:
             async with self.services.db.transaction() as session:
                 if results:
                     await session.execute(_WRITE_OUTCOME, [r.params for r in results])
-                now_released = [i for i in releases if i not in release_at]
+                now_released = [i for i, at in releases.items() if at is None]
                 if now_released:
                     await session.execute(
                         update(OutboxMessage)
                         .where(OutboxMessage.id.in_(now_released), OutboxMessage.status == OutboxStatus.PENDING)
                         .values(not_before=self.clock.now()).execution_options(synchronize_session=False))
-                later = [{"r_id": i, "r_not_before": release_at[i]} for i in releases if i in release_at]
+                later = [{"r_id": i, "r_not_before": at} for i, at in releases.items() if at is not None]
                 if later:
                     await session.execute(_RELEASE_AT, later)
                 if mark:
@@ -675,8 +676,7 @@ class OutboxSender:
                         .returning(_OUTBOX.c.id))).scalars())
         except BaseException:
             self._results[:0] = results
-            self._releases[:0] = releases
-            self._release_at.update(release_at)
+            self._releases = {**releases, **self._releases}
             if mark:
                 self._queue = sorted(self._queue + mark, key=lambda r: r.id)
             raise
@@ -770,8 +770,7 @@ class OutboxSender:
         back = [r for r in self._queue if r.chat_id == chat_id]
         if back:
             self._queue = [r for r in self._queue if r.chat_id != chat_id]
-            self._releases.extend(r.id for r in back)
-            self._release_at.update((r.id, not_before) for r in back)
+            self._releases.update((r.id, not_before) for r in back)
 
     async def _migrate(self, old: int, new: int) -> None:
         """A group was upgraded to a supergroup: everything for `old` goes to `new` from now on.
