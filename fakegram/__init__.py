@@ -128,9 +128,12 @@ from .models import (
     Stats,
     StoredFile,
 )
+from .payments import CURRENCIES, Currency, InvoiceRecord, PaymentAttempt, PaymentRecord
 from .server import DEFAULT_TOKEN, FakeTelegram
+from .webapps import WebAppLaunch, WebAppQuery, sign_init_data
 
 __all__ = [
+    "CURRENCIES",
     "DEFAULT_TOKEN",
     "SELF",
     "ApiError",
@@ -139,14 +142,21 @@ __all__ = [
     "CallbackQueryRecord",
     "ChatMessage",
     "ChatState",
+    "Currency",
     "FakeEvent",
     "FakeGroup",
     "FakeTelegram",
     "FakeUser",
     "FaultRule",
+    "InvoiceRecord",
     "MessageRevision",
+    "PaymentAttempt",
+    "PaymentRecord",
     "RateLimiter",
     "SlowRule",
     "Stats",
     "StoredFile",
+    "WebAppLaunch",
+    "WebAppQuery",
+    "sign_init_data",
 ]
