@@ -220,3 +220,22 @@ def test_missing_program_file_is_one_line(monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     assert cli_main(["sandbox", "--program", "no-such.toml"]) == 2
     assert "no such program file" in capsys.readouterr().err
+
+
+async def test_each_person_sees_the_command_menu_telegram_would_show(sandbox_server: SandboxServer) -> None:
+    """The "/" menu comes from fakegram's scope resolution: a chat-scoped list for one user (as the
+    staff menus of issue 16 will be) beats the all-private-chats one the bot sets at start-up."""
+    from aiogram.types import BotCommand, BotCommandScopeChat
+
+    world = sandbox_server.sandbox.w
+    customer, cashier = (next(p for p in world.people.values() if p.role == role) for role in ("customer", "cashier"))
+    start_menu = world.commands_for(customer)
+    assert "/start" in [c["command"] for c in start_menu] and world.commands_for(cashier) == start_menu
+    bot = world.tg.make_bot()
+    try:
+        await bot.set_my_commands([BotCommand(command="sale", description="Продажа")],
+                                  scope=BotCommandScopeChat(chat_id=cashier.user.id))
+    finally:
+        await bot.session.close()
+    assert world.commands_for(cashier) == [{"command": "/sale", "description": "Продажа"}]
+    assert world.commands_for(customer) == start_menu
