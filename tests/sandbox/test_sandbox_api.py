@@ -205,6 +205,17 @@ def test_a_message_with_keyboards_and_a_document() -> None:
     assert '<a class="btn" href="https://example.com"' in html
 
 
+def test_an_invoice_shows_the_product_and_the_total() -> None:
+    invoice = {"title": "Сертификат <1>", "description": "На 1 000 ₽", "start_parameter": "",
+               "currency": "RUB", "total_amount": 100_000}
+    msg = ChatMessage(message_id=8, chat_id=5, from_bot=True, sender_id=1, method="sendInvoice",
+                      raw={"message_id": 8, "date": 0, "invoice": invoice},
+                      reply_markup={"inline_keyboard": [[{"text": "Pay 1000.00 RUB", "pay": True}]]})
+    html = render_message(msg, RenderContext(BOT_USERNAME, ZoneInfo("Europe/Moscow"), {}))
+    assert "<b>Сертификат &lt;1&gt;</b><br>На 1 000 ₽<br>1000.00 RUB" in html
+    assert "Pay 1000.00 RUB</button>" in html and "[invoice]" not in html
+
+
 # --- the command line ------------------------------------------------------------------------------
 
 
