@@ -408,12 +408,7 @@ def _link_preview_options(p: Params) -> dict[str, Any] | None:
     options = p.get("link_preview_options")
     if options is None or options == "":
         return {"is_disabled": True} if p.get_bool("disable_web_page_preview") else None
-    if isinstance(options, str):
-        try:
-            options = json.loads(options)
-        except ValueError:
-            raise bad_request("can't parse link preview options JSON object") from None
-    if not isinstance(options, dict):
+    if not isinstance(options, dict):  # the form field was decoded already (JSON_FIELDS)
         raise bad_request("object expected as link preview options")
     echoed: dict[str, Any] = {}
     for name in ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text"):

@@ -18,7 +18,6 @@ outside the fake can produce that message (``inject_message`` refuses it).
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -228,12 +227,7 @@ def _amount(value: Any, what: str) -> int:
 
 
 def _prices(raw: Any) -> list[dict[str, Any]]:
-    if isinstance(raw, str):  # arrived as a plain string (JSON body clients)
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise bad_request("can't parse prices JSON object") from None
-    if not isinstance(raw, list):
+    if not isinstance(raw, list):  # form fields arrive decoded (methods.JSON_FIELDS)
         raise bad_request("expected an Array of labeled prices")
     prices: list[dict[str, Any]] = []
     for item in raw:
@@ -267,11 +261,6 @@ def _tips(p: Params) -> tuple[int, list[int]]:
     raw = p.get("suggested_tip_amounts")
     if raw in (None, ""):
         return max_tip_amount, []
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise bad_request("can't parse suggested_tip_amounts JSON object") from None
     if not isinstance(raw, list):
         raise bad_request("expected an Array of suggested tip amounts")
     tips: list[int] = []
