@@ -17,7 +17,7 @@ from .formatting import detect_entities
 from .methods import BotApi
 from .models import CallbackQueryRecord, ChatMessage, ChatState, StoredFile
 from .payments import InvoiceRecord, PaymentAttempt
-from .webapps import WebAppLaunch
+from .webapps import LaunchSource, WebAppLaunch
 
 if TYPE_CHECKING:
     from .server import FakeTelegram
@@ -197,7 +197,9 @@ class _ChatView:
     ) -> CallbackQueryRecord | ChatMessage | WebAppLaunch | PaymentAttempt:
         msg, button = self._find_button(text)
         if "web_app" in button:
-            source = "inline_button" if msg.keyboard_type == "inline" else "keyboard_button"
+            source: LaunchSource = (
+                "inline_button" if msg.keyboard_type == "inline" else "keyboard_button"
+            )
             return self.tg.open_web_app(sender, str(button["web_app"]["url"]), source,
                                         chat_id=self.chat_id, button_text=str(button["text"]))
         if msg.keyboard_type == "inline" and button.get("pay"):

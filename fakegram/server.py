@@ -1329,6 +1329,7 @@ class FakeTelegram:
         (https://core.telegram.org/bots/api#determining-list-of-commands)."""
         user = self.users.get(user_id)
         language = (user.language_code or "")[:2] if user else ""
+        scopes: list[dict[str, Any]]
         if chat_id is None or chat_id == user_id:
             scopes = [
                 {"type": "chat", "chat_id": user_id},

@@ -118,6 +118,10 @@ async def test_pay_an_invoice_then_a_duplicate_successful_payment(
     assert (await alice.expect()).text == f"already recorded {payment.telegram_payment_charge_id}"
     assert shop == {payment.telegram_payment_charge_id: 100_000} and payment.deliveries == 2
 
+    kinds = [(e.kind, e.data.get("state")) for e in tg.events
+             if e.kind in ("pre_checkout_query", "payment")]
+    assert kinds == [("pre_checkout_query", None), ("payment", "paid")]
+
     # The user cannot pay the same invoice message again: Telegram shows the receipt.
     with pytest.raises(AssertionError, match="paid already"):
         await alice.pay(invoice)
@@ -292,6 +296,11 @@ async def test_what_telegram_accepts_and_shows(tg: FakeTelegram, bot: Bot) -> No
     record = tg.invoice_of(alice.last_bot_message())  # type: ignore[arg-type]
     assert record.photo_url is None  # an unusable photo URL is dropped, like TDLib does
     assert record.need_email and record.suggested_tip_amounts == [10_000, 30_000]
+    tg.payment_provider_tokens = {"1744374395:LIVE:cafe"}  # only the café's own provider
+    with pytest.raises(TelegramBadRequest, match="PAYMENT_PROVIDER_INVALID"):
+        await bot.send_invoice(alice.id, **invoice_kwargs())
+    await bot.send_invoice(alice.id, **invoice_kwargs(provider_token="1744374395:LIVE:cafe"))
+    assert not tg.invoice_of(alice.last_bot_message()).is_test  # type: ignore[arg-type]
     stars = await bot.send_invoice(alice.id, **invoice_kwargs(currency="XTR", provider_token="",
                                                               prices=prices(50)))
     assert stars.invoice is not None and stars.invoice.currency == "XTR"
