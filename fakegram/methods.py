@@ -312,13 +312,17 @@ _NOT_MODIFIED = (
 )
 
 
+#: What Telegram opens as a Mini App: an HTTPS URL (check_link with https_only in TDLib).
+_HTTPS_URL = re.compile(r"https://[^\s/$.?#][^\s]*")
+
+
 def _web_app_url(button: dict[str, Any], what: str) -> str:
     """The ``web_app.url`` of a button: Telegram opens only HTTPS Mini Apps."""
     web_app = button.get("web_app")
     url = web_app.get("url") if isinstance(web_app, dict) else None
     if not isinstance(url, str):
         raise bad_request(f"can't parse {what}: Field \"url\" must be of type String")
-    if not re.match(r"^https://[^\s/$.?#][^\s]*$", url):
+    if not _HTTPS_URL.fullmatch(url):
         raise bad_request(f"{what} Web App URL '{url}' is invalid: Only HTTPS links are allowed")
     return url
 
@@ -751,7 +755,7 @@ class BotApi:
             if not isinstance(web_app, dict) or not isinstance(web_app.get("url"), str):
                 raise bad_request('can\'t parse menu button: Field "url" must be of type String')
             url = web_app["url"]
-            if not re.match(r"^https://[^\s/$.?#][^\s]*$", url):
+            if not _HTTPS_URL.fullmatch(url):
                 # TDLib's wording for a menu button (BotMenuButton.cpp)
                 raise bad_request(
                     f"inline keyboard button web app URL '{url}' is invalid: "
