@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 from .formatting import detect_entities
 from .methods import BotApi
 from .models import CallbackQueryRecord, ChatMessage, ChatState, StoredFile
+from .payments import InvoiceRecord, PaymentAttempt
+from .webapps import LaunchSource, WebAppLaunch
 
 if TYPE_CHECKING:
     from .server import FakeTelegram
@@ -192,8 +194,16 @@ class _ChatView:
 
     async def _press(
         self, sender: FakeUser, text: str, wait: bool, timeout: float
-    ) -> CallbackQueryRecord | ChatMessage:
+    ) -> CallbackQueryRecord | ChatMessage | WebAppLaunch | PaymentAttempt:
         msg, button = self._find_button(text)
+        if "web_app" in button:
+            source: LaunchSource = (
+                "inline_button" if msg.keyboard_type == "inline" else "keyboard_button"
+            )
+            return self.tg.open_web_app(sender, str(button["web_app"]["url"]), source,
+                                        chat_id=self.chat_id, button_text=str(button["text"]))
+        if msg.keyboard_type == "inline" and button.get("pay"):
+            return await self._pay(sender, msg, 0, None, wait, timeout)
         if msg.keyboard_type == "inline":
             if "callback_data" not in button:
                 action = next((k for k in button if k != "text"), "?")
@@ -210,11 +220,46 @@ class _ChatView:
             return self.tg.inject_message(
                 self.chat_id, sender, {"location": {"latitude": 55.7558, "longitude": 37.6173}}
             )
-        unsupported = [k for k in ("request_users", "request_chat", "request_poll", "web_app")
+        unsupported = [k for k in ("request_users", "request_chat", "request_poll")
                        if k in button]
         if unsupported:
             raise AssertionError(f"pressing a {unsupported[0]} button is not simulated")
         return self.tg.inject_message(self.chat_id, sender, _text_content(str(button["text"])))
+
+    def _invoice(self, invoice: ChatMessage | InvoiceRecord | str | None) -> InvoiceRecord:
+        if invoice is not None:
+            return self.tg.invoice_of(invoice)
+        newest = next((m for m in reversed(self.chat.bot_messages()) if m.invoice), None)
+        if newest is None:
+            raise AssertionError(f"no invoice in chat {self.chat_id}\n" + self._diagnostics())
+        return self.tg.invoice_of(newest)
+
+    async def _pay(
+        self,
+        sender: FakeUser,
+        invoice: ChatMessage | InvoiceRecord | str | None,
+        tip: int,
+        order_info: dict[str, Any] | None,
+        wait: bool,
+        timeout: float,
+    ) -> PaymentAttempt:
+        record = self._invoice(invoice)
+        info = sender.order_info_for(record, order_info)
+        attempt = self.tg.start_payment(sender, record, tip=tip, order_info=info)
+        if not wait:
+            return attempt
+
+        def settled() -> bool:
+            return attempt.done or bool(self.tg.expire_pre_checkout_queries())
+
+        if not await self.tg.wait_until(settled, timeout):
+            raise AssertionError(
+                f"bot did not answer pre_checkout_query {attempt.query_id} within {timeout}s "
+                "(pass wait=False if that is expected)\n" + self._diagnostics()
+            )
+        if attempt.ok:  # the successful_payment update was fetched by the bot
+            await self.tg.wait_until(lambda: self.tg.pending_update_count == 0, timeout)
+        return attempt
 
     async def _callback(
         self,
@@ -251,9 +296,11 @@ class FakeUser(_ChatView):
         language_code: str | None = None,
         phone: str | None = None,
         is_premium: bool = False,
+        email: str | None = None,
     ) -> None:
         self.tg = tg
         self.id = id
+        self.email = email
         self.chat_id = id
         self.first_name = first_name
         self.last_name = last_name
@@ -407,7 +454,7 @@ class FakeUser(_ChatView):
     # -- buttons ------------------------------------------------------------
     async def press(
         self, text: str, *, wait: bool = True, timeout: float = 5.0
-    ) -> CallbackQueryRecord | ChatMessage:
+    ) -> CallbackQueryRecord | ChatMessage | WebAppLaunch | PaymentAttempt:
         """Press a button labelled *text* (exact match first, then substring) on the
         newest bot message that has one.
 
@@ -415,6 +462,8 @@ class FakeUser(_ChatView):
         the :class:`CallbackQueryRecord` once the bot answered it (``AssertionError``
         if it does not within *timeout*). Reply-keyboard button: sends its text as a
         message (``request_contact``: the user's own contact) and returns that message.
+        A ``web_app`` button opens the Mini App (:class:`WebAppLaunch`); an invoice's Pay
+        button pays like :meth:`pay` (:class:`PaymentAttempt`).
         """
         return await self._press(self, text, wait, timeout)
 
@@ -429,6 +478,80 @@ class FakeUser(_ChatView):
         """Send a ``callback_query`` with arbitrary (possibly forged) *data*, attached
         to bot message *message_id* (default: the newest bot message)."""
         return await self._callback(self, data, message_id, wait, timeout)
+
+    # -- payments -----------------------------------------------------------
+    def order_info_for(
+        self, invoice: InvoiceRecord, given: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """What the payment form sends as ``order_info``: the fields the invoice asks for
+        (``need_*``), filled from this user (name, phone, email, a shipping address)
+        unless *given* says otherwise."""
+        info: dict[str, Any] = {}
+        if invoice.need_name:
+            info["name"] = self.full_name
+        if invoice.need_phone_number:
+            if not self.phone:
+                raise ValueError(f"{self!r} has no phone for an invoice that needs one")
+            info["phone_number"] = self.phone.lstrip("+")
+        if invoice.need_email:
+            info["email"] = self.email or f"user{self.id}@example.com"
+        if invoice.need_shipping_address:
+            info["shipping_address"] = {
+                "country_code": "RU", "state": "", "city": "Москва",
+                "street_line1": "ул. Тверская, 1", "street_line2": "", "post_code": "125009",
+            }
+        info.update(given or {})
+        return info or None
+
+    async def pay(
+        self,
+        invoice: ChatMessage | InvoiceRecord | str | None = None,
+        *,
+        tip: int = 0,
+        order_info: dict[str, Any] | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> PaymentAttempt:
+        """Pay an invoice: the newest invoice message in this chat by default, or the given
+        invoice message, :class:`InvoiceRecord` or ``t.me/$...`` link.
+
+        The bot gets a ``pre_checkout_query``; with *wait* this returns once it answered
+        (``attempt.state`` ``paid``/``declined``) or the 10 s deadline of the server clock
+        passed (``expired``); ``AssertionError`` after *timeout* real seconds otherwise.
+        When paid, the ``successful_payment`` message (``attempt.payment.message``) is in
+        this user's chat and already fetched by the bot.
+        """
+        return await self._pay(self, invoice, tip, order_info, wait, timeout)
+
+    # -- mini apps and the menu ---------------------------------------------
+    async def open_web_app(self, text: str) -> WebAppLaunch:
+        """Press the ``web_app`` button labelled *text* (inline or reply keyboard)."""
+        launched = await self.press(text)
+        if not isinstance(launched, WebAppLaunch):
+            raise AssertionError(f"button {text!r} is not a web_app button")
+        return launched
+
+    @property
+    def menu_button(self) -> dict[str, Any]:
+        """The menu button this user sees next to the input field."""
+        return self.tg.menu_button_for(self.id)
+
+    async def open_menu_app(self) -> WebAppLaunch:
+        """Tap the menu button, which must be a ``web_app`` one."""
+        button = self.menu_button
+        if button["type"] != "web_app":
+            raise AssertionError(f"{self!r}'s menu button is {button}, not a Mini App")
+        return self.tg.open_web_app(self, button["web_app"]["url"], "menu_button",
+                                    button_text=button["text"])
+
+    def commands(self, chat: FakeGroup | int | None = None) -> list[dict[str, Any]]:
+        """The bot commands this user sees (``/`` menu) here or in the group *chat*."""
+        chat_id = chat.chat_id if isinstance(chat, FakeGroup) else chat
+        return self.tg.commands_for(self.id, chat_id)
+
+    def init_data(self, **kwargs: Any) -> str:
+        """Signed ``initData`` for this user (see :meth:`FakeTelegram.web_app_init_data`)."""
+        return self.tg.web_app_init_data(self, **kwargs)
 
     # -- relationship with the bot ------------------------------------------
     async def block_bot(self, notify: bool = True) -> None:
@@ -523,9 +646,23 @@ class FakeGroup(_ChatView):
         self.tg.set_member_status(self.chat_id, user.id, "left")
         return self.tg.inject_message(self.chat_id, user, {"left_chat_member": user.to_json()})
 
+    async def pay(
+        self,
+        user: FakeUser,
+        invoice: ChatMessage | InvoiceRecord | str | None = None,
+        *,
+        tip: int = 0,
+        order_info: dict[str, Any] | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> PaymentAttempt:
+        """*user* pays an invoice of this group (like :meth:`FakeUser.pay`); the
+        ``successful_payment`` message goes to the bot in *user*'s private chat."""
+        return await self._pay(user, invoice, tip, order_info, wait, timeout)
+
     async def press(
         self, user: FakeUser, text: str, *, wait: bool = True, timeout: float = 5.0
-    ) -> CallbackQueryRecord | ChatMessage:
+    ) -> CallbackQueryRecord | ChatMessage | WebAppLaunch | PaymentAttempt:
         """Like :meth:`FakeUser.press`, in this group, by *user*."""
         return await self._press(user, text, wait, timeout)
 

@@ -27,11 +27,12 @@ from .models import (
     StoredFile,
     Upload,
 )
+from .payments import check_invoice_markup, new_invoice_slug, parse_invoice
 
 if TYPE_CHECKING:
     from .server import FakeTelegram
 
-__all__ = ["METHODS", "BotApi", "MethodSpec", "Params", "parse_request"]
+__all__ = ["METHODS", "BotApi", "MethodSpec", "Params", "parse_request", "scope_key"]
 
 # ----------------------------------------------------------------- wire decoding
 
@@ -59,6 +60,8 @@ JSON_FIELDS = frozenset(
         "reaction",
         "button",
         "input_message_content",
+        "suggested_tip_amounts",
+        "result",
     }
 )
 INT_FIELDS = frozenset(
@@ -84,6 +87,10 @@ INT_FIELDS = frozenset(
         "proximity_alert_radius",
         "expire_date",
         "member_limit",
+        "max_tip_amount",
+        "photo_size",
+        "photo_width",
+        "photo_height",
     }
 )
 FLOAT_FIELDS = frozenset({"latitude", "longitude", "horizontal_accuracy"})
@@ -105,6 +112,14 @@ BOOL_FIELDS = frozenset(
         "is_anonymous",
         "allow_paid_broadcast",
         "creates_join_request",
+        "ok",
+        "need_name",
+        "need_phone_number",
+        "need_email",
+        "need_shipping_address",
+        "send_phone_number_to_provider",
+        "send_email_to_provider",
+        "is_flexible",
     }
 )
 
@@ -116,6 +131,10 @@ def _decode_field(name: str, value: str) -> Any:
         except ValueError:
             if name == "reply_markup":
                 raise bad_request("can't parse reply keyboard markup JSON object") from None
+            if name == "link_preview_options":
+                raise bad_request("can't parse link preview options JSON object") from None
+            if name == "menu_button":
+                raise bad_request("can't parse menu button JSON object") from None
             raise bad_request(f"can't parse {name} JSON object") from None
     if name in INT_FIELDS:
         try:
@@ -198,6 +217,11 @@ async def parse_request(request: web.Request) -> Params:
                 else:  # bytes from exotic clients
                     values[key] = _decode_field(key, bytes(part).decode("utf-8", "replace"))
     return Params(values=values, uploads=uploads)
+
+
+def scope_key(scope: dict[str, Any]) -> str:
+    """How ``FakeTelegram.commands`` keys a ``BotCommandScope`` (canonical JSON)."""
+    return json.dumps(scope, sort_keys=True)
 
 
 # ---------------------------------------------------------------------- registry
@@ -288,12 +312,35 @@ _NOT_MODIFIED = (
 )
 
 
-def _check_markup(markup: Any) -> dict[str, Any] | None:
-    """Validate ``reply_markup`` the way Telegram does for the common mistakes."""
+#: What Telegram opens as a Mini App: an HTTPS URL (check_link with https_only in TDLib).
+_HTTPS_URL = re.compile(r"https://[^\s/$.?#][^\s]*")
+
+
+def _web_app_url(button: dict[str, Any], what: str) -> str:
+    """The ``web_app.url`` of a button: Telegram opens only HTTPS Mini Apps."""
+    web_app = button.get("web_app")
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str):
+        raise bad_request(f"can't parse {what}: Field \"url\" must be of type String")
+    if not _HTTPS_URL.fullmatch(url):
+        raise bad_request(f"{what} Web App URL '{url}' is invalid: Only HTTPS links are allowed")
+    return url
+
+
+def _check_markup(
+    markup: Any, chat_type: str | None = None, *, invoice: bool = False
+) -> dict[str, Any] | None:
+    """Validate ``reply_markup`` the way Telegram does for the common mistakes.
+
+    *chat_type* (when known) enables the per-chat rules: Web App, contact and location
+    buttons only in private chats. *invoice*: the markup of an invoice, whose first button
+    must be the Pay button; a Pay button anywhere else is refused.
+    """
     if markup is None:
         return None
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
+    private = chat_type in (None, "private")
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
@@ -316,11 +363,29 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
                     raise bad_request(
                         f"inline keyboard button URL '{url}' is invalid: Unsupported URL protocol"
                     )
+                if "web_app" in button:
+                    _web_app_url(button, "inline keyboard button")
+                    if not private:  # "Available only in private chats between a user and the bot"
+                        raise bad_request("BUTTON_TYPE_INVALID")
+                if button.get("pay") and not invoice:
+                    raise bad_request("BUTTON_TYPE_INVALID")
+        if invoice:
+            check_invoice_markup(markup)
         return markup
+    if invoice:
+        raise bad_request("inline keyboard expected")
     if "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise bad_request("can't parse reply keyboard markup JSON object")
+        for row in rows:
+            for button in row:
+                if isinstance(button, dict) and "web_app" in button:
+                    _web_app_url(button, "keyboard button")
+                    if not private:
+                        raise bad_request("web App buttons can be used in private chats only")
+        if not private:
+            _check_private_only_buttons(markup)
         return markup
     if markup.get("remove_keyboard") or markup.get("force_reply"):
         return markup
@@ -339,6 +404,29 @@ def _check_private_only_buttons(markup: dict[str, Any]) -> None:
                     "keyboard buttons requesting contact or location are allowed only "
                     "in private chats"
                 )
+
+
+def _link_preview_options(p: Params) -> dict[str, Any] | None:
+    """``link_preview_options`` (or the deprecated ``disable_web_page_preview``) as Telegram
+    echoes them in the Message: only the options that differ from the defaults."""
+    options = p.get("link_preview_options")
+    if options is None or options == "":
+        return {"is_disabled": True} if p.get_bool("disable_web_page_preview") else None
+    if not isinstance(options, dict):  # the form field was decoded already (JSON_FIELDS)
+        raise bad_request("object expected as link preview options")
+    echoed: dict[str, Any] = {}
+    for name in ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text"):
+        value = options.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise bad_request(f'field "{name}" must be of type Boolean')
+        if value:
+            echoed[name] = True
+    url = options.get("url")
+    if url is not None and not isinstance(url, str):
+        raise bad_request('field "url" must be of type String')
+    if url:
+        echoed["url"] = url
+    return echoed or None
 
 
 def _inline_only(markup: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -405,17 +493,21 @@ class BotApi:
         files: list[StoredFile] | None = None,
         *,
         markup: dict[str, Any] | bool | None = True,
+        echo_markup: bool = True,
     ) -> ChatMessage:
-        """Record a message from the bot in ``p.chat`` and return it."""
+        """Record a message from the bot in ``p.chat`` and return it.
+
+        ``echo_markup=False``: the keyboard is what the user sees but not part of the
+        Message JSON (the default Pay button of an invoice)."""
         chat = p.require_chat()
-        reply_markup = _check_markup(p.get("reply_markup")) if markup is True else markup or None
-        if reply_markup and chat.type != "private":
-            _check_private_only_buttons(reply_markup)
+        reply_markup = (
+            _check_markup(p.get("reply_markup"), chat.type) if markup is True else markup or None
+        )
         reply_to = self._reply_to(chat, p)
         extra: dict[str, Any] = {}
         if reply_to is not None:
             extra["reply_to_message"] = reply_to
-        if (inline := _inline_only(reply_markup)) is not None:
+        if echo_markup and (inline := _inline_only(reply_markup)) is not None:
             extra["reply_markup"] = inline
         if p.get_bool("has_spoiler"):
             extra["has_media_spoiler"] = True
@@ -554,10 +646,13 @@ class BotApi:
         return info
 
     def _commands_key(self, p: Params) -> tuple[str, str]:
+        """The (scope, language) a commands call is about, checked like Telegram
+        (TDLib ``BotCommandScope::get_bot_command_scope``, ``validate_bot_language_code``)."""
         scope = p.get("scope") or {"type": "default"}
         kind = scope.get("type") if isinstance(scope, dict) else None
         if kind not in _SCOPE_TYPES:
             raise bad_request("can't parse BotCommandScope JSON object")
+        assert isinstance(scope, dict)
         if kind in ("chat", "chat_administrators", "chat_member"):
             chat_id = scope.get("chat_id")
             chat = self.tg.chats.get(chat_id) if isinstance(chat_id, int) else None
@@ -565,22 +660,49 @@ class BotApi:
                 raise bad_request("chat not found")
             if chat.migrated_to is not None:
                 raise ApiError(400, MIGRATED, {"migrate_to_chat_id": chat.migrated_to})
-            if kind == "chat_member" and not isinstance(scope.get("user_id"), int):
-                raise bad_request("user not found")
-        return json.dumps(scope, sort_keys=True), p.get_str("language_code") or ""
+            if chat.type == "private" and kind != "chat":
+                raise bad_request("can't use specified scope in private chats")
+            if chat.type == "channel":
+                raise bad_request("can't change commands in channel chats")
+            if kind == "chat_member":
+                user_id = scope.get("user_id")
+                if not isinstance(user_id, int) or user_id not in self.tg.users:
+                    raise bad_request("user not found")
+                scope = {"type": kind, "chat_id": chat_id, "user_id": user_id}
+            else:
+                scope = {"type": kind, "chat_id": chat_id}
+        else:
+            scope = {"type": kind}
+        language = p.get_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("invalid language code specified")
+        return scope_key(scope), language
 
     @api_method("setMyCommands")
     def set_my_commands(self, p: Params) -> bool:
         commands = p.get("commands")
         if not isinstance(commands, list):
-            raise bad_request("commands is empty")
+            raise bad_request("expected an Array of BotCommand")
+        cleaned: list[dict[str, str]] = []
         for command in commands:
-            name = str(command.get("command", "")) if isinstance(command, dict) else ""
+            if not isinstance(command, dict):
+                raise bad_request("can't parse BotCommand: BotCommand must be an Object")
+            name = str(command.get("command", "")).strip().removeprefix("/")
             if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
                 raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", ""))) <= 256:
-                raise bad_request("command description is empty")
-        self.tg.commands[self._commands_key(p)] = commands
+            description = str(command.get("description", "")).strip()
+            if not description:
+                raise bad_request("command description must be non-empty")
+            if len(description) > 256:
+                raise bad_request("command description length must not exceed 256")
+            cleaned.append({"command": name, "description": description})
+        if len(cleaned) > 100:
+            raise bad_request("BOT_COMMANDS_TOO_MUCH")
+        key = self._commands_key(p)
+        if cleaned:
+            self.tg.commands[key] = cleaned
+        else:  # an empty list resets the scope: users see the next scope's commands
+            self.tg.commands.pop(key, None)
         return True
 
     @api_method("getMyCommands")
@@ -592,16 +714,71 @@ class BotApi:
         self.tg.commands.pop(self._commands_key(p), None)
         return True
 
+    def _menu_chat(self, p: Params) -> int | None:
+        """setChatMenuButton/getChatMenuButton: no chat_id is the bot's default button;
+        otherwise a private chat, i.e. a user the fake knows."""
+        raw = p.get("chat_id")
+        if raw is None or raw == "":
+            return None
+        try:
+            user_id = int(raw)
+        except (TypeError, ValueError):
+            user_id = 0
+        if user_id <= 0:
+            raise bad_request("invalid chat_id specified")
+        if user_id not in self.tg.users:
+            raise bad_request("user not found")
+        return user_id
+
     @api_method("setChatMenuButton")
     def set_chat_menu_button(self, p: Params) -> bool:
-        self.tg.menu_buttons[p.get_int("chat_id")] = p.get("menu_button") or {"type": "default"}
+        button = p.get("menu_button")
+        if button is None or button == "":
+            button = {"type": "default"}
+        if not isinstance(button, dict):
+            raise bad_request("can't parse menu button: MenuButton must be an Object")
+        kind = button.get("type")
+        if not isinstance(kind, str):
+            raise bad_request('can\'t parse menu button: Field "type" must be of type String')
+        stored: dict[str, Any]
+        if kind == "default":
+            stored = {"type": "default"}
+        elif kind == "commands":
+            stored = {"type": "commands"}
+        elif kind == "web_app":
+            text = button.get("text")
+            if not isinstance(text, str):
+                raise bad_request('can\'t parse menu button: Field "text" must be of type String')
+            if not text:
+                raise bad_request("menu button text can't be empty")
+            web_app = button.get("web_app")
+            if not isinstance(web_app, dict) or not isinstance(web_app.get("url"), str):
+                raise bad_request('can\'t parse menu button: Field "url" must be of type String')
+            url = web_app["url"]
+            if not _HTTPS_URL.fullmatch(url):
+                # TDLib's wording for a menu button (BotMenuButton.cpp)
+                raise bad_request(
+                    f"inline keyboard button web app URL '{url}' is invalid: "
+                    "Only HTTPS links are allowed"
+                )
+            stored = {"type": "web_app", "text": text, "web_app": {"url": url}}
+        else:
+            raise bad_request("can't parse menu button: MenuButton has unsupported type")
+        chat_id = self._menu_chat(p)
+        if stored["type"] == "default":
+            self.tg.menu_buttons.pop(chat_id, None)  # the chat (or the bot) falls back
+        else:
+            self.tg.menu_buttons[chat_id] = stored
+        self.tg.emit("menu_button", chat_id, button=stored)
         return True
 
     @api_method("getChatMenuButton")
     def get_chat_menu_button(self, p: Params) -> dict[str, Any]:
-        buttons = self.tg.menu_buttons
-        chat_id = p.get_int("chat_id")
-        return buttons.get(chat_id) or buttons.get(None) or {"type": "commands"}
+        # Like the Bot API server: a chat without a button of its own answers "default"
+        # (the bot's default applies); the bot's default is "commands" until set.
+        chat_id = self._menu_chat(p)
+        fallback = {"type": "default"} if chat_id is not None else {"type": "commands"}
+        return dict(self.tg.menu_buttons.get(chat_id, fallback))
 
     def _set_setting(self, p: Params, key: str) -> bool:
         self.tg.bot_settings[(key, p.get_str("language_code") or "")] = p.get_str(key) or ""
@@ -658,6 +835,8 @@ class BotApi:
         content: dict[str, Any] = {"text": text}
         if entities:
             content["entities"] = entities
+        if (preview := _link_preview_options(p)) is not None:
+            content["link_preview_options"] = preview
         return self._send(p, "sendMessage", content).raw
 
     @api_method("sendPhoto", sends=True)
@@ -807,8 +986,18 @@ class BotApi:
         if "text" not in msg.raw:
             raise bad_request("there is no text in the message to edit")
         text, entities = self._text(p)
-        markup = _check_markup(p.get("reply_markup"))
-        return self._apply_edit(msg, {"text": text, "entities": entities or None}, markup)
+        markup = self._edit_markup(p, msg)
+        changes = {
+            "text": text,
+            "entities": entities or None,
+            "link_preview_options": _link_preview_options(p),
+        }
+        return self._apply_edit(msg, changes, markup)
+
+    def _edit_markup(self, p: Params, msg: ChatMessage) -> dict[str, Any] | None:
+        return _check_markup(
+            p.get("reply_markup"), p.require_chat().type, invoice="invoice" in msg.raw
+        )
 
     @api_method("editMessageCaption", writes=True)
     def edit_message_caption(self, p: Params) -> dict[str, Any]:
@@ -820,12 +1009,12 @@ class BotApi:
             "caption": caption.get("caption"),
             "caption_entities": caption.get("caption_entities"),
         }
-        return self._apply_edit(msg, changes, _check_markup(p.get("reply_markup")))
+        return self._apply_edit(msg, changes, self._edit_markup(p, msg))
 
     @api_method("editMessageReplyMarkup", writes=True)
     def edit_message_reply_markup(self, p: Params) -> dict[str, Any]:
         msg = self._editable(p)
-        return self._apply_edit(msg, {}, _check_markup(p.get("reply_markup")))
+        return self._apply_edit(msg, {}, self._edit_markup(p, msg))
 
     @api_method("deleteMessage", chat_param="chat_id")
     def delete_message(self, p: Params) -> bool:
@@ -902,6 +1091,107 @@ class BotApi:
             data=record.data,
         )
         return True
+
+    # ------------------------------------------------------------ payments
+    @api_method("sendInvoice", sends=True)
+    def send_invoice(self, p: Params) -> dict[str, Any]:
+        chat = p.require_chat()
+        invoice = parse_invoice(
+            p,
+            self.tg.currencies,
+            invoice_id=f"{chat.id}:{chat.next_message_id}",
+            accepted_tokens=self.tg.payment_provider_tokens,
+        )
+        given = _check_markup(p.get("reply_markup"), chat.type, invoice=True)
+        # Without a keyboard Telegram shows one "Pay <total>" button (not echoed back).
+        shown = given or {"inline_keyboard": [[{"text": invoice.pay_button_text, "pay": True}]]}
+        msg = self._send(p, "sendInvoice", {"invoice": invoice.to_json()}, markup=shown,
+                         echo_markup=given is not None)
+        invoice.chat_id, invoice.message_id = chat.id, msg.message_id
+        invoice.id = f"{chat.id}:{msg.message_id}"
+        self.tg.invoices[invoice.id] = invoice
+        return msg.raw
+
+    @api_method("createInvoiceLink")
+    def create_invoice_link(self, p: Params) -> str:
+        slug = new_invoice_slug()
+        invoice = parse_invoice(
+            p, self.tg.currencies, invoice_id=slug, accepted_tokens=self.tg.payment_provider_tokens
+        )
+        invoice.link = f"https://t.me/${slug}"
+        self.tg.invoices[slug] = invoice
+        return invoice.link
+
+    @api_method("answerPreCheckoutQuery")
+    def answer_pre_checkout_query(self, p: Params) -> bool:
+        ok = p.get_bool("ok")
+        error_message = p.get_str("error_message")
+        if not ok and not error_message:
+            raise bad_request('parameter "error_message" is required')
+        attempt = self.tg.payment_attempts.get(p.get_str("pre_checkout_query_id") or "")
+        if attempt is not None:
+            self.tg.expire_pre_checkout_queries()
+        if attempt is None or attempt.done:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        attempt.answered_at = self.tg.clock()
+        if ok:
+            self.tg.complete_payment(attempt)
+        else:
+            attempt.state, attempt.error_message = "declined", error_message
+            self.tg.emit("payment", attempt.invoice.chat_id, state="declined",
+                         query_id=attempt.query_id, error_message=error_message)
+        return True
+
+    @api_method("answerShippingQuery")
+    def answer_shipping_query(self, p: Params) -> bool:
+        # fakegram never sends shipping queries (FakeUser.pay refuses flexible invoices).
+        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+
+    # ------------------------------------------------------------ web apps
+    @api_method("answerWebAppQuery")
+    def answer_web_app_query(self, p: Params) -> dict[str, Any]:
+        result = p.get("result")
+        if not isinstance(result, dict):
+            raise bad_request("can't parse inline query result JSON object")
+        kind, result_id = result.get("type"), result.get("id")
+        if not isinstance(kind, str):
+            raise bad_request('can\'t parse InlineQueryResult: Field "type" must be of type String')
+        if not isinstance(result_id, str) or not 1 <= len(result_id.encode()) <= 64:
+            raise bad_request("RESULT_ID_INVALID")
+        if kind != "article":
+            raise bad_request(
+                f"fakegram: answerWebAppQuery supports article results only, not {kind!r}"
+            )
+        title = result.get("title")
+        if not isinstance(title, str) or not title:
+            raise bad_request("can't parse InlineQueryResult: Field \"title\" must be of type String")
+        content_spec = result.get("input_message_content")
+        if not isinstance(content_spec, dict) or "message_text" not in content_spec:
+            raise bad_request("can't parse InputMessageContent: Field \"message_text\" must be of "
+                              "type String")
+        markup = _check_markup(result.get("reply_markup"), "private")
+        if markup is not None and "inline_keyboard" not in markup:
+            raise bad_request("inline keyboard expected")
+        inner = Params(values=dict(content_spec), uploads={})
+        inner.values["text"] = content_spec.get("message_text")
+        text, entities = self._text(inner)
+        content: dict[str, Any] = {"text": text}
+        if entities:
+            content["entities"] = entities
+        if (preview := _link_preview_options(inner)) is not None:
+            content["link_preview_options"] = preview
+        query = self.tg.web_app_queries.get(p.get_str("web_app_query_id") or "")
+        if query is None or query.answered:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        query.answered = True
+        query.message = self.tg.post_web_app_answer(query, content, markup)
+        if markup is not None:
+            return {"inline_message_id": f"fakegram-{query.id}"}
+        return {}
 
     # --------------------------------------------------------- files, chats
     @api_method("getFile")

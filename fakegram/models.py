@@ -146,6 +146,9 @@ class ChatMessage:
             "poll",
             "new_chat_members",
             "left_chat_member",
+            "invoice",
+            "successful_payment",
+            "web_app_data",
         ):
             if key in self.raw:
                 return key
@@ -178,6 +181,35 @@ class ChatMessage:
     @property
     def contact(self) -> dict[str, Any] | None:
         return self.raw.get("contact")
+
+    @property
+    def invoice(self) -> dict[str, Any] | None:
+        """The ``Invoice`` of an invoice message (``title``, ``total_amount``, ...)."""
+        return self.raw.get("invoice")
+
+    @property
+    def successful_payment(self) -> dict[str, Any] | None:
+        return self.raw.get("successful_payment")
+
+    @property
+    def web_app_data(self) -> dict[str, Any] | None:
+        """``{"data": ..., "button_text": ...}`` sent from a reply-keyboard Mini App."""
+        return self.raw.get("web_app_data")
+
+    @property
+    def link_preview_options(self) -> dict[str, Any] | None:
+        """What Telegram echoes in ``Message.link_preview_options`` (only non-default options)."""
+        return self.raw.get("link_preview_options")
+
+    @property
+    def link_preview_disabled(self) -> bool:
+        """True when the bot turned the link preview off (``is_disabled``)."""
+        return bool((self.link_preview_options or {}).get("is_disabled"))
+
+    @property
+    def via_bot(self) -> dict[str, Any] | None:
+        """The bot a message was sent through (``answerWebAppQuery`` messages)."""
+        return self.raw.get("via_bot")
 
     @property
     def edited(self) -> bool:
@@ -293,6 +325,15 @@ class ChatMessage:
             body = f"<photo> {self.caption or ''}".strip()
         elif self.kind == "contact" and self.contact:
             body = f"<contact {self.contact.get('phone_number')} id={self.contact.get('user_id')}>"
+        elif self.kind == "invoice" and self.invoice:
+            inv = self.invoice
+            body = f"<invoice {inv['title']!r} {inv['total_amount']} {inv['currency']}>"
+        elif self.kind == "successful_payment" and self.successful_payment:
+            paid = self.successful_payment
+            body = (f"<paid {paid['total_amount']} {paid['currency']} "
+                    f"charge={paid['telegram_payment_charge_id']}>")
+        elif self.kind == "web_app_data" and self.web_app_data:
+            body = f"<web_app_data {self.web_app_data['data']!r}>"
         flags = "".join(
             [" (edited)" if self.edited else "", " (deleted)" if self.deleted else ""]
         )
@@ -452,6 +493,10 @@ EventKind = Literal[
     "callback_answer",  # the bot answered a callback query
     "chat_action",  # the bot sent "typing…" etc.
     "chat",  # a chat was created or changed (blocked, title, ...)
+    "pre_checkout_query",  # a user pressed Pay; the bot must answer within 10 s
+    "payment",  # a payment was completed, declined or expired (``data["state"]``)
+    "menu_button",  # the bot set a menu button (``chat_id`` None: the default one)
+    "web_app",  # a user opened a Mini App (``data["url"]``, ``data["source"]``)
 ]
 
 
@@ -469,6 +514,7 @@ class FakeEvent:
         return bool(self.message and self.message.from_bot) or self.kind in (
             "callback_answer",
             "chat_action",
+            "menu_button",
         )
 
     def to_dict(self) -> dict[str, Any]:

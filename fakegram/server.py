@@ -9,6 +9,7 @@ faults and flood limits, and inspect transcripts, the request log and statistics
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import inspect
 import itertools
@@ -26,7 +27,15 @@ from .actors import FakeGroup, FakeUser
 from .errors import MIGRATED, ApiError, bad_request
 from .limits import FaultRule, RateLimiter, SlowRule
 from .media import guess_extension, guess_mime, image_size, new_file_ids, photo_sizes
-from .methods import METHODS, BotApi, MethodSpec, Params, describe_params, parse_request
+from .methods import (
+    METHODS,
+    BotApi,
+    MethodSpec,
+    Params,
+    describe_params,
+    parse_request,
+    scope_key,
+)
 from .models import (
     ApiRequest,
     CallbackQueryRecord,
@@ -39,6 +48,15 @@ from .models import (
     StoredFile,
     Upload,
 )
+from .payments import (
+    CURRENCIES,
+    Currency,
+    InvoiceRecord,
+    PaymentAttempt,
+    PaymentRecord,
+    new_charge_ids,
+)
+from .webapps import LaunchSource, WebAppLaunch, WebAppQuery, sign_init_data
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
@@ -50,6 +68,12 @@ log = logging.getLogger("fakegram")
 
 #: Token used when neither the test nor the first request chose one.
 DEFAULT_TOKEN = "123456789:AAFakegramTestTokenForLocalUse_0123"
+
+#: Message fields only Telegram itself produces: a test cannot forge them through
+#: ``inject_message``/``send_raw`` (the fake adds them through its payment and Mini App flows).
+_SERVICE_ONLY_FIELDS = frozenset(
+    {"successful_payment", "refunded_payment", "web_app_data", "invoice", "via_bot"}
+)
 
 #: Telegram's default when ``allowed_updates`` was never given.
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -155,6 +179,17 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.bot_settings: dict[tuple[str, str], str] = {}
+        # Payments: invoices (by "<chat>:<message>" or link slug), pre-checkout queries
+        # (by query id) and completed payments, in order.
+        self.currencies: dict[str, Currency] = dict(CURRENCIES)
+        self.payment_provider_tokens: set[str] | None = None  # None: any well-formed token
+        self.invoices: dict[str, InvoiceRecord] = {}
+        self.payment_attempts: dict[str, PaymentAttempt] = {}
+        self.payments: list[PaymentRecord] = []
+        # Mini Apps: query ids handed out (for answerWebAppQuery) and launches, in order.
+        self.web_app_queries: dict[str, WebAppQuery] = {}
+        self.web_app_launches: list[WebAppLaunch] = []
+        self._web_app_key: Any = None
         # Inspection
         self.requests: list[ApiRequest] = []
         self.events: list[FakeEvent] = []
@@ -176,6 +211,7 @@ class FakeTelegram:
         self._group_ids = itertools.count(1)
         self._media_group_ids = itertools.count(13_000_000_000_000_001)
         self._callback_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
         self._inflight = 0
         self._last_activity = 0.0
         self._signal = _Signal()
@@ -322,6 +358,7 @@ class FakeTelegram:
         *,
         is_premium: bool = False,
         started: bool = True,
+        email: str | None = None,
     ) -> FakeUser:
         """A simulated user with a private chat (chat id == user id).
 
@@ -346,6 +383,7 @@ class FakeTelegram:
             language_code=language_code,
             phone=phone,
             is_premium=is_premium,
+            email=email,
         )
         self.users[id] = user
         self.chats[id] = ChatState(
@@ -947,12 +985,21 @@ class FakeTelegram:
         *,
         files: Iterable[StoredFile] = (),
         reply_to: int | None = None,
+        _service: bool = False,
     ) -> ChatMessage:
         """A user's message: recorded in the transcript and queued as an update.
 
         *content* holds the Message fields besides the envelope (``text``,
-        ``photo``, ``contact``, ...). Returns once the update is queued.
+        ``photo``, ``contact``, ...). Returns once the update is queued. Fields only
+        Telegram produces (``successful_payment``, ``web_app_data``, ``invoice``,
+        ``via_bot``, ...) raise :class:`ValueError`: use the payment and Mini App flows.
         """
+        forged = sorted(_SERVICE_ONLY_FIELDS & content.keys())
+        if forged and not _service:
+            raise ValueError(
+                f"only Telegram can send {', '.join(forged)}: use user.pay(), "
+                "launch.send_data() or answerWebAppQuery instead of a raw message"
+            )
         chat = self.chats[chat_id]
         message_id = chat.allocate_message_id()
         raw: dict[str, Any] = {
@@ -1030,7 +1077,7 @@ class FakeTelegram:
             "id": query_id,
             "from": sender.to_json(),
             # Stable per chat, like Telegram's opaque chat_instance.
-            "chat_instance": str(abs(hash((self.bot_id, chat_id))) % 10**18),
+            "chat_instance": self.chat_instance(chat_id),
         }
         if target is not None:
             payload["message"] = dict(target.raw)
@@ -1065,6 +1112,248 @@ class FakeTelegram:
                 }
             }
         )
+
+    # ================================================================ payments
+    def invoice_of(self, message: ChatMessage | InvoiceRecord | str) -> InvoiceRecord:
+        """The invoice behind an invoice message, a ``t.me/$...`` link or an invoice id."""
+        if isinstance(message, InvoiceRecord):
+            return message
+        if isinstance(message, str):
+            slug = message.rsplit("$", 1)[-1]
+            found = self.invoices.get(slug) or self.invoices.get(message)
+        else:
+            found = self.invoices.get(f"{message.chat_id}:{message.message_id}")
+        if found is None:
+            raise AssertionError(f"no invoice {message!r} (the bot did not create it)")
+        return found
+
+    def start_payment(
+        self,
+        user: FakeUser,
+        invoice: InvoiceRecord,
+        *,
+        tip: int = 0,
+        order_info: dict[str, Any] | None = None,
+    ) -> PaymentAttempt:
+        """The user confirmed the payment form: a ``pre_checkout_query`` goes to the bot.
+
+        The bot must answer within 10 s of the server clock; see :meth:`complete_payment`.
+        """
+        if invoice.is_flexible:
+            raise AssertionError("flexible invoices need shipping queries, which fakegram "
+                                 "does not simulate")
+        if not 0 <= tip <= invoice.max_tip_amount:
+            raise ValueError(f"tip must be 0-{invoice.max_tip_amount} (max_tip_amount)")
+        if invoice.chat_id is not None:
+            chat = self.chats[invoice.chat_id]
+            if chat.type == "private" and chat.id != user.id:
+                raise AssertionError(f"{user!r} cannot see an invoice in another user's chat")
+            msg = chat.get(invoice.message_id or 0)
+            if msg is None or msg.deleted:
+                raise AssertionError("the invoice message was deleted")
+            if chat.type == "private" and invoice.payments:
+                raise AssertionError("this invoice is paid already: Telegram shows the receipt")
+        query_id = f"{self.bot_id}{next(self._query_ids):08d}{secrets.randbelow(10**6):06d}"
+        attempt = PaymentAttempt(
+            query_id=query_id,
+            user_id=user.id,
+            invoice=invoice,
+            total_amount=invoice.total_amount + tip,
+            tip_amount=tip,
+            order_info=order_info or None,
+            sent_at=self.clock(),
+        )
+        self.payment_attempts[query_id] = attempt
+        self.emit("pre_checkout_query", invoice.chat_id, query_id=query_id, user_id=user.id,
+                  total_amount=attempt.total_amount, currency=invoice.currency)
+        self.enqueue_update({"pre_checkout_query": attempt.to_json(user.to_json())})
+        return attempt
+
+    def expire_pre_checkout_queries(self) -> list[PaymentAttempt]:
+        """Mark unanswered pre-checkout queries older than 10 s (server clock) as expired:
+        Telegram told the user the payment failed. Returns the newly expired ones."""
+        now = self.clock()
+        expired = []
+        for attempt in self.payment_attempts.values():
+            if attempt.state == "pending" and now > attempt.deadline:
+                attempt.state = "expired"
+                expired.append(attempt)
+                self.emit("payment", attempt.invoice.chat_id, state="expired",
+                          query_id=attempt.query_id)
+        return expired
+
+    def complete_payment(self, attempt: PaymentAttempt) -> PaymentRecord:
+        """The bot said ok in time: the money moves and the bot gets ``successful_payment``
+        in the payer's private chat (wherever the invoice was)."""
+        user = self.users[attempt.user_id]
+        telegram_id, provider_id = new_charge_ids(attempt.invoice.is_test)
+        payment = PaymentRecord(
+            telegram_payment_charge_id=telegram_id,
+            provider_payment_charge_id=provider_id,
+            user_id=user.id,
+            invoice=attempt.invoice,
+            total_amount=attempt.total_amount,
+            tip_amount=attempt.tip_amount,
+            order_info=attempt.order_info,
+        )
+        attempt.state, attempt.payment = "paid", payment
+        attempt.invoice.payments.append(payment)
+        self.payments.append(payment)
+        payment.message = self.inject_message(
+            user.id, user, {"successful_payment": payment.to_json()}, _service=True
+        )
+        payment.deliveries = 1
+        self.emit("payment", attempt.invoice.chat_id, state="paid", query_id=attempt.query_id,
+                  telegram_payment_charge_id=telegram_id)
+        return payment
+
+    def redeliver_payment(self, payment: PaymentRecord) -> int:
+        """Deliver the same ``successful_payment`` message again, as a new update (what a
+        bot sees when Telegram repeats an update, e.g. after a webhook timeout): the same
+        message id and charge ids. Returns the update id."""
+        if payment.message is None:
+            raise ValueError("the payment has no message")
+        payment.deliveries += 1
+        return self.enqueue_update({"message": copy.deepcopy(payment.message.raw)})
+
+    # ================================================================ mini apps
+    @property
+    def web_app_public_key(self) -> bytes:
+        """The raw Ed25519 public key the fake signs initData's ``signature`` with (Telegram
+        uses its own key; check with ``aiogram.utils.web_app_signature``, passing this)."""
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        return self._ed25519_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def _ed25519_key(self) -> Any:
+        if self._web_app_key is None:
+            try:
+                from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+            except ImportError as exc:  # pragma: no cover - cryptography ships with [test]
+                raise RuntimeError("the initData signature needs the cryptography package") from exc
+            self._web_app_key = Ed25519PrivateKey.generate()
+        return self._web_app_key
+
+    def web_app_init_data(
+        self,
+        user: FakeUser,
+        *,
+        query_id: str | None = None,
+        chat_type: str | None = None,
+        chat_instance: str | None = None,
+        start_param: str | None = None,
+        auth_date: int | None = None,
+        signature: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """``Telegram.WebApp.initData`` for *user*, signed with the bot token exactly as
+        Telegram signs it (``hash``; ``signature`` too unless ``signature=False``).
+        ``auth_date`` defaults to now on the wall clock; ``extra`` adds or overrides fields
+        (before signing)."""
+        user_json = user.to_json()
+        user_json.pop("is_bot", None)
+        user_json["allows_write_to_pm"] = True
+        fields: dict[str, Any] = {
+            "query_id": query_id,
+            "user": user_json,
+            "chat_instance": chat_instance,
+            "chat_type": chat_type,
+            "start_param": start_param,
+            "auth_date": self._now_unix() if auth_date is None else auth_date,
+            **(extra or {}),
+        }
+        return sign_init_data(
+            self.token,
+            fields,
+            ed25519_private_key=self._ed25519_key() if signature else None,
+            bot_id=self.bot_id,
+        )
+
+    def chat_instance(self, chat_id: int) -> str:
+        """The opaque, stable ``chat_instance`` of a chat (callback queries, initData)."""
+        return str(abs(hash((self.bot_id, chat_id))) % 10**18)
+
+    def open_web_app(
+        self,
+        user: FakeUser,
+        url: str,
+        source: LaunchSource,
+        *,
+        chat_id: int | None = None,
+        button_text: str = "",
+    ) -> WebAppLaunch:
+        """*user* opens the Mini App at *url* (see :mod:`fakegram.webapps` for what each
+        *source* gives the page)."""
+        chat_id = user.id if chat_id is None else chat_id
+        query: WebAppQuery | None = None
+        init_data = ""
+        if source != "keyboard_button":
+            query_id = f"AAF{self.bot_id}{next(self._query_ids):08d}{secrets.token_hex(4)}"
+            query = WebAppQuery(id=query_id, user_id=user.id, chat_id=chat_id)
+            self.web_app_queries[query_id] = query
+            inline = source == "inline_button"
+            chat_type = self.chats[chat_id].type if inline else None
+            init_data = self.web_app_init_data(
+                user,
+                query_id=query_id,
+                chat_type=chat_type,
+                chat_instance=self.chat_instance(chat_id) if inline else None,
+            )
+        launch = WebAppLaunch(self, user, url, source, chat_id, button_text, init_data, query)
+        self.web_app_launches.append(launch)
+        self.emit("web_app", chat_id, url=url, source=source, user_id=user.id,
+                  query_id=launch.query_id)
+        return launch
+
+    def post_web_app_answer(
+        self, query: WebAppQuery, content: dict[str, Any], markup: dict[str, Any] | None
+    ) -> ChatMessage:
+        """``answerWebAppQuery``: a message on behalf of the user, "via" the bot."""
+        user = self.users[query.user_id]
+        extra: dict[str, Any] = {"via_bot": self.bot_user}
+        if markup is not None:
+            extra["reply_markup"] = markup
+        return self.inject_message(query.chat_id, user, {**content, **extra}, _service=True)
+
+    # ================================================================ bot menu
+    def menu_button_for(self, user_id: int) -> dict[str, Any]:
+        """The menu button *user_id* sees in the private chat: the chat's own button if the
+        bot set one, else the bot's default, else the command list."""
+        return dict(self.menu_buttons.get(user_id) or self.menu_buttons.get(None)
+                    or {"type": "commands"})
+
+    def commands_for(self, user_id: int, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """The command list *user_id* sees in their private chat (``chat_id`` None) or in
+        the group *chat_id*, resolved like Telegram: the most specific scope with commands
+        wins, each scope first in the user's language, then without a language
+        (https://core.telegram.org/bots/api#determining-list-of-commands)."""
+        user = self.users.get(user_id)
+        language = (user.language_code or "")[:2] if user else ""
+        scopes: list[dict[str, Any]]
+        if chat_id is None or chat_id == user_id:
+            scopes = [
+                {"type": "chat", "chat_id": user_id},
+                {"type": "all_private_chats"},
+                {"type": "default"},
+            ]
+        else:
+            chat = self.chats[chat_id]
+            status = self.chat_member_json(chat, user_id)["status"]
+            admin = status in ("administrator", "creator")
+            scopes = [
+                {"type": "chat_member", "chat_id": chat_id, "user_id": user_id},
+                *([{"type": "chat_administrators", "chat_id": chat_id}] if admin else []),
+                {"type": "chat", "chat_id": chat_id},
+                *([{"type": "all_chat_administrators"}] if admin else []),
+                {"type": "all_group_chats"},
+                {"type": "default"},
+            ]
+        for scope in scopes:
+            for lang in ([language] if language else []) + [""]:
+                commands = self.commands.get((scope_key(scope), lang))
+                if commands:
+                    return [dict(c) for c in commands]
+        return []
 
     # ================================================================ HTTP
     def _check_token(self, token: str) -> None:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from fakegram import ChatMessage
+from fakegram.payments import format_amount
 
 Entity = dict[str, Any]
 
@@ -233,6 +234,13 @@ def render_message(msg: ChatMessage, ctx: RenderContext) -> str:
     side = "bot" if msg.from_bot else "user"
     classes = ["msg", side] + (["edited"] if msg.edited else []) + (["deleted"] if msg.deleted else [])
     body = render_text(msg.content, msg.entities, ctx.bot_username)
+    if msg.invoice:  # what Telegram shows: the product, its description and the total
+        inv = msg.invoice
+        body = (f'<div class="invoice"><b>{esc(inv["title"])}</b><br>{esc(inv["description"])}<br>'
+                f'{esc(format_amount(int(inv["total_amount"]), str(inv["currency"])))}</div>')
+    elif msg.successful_payment:
+        paid = msg.successful_payment
+        body = f'<span class="muted">✅ {esc(format_amount(int(paid["total_amount"]), str(paid["currency"])))}</span>'
     if not body and msg.kind not in ("text", "photo", "document", "contact"):
         body = f'<span class="muted">[{esc(msg.kind)}]</span>'
     when = datetime.fromtimestamp(msg.date, UTC).astimezone(ctx.tz).strftime("%d.%m %H:%M")

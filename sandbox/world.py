@@ -266,9 +266,9 @@ class World:
             raise SandboxError(f"no simulated user {chat_id}") from None
 
     def commands_for(self, person: Person) -> list[dict[str, str]]:
-        """The command menu the bot set (setMyCommands) in this user's language, else the default one."""
-        by_language = {language: commands for (_scope, language), commands in self.tg.commands.items()}
-        commands = by_language.get(person.user.language_code or "") or by_language.get("") or []
+        """The command menu this user sees in the private chat, as Telegram resolves setMyCommands
+        scopes and languages (fakegram's `commands_for`)."""
+        commands = self.tg.commands_for(person.user.id)
         return [{"command": f"/{c['command']}", "description": str(c.get("description", ""))} for c in commands]
 
     # --- rendering --------------------------------------------------------------------------

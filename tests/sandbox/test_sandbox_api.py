@@ -205,6 +205,17 @@ def test_a_message_with_keyboards_and_a_document() -> None:
     assert '<a class="btn" href="https://example.com"' in html
 
 
+def test_an_invoice_shows_the_product_and_the_total() -> None:
+    invoice = {"title": "Сертификат <1>", "description": "На 1 000 ₽", "start_parameter": "",
+               "currency": "RUB", "total_amount": 100_000}
+    msg = ChatMessage(message_id=8, chat_id=5, from_bot=True, sender_id=1, method="sendInvoice",
+                      raw={"message_id": 8, "date": 0, "invoice": invoice},
+                      reply_markup={"inline_keyboard": [[{"text": "Pay 1000.00 RUB", "pay": True}]]})
+    html = render_message(msg, RenderContext(BOT_USERNAME, ZoneInfo("Europe/Moscow"), {}))
+    assert "<b>Сертификат &lt;1&gt;</b><br>На 1 000 ₽<br>1000.00 RUB" in html
+    assert "Pay 1000.00 RUB</button>" in html and "[invoice]" not in html
+
+
 # --- the command line ------------------------------------------------------------------------------
 
 
@@ -220,3 +231,22 @@ def test_missing_program_file_is_one_line(monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     assert cli_main(["sandbox", "--program", "no-such.toml"]) == 2
     assert "no such program file" in capsys.readouterr().err
+
+
+async def test_each_person_sees_the_command_menu_telegram_would_show(sandbox_server: SandboxServer) -> None:
+    """The "/" menu comes from fakegram's scope resolution: a chat-scoped list for one user (as the
+    staff menus of issue 16 will be) beats the all-private-chats one the bot sets at start-up."""
+    from aiogram.types import BotCommand, BotCommandScopeChat
+
+    world = sandbox_server.sandbox.w
+    customer, cashier = (next(p for p in world.people.values() if p.role == role) for role in ("customer", "cashier"))
+    start_menu = world.commands_for(customer)
+    assert "/start" in [c["command"] for c in start_menu] and world.commands_for(cashier) == start_menu
+    bot = world.tg.make_bot()
+    try:
+        await bot.set_my_commands([BotCommand(command="sale", description="Продажа")],
+                                  scope=BotCommandScopeChat(chat_id=cashier.user.id))
+    finally:
+        await bot.session.close()
+    assert world.commands_for(cashier) == [{"command": "/sale", "description": "Продажа"}]
+    assert world.commands_for(customer) == start_menu
