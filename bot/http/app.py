@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -13,7 +14,8 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import metrics
-from bot.http.errors import install_error_handlers, internal_error_response
+from bot.http.errors import error_response, install_error_handlers, internal_error_response
+from bot.http.inputs import text_problem
 from bot.http.ours import build_ours_router
 from bot.http.partner import build_partner_router
 from bot.services import Services
@@ -25,6 +27,31 @@ if TYPE_CHECKING:  # aiogram is slow to import; `loyalty-bot api` never needs it
 log = logging.getLogger(__name__)
 
 DEFAULT_PARTNER_BASE = "/partner/v2"
+
+
+# Headers the API reads as text; the others (Authorization: 401 when malformed) are not its input.
+_TEXT_HEADERS = (b"x-origin-request-id",)
+
+
+def request_text_problem(scope: Scope) -> tuple[str, str] | None:
+    """(where, why) if the path, the query string or a header the API reads is not valid UTF-8
+    text: the framework would decode it with replacement characters and answer as if the client
+    had sent those, instead of saying the request is malformed."""
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+    for where, raw in (("path", raw_path), ("query", scope.get("query_string", b""))):
+        try:
+            unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeError:
+            return where, f"{where}: not valid UTF-8 text"
+    for name, value in scope.get("headers", ()):
+        if name in _TEXT_HEADERS:
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return name.decode(), f"{name.decode()}: not valid UTF-8 text"
+            if text_problem(text) is not None:
+                return name.decode(), f"{name.decode()}: must not contain control characters"
+    return None
 
 
 class RequestHeaders:
@@ -64,6 +91,13 @@ class RequestHeaders:
             await send(message)
 
         try:
+            problem = request_text_problem(scope)
+            if problem is not None:
+                field, message = problem
+                refusal = error_response(400, "badRequest", message, [
+                    {"errorCode": "invalid_text", "message": message, "field": field}])
+                await refusal(scope, receive, send_with_headers)
+                return
             await self.app(scope, receive, send_with_headers)
         except Exception:
             # Answered here rather than by Starlette's outermost error handler, which would

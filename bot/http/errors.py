@@ -7,6 +7,7 @@ UDS `errorCode` and HTTP status each one becomes.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,10 +51,25 @@ class Unauthorized(Exception):
     """Wrong or revoked `companyId:apiKey`."""
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _encodable(value: Any) -> Any:
+    """The same JSON with lone surrogates replaced by U+FFFD: an error that echoes the bad input
+    must still be UTF-8 (the JSON response cannot encode them and would become a 500)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def error_body(error_code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"errorCode": error_code, "message": message}
+    body: dict[str, Any] = {"errorCode": error_code, "message": _encodable(message)}
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = _encodable(errors)
     return body
 
 
