@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import metrics
+from models.db import database_unavailable
 from models.errors import (
     CodeExpired,
     CodeUsed,
@@ -84,6 +85,31 @@ def internal_error_response() -> JSONResponse:
     return error_response(500, "internalError", "Internal error; the request id is in X-Request-Id")
 
 
+# Seconds a till waits before it retries a request the database could not serve.
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable_response() -> JSONResponse:
+    """The database could not be reached or lost the connection mid-request: nothing the request
+    did was committed, or it was committed whole, so the till retries it as it is (a purchase
+    with the same nonce is done once)."""
+    return error_response(503, "serviceUnavailable",
+                          "The database is unavailable for a moment; retry the same request (the same nonce)",
+                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def failure_response(exc: BaseException, method: str, path: str, request_id: str | None = None) -> JSONResponse:
+    """503 for a database that is not there (one warning line), 500 with the traceback for a bug."""
+    suffix = f", X-Request-Id {request_id}" if request_id else ""
+    if database_unavailable(exc):
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning("database unavailable on %s %s%s: %s: %s", method, path, suffix, type(exc).__name__,
+                    cause[0][:200] if cause else "")
+        return unavailable_response()
+    log.error("unhandled error on %s %s%s", method, path, suffix, exc_info=exc)
+    return internal_error_response()
+
+
 def domain_error_response(exc: DomainError) -> JSONResponse:
     message = exc.detail or exc.code
     for cls, status, code in DOMAIN_ERRORS:
@@ -136,5 +162,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return internal_error_response()
+        return failure_response(exc, request.method, request.url.path)
