@@ -183,3 +183,12 @@ def test_report_ranges_and_imports_take_0_9_only() -> None:
             parse_roubles(raw)
         with pytest.raises(ValueError):
             parse_whole(raw, 10**9)
+
+
+def test_settings_take_ids_and_tokens_with_0_9_only() -> None:
+    from bot.config import SettingsError, load_settings
+
+    for overrides in ({"owner_ids": ar("111")}, {"bot_token": ar("123456") + ":ABCDEFGHIJKLMNOP"}):
+        with pytest.raises(SettingsError):
+            load_settings(_env_file=None, **overrides)
+    assert load_settings(_env_file=None, owner_ids="111, 222").owner_ids == frozenset({111, 222})
