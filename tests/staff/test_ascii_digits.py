@@ -45,7 +45,6 @@ async def customer_count(env: BotEnv) -> int:
         return int((await session.execute(select(func.count()).select_from(Customer))).scalar() or 0)
 
 
-@pytest.mark.botenv(postgres=True)
 async def test_a_checkout_typed_with_other_digits_is_refused_until_typed_with_0_9(botenv: BotEnv) -> None:
     env = botenv
     digits = env.text(env.owner, "input-digits")
