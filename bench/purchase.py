@@ -37,7 +37,7 @@ from models.clock import ManualClock  # noqa: E402
 from models.context import Domain  # noqa: E402
 from models.customers import Attribution, Registration, register_customer  # noqa: E402
 from models.db import Database, normalise_url  # noqa: E402
-from models.program import load_program_file  # noqa: E402
+from models.program import load_program_file, program_from_document  # noqa: E402
 from models.programs_store import ensure_program  # noqa: E402
 from models.purchase import PurchaseRequest, adjust_points, commit_purchase  # noqa: E402
 
@@ -64,7 +64,9 @@ async def run_concurrently(tills: int, total: int, one) -> tuple[list[float], fl
 
 async def setup(db: Database, tills: int) -> tuple[Domain, list[int]]:
     dom = Domain(db=db, clock=ManualClock(datetime(2026, 3, 1, 9, tzinfo=UTC)), tz=ZoneInfo("Europe/Moscow"))
-    await ensure_program(dom, load_program_file(ROOT / "programs/case-a.toml"))
+    program = load_program_file(ROOT / "programs/case-a.toml").to_document()
+    program["limits"]["max_reward_points"] = 10_000_000  # the bench's balance in one grant
+    await ensure_program(dom, program_from_document(program))
     customers = []
     for t in range(tills):
         ref = None

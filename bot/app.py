@@ -59,15 +59,15 @@ def create_storage(redis_url: str | None) -> BaseStorage:
 REDIS_START_TIMEOUT = 10.0  # seconds
 
 
-async def redis_problem(redis_url: str) -> str | None:
-    """None if Redis at `redis_url` answers PING within REDIS_START_TIMEOUT, else why not. The
-    runner refuses to start without it: every update would fail on the per-user lock."""
+async def redis_problem(redis_url: str, seconds: float = REDIS_START_TIMEOUT) -> str | None:
+    """None if Redis at `redis_url` answers PING within `seconds`, else why not. The
+    runner refuses to start without it: every update would fail on the per-user lock; /healthz
+    reports it."""
     from redis.asyncio import Redis
 
-    client = Redis.from_url(redis_url, socket_connect_timeout=REDIS_START_TIMEOUT,
-                            socket_timeout=REDIS_START_TIMEOUT)
+    client = Redis.from_url(redis_url, socket_connect_timeout=seconds, socket_timeout=seconds)
     try:
-        await asyncio.wait_for(client.ping(), REDIS_START_TIMEOUT)
+        await asyncio.wait_for(client.ping(), seconds)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     finally:

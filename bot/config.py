@@ -49,10 +49,10 @@ class Settings(BaseSettings):
     def _parse_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
-            try:
-                return frozenset(int(p) for p in parts)
-            except ValueError as exc:
-                raise ValueError("must be Telegram user ids separated by commas") from exc
+            # [0-9] only: int() would also read "١٢٣" as an id.
+            if not all(re.fullmatch(r"-?[0-9]{1,19}", p) for p in parts):
+                raise ValueError("must be Telegram user ids separated by commas")
+            return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
         return value
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         if value is not None and value.get_secret_value():
             token = value.get_secret_value()
             head, _, tail = token.partition(":")
-            if not head.isdigit() or len(tail) < 10:
+            if not re.fullmatch(r"[0-9]{1,20}", head) or len(tail) < 10:
                 raise ValueError("does not look like a bot token from @BotFather (123456:ABC...)")
         return value or None
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 _VALID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREFIXES = {"r": "referral", "g": "campaign", "s": "source", "c": "card", "staff": "staff_invite",
              "e": "enrol"}
-_VALUE = {"card": re.compile(r"^\d{6}$"), "referral": re.compile(r"^[a-z0-9]{4,16}$"),
+_VALUE = {"card": re.compile(r"^[0-9]{6}$"), "referral": re.compile(r"^[a-z0-9]{4,16}$"),
           "campaign": re.compile(r"^[A-Za-z0-9_-]{1,32}$"),
           "source": re.compile(r"^[A-Za-z0-9_-]{1,32}$"),
           "staff_invite": re.compile(r"^[A-Za-z0-9_-]{8,40}$"),

@@ -106,6 +106,11 @@ async def edit_pressed(callback: CallbackQuery, text: str, markup: InlineKeyboar
     """Edit the message whose button was pressed; a double tap that changes nothing is not an error."""
     if not isinstance(callback.message, Message):
         return
+    if callback.message.text is None:
+        # A photo or a document (the card), where edit_text is a 400: answer with a new message.
+        # Our own text buttons never sit there; forged callback data can.
+        await callback.message.answer(text, reply_markup=markup)
+        return
     try:
         await callback.message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as exc:

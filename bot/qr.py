@@ -33,7 +33,7 @@ MAX_PIXELS = 40_000_000
 _DOWNSCALE_LONG_SIDE = 1600
 _UPSCALE_BELOW = 480
 
-_BARE_CODE_RE = re.compile(r"(\d{3})[ \-]?(\d{3})")
+_BARE_CODE_RE = re.compile(r"([0-9]{3})[ \-]?([0-9]{3})")  # [0-9]: \d reads every script's digits
 _QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 _TELEGRAM_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"})
 

@@ -18,9 +18,16 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
@@ -37,27 +44,97 @@ MENU_COMMANDS = ("start", "card", "balance", "certificates", "invite", "review",
                  "cancel")
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu in Russian (default, no language code) and in English."""
+# Start-up calls to Telegram that fail for a reason that passes (no network yet, Telegram's 5xx,
+# a 429) are retried after 1, 2, 4 ... seconds, at most STARTUP_MAX_RETRY apart, for as long as
+# it takes (or until SIGTERM): one warning line per attempt, never a traceback.
+STARTUP_FIRST_RETRY = 1.0
+STARTUP_MAX_RETRY = 60.0
+
+
+class StartupError(Exception):
+    """Start-up cannot go on (the token is refused, Telegram rejects a call for good); the message
+    is one line for the operator."""
+
+
+class StartupCancelled(Exception):
+    """Stopped (SIGTERM, the stop event) while waiting to retry a start-up call."""
+
+
+T = TypeVar("T")
+
+
+async def _wait_or_stop(stop_event: asyncio.Event | None, seconds: float) -> None:
+    if stop_event is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop_event.wait(), seconds)
+    if stop_event.is_set():
+        raise StartupCancelled()
+
+
+async def telegram_call(what: str, call: Callable[[], Awaitable[T]], *, stop_event: asyncio.Event | None = None,
+                        api_url: str = "Telegram") -> T:
+    """`call()`, retried with backoff while Telegram is unreachable or failing for a moment.
+
+    A refused token is StartupError at once; any other refusal (a 4xx) is StartupError too:
+    retrying the same request cannot change Telegram's answer.
+    """
+    delay = STARTUP_FIRST_RETRY
+    while True:
+        try:
+            return await call()
+        except TelegramUnauthorizedError:
+            raise StartupError("Telegram refused BOT_TOKEN (401 Unauthorized): check the token from @BotFather "
+                               "(and TELEGRAM_API_URL)") from None
+        except TelegramRetryAfter as exc:
+            wait, reason = float(exc.retry_after), f"Telegram asks to wait {exc.retry_after} s (429)"
+        except TelegramNetworkError as exc:
+            wait, reason = delay, f"Telegram is unreachable at {api_url} ({_one_line(exc.message)})"
+        except TelegramServerError as exc:
+            wait, reason = delay, f"Telegram answered {_one_line(exc.message)}"
+        except TelegramAPIError as exc:
+            raise StartupError(f"Telegram refused {what}: {_one_line(exc.message)}") from None
+        log.warning("start-up: %s: %s; retrying in %.0f s", what, reason, wait)
+        await _wait_or_stop(stop_event, wait)
+        delay = min(delay * 2, STARTUP_MAX_RETRY)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:300]
+
+
+async def set_commands(bot: Bot, i18n: I18n, *, stop_event: asyncio.Event | None = None,
+                       api_url: str = "Telegram") -> None:
+    """The command menu in Russian (default, no language code) and in English. Transient errors
+    are retried; a refusal leaves the menu as it was, with a warning (the bot works without it)."""
     for locale, language_code in (("ru", None), ("en", "en")):
         commands = [BotCommand(command=name, description=i18n.get(locale, f"cmd-{name}"))
                     for name in MENU_COMMANDS]
-        await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
-                                  language_code=language_code)
+        try:
+            await telegram_call(
+                "setMyCommands",
+                lambda commands=commands, code=language_code: bot.set_my_commands(  # type: ignore[misc]
+                    commands, scope=BotCommandScopeAllPrivateChats(), language_code=code),
+                stop_event=stop_event, api_url=api_url)
+        except StartupError as exc:
+            log.warning("start-up: the command menu (%s) was not set: %s", locale, exc)
 
 
 Stopper = Callable[[], Awaitable[None]]
 
 
 async def assemble(bot: Bot, services: Services, i18n: I18n, *, storage: BaseStorage | None = None,
-                   **sender_options: Any) -> tuple[Dispatcher, OutboxSender]:
+                   stop_event: asyncio.Event | None = None, **sender_options: Any) -> tuple[Dispatcher, OutboxSender]:
     """The bot's pieces, the same for production (`run_bot`) and the sandbox: the bot's own
     username, the command menu, the dispatcher with every router, and the outbox sender
-    (registered in `services.extras`, not started: the caller runs it under its stop event)."""
-    me = await bot.get_me()
+    (registered in `services.extras`, not started: the caller runs it under its stop event).
+    Telegram's transient failures are retried (see `telegram_call`) until `stop_event` is set."""
+    api_url = services.settings.telegram_api_url
+    me = await telegram_call("getMe", bot.me, stop_event=stop_event, api_url=api_url)  # cached: polling asks too
     if me.username:
         services.bot_username = me.username
-    await set_commands(bot, i18n)
+    await set_commands(bot, i18n, stop_event=stop_event, api_url=api_url)
     dp = build_dispatcher(services, i18n, storage)
     sender = OutboxSender(bot, services, i18n, rate=services.settings.send_rate, **sender_options)
     services.extras["sender"] = sender
@@ -131,31 +208,42 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     stop_event = stop_event or asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
     stop_scheduler: Stopper | None = None
+    api_url = settings.telegram_api_url
+    if install_signals:  # before Telegram is asked anything: SIGTERM also stops a start-up retrying
+        _install_signal_handlers(stop_event)
     try:
-        dp, sender = await assemble(bot, services, i18n)
+        dp, sender = await assemble(bot, services, i18n, stop_event=stop_event)
         tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
         # Broadcasts under way before a restart get their live progress message back at once.
         from handlers.owner_broadcasts import ensure_progress
 
         ensure_progress(services, bot)
         stop_scheduler = await start_scheduler(services)
-        if install_signals:
-            _install_signal_handlers(stop_event)
-        tasks.append(asyncio.create_task(_serve_http(services, dp, bot, stop_event), name="http"))
+        http = asyncio.create_task(_serve_http(services, dp, bot, stop_event), name="http")
+        tasks.append(http)
         if settings.webhook_url:
             from bot.http.webhook import webhook_secret
 
-            await bot.set_webhook(settings.webhook_url, secret_token=webhook_secret(settings),
-                                  allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False)
+            await telegram_call("setWebhook", lambda: bot.set_webhook(
+                settings.webhook_url or "", secret_token=webhook_secret(settings),
+                allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False),
+                stop_event=stop_event, api_url=api_url)
             log.info("bot @%s receives updates by webhook at %s", services.bot_username, settings.webhook_url)
             await stop_event.wait()
-            return 0
+            return 2 if http.done() and http.result() is False else 0
         tasks.append(asyncio.create_task(_stop_when_set(dp, stop_event), name="stop-watcher"))
+        await telegram_call("deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False),
+                            stop_event=stop_event, api_url=api_url)
         log.info("bot @%s is polling", services.bot_username)
-        await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot, handle_signals=False,
                                allowed_updates=dp.resolve_used_update_types())
         return 0
+    except StartupCancelled:
+        log.info("stopped before start-up finished")
+        return 0
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         stop_event.set()
         if install_signals:
@@ -174,16 +262,27 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
         await services.db.dispose()
 
 
-async def _serve_http(services: Services, dp: Dispatcher, bot: Bot, stop_event: asyncio.Event) -> None:
-    """The HTTP server beside the bot; a port that cannot be opened is logged, not fatal to the bot."""
+WEBHOOK_PORT_WAIT = 10.0  # seconds a webhook bot waits for its taken HTTP port before it gives up
+
+
+async def _serve_http(services: Services, dp: Dispatcher, bot: Bot, stop_event: asyncio.Event) -> bool:
+    """The HTTP server beside the bot; False if it could not be opened. A taken port is retried
+    in the background (one warning line): a polling bot works meanwhile, and serves the partner
+    API once the port is free; a webhook bot receives nothing without it, so after
+    WEBHOOK_PORT_WAIT seconds it stops (exit 2) with one line."""
     from bot.http.app import build_app
-    from bot.http.server import serve_http
+    from bot.http.server import CannotServe, serve_http
 
     settings = services.settings
     app = build_app(services, dispatcher=dp, bot=bot)
     try:
-        await serve_http(app, settings.http_host, settings.http_port, stop_event)
-    except (OSError, SystemExit) as exc:
-        log.error("http: cannot serve on %s:%s: %s", settings.http_host, settings.http_port, exc)
+        await serve_http(app, settings.http_host, settings.http_port, stop_event,
+                         give_up_after=WEBHOOK_PORT_WAIT if settings.webhook_url else None)
+    except CannotServe as exc:
         if settings.webhook_url:
-            stop_event.set()  # without the HTTP server a webhook bot receives nothing
+            print(f"error: {exc}; a webhook bot cannot receive updates without it", file=sys.stderr)
+            stop_event.set()
+        else:
+            log.error("%s; the bot works, the HTTP API (partner API, /healthz, /metrics) is off", exc)
+        return False
+    return True

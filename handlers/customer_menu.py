@@ -25,6 +25,7 @@ from handlers.customer_views import delete_quietly, esc, load_program, send_card
 from models.customers import get_customer
 from models.errors import CustomerErased, CustomerNotFound
 from models.history import HISTORY_PAGE, certificates_of, history_page, next_expiry, referral_stats
+from models.text import is_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-menu")
@@ -90,7 +91,7 @@ async def history_page_cb(callback: CallbackQuery, actor: Actor | None, t: Trans
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
     raw = (callback.data or "").partition(":")[2]
-    page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    page = int(raw) if is_digits(raw) and len(raw) < 6 else 0
     text, markup = await render_history(services, t, actor.customer_id, page)
     await callback.answer()
     await keyboards.edit_pressed(callback, text, markup)  # a double tap changes nothing: not an error

@@ -215,7 +215,7 @@ async def birthday_expected(message: Message, t: Translator) -> None:
 
 def birthday_error_key(exc: InvalidDate) -> str:
     return {"future": "reg-birthday-future", "too_old": "reg-birthday-too-old",
-            "already_set": "settings-birthday-already"}.get(exc.detail, "reg-birthday-format")
+            "already_set": "settings-birthday-already", "digits": "input-digits"}.get(exc.detail, "reg-birthday-format")
 
 
 async def finish(message: Message, state: FSMContext, actor: Actor, services: Services, t: Translator, bot: Bot,

@@ -40,6 +40,7 @@ from models.reviews import (
     review_status,
     submit_review,
 )
+from models.text import is_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-reviews")
@@ -90,7 +91,7 @@ async def rate_last(callback: CallbackQuery, actor: Actor | None, t: Translator,
 async def rate(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> None:
     parts = (callback.data or "").split(":")
     if actor is None or actor.customer_id is None or len(parts) != 3 or not all(
-            p.isdigit() and len(p) < 19 for p in parts[1:]):
+            is_digits(p) and len(p) < 19 for p in parts[1:]):
         log.warning("rating: malformed or foreign rating callback %r from user %s", callback.data,
                     callback.from_user.id)
         await callback.answer(t("fallback-stale-button"))
@@ -115,7 +116,7 @@ async def choose_site(callback: CallbackQuery, actor: Actor | None, t: Translato
         return
     raw = (callback.data or "").rsplit(":", 1)[-1]
     _, program = await load_program(services.dom)
-    if not raw.isdigit() or int(raw) >= len(program.reviews):
+    if not is_digits(raw) or len(raw) > 3 or int(raw) >= len(program.reviews):
         await callback.answer(t("review-site-unknown"), show_alert=True)
         return
     site = program.reviews[int(raw)]
@@ -179,7 +180,7 @@ async def decide(callback: CallbackQuery, actor: Actor | None, t: Translator, se
                          actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
         await callback.answer(t("not-allowed"), show_alert=True)
         return
-    if len(parts) != 3 or parts[1] not in ("approve", "reject") or not parts[2].isdigit() or len(parts[2]) > 18:
+    if len(parts) != 3 or parts[1] not in ("approve", "reject") or not is_digits(parts[2]) or len(parts[2]) > 18:
         log.warning("review: malformed decision %r from staff %s", callback.data, user_id)
         await callback.answer(t("fallback-stale-button"))
         return

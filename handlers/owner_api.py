@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.staff_keyboards import RowId
 from models import audit
 from models.api_keys import (
     ApiKeyNameTaken,
@@ -32,7 +33,7 @@ router = Router(name="owner-api")
 
 class ApiKeyCb(CallbackData, prefix="apikey"):
     action: str  # "revoke" (ask), "confirm", "keep"
-    key_id: int
+    key_id: RowId
 
 
 async def _refuse(services: Services, actor: Actor | None, action: str) -> None:

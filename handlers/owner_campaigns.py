@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import qrcode
@@ -36,8 +37,10 @@ from handlers.owner_views import (
     reply,
 )
 from models import owner as domain
-from models.errors import CampaignUnavailable
+from models.customers import parse_date
+from models.errors import CampaignUnavailable, InvalidDate
 from models.tables import Campaign
+from models.text import ascii_int, foreign_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-campaigns")
@@ -61,7 +64,7 @@ def _text(raw: str) -> str:
 
 def _whole(minimum: int, maximum: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
-        value = int(raw.strip().replace(" ", ""))
+        value = ascii_int(raw.strip().replace(" ", ""), max_digits=12)  # int() also reads "١٠٠"
         if not minimum <= value <= maximum:
             raise ValueError
         return value
@@ -69,18 +72,20 @@ def _whole(minimum: int, maximum: int) -> Callable[[str], int]:
 
 
 def _percent(raw: str) -> str:
-    try:
-        value = Decimal(raw.strip().replace(",", ".").rstrip("%"))
-    except InvalidOperation as exc:
-        raise ValueError from exc
+    text = raw.strip().replace(",", ".").rstrip("%")
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]+)?", text):  # Decimal() also reads "１０", "1_0", "1e1"
+        raise ValueError
+    value = Decimal(text)
     if not Decimal(0) < value <= Decimal(100) or value != value.quantize(Decimal("0.01")):
         raise ValueError
     return str(value)
 
 
 def _date(raw: str) -> str:
-    dd, mm, yyyy = raw.strip().split(".")
-    return date(int(yyyy), int(mm), int(dd)).isoformat()
+    try:
+        return parse_date(raw).isoformat()
+    except InvalidDate as exc:
+        raise ValueError(raw) from exc
 
 
 # (answer key, prompt key, parser, optional: "-" skips)
@@ -195,7 +200,7 @@ async def campaign_answer(message: Message, state: FSMContext, services: Service
         try:
             answers[key] = parse(raw)
         except (ValueError, TypeError):
-            await message.answer(t("campaign-bad-answer") + "\n" + t(prompt))
+            await message.answer(t("input-digits" if foreign_digits(raw) else "campaign-bad-answer") + "\n" + t(prompt))
             return
     if index + 1 < len(STEPS):
         await state.update_data(campaign_step=index + 1, campaign=answers)

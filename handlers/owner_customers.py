@@ -5,6 +5,7 @@ referrer and invitees; adjust points with a reason, pin a tier, block or unblock
 from __future__ import annotations
 
 import logging
+import re
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -34,11 +35,13 @@ from models.errors import DomainError
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
 from models.programs_store import current_program
+from models.text import foreign_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-customers")
 IMPORT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
 SHOWN_ERRORS = 30
+_ADJUSTMENT = re.compile(r"([+-]?)([0-9]{1,13})")  # [0-9]: isdigit()/int() also read "١٠٠" and "１００"
 
 
 class OwnerCustomers(StatesGroup):
@@ -66,6 +69,15 @@ async def import_menu(callback: CallbackQuery, state: FSMContext, t: Translator)
     await callback.answer()
 
 
+def import_file_error(t: Translator, exc: ImportFileError) -> str:
+    """One sentence for a file that cannot be read at all (damaged, unsafe, not a table...)."""
+    key = f"import-file-{exc.code.replace('_', '-')}"
+    if not t.i18n.has(t.locale, key):
+        log.warning("import: no text for file error %s (%s)", exc.code, exc.detail)
+        key = "import-file-bad-xlsx" if exc.code.endswith("xlsx") else "import-file-not-text"
+    return t(key, line=exc.line or 0)
+
+
 def _is_table(name: str | None) -> bool:
     return bool(name) and str(name).lower().endswith(IMPORT_SUFFIXES)
 
@@ -83,7 +95,7 @@ async def import_file(message: Message, state: FSMContext, services: Services, t
     try:
         plan = await plan_import(services.dom, data, name)
     except ImportFileError as exc:
-        await message.answer(t(f"import-file-{exc.code.replace('_', '-')}"))
+        await message.answer(import_file_error(t, exc))
         return
     await state.set_state(None)
     await state.update_data(import_file_id=document.file_id, import_name=name)
@@ -126,7 +138,7 @@ async def import_confirm(callback: CallbackQuery, state: FSMContext, services: S
     try:
         result = await apply_import(services.dom, content, name, actor_telegram_id=actor.telegram_id)
     except ImportFileError as exc:
-        await edit(callback, t(f"import-file-{exc.code.replace('_', '-')}"))
+        await edit(callback, import_file_error(t, exc))
         return
     await edit(callback, t("import-done", created=result.created, points=result.points,
                            imported=result.already_imported, errors=result.errors))
@@ -289,19 +301,28 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
     amount_text, _, reason = (message.text or "").strip().partition(" ")
     amount_text = amount_text.replace("−", "-")
     reason = reason.strip()
-    if not reason or not amount_text.lstrip("+-").isdigit() or int(amount_text) == 0 \
-            or abs(int(amount_text)) > 10_000_000:
+    if foreign_digits(amount_text):
+        await message.answer(t("input-digits"))
+        return
+    match = _ADJUSTMENT.fullmatch(amount_text)
+    if not reason or match is None or int(match[2]) == 0:
         await message.answer(t("owner-adjust-bad"))
+        return
+    delta = int(match[2]) * (-1 if match[1] == "-" else 1)
+    async with services.db.reading() as session:
+        _, program = await current_program(session)
+    if abs(delta) > program.limits.max_reward_points:
+        await message.answer(t("owner-adjust-too-large", max=program.limits.max_reward_points))
         return
     customer_id = int((await state.get_data()).get("customer_id", 0))
     try:
-        await domain.adjust(services.dom, owner_actor(actor), customer_id, int(amount_text), reason)
+        await domain.adjust(services.dom, owner_actor(actor), customer_id, delta, reason)
     except DomainError as exc:
         await message.answer(t("owner-adjust-refused", reason=esc(exc.code)))
         return
     await state.clear()
     text, markup = await card_view(services, t, customer_id)
-    await message.answer(t("owner-adjust-done", delta=int(amount_text)))
+    await message.answer(t("owner-adjust-done", delta=delta))
     await message.answer(text, reply_markup=markup)
 
 

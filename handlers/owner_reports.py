@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 router = Router(name="owner-reports")
 
 PERIODS = ("month", "last_month", "year", "last_year", "all", "custom")
-_RANGE = re.compile(r"^\s*(\d{1,2}\.\d{1,2}\.\d{4})\s*[-–—]\s*(\d{1,2}\.\d{1,2}\.\d{4})\s*$")
+_DATE = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}"  # [0-9]: \d and int() also read other scripts' digits
+_RANGE = re.compile(rf"^\s*({_DATE})\s*[-–—]\s*({_DATE})\s*$")
 
 
 async def _owner_only(event: TelegramObject, actor: Actor | None = None) -> bool:

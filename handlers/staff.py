@@ -64,11 +64,15 @@ from models.money import parse_amount
 from models.phone import normalize_phone
 from models.programs_store import current_program
 from models.staff import AwaitingCustomer, CheckoutView, Committed, Requoted, StaffActor
+from models.text import foreign_digits, is_digits
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's limit (docs: TELEGRAM.md, "Limits")
-_CODE_RE = re.compile(r"^\s*(\d{3})[ \-]?(\d{3})\s*$")
+_CODE_RE = re.compile(r"^\s*([0-9]{3})[ \-]?([0-9]{3})\s*$")  # [0-9]: \d also reads other scripts' digits
+_NUMBER_LIKE = re.compile(r"[\d\s+\-().,]+")  # \d on purpose: digits of any script, to answer them
+MAX_POINTS_DIGITS = 12  # more is no number of points anybody has
+MAX_ID_DIGITS = 18  # an operation number fits a 64-bit column
 
 
 class Till(StatesGroup):
@@ -110,10 +114,18 @@ class LooksLikeCode(Filter):
         return {"typed_code": match.group(1) + match.group(2)} if match else False
 
 
+class ForeignDigits(Filter):
+    """A code, phone or amount typed with digits other than 0-9 (an Arabic or full-width keyboard)."""
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text or ""
+        return bool(_NUMBER_LIKE.fullmatch(text)) and foreign_digits(text)
+
+
 class LooksLikePhone(Filter):
     async def __call__(self, message: Message) -> bool | dict[str, Any]:
         text = message.text or ""
-        if sum(ch.isdigit() for ch in text) < 10:
+        if sum(ch in "0123456789" for ch in text) < 10:
             return False
         try:
             return {"phone": normalize_phone(text)}
@@ -279,7 +291,7 @@ async def _open_customer(message: Message, state: FSMContext, dom: Domain, actor
     await message.answer(customer_found(t, card, found_by), reply_markup=cancel_keyboard(t))
 
 
-@till.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^c_\d{6}$")))
+@till.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^c_[0-9]{6}$")))
 async def scanned_card(message: Message, command: CommandObject, state: FSMContext, dom: Domain, actor: Actor,
                        t: Translator) -> None:
     """The phone camera opened the card's QR (a t.me deep link with the code)."""
@@ -290,6 +302,12 @@ async def scanned_card(message: Message, command: CommandObject, state: FSMConte
 async def typed_code(message: Message, typed_code: str, state: FSMContext, dom: Domain, actor: Actor,
                      t: Translator) -> None:
     await _open_customer(message, state, dom, actor, t, code=typed_code, found_by="code")
+
+
+@till.message(StateFilter(None), F.text, ForeignDigits())
+async def typed_foreign_digits(message: Message, t: Translator) -> None:
+    """Not a code nor a phone for us: say which digits to use instead of ignoring it."""
+    await message.answer(t("input-digits"))
 
 
 @till.message(StateFilter(None), F.text, LooksLikePhone())
@@ -431,7 +449,10 @@ async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: 
 async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     quote_id = int((await state.get_data())["quote_id"])
     text = (message.text or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not text.isdecimal():
+    if foreign_digits(text):
+        await message.answer(t("input-digits"))
+        return
+    if not is_digits(text) or len(text) > MAX_POINTS_DIGITS:
         await message.answer(t("staff-points-not-a-number"))
         return
     try:
@@ -593,12 +614,16 @@ async def refund_command(message: Message, command: CommandObject, dom: Domain, 
                          settings: Settings) -> None:
     """`/refund <operation number> [amount]`: full, or partial with an amount."""
     parts = (command.args or "").split(maxsplit=1)
-    if not parts or not parts[0].lstrip("#").isdecimal():
+    number = parts[0].lstrip("#") if parts else ""
+    if foreign_digits(number):
+        await message.answer(t("input-digits"))
+        return
+    if not is_digits(number) or len(number) > MAX_ID_DIGITS:
         await message.answer(t("staff-refund-usage"))
         return
     try:
         amount = parse_amount(parts[1], await _max_check(dom)) if len(parts) > 1 else None
-        result = await _do_refund(dom, actor, settings, int(parts[0].lstrip("#")), amount,
+        result = await _do_refund(dom, actor, settings, int(number), amount,
                                   f"refund:{message.chat.id}:{message.message_id}")
     except DomainError as exc:
         await message.answer(error_text(t, exc))

@@ -6,13 +6,20 @@ from the database when pressed, and every press re-checks the presser's role.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import Field
 
 from bot.i18n import Translator
 from bot.markups import register_markup
 from handlers.staff_views import percent_text
 from models.staff import CheckoutView, StaffMember
+
+# An id in callback data: a forged number beyond a 64-bit column fails to unpack (the press falls
+# through to "stale button") instead of reaching the database as an overflow and a traceback.
+RowId = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 # Prefixes of callbacks only staff may press; a press by anyone else is refused and logged.
 STAFF_PREFIXES = ("co", "rc", "pn", "sa", "sn")
@@ -20,13 +27,13 @@ STAFF_PREFIXES = ("co", "rc", "pn", "sa", "sn")
 
 class CheckoutCb(CallbackData, prefix="co"):
     action: str  # max, none, other, cert, pick, confirm, back, cancel
-    quote_id: int
-    arg: int = 0  # a certificate lot id for "pick"
+    quote_id: RowId
+    arg: RowId = 0  # a certificate lot id for "pick"
 
 
 class ReceiptCb(CallbackData, prefix="rc"):
     action: str  # ask, full, part
-    operation_id: int
+    operation_id: RowId
 
 
 class PhoneNewCb(CallbackData, prefix="pn"):
@@ -35,7 +42,7 @@ class PhoneNewCb(CallbackData, prefix="pn"):
 
 class StaffAdminCb(CallbackData, prefix="sa"):
     action: str  # invite, revoke
-    staff_id: int = 0
+    staff_id: RowId = 0
 
 
 class StaffNameCb(CallbackData, prefix="sn"):
@@ -45,7 +52,7 @@ class StaffNameCb(CallbackData, prefix="sn"):
 class PhoneConfirmCb(CallbackData, prefix="pc"):
     """Pressed by the customer in their own chat; checked against the confirmation's customer."""
 
-    confirmation_id: int
+    confirmation_id: RowId
     accept: bool
 
 

@@ -99,7 +99,8 @@ def me_text(t: Translator, stats: StaffStats, link: str) -> str:
 def error_text(t: Translator, exc: DomainError) -> str:
     """A sentence for a domain error; amounts say exactly what was wrong with the input."""
     if isinstance(exc, InvalidAmount):
-        reason = exc.detail if exc.detail in {"empty", "sign", "format", "decimals", "zero", "too_large"} else "format"
+        reason = exc.detail if exc.detail in {"empty", "sign", "format", "decimals", "zero", "too_large",
+                                              "digits"} else "format"
         return t(f"staff-amount-{reason.replace('_', '-')}")
     key = f"staff-error-{exc.code.replace('_', '-')}"
     return t(key) if t.i18n.has(t.locale, key) else t("error-generic")

@@ -25,6 +25,10 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids are BIGINT elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Points and money that are summed (a lot, a ledger entry, an operation's points): 64-bit, like the
+# ids. A 32-bit column overflows on PostgreSQL at 2^31 − 1 (two rewards of that size made a
+# customer who could no longer be erased); SQLite's INTEGER is 64-bit already.
+Int64 = BigId
 JsonType = JSON().with_variant(postgresql.JSONB(), "postgresql").with_variant(sqlite.JSON(), "sqlite")
 
 

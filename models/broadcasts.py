@@ -50,6 +50,7 @@ from models.tables import (
     SourceKind,
     TelegramAccount,
 )
+from models.text import is_digits
 
 MAX_TEXT = 4096  # Telegram's limit for a message (TELEGRAM.md, "Limits")
 MAX_CAPTION = 1024  # ... and for a photo caption
@@ -124,7 +125,7 @@ class Segment:
         if self.kind is SegmentKind.SOURCE_KIND:
             SourceKind(self.value)
             return
-        if not self.value.isdigit():
+        if not is_digits(self.value) or len(self.value) > 18:
             raise ValueError(f"segment {self.kind.value} needs a whole number, not {self.value!r}")
         number = int(self.value)
         if self.kind is SegmentKind.BIRTHDAY_MONTH and not 1 <= number <= 12:

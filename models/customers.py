@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from models.tables import (
     Staff,
     TelegramAccount,
 )
+from models.text import foreign_digits, is_digits
 
 _REF_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -59,20 +61,29 @@ def validate_birthday(day: date, today: date) -> date:
     return day
 
 
+_DMY = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")  # [0-9]: int() also reads "٠١.٠١.٢٠٠٠"
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def parse_date(text: str) -> date:
+    """`dd.mm.yyyy` or `yyyy-mm-dd`, ASCII digits only; InvalidDate "digits" for other scripts' digits,
+    "format" for anything else that is not a real date."""
+    raw = text.strip()
+    if foreign_digits(raw):
+        raise InvalidDate("digits")
+    try:
+        if (iso := _ISO.fullmatch(raw)) is not None:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if (dmy := _DMY.fullmatch(raw)) is not None:
+            return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
+    except ValueError as exc:  # 31.02.1990
+        raise InvalidDate("format") from exc
+    raise InvalidDate("format")
+
+
 def parse_birthday(text: str, today: date) -> date:
     """`dd.mm.yyyy` (also `yyyy-mm-dd`, for imports)."""
-    raw = text.strip()
-    try:
-        if "-" in raw:
-            parsed = date.fromisoformat(raw)
-        else:
-            dd, mm, yyyy = raw.split(".")
-            if len(yyyy) != 4:
-                raise ValueError
-            parsed = date(int(yyyy), int(mm), int(dd))
-    except (ValueError, TypeError) as exc:
-        raise InvalidDate("format") from exc
-    return validate_birthday(parsed, today)
+    return validate_birthday(parse_date(text), today)
 
 
 @dataclass(frozen=True)
@@ -359,7 +370,7 @@ async def issue_code(dom: Domain, customer_id: int) -> CustomerCode:
 
 async def peek_code(session: AsyncSession, code: str, now: datetime) -> CustomerCode:
     """The code's row if it can still be used; raises a specific error otherwise."""
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and is_digits(code)):
         raise CodeNotFound(code)
     row = await session.get(CustomerCode, code)
     if row is None:

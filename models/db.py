@@ -34,7 +34,7 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -43,13 +43,44 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# SQLSTATE classes and codes that say "the server is not there right now", not "your SQL is wrong":
+# connection exceptions (08...), an administrator's or a crash's shutdown, a server starting up,
+# too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite's words for a database another process holds, or a file it cannot reach.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open database",
+                       "disk i/o error")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True if `exc` means the database could not be reached or lost the connection (a request
+    that failed so may be retried as it is: a till retries with the same nonce), not a bug."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):  # every pooled connection busy for pool_timeout seconds
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:  # the connection died under the statement
+            return True
+        code = getattr(exc.orig, "sqlstate", None) or ""
+        if code.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        message = str(exc.orig).lower()
+        return type(exc.orig).__name__ == "OperationalError" and any(m in message for m in _SQLITE_UNAVAILABLE)
+    # Connecting: asyncpg raises the socket's own error (refused, reset, a DNS failure, a timeout).
+    import socket
+
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror)
 
 
 class Database:
@@ -60,8 +91,11 @@ class Database:
     """
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None
+        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None,
+        sqlite_busy_timeout_ms: int = 60_000,
     ) -> None:
+        """`sqlite_busy_timeout_ms`: how long a SQLite statement waits for another process's write
+        lock before "database is locked" (tests make it short)."""
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         self.schema = schema
@@ -73,7 +107,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         read_engine = self.engine
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
             read_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)

@@ -110,7 +110,7 @@ async def operation_rows(dom: Domain, since: datetime | None = None) -> list[lis
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")  # [0-9]: "-١٢" is text to a spreadsheet
 
 
 def csv_safe(value: Any) -> Any:

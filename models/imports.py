@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,13 +37,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit, ledger
 from models.context import Domain
-from models.customers import erased_import_key, new_referral_code, validate_birthday
+from models.customers import erased_import_key, new_referral_code, parse_date, validate_birthday
 from models.errors import DomainError, InvalidDate, InvalidPhone
 from models.phone import normalize_phone
 from models.program import Program, ThresholdBasis
 from models.programs_store import current_program
 from models.tables import Campaign, Customer, LotKind, Operation, OperationKind, SourceKind
 from models.tiers import tier_for_value
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("phone", "name", "birthday", "balance", "total_spent", "purchases", "source")
 MAX_ROWS = 100_000
@@ -53,12 +57,18 @@ MAX_SPENT_KOPECKS = 10**13
 
 class ImportFileError(DomainError):
     """The file as a whole cannot be read. `.code` is translated by the doors:
-    not_xlsx (claims to be XLSX but is not), bad_xlsx, not_text (binary, not CSV),
-    no_header, no_phone_column, empty, too_many_rows, too_large."""
+    not_xlsx (claims to be XLSX but is not), bad_xlsx (damaged: truncated XML, missing parts),
+    unsafe_xlsx (declares XML entities: an entity bomb; Excel never writes them), no_sheets (a
+    workbook without a worksheet), not_text (binary, not CSV), cell_too_long (a CSV cell over
+    csv's field limit, usually an unclosed quote), bad_csv, no_header, no_phone_column, empty,
+    too_many_rows, too_large. `detail` is one line for the command line; `line` the CSV line
+    where reading stopped, if known."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", *, line: int | None = None) -> None:
+        detail = " ".join(detail.split())[:300]  # one line, whatever the parser said
         super().__init__(detail or code)
         self.code = code
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,9 @@ def read_table(data: bytes, filename: str = "") -> list[list[str]]:
     """Rows of cells as text (header first) from CSV or XLSX bytes."""
     if len(data) > MAX_BYTES:
         raise ImportFileError("too_large")
-    is_zip = data[:4] == b"PK\x03\x04"
+    if not data.strip():
+        raise ImportFileError("empty")
+    is_zip = data[:4] in (b"PK\x03\x04", b"PK\x05\x06")  # a zip with entries, or an empty one
     if filename.lower().endswith((".xlsx", ".xlsm")) and not is_zip:
         raise ImportFileError("not_xlsx", f"{filename} is not an XLSX workbook")
     if is_zip:
@@ -122,6 +134,8 @@ def read_table(data: bytes, filename: str = "") -> list[list[str]]:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    # openpyxl parses with defusedxml when it is installed (a dependency): a workbook that declares
+    # XML entities (the "billion laughs" bomb) is refused instead of being expanded.
     from openpyxl import load_workbook  # imported here: only imports need it
 
     try:
@@ -131,20 +145,45 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         raise ImportFileError("bad_xlsx", str(exc)) from exc
     if unpacked > MAX_UNPACKED_BYTES:
         raise ImportFileError("too_large", f"unpacks to {unpacked} bytes")
+    # openpyxl reports a damaged workbook as whatever its parsers raise (ParseError, KeyError,
+    # ValueError, IndexError, TypeError...): any of them, here or while reading the rows, is
+    # the file's fault, and the owner gets one line saying so rather than a traceback.
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError("bad_xlsx", str(exc)) from exc
+    except Exception as exc:
+        raise _workbook_error(exc) from exc
     try:
+        if not workbook.worksheets:
+            raise ImportFileError("no_sheets", "the workbook has no worksheet")
         sheet = workbook.worksheets[0]
         rows: list[list[str]] = []
-        for values in sheet.iter_rows(values_only=True):
-            if len(rows) > MAX_ROWS + 1:
-                raise ImportFileError("too_many_rows")
-            rows.append([_cell_text(v) for v in values])
+        try:
+            for values in sheet.iter_rows(values_only=True):
+                if len(rows) > MAX_ROWS + 1:
+                    raise ImportFileError("too_many_rows")
+                rows.append([_cell_text(v) for v in values])
+        except ImportFileError:
+            raise
+        except Exception as exc:
+            raise _workbook_error(exc) from exc
         return rows
     finally:
         workbook.close()
+
+
+def _workbook_error(exc: BaseException) -> ImportFileError:
+    """What a parser's exception says about the workbook: unsafe (entities), or damaged."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        # defusedxml refuses entity declarations; without it expat stops an amplification bomb.
+        if isinstance(cause, DefusedXmlException) or "amplification" in str(cause):
+            log.debug("import: a workbook with XML entity declarations refused: %s", cause)
+            return ImportFileError("unsafe_xlsx", "the workbook declares XML entities (an entity bomb?)")
+        cause = cause.__cause__ or cause.__context__
+    log.debug("import: a damaged workbook: %s: %s", type(exc).__name__, exc)
+    return ImportFileError("bad_xlsx", f"{type(exc).__name__}: {exc}")
 
 
 def _cell_text(value: Any) -> str:
@@ -178,10 +217,18 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise ImportFileError("not_text") from exc
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if len(rows) > MAX_ROWS + 1:
-        raise ImportFileError("too_many_rows")
-    return [[cell.strip() for cell in row] for row in rows]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append([cell.strip() for cell in row])
+            if len(rows) > MAX_ROWS + 1:
+                raise ImportFileError("too_many_rows")
+    except csv.Error as exc:
+        # A cell over csv's field limit (128 KB) is nearly always a quote opened and never closed.
+        code = "cell_too_long" if "field limit" in str(exc) else "bad_csv"
+        raise ImportFileError(code, f"line {reader.line_num}: {exc}", line=reader.line_num) from exc
+    return rows
 
 
 # --- Parsing the cells ------------------------------------------------------------------------
@@ -190,15 +237,18 @@ def _number_text(raw: str) -> str:
     return raw.replace("\u00a0", "").replace(" ", "").replace(",", ".")
 
 
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # [0-9]: Decimal() also reads "١٠٠٠", "1_000", "1e3", "NaN"
+
+
 def _decimal(raw: str) -> Decimal:
-    """A finite number (NaN and Infinity parse as Decimals but are not amounts)."""
-    try:
-        value = Decimal(_number_text(raw))
-    except InvalidOperation as exc:
-        raise ValueError(raw) from exc
-    if not value.is_finite():
+    """A plain decimal number written with the digits 0-9."""
+    text = _number_text(raw)
+    if not _NUMBER.fullmatch(text):
         raise ValueError(raw)
-    return value
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # not reached for text the pattern admits
+        raise ValueError(raw) from exc
 
 
 def parse_roubles(raw: str) -> int:
@@ -222,21 +272,16 @@ def parse_whole(raw: str, maximum: int) -> int:
     return int(value)
 
 
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+")  # a date cell exported with its time
+
+
 def parse_import_birthday(raw: str, today: date) -> date | None:
     text = raw.strip()
     if not text:
         return None
-    try:
-        if "-" in text:
-            parsed = date.fromisoformat(text[:10])
-        else:
-            dd, mm, yyyy = text.split(".")
-            if len(yyyy) != 4:
-                raise ValueError(text)
-            parsed = date(int(yyyy), int(mm), int(dd))
-    except (ValueError, TypeError) as exc:
-        raise InvalidDate("format") from exc
-    return validate_birthday(parsed, today)
+    if _ISO_DATETIME.fullmatch(text):
+        text = text[:10]
+    return validate_birthday(parse_date(text), today)
 
 
 def parse_rows(table: list[list[str]], today: date) -> ImportPlan:

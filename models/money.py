@@ -9,28 +9,33 @@ import re
 from decimal import ROUND_FLOOR, Decimal
 
 from models.errors import InvalidAmount
+from models.text import foreign_digits
 
-_AMOUNT_RE = re.compile(r"^(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d{1,2}))?$")
+# [0-9], never \d: Python's \d (and int()) also read Arabic-Indic and full-width digits.
+_AMOUNT_RE = re.compile(r"^([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,]([0-9]{1,2}))?$")
 
 
 def parse_amount(text: str, max_kopecks: int | None = None) -> int:
     """Parse a typed check amount into kopecks.
 
     Accepts `12250`, `12 250`, `12250.5`, `12250,50` (and a trailing ₽ or "руб").
-    Refuses more than two decimals, a sign, letters, zero, and amounts over the maximum.
+    Refuses more than two decimals, a sign, letters, digits other than 0-9 ("digits": "１０００" and
+    "١٠٠٠" are not 1,000 ₽), zero, and amounts over the maximum.
     """
     cleaned = text.strip()
     cleaned = re.sub(r"\s*(₽|руб\.?|р\.?|rub)$", "", cleaned, flags=re.IGNORECASE)
     if not cleaned:
         raise InvalidAmount("empty")
+    if foreign_digits(cleaned):
+        raise InvalidAmount("digits")
     if cleaned[0] in "+-":
         raise InvalidAmount("sign")
     match = _AMOUNT_RE.match(cleaned)
     if match is None:
-        if re.fullmatch(r"[\d \u00a0\u202f]+[.,]\d{3,}", cleaned):
+        if re.fullmatch(r"[0-9 \u00a0\u202f]+[.,][0-9]{3,}", cleaned):
             raise InvalidAmount("decimals")
         raise InvalidAmount("format")
-    whole = int(re.sub(r"\D", "", match.group(1)))
+    whole = int(re.sub(r"[^0-9]", "", match.group(1)))
     frac = (match.group(2) or "").ljust(2, "0")
     kopecks = whole * 100 + int(frac)
     if kopecks == 0:

@@ -31,6 +31,7 @@ from models.programs_store import current_program, set_program
 from models.purchase import adjust_points
 from models.reports import CampaignFunnel, build_report
 from models.tables import AuditEntry, Campaign, Customer, OperationKind, TelegramAccount
+from models.text import foreign_digits, is_digits
 from models.tiers import recalculate_tier
 
 OWNER_ROLE = "owner"
@@ -72,7 +73,7 @@ def edit_setting(program: Program, setting: str, value: str) -> Program:
     if name == "welcome_points":
         document["welcome"]["points"] = _whole(raw, "welcome.points")
     elif name in ("tier_cashback", "tier_cap"):
-        if not index_text.isdigit() or int(index_text) >= len(document["tiers"]["levels"]):
+        if not is_digits(index_text) or int(index_text) >= len(document["tiers"]["levels"]):
             raise InvalidProgram(f"{setting}: no such tier")
         field = "cashback_percent" if name == "tier_cashback" else "max_redeem_percent"
         document["tiers"]["levels"][int(index_text)][field] = _percent(raw, f"tiers.levels[{index_text}].{field}")
@@ -93,17 +94,17 @@ def edit_setting(program: Program, setting: str, value: str) -> Program:
 
 
 def _whole(raw: str, where: str) -> int:
-    if not raw.isdigit():
+    if foreign_digits(raw):
+        raise InvalidProgram(f"{where}: type the number with the digits 0-9, not {raw!r}")
+    if not is_digits(raw) or len(raw) > 12:
         raise InvalidProgram(f"{where}: a whole number is expected, not {raw!r}")
     return int(raw)
 
 
 def _percent(raw: str, where: str) -> str:
-    try:
-        Decimal(raw)
-    except ArithmeticError as exc:
-        raise InvalidProgram(f"{where}: a percentage is expected, not {raw!r}") from exc
-    if not re.fullmatch(r"\d+(\.\d+)?", raw):
+    if foreign_digits(raw):
+        raise InvalidProgram(f"{where}: type the number with the digits 0-9, not {raw!r}")
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw):
         raise InvalidProgram(f"{where}: a percentage is expected, not {raw!r}")
     return raw
 
@@ -249,7 +250,7 @@ async def find_customers(dom: Domain, query: str, limit: int = 10) -> list[Found
     now = dom.clock.now()
     async with dom.db.reading() as session:
         ids: list[int] = []
-        digits = re.sub(r"\D", "", text)
+        digits = re.sub(r"[^0-9]", "", text)
         if len(digits) == 6 and len(text.replace(" ", "").replace("-", "")) == 6:
             try:
                 ids.append((await peek_code(session, digits, now)).customer_id)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -59,8 +60,10 @@ from models.tables import (
     ProgramVersion,
     Staff,
 )
+from models.text import ascii_int, foreign_digits
 
 CENT = Decimal("0.01")
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 INT64_MAX = 2**63 - 1  # ids are int64 (UDS `components/parameters/id`; BIGINT columns)
 LONG_CODE_HOURS = 24  # UDS: an exchanged code lets the till deduct points within 24 hours
 
@@ -90,9 +93,17 @@ class BadRequest(PartnerError):
 
 # --- Numbers (UDS "Numbers and Rounding") ---------------------------------------------------
 
+def _number(value: Decimal | float | int | str, field: str) -> Decimal:
+    """A Decimal from a number, or from text written with the digits 0-9 only (Decimal() itself
+    also reads "１０００", "١٠٠٠" and "1_000")."""
+    if isinstance(value, str) and not _NUMBER_TEXT.fullmatch(value.strip()):
+        raise BadRequest(f"{field}: a number written with the digits 0-9 is expected", field=field)
+    return Decimal(str(value).strip())
+
+
 def to_kopecks(value: Decimal | float | int | str, field: str = "total") -> int:
     try:
-        number = Decimal(str(value))
+        number = _number(value, field)
     except InvalidOperation as exc:
         raise BadRequest(f"{field}: not a number", field=field) from exc
     if not number.is_finite():
@@ -108,7 +119,7 @@ def to_points(value: Decimal | float | int | str | None, field: str = "points") 
     if value is None:
         return 0
     try:
-        number = Decimal(str(value))
+        number = _number(value, field)
     except InvalidOperation as exc:
         raise BadRequest(f"{field}: not a number", field=field) from exc
     if not number.is_finite() or number < 0:
@@ -164,6 +175,8 @@ async def find_customer(
     then the uid (UDS asks for one; its own example sends all three)."""
     if code:
         code = code.strip()
+        if foreign_digits(code):
+            raise BadRequest("code: the customer code is six digits 0-9", field="code")
         row = (await session.execute(
             select(CustomerCode, Customer, _CURRENT_VERSION)
             .join(Customer, Customer.id == CustomerCode.customer_id).where(CustomerCode.code == code)
@@ -461,7 +474,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, number = text.partition(":")
-        operation_id = int(number)
+        operation_id = ascii_int(number, max_digits=19)
         if prefix != "op" or abs(operation_id) > INT64_MAX:
             raise ValueError(text)
         return operation_id
@@ -602,11 +615,17 @@ async def reward(
     """
     if points <= 0:
         raise InvalidAmount("zero")
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    maximum = program.limits.max_reward_points
+    if points > maximum:  # refused whole, before anybody is rewarded
+        raise BadRequest(f"points: at most {maximum} in one reward (the program's limits.max_reward_points)",
+                         field="points")
     accepted = 0
     salt = hashlib.sha256(request_id.encode()).hexdigest()[:24] if request_id else None
     for raw in participants:
         try:
-            customer_id = int(str(raw).strip())
+            customer_id = ascii_int(str(raw).strip(), max_digits=19)  # int() also reads "١٢"
         except ValueError:
             continue
         if abs(customer_id) > INT64_MAX:

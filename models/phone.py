@@ -1,7 +1,8 @@
 """Phone numbers normalised to E.164 (DOMAIN.md, "Customers").
 
 Russian numbers are the common case: `8 (916) 123-45-67`, `+7 916 1234567`, `9161234567`
-all become `+79161234567`. Other countries are accepted with an explicit `+`.
+all become `+79161234567`. Other countries are accepted with an explicit `+`. Only the digits
+0-9: a number typed with Arabic-Indic or full-width digits is refused, not stored as another phone.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import re
 
 from models.errors import InvalidPhone
 
-_ALLOWED = re.compile(r"^\+?[\d\s\-().]+$")
+# [0-9], never \d: "+٧٩١٦..." must not become a customer whose phone matches nobody's.
+_ALLOWED = re.compile(r"^\+?[0-9\s\-().]+$")
 
 
 def normalize_phone(text: str) -> str:
     raw = text.strip()
     if not raw or not _ALLOWED.match(raw):
         raise InvalidPhone(text)
-    digits = re.sub(r"\D", "", raw)
+    digits = re.sub(r"[^0-9]", "", raw)
     plus = raw.startswith("+")
     if not plus:
         if len(digits) == 11 and digits[0] in "78":

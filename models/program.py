@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from models.errors import InvalidProgram
 
+MAX_CHECK_RUB_CEILING = Decimal(10_000_000)
+MAX_REWARD_POINTS_DEFAULT = 100_000
+MAX_REWARD_POINTS_CEILING = 10**12  # what the partner API accepts as a number of points at all
+
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 Days = Annotated[int, Field(ge=0, le=3650)]
 
@@ -124,13 +128,19 @@ class Refunds(_Section):
 
 
 class Limits(_Section):
-    max_check_rub: Decimal = Field(default=Decimal(1_000_000), gt=0)
+    # At most ten million roubles: 10^9 kopecks, so the exact SQL of refunds' shares (kopecks times
+    # kopecks, models/running_totals.py) stays within 64 bits.
+    max_check_rub: Decimal = Field(default=Decimal(1_000_000), gt=0, le=MAX_CHECK_RUB_CEILING)
     code_validity_minutes: int = Field(default=45, ge=1, le=24 * 60)
     redeem_by_phone: bool = True  # with the customer's confirmation in the bot
     phone_confirmation_minutes: int = Field(default=5, ge=1, le=60)
     fraud_operations_per_customer_day: int = Field(default=5, ge=1)
     fraud_points_per_staff_day: int = Field(default=20_000, ge=1)
     low_rating: int = Field(default=3, ge=1, le=5)  # ratings at or below alert the staff chat
+    # The most points one reward or adjustment may add or take away (the owner's adjustment in
+    # the bot, the partner API's /operations/reward): a typo guard, and far below what the
+    # 64-bit columns hold however many of them a customer collects.
+    max_reward_points: int = Field(default=MAX_REWARD_POINTS_DEFAULT, ge=1, le=MAX_REWARD_POINTS_CEILING)
 
     @property
     def max_check_kopecks(self) -> int:

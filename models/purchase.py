@@ -770,6 +770,7 @@ async def adjust_points(
 ) -> int:
     """Add (a MANUAL lot with the regular validity) or take away points; returns the operation id.
 
+    At most the program's `limits.max_reward_points` either way (InvalidAmount "too_large").
     `notify=False` skips the customer's message (the partner API's `silent` rewards)."""
     if delta == 0:
         raise InvalidAmount("zero")
@@ -781,6 +782,8 @@ async def adjust_points(
             if found is not None:
                 return found.id
         version, program = await current_program(session)
+        if abs(delta) > program.limits.max_reward_points:
+            raise InvalidAmount("too_large", maximum=program.limits.max_reward_points)
         customer = await get_customer(session, customer_id)
         if customer.blocked and delta > 0:
             raise CustomerBlocked()

@@ -105,6 +105,7 @@ from models.tables import (
     TelegramAccount,
     TillHour,
 )
+from models.text import is_digits
 
 BROUGHT_SOURCES = (SourceKind.CAMPAIGN, SourceKind.SOURCE)
 # The years a report period may span: 01.01.0001 or 31.12.9999 have no day boundary in the
@@ -154,7 +155,7 @@ class Scope:
         kind, _, value = text.partition(":")
         if kind == "source":
             return cls(kind, SourceKind(value).value)
-        if kind in ("campaign", "staff") and value.isdigit():
+        if kind in ("campaign", "staff") and is_digits(value) and len(value) <= 18:
             return cls(kind, int(value))
         raise ValueError(f"unknown scope {text!r}: use source:<kind>, campaign:<id> or staff:<id>")
 

@@ -33,13 +33,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, String, and_, case, delete, func, select, update
+from sqlalchemy import ForeignKey, String, and_, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models import audit, ledger
-from models.base import Base, BigId, UTCDateTime
+from models.base import Base, BigId, Int64, UTCDateTime
 from models.context import Domain
 from models.customers import create_phone_customer, customer_by_phone, get_customer, new_referral_code, peek_code
 from models.errors import (
@@ -139,7 +139,7 @@ class CheckoutQuote(Base):
     chat_id: Mapped[int | None] = mapped_column(BigId)  # where the checkout runs (private or staff group)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_kopecks: Mapped[int] = mapped_column(BigId)
-    points: Mapped[int | None] = mapped_column(Integer)  # None: not chosen yet
+    points: Mapped[int | None] = mapped_column(Int64)  # None: not chosen yet
     certificate_lot_id: Mapped[int | None] = mapped_column(BigId)  # an explicit choice
     found_by: Mapped[str] = mapped_column(String(16))  # code, qr, phone
     code: Mapped[str | None] = mapped_column(String(6))
@@ -158,7 +158,7 @@ class PhoneConfirmation(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_kopecks: Mapped[int] = mapped_column(BigId)
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Int64)
     # pending → confirming → confirmed | stale | failed; or pending → declined | expired | cancelled
     # (cancelled: the cashier cancelled the checkout or asked again with other figures)
     status: Mapped[str] = mapped_column(String(16), default="pending")

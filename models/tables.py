@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, JsonType, UTCDateTime, str_enum
+from models.base import Base, BigId, Int64, JsonType, UTCDateTime, str_enum
 
 
 class LotKind(StrEnum):
@@ -241,15 +241,15 @@ class Operation(Base):
     amount_kopecks: Mapped[int] = mapped_column(BigId, default=0)
     # Money paid (A − points × point value); for a refund, the money given back.
     cash_kopecks: Mapped[int] = mapped_column(BigId, default=0)
-    points_paid: Mapped[int] = mapped_column(Integer, default=0)  # refund: points returned
-    cashback: Mapped[int] = mapped_column(Integer, default=0)  # refund: cashback reversed
-    referral_paid: Mapped[int] = mapped_column(Integer, default=0)  # refund: referral reversed
-    points_delta: Mapped[int] = mapped_column(Integer, default=0)  # manual/import/reward grants
+    points_paid: Mapped[int] = mapped_column(Int64, default=0)  # refund: points returned
+    cashback: Mapped[int] = mapped_column(Int64, default=0)  # refund: cashback reversed
+    referral_paid: Mapped[int] = mapped_column(Int64, default=0)  # refund: referral reversed
+    points_delta: Mapped[int] = mapped_column(Int64, default=0)  # manual/import/reward grants
     # The certificate lot used; no foreign key because lots reference operations (a cycle).
     certificate_lot_id: Mapped[int | None] = mapped_column(BigId)
     tier_index: Mapped[int | None] = mapped_column(Integer)
     refunded_kopecks: Mapped[int] = mapped_column(BigId, default=0)  # purchase: refunded so far
-    shortfall: Mapped[int] = mapped_column(Integer, default=0)  # refund: points not recoverable
+    shortfall: Mapped[int] = mapped_column(Int64, default=0)  # refund: points not recoverable
     found_by: Mapped[str | None] = mapped_column(String(16))  # code, qr, phone, api, ...
     receipt_number: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(String(300), default="")
@@ -290,8 +290,8 @@ class Lot(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     kind: Mapped[LotKind] = mapped_column(str_enum(LotKind))
-    amount: Mapped[int] = mapped_column(Integer)
-    remaining: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Int64)
+    remaining: Mapped[int] = mapped_column(Int64)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # pending until then
@@ -313,7 +313,7 @@ class LedgerEntry(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
     kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind))
-    delta: Mapped[int] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Int64)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -70,6 +70,9 @@ async def apikey_list(args: argparse.Namespace) -> int:
     return 0
 
 
+PORT_WAIT_SECONDS = 10.0
+
+
 async def serve_api(_args: argparse.Namespace) -> int:
     from bot.http import build_app, serve_http
     from bot.services import build_services
@@ -83,7 +86,10 @@ async def serve_api(_args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     print(f"HTTP API on http://{settings.http_host}:{settings.http_port} (docs at /docs)", file=sys.stderr)
     try:
-        await serve_http(build_app(services), settings.http_host, settings.http_port, stop)
+        # Serving HTTP is this command's whole job: a port still taken after a short while (a
+        # restart's predecessor letting go) ends it with one line (bot/cli.py prints OSError).
+        await serve_http(build_app(services), settings.http_host, settings.http_port, stop,
+                         give_up_after=PORT_WAIT_SECONDS)
     finally:
         await services.db.dispose()
     return 0

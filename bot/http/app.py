@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -13,7 +14,8 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import metrics
-from bot.http.errors import install_error_handlers, internal_error_response
+from bot.http.errors import error_response, failure_response, install_error_handlers
+from bot.http.inputs import text_problem
 from bot.http.ours import build_ours_router
 from bot.http.partner import build_partner_router
 from bot.services import Services
@@ -25,6 +27,32 @@ if TYPE_CHECKING:  # aiogram is slow to import; `loyalty-bot api` never needs it
 log = logging.getLogger(__name__)
 
 DEFAULT_PARTNER_BASE = "/partner/v2"
+HEALTH_REDIS_TIMEOUT = 2.0  # seconds: a health check answers before a load balancer gives up on it
+
+
+# Headers the API reads as text; the others (Authorization: 401 when malformed) are not its input.
+_TEXT_HEADERS = (b"x-origin-request-id",)
+
+
+def request_text_problem(scope: Scope) -> tuple[str, str] | None:
+    """(where, why) if the path, the query string or a header the API reads is not valid UTF-8
+    text: the framework would decode it with replacement characters and answer as if the client
+    had sent those, instead of saying the request is malformed."""
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+    for where, raw in (("path", raw_path), ("query", scope.get("query_string", b""))):
+        try:
+            unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeError:
+            return where, f"{where}: not valid UTF-8 text"
+    for name, value in scope.get("headers", ()):
+        if name in _TEXT_HEADERS:
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return name.decode(), f"{name.decode()}: not valid UTF-8 text"
+            if text_problem(text) is not None:
+                return name.decode(), f"{name.decode()}: must not contain control characters"
+    return None
 
 
 class RequestHeaders:
@@ -64,15 +92,22 @@ class RequestHeaders:
             await send(message)
 
         try:
+            problem = request_text_problem(scope)
+            if problem is not None:
+                field, message = problem
+                refusal = error_response(400, "badRequest", message, [
+                    {"errorCode": "invalid_text", "message": message, "field": field}])
+                await refusal(scope, receive, send_with_headers)
+                return
             await self.app(scope, receive, send_with_headers)
-        except Exception:
+        except Exception as exc:
             # Answered here rather than by Starlette's outermost error handler, which would
             # send the 500 around this middleware: without X-Request-Id, and unlogged by id.
+            # A database that is not there is a 503 the till retries, not a 500.
             if response_started:
                 raise
-            log.exception("unhandled error on %s %s, X-Request-Id %s",
-                          scope.get("method"), scope.get("path"), request_id)
-            await internal_error_response()(scope, receive, send_with_headers)
+            failure = failure_response(exc, scope.get("method", ""), scope.get("path", ""), request_id)
+            await failure(scope, receive, send_with_headers)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
@@ -107,15 +142,28 @@ def build_app(
     app.include_router(build_partner_router(base))
     app.include_router(build_ours_router())
 
-    @app.get("/healthz", tags=["Operations"], summary="Liveness and database check")
+    @app.get("/healthz", tags=["Operations"], summary="Liveness, database and Redis check")
     async def healthz() -> JSONResponse:
+        """`{"status": "ok", "database": "ok"}`, plus `"redis"` when REDIS_URL is set (the bot's
+        shared state: without it no update can be handled); 503 when either does not answer."""
+        report: dict[str, str] = {"status": "ok", "database": "ok"}
         try:
             async with services.db.reading() as session:
                 await session.execute(text("SELECT 1"))
         except Exception as exc:  # the database is down: say so, do not crash
-            log.warning("health check: database unavailable: %s", exc)
-            return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            log.warning("health check: database unavailable: %s", " ".join(str(exc).split())[:200])
+            report["database"] = "unavailable"
+        if services.settings.redis_url:
+            from bot.app import redis_problem
+
+            problem = await redis_problem(services.settings.redis_url, seconds=HEALTH_REDIS_TIMEOUT)
+            report["redis"] = "ok" if problem is None else "unavailable"
+            if problem is not None:
+                log.warning("health check: Redis unavailable: %s", problem)
+        healthy = report["database"] == "ok" and report.get("redis", "ok") == "ok"
+        if not healthy:
+            report["status"] = "error"
+        return JSONResponse(report, status_code=200 if healthy else 503)
 
     @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics")
     async def prometheus_metrics() -> Response:

@@ -7,6 +7,7 @@ UDS `errorCode` and HTTP status each one becomes.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import metrics
+from models.db import database_unavailable
 from models.errors import (
     CodeExpired,
     CodeUsed,
@@ -50,10 +52,25 @@ class Unauthorized(Exception):
     """Wrong or revoked `companyId:apiKey`."""
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _encodable(value: Any) -> Any:
+    """The same JSON with lone surrogates replaced by U+FFFD: an error that echoes the bad input
+    must still be UTF-8 (the JSON response cannot encode them and would become a 500)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def error_body(error_code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"errorCode": error_code, "message": message}
+    body: dict[str, Any] = {"errorCode": error_code, "message": _encodable(message)}
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = _encodable(errors)
     return body
 
 
@@ -66,6 +83,31 @@ def error_response(status: int, error_code: str, message: str,
 
 def internal_error_response() -> JSONResponse:
     return error_response(500, "internalError", "Internal error; the request id is in X-Request-Id")
+
+
+# Seconds a till waits before it retries a request the database could not serve.
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable_response() -> JSONResponse:
+    """The database could not be reached or lost the connection mid-request: nothing the request
+    did was committed, or it was committed whole, so the till retries it as it is (a purchase
+    with the same nonce is done once)."""
+    return error_response(503, "serviceUnavailable",
+                          "The database is unavailable for a moment; retry the same request (the same nonce)",
+                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def failure_response(exc: BaseException, method: str, path: str, request_id: str | None = None) -> JSONResponse:
+    """503 for a database that is not there (one warning line), 500 with the traceback for a bug."""
+    suffix = f", X-Request-Id {request_id}" if request_id else ""
+    if database_unavailable(exc):
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning("database unavailable on %s %s%s: %s: %s", method, path, suffix, type(exc).__name__,
+                    cause[0][:200] if cause else "")
+        return unavailable_response()
+    log.error("unhandled error on %s %s%s", method, path, suffix, exc_info=exc)
+    return internal_error_response()
 
 
 def domain_error_response(exc: DomainError) -> JSONResponse:
@@ -120,5 +162,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return internal_error_response()
+        return failure_response(exc, request.method, request.url.path)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from bot import metrics
 from bot.http.auth import basic_scheme, require_key
@@ -20,7 +21,20 @@ from models.programs_store import current_program
 
 Key = Annotated[KeyInfo, Depends(require_key)]
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (NUL cannot even be stored in PostgreSQL)
-Money = Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 12, description="Currency units, two decimals")]
+# A number sent as a JSON string must be written with the digits 0-9: Decimal() (and so pydantic)
+# reads "１０００" and "١٠٠٠" as 1000, and "1_000" too.
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _ascii_number(value: Any) -> Any:
+    if isinstance(value, str) and not _NUMBER_TEXT.fullmatch(value.strip()):
+        raise ValueError("a number written with the digits 0-9 is expected")
+    return value
+
+
+AsciiDecimal = Annotated[Decimal, BeforeValidator(_ascii_number)]
+Money = Annotated[AsciiDecimal, Field(ge=0, le=Decimal(10) ** 12, description="Currency units, two decimals")]
+QueryMoney = Annotated[AsciiDecimal | None, Query(ge=0, le=Decimal(10) ** 12)]
 # Object ids are int64 (spec `components/parameters/id`): a larger number is a form error, not a
 # number the database driver cannot bind.
 ObjectId = Annotated[int, Path(ge=-partner.INT64_MAX, le=partner.INT64_MAX, description="Object ID")]
@@ -103,9 +117,9 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
         phone: Annotated[str | None, Query(max_length=32, pattern=PRINTABLE)] = None,
         uid: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
         exchangeCode: bool = False,
-        total: Annotated[Decimal | None, Query(ge=0, le=Decimal(10) ** 12)] = None,
-        skipLoyaltyTotal: Annotated[Decimal | None, Query(ge=0, le=Decimal(10) ** 12)] = None,
-        unredeemableTotal: Annotated[Decimal | None, Query(ge=0, le=Decimal(10) ** 12)] = None,
+        total: QueryMoney = None,
+        skipLoyaltyTotal: QueryMoney = None,
+        unredeemableTotal: QueryMoney = None,
     ) -> dict[str, Any]:
         dom = request.app.state.services.dom
         identity = await partner.identify(dom, code=code, phone=phone, uid=uid)

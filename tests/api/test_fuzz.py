@@ -201,3 +201,145 @@ def test_money_rounding_is_half_up_and_points_round_down() -> None:
 
     check()
     assert to_kopecks("0.005") == 1 and to_kopecks("0.004") == 0 and to_kopecks("2.675") == 268
+
+
+# --- Malformed text anywhere in a request (issue 14, section 4) -------------------------------
+#
+# A lone UTF-16 surrogate ("\ud800" in JSON; Python's json also reads the invalid UTF-8 bytes
+# ED A0 80 as one) or bytes that are not UTF-8, in any string of the body (keys included), in the
+# query string, in the path or in a header the API reads, is a 400 `badRequest`: never a 500 from
+# a driver that cannot encode it, never an answer computed on replacement characters.
+
+BAD_BODY_TEXT = [b"\\ud800", b"a\\udfffb", b"\\ud83d", b"\xff", b"x\xed\xa0\x80y", b"\xc3", b"\xe2\x82"]
+BAD_URL_TEXT = ["%ED%A0%80", "%FF", "a%C3", "%E2%82", "%C0%AF"]
+BAD_HEADER_TEXT = [b"\xff\xfe", b"id-\xed\xa0\x80", b"\xc3"]
+MARK = "@@bad@@"
+
+
+def _string_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], bool]]:
+    """Every string leaf of a JSON body (False) and every key (True), as paths."""
+    found: list[tuple[tuple[Any, ...], bool]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found.append(((*path, k), True))
+            found.extend(_string_paths(v, (*path, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found.extend(_string_paths(v, (*path, i)))
+    elif isinstance(value, str):
+        found.append((path, False))
+    return found
+
+
+def _marked(body: Any, path: tuple[Any, ...], key: bool) -> Any:
+    """A copy of `body` with the string (or the key) at `path` replaced by MARK."""
+    if not path:
+        return MARK
+    head, rest = path[0], path[1:]
+    if isinstance(body, dict):
+        if key and not rest:
+            return {(MARK if k == head else k): v for k, v in body.items()}
+        return {k: (_marked(v, rest, key) if k == head else v) for k, v in body.items()}
+    return [(_marked(v, rest, key) if i == head else v) for i, v in enumerate(body)]
+
+
+# (method, path, body or query): every body string is a place to corrupt; numbers are sent as
+# strings too so a digit field is a text field as well.
+MALFORMED_TEMPLATES: list[tuple[str, str, Any]] = [
+    ("POST", "/operations", {"code": CODE, "nonce": "n-1", "cashier": {"externalId": "k1", "name": "Мария"},
+                             "receipt": {"total": "100", "cash": "100", "points": "0", "number": "A-1"}}),
+    ("POST", "/operations", {"participant": {"phone": PHONE, "uid": UID}, "receipt": {"total": 50, "cash": 50,
+                                                                                         "points": 0}}),
+    ("POST", "/operations/calc", {"participant": {"uid": UID}, "receipt": {"total": "100.50"}}),
+    ("POST", "/operations/reward", {"points": "10", "participants": [CUSTOMER], "comment": "спасибо"}),
+    ("POST", f"/operations/{OP}/refund", {"partialAmount": "1"}),
+    ("POST", "/api/v1/sales", {"total": "10", "nonce": "s-1", "number": "B-2", "cashier": {"externalId": "k2"}}),
+    ("GET", "/customers/find", {"code": CODE, "total": "100"}),
+    ("GET", "/customers/find", {"phone": PHONE}),
+    ("GET", "/customers/find", {"uid": UID, "exchangeCode": "false"}),
+    ("GET", "/operations", {"max": "5", "cursor": "b3A6MTA"}),
+    ("GET", f"/operations/{OP}", None),
+    ("GET", f"/customers/{CUSTOMER}", None),
+]
+
+MALFORMED = st.tuples(
+    st.sampled_from(MALFORMED_TEMPLATES),
+    st.sampled_from(["body", "body", "body", "query", "path", "header"]),
+    st.integers(min_value=0, max_value=50),  # which place, modulo how many there are
+    st.integers(min_value=0, max_value=50),  # which corruption
+)
+
+
+def generate_malformed(count: int) -> list[tuple[tuple[str, str, Any], str, int, int]]:
+    collected: list[tuple[tuple[str, str, Any], str, int, int]] = []
+
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(MALFORMED)
+    def collect(case: tuple[tuple[str, str, Any], str, int, int]) -> None:
+        collected.append(case)
+
+    collect()
+    return collected
+
+
+async def test_malformed_text_anywhere_is_a_400_and_changes_nothing(client: httpx.AsyncClient, dom: Domain) -> None:
+    from sqlalchemy import func, select
+
+    from models.tables import Customer, Operation
+
+    rng = random.Random(14)
+    customers = []
+    fill = Placeholders(dom, customers, rng)
+    for i in range(2):
+        phone = f"+7916888{i:04d}"
+        cid = await register(dom, phone=phone)
+        customers.append(cid)
+        fill.phones[cid] = phone
+    first = await client.post(f"{BASE}/operations", json={"participant": {"phone": fill.phones[customers[0]]},
+                                                          "receipt": {"total": 100, "cash": 100, "points": 0}})
+    assert first.status_code == 200, first.text
+    fill.operations.append(first.json()["id"])
+
+    async def counts() -> tuple[int, int]:
+        async with dom.db.reading() as session:
+            return (int((await session.execute(select(func.count()).select_from(Operation))).scalar() or 0),
+                    int((await session.execute(select(func.count()).select_from(Customer))).scalar() or 0))
+
+    before = await counts()
+    seen: dict[str, int] = {}
+    for (method, path, payload), where, place, corruption in generate_malformed(160):
+        url = await fill.fill(path if path.startswith("/api/") else f"{BASE}{path}")
+        payload = await fill.fill(payload)
+        if where == "body" and method == "GET":
+            where = "query"  # a GET's fields are its query
+        headers: dict[str, Any] = {"Content-Type": "application/json", "X-Origin-Request-Id": "till-7"}
+        body = json.dumps(payload, ensure_ascii=False).encode() if method == "POST" else None
+        query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in (payload or {}).items()) if method == "GET" else ""
+        if where == "body":
+            places = _string_paths(payload)
+            spot, key = places[place % len(places)]
+            bad = BAD_BODY_TEXT[corruption % len(BAD_BODY_TEXT)]
+            body = json.dumps(_marked(payload, spot, key), ensure_ascii=False).encode().replace(MARK.encode(), bad)
+        elif where == "query":
+            bad_q = BAD_URL_TEXT[corruption % len(BAD_URL_TEXT)]
+            pairs = [pair.split("=", 1) for pair in query.split("&") if pair] or [["x", ""]]
+            index = place % len(pairs)
+            pairs[index][1] += bad_q
+            query = "&".join(f"{k}={v}" for k, v in pairs)
+        elif where == "path":
+            segments = url.split("/")
+            index = 1 + place % (len(segments) - 1)  # any segment after the leading slash
+            segments[index] += BAD_URL_TEXT[corruption % len(BAD_URL_TEXT)]
+            url = "/".join(segments)
+        else:
+            headers["X-Origin-Request-Id"] = BAD_HEADER_TEXT[corruption % len(BAD_HEADER_TEXT)]
+        target = f"{url}?{query}" if query else url
+        r = await client.request(method, target, content=body, headers=headers)
+        seen[where] = seen.get(where, 0) + 1
+        assert r.status_code == 400, (method, target, where, body, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/json")
+        assert r.json()["errorCode"] == "badRequest", r.text
+    assert await counts() == before  # nothing was bought, rewarded, refunded or created
+    await assert_invariants(dom)
+    assert all(seen.get(w, 0) >= 5 for w in ("body", "query", "path", "header")), seen
