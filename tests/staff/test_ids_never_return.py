@@ -142,3 +142,32 @@ async def test_a_key_written_before_the_digest_is_compared_by_its_figures(dom: D
     with pytest.raises(ReplayMismatch):
         await commit_purchase(dom, PurchaseRequest(customer_id=boris, amount_kopecks=1_225_000,
                                                    idempotency_key="quote:7"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_cashier_is_told_to_start_again_when_a_key_was_taken(botenv) -> None:  # type: ignore[no-untyped-def]
+    """A database that reused ids before the fix: the checkout's key already names another
+    customer's purchase. The cashier is told to start again; nothing is recorded as theirs."""
+    from sqlalchemy import func as sa_func
+
+    env = botenv
+    boris = await env.register(env.customer("Борис"))
+    async with env.db.reading() as s:
+        next_quote = int((await s.execute(select(sa_func.coalesce(sa_func.max(CheckoutQuote.id), 0)))).scalar()) + 1
+    await commit_purchase(env.dom, PurchaseRequest(customer_id=boris, amount_kopecks=1_225_000,
+                                                   idempotency_key=f"quote:{next_quote}"))
+    anna = env.customer("Анна")
+    anna_id = await env.register(anna)
+    staff = env.customer("Мария")
+    await env.add_staff(staff, "Мария")
+    await staff.start(f"c_{await fresh_code(env.dom, anna_id)}")
+    await staff.expect_text("Анна")
+    await staff.send("500")
+    await staff.expect_text("Чек")
+    await env.press(staff, "Без баллов")
+    await staff.expect_text("К оплате")
+    record = await env.press(staff, "✅ Подтвердить")
+    await env.tg.wait_until(lambda: record.answered, 5.0)  # type: ignore[union-attr]
+    assert record.show_alert and "уже закрыт" in (record.text or "")  # type: ignore[union-attr]
+    assert not any("Покупка №" in m.content for m in staff.chat.bot_messages())
+    assert await balance(env.dom, anna_id) == 300
