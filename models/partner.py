@@ -48,6 +48,7 @@ from models.purchase import (
     record_sale_without_card,
     refund_purchase,
 )
+from models.replays import check_replay, request_digest
 from models.tables import (
     Customer,
     CustomerCode,
@@ -515,20 +516,56 @@ class PurchaseOrder:
     receipt_number: str | None = None
 
 
-async def _replayed(dom: Domain, key: str | None) -> dict[str, Any] | None:
+def order_digest(order: PurchaseOrder) -> str:
+    """What a `POST /operations` asked for, as the till sent it: a repeated nonce must carry
+    the same request (UDS treats a nonce as one request; another body is refused)."""
+    return request_digest(
+        "partner-purchase", code=order.code, phone=order.phone, uid=order.uid,
+        total=order.receipt.total_kopecks, cash=order.cash_kopecks, points=order.receipt.points or 0,
+        skip=order.receipt.skip_loyalty_kopecks, unredeemable=order.receipt.unredeemable_kopecks,
+        receipt=order.receipt_number, cashier=order.cashier_external_id,
+    )
+
+
+async def _replay_of(session: AsyncSession, now: datetime, key: str | None,
+                     digest: str) -> dict[str, Any] | None:
+    """The first result of this nonce, if it was used by this same request (ReplayMismatch if
+    another request used it)."""
     if key is None:
         return None
+    op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
+    if op is None:
+        return None
+    check_replay(op, OperationKind.PURCHASE, digest=digest)
+    return await operation_view(session, op, now)
+
+
+async def _replayed(dom: Domain, key: str | None, digest: str) -> dict[str, Any] | None:
     async with dom.db.reading() as session:
-        op = (await session.execute(select(Operation).where(Operation.idempotency_key == key))).scalar()
-        return await operation_view(session, op, dom.clock.now()) if op is not None else None
+        return await _replay_of(session, dom.clock.now(), key, digest)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    program: Program
+    version: int
+    customer: Customer | None
+    identity: Identity
+    staff_id: int | None
+    staff_name: str | None
 
 
 async def _prepare_purchase(
-    dom: Domain, order: PurchaseOrder, points: int
-) -> tuple[Program, int, Customer | None, Identity, int | None, str | None]:
-    """Everything `commit_purchase` needs besides the purchase, in one read transaction."""
+    dom: Domain, order: PurchaseOrder, points: int, key: str | None, digest: str
+) -> _Prepared | dict[str, Any]:
+    """Everything `commit_purchase` needs besides the purchase, in one read transaction; or
+    the first result when the nonce was used already (before anything, so a replay changes
+    nothing: not even a phone nobody registered becomes a customer)."""
     now = dom.clock.now()
     async with dom.db.reading() as session:
+        replay = await _replay_of(session, now, key, digest)
+        if replay is not None:
+            return replay
         found = await find_customer(session, now, code=order.code, phone=order.phone, uid=order.uid)
         if found.program_version is not None:
             version, program = found.program_version, await program_at(session, found.program_version)
@@ -547,30 +584,33 @@ async def _prepare_purchase(
         staff_id, staff_name = await cashier_staff(dom, order.cashier_external_id, order.cashier_name)
     identity = Identity(customer.id if customer else await _phone_customer(dom, value or "", staff_id),
                         found_by, value if found_by == "code" else None)
-    return program, version, customer, identity, staff_id, staff_name
+    return _Prepared(program, version, customer, identity, staff_id, staff_name)
 
 
 async def create_purchase(dom: Domain, order: PurchaseOrder) -> dict[str, Any]:
     """`POST /operations`: one read transaction finds the customer, then `commit_purchase`."""
     key = idempotency_key(order.company, order.nonce) if order.nonce else None
+    digest = order_digest(order)
     points = order.receipt.points or 0
     try:
-        program, version, customer, identity, staff_id, staff_name = await _prepare_purchase(dom, order, points)
+        prepared = await _prepare_purchase(dom, order, points, key, digest)
     except DomainError:
-        # A repeated nonce returns the first result, whatever this request looks like now:
-        # its code has been used up by then, and the till only wants the outcome. (Checked
-        # only on refusal: on the happy path commit_purchase itself finds a used key.)
-        replay = await _replayed(dom, key)
+        # The nonce may have been used in between by a concurrent retry of this request.
+        replay = await _replayed(dom, key, digest)
         if replay is None:
             raise
         return replay
+    if isinstance(prepared, dict):
+        return prepared
+    program, version, customer = prepared.program, prepared.version, prepared.customer
+    identity, staff_id, staff_name = prepared.identity, prepared.staff_id, prepared.staff_name
     result = await commit_purchase(dom, PurchaseRequest(
         customer_id=identity.customer_id, amount_kopecks=order.receipt.total_kopecks, points=points,
         staff_id=staff_id, idempotency_key=key, code=identity.code,
         phone_confirmed=identity.found_by == "phone" and points > 0,
         found_by=identity.found_by, channel="api", receipt_number=order.receipt_number,
         skip_loyalty_kopecks=order.receipt.skip_loyalty_kopecks,
-        unredeemable_kopecks=order.receipt.unredeemable_kopecks,
+        unredeemable_kopecks=order.receipt.unredeemable_kopecks, request_hash=digest,
     ))
     if result.replayed or result.program_version != version or customer is None:
         # Another request with this nonce won, or the customer was just created: read it back.

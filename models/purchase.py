@@ -41,6 +41,7 @@ from models.money import points_share
 from models.outbox import enqueue_many, message_payload, notify_customer
 from models.program import Program, ThresholdBasis
 from models.programs_store import current_program, program_at
+from models.replays import check_replay, request_digest
 from models.running_totals import add_to_till, last_live_purchase, net_points
 from models.tables import (
     Customer,
@@ -226,6 +227,23 @@ class PurchaseRequest:
     skip_loyalty_kopecks: int = 0  # no points earned or paid on this part (UDS skipLoyaltyTotal)
     unredeemable_kopecks: int = 0  # earns cashback but cannot be paid with points
     expected_points: int | None = None  # with a stale quote, refuse instead of paying otherwise
+    # What the caller was asked, as it was asked (the partner API: the request body); by
+    # default the figures below. A used idempotency key answers only the same request.
+    request_hash: str | None = None
+
+    def digest(self) -> str:
+        if self.request_hash is not None:
+            return self.request_hash
+        return request_digest(
+            "purchase", customer=self.customer_id, amount=self.amount_kopecks, points=self.points,
+            certificate=self.certificate_lot_id, use_certificate=self.use_certificate,
+            skip=self.skip_loyalty_kopecks, unredeemable=self.unredeemable_kopecks,
+            receipt=self.receipt_number,
+        )
+
+    def check_replay(self, found: Operation) -> None:
+        check_replay(found, OperationKind.PURCHASE, digest=self.digest(), customer_id=self.customer_id,
+                     amount_kopecks=self.amount_kopecks, points_paid=self.points)
 
 
 @dataclass(frozen=True)
@@ -268,6 +286,7 @@ async def commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
             async with dom.db.reading() as session:
                 found = await _by_key(session, req.idempotency_key)
                 if found is not None:
+                    req.check_replay(found)
                     return await _result_from_operation(session, found, dom.clock.now(), True)
         raise
 
@@ -300,6 +319,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
         if existing_id is not None:
             found = await session.get(Operation, existing_id)
             assert found is not None
+            req.check_replay(found)
             return await _result_from_operation(session, found, now, True)
         if customer.erased_at is not None:
             raise CustomerErased(str(req.customer_id))
@@ -337,7 +357,8 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                 rewards.append(ReferralReward(ref.id, ref.level, reward))
         op_id = (await session.execute(insert(OPERATIONS).values(
             kind=OperationKind.PURCHASE, customer_id=customer.id, staff_id=req.staff_id,
-            program_version=version, idempotency_key=req.idempotency_key, created_at=now,
+            program_version=version, idempotency_key=req.idempotency_key,
+            request_hash=req.digest() if req.idempotency_key else None, created_at=now,
             amount_kopecks=req.amount_kopecks, cash_kopecks=cash, points_paid=points,
             cashback=cashback, referral_paid=sum(r.points for r in rewards), tier_index=customer.tier_index,
             certificate_lot_id=quote.certificate.lot_id if cert_part and quote.certificate else None,
@@ -576,6 +597,7 @@ async def refund_purchase(
         if idempotency_key:  # under the locks, so a concurrent retry waits and finds the first refund
             found = await _by_key(session, idempotency_key)
             if found is not None:
+                check_replay(found, OperationKind.REFUND, parent_id=purchase.id, amount_kopecks=amount_kopecks)
                 return await _refund_result(session, found, purchase, True)
         version, program = await current_program(session)
         if purchase.refunded_kopecks >= purchase.amount_kopecks:
@@ -739,6 +761,7 @@ async def record_sale_without_card(
         if idempotency_key:
             found = await _by_key(session, idempotency_key)
             if found is not None:
+                check_replay(found, OperationKind.SALE_NO_CARD, amount_kopecks=amount_kopecks)
                 return found.id
         version, program = await current_program(session)
         if amount_kopecks <= 0:
@@ -758,6 +781,7 @@ async def record_sale_without_card(
             found = await _by_key(session, idempotency_key or "")
             if found is None:
                 raise
+            check_replay(found, OperationKind.SALE_NO_CARD, amount_kopecks=amount_kopecks)
             return found.id
         await add_to_till(session, now, staff_id, plain_n=1, plain_rev=amount_kopecks)
         return op.id
@@ -780,6 +804,7 @@ async def adjust_points(
         if idempotency_key:
             found = await _by_key(session, idempotency_key)
             if found is not None:
+                check_replay(found, kind, customer_id=customer_id, points_delta=delta)
                 return found.id
         version, program = await current_program(session)
         if abs(delta) > program.limits.max_reward_points:

@@ -133,6 +133,9 @@ class CheckoutQuote(Base):
     """A checkout in progress: who, whom, how much and what was chosen (server-side state)."""
 
     __tablename__ = "checkout_quotes"
+    # Housekeeping deletes finished checkouts; `quote:<id>` keys, buttons and audit targets are
+    # built from the id, so on SQLite it must never be handed out again (AUTOINCREMENT).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
@@ -152,6 +155,7 @@ class PhoneConfirmation(Base):
     """The customer's Confirm/Decline for paying with points after a phone lookup."""
 
     __tablename__ = "phone_confirmations"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # `phone-confirm:<id>` keys and buttons
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     quote_id: Mapped[int] = mapped_column(ForeignKey("checkout_quotes.id"), index=True)

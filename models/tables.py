@@ -235,6 +235,8 @@ class Operation(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     program_version: Mapped[int] = mapped_column(ForeignKey("program_versions.version"))
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # What the request under the key asked for (models/replays.py): a replay must match it.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Purchase: the check A; refund: the part of the check refunded; sale without card: the check.
@@ -383,6 +385,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "not_before", "id"),
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
+        {"sqlite_autoincrement": True},  # housekeeping deletes old rows; their ids never come back
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

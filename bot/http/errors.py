@@ -30,12 +30,14 @@ from models.errors import (
     RedeemNotAuthorised,
 )
 from models.partner import PartnerError
+from models.replays import ReplayMismatch
 
 log = logging.getLogger(__name__)
 
 # (error class, HTTP status, UDS errorCode), most specific first.
 DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str], ...] = (
     (PartnerError, 400, "badRequest"),  # replaced by the error's own code below
+    (ReplayMismatch, 400, "nonceReused"),  # the nonce was used by another request body
     (NotFound, 404, "notFound"),  # also CodeNotFound, CustomerNotFound
     (CustomerErased, 404, "notFound"),  # personal data deleted: as if the customer never was
     (CodeUsed, 404, "notFound"),  # UDS: "Invalid customer code or code expired"
