@@ -60,3 +60,35 @@ def test_an_unknown_program_is_one_line(elsewhere: Path, value: str, monkeypatch
         load_settings()
     assert str(caught.value) == (f"PROGRAM_FILE: no such file: {value} "
                                  "(shipped programs: case-a.toml, cosmocode.toml, default.toml)")
+
+
+
+async def test_one_version_everywhere(tmp_path: Path) -> None:
+    """The package metadata, `bot.__version__`, the API's OpenAPI document and `/healthz` agree."""
+    from importlib.metadata import metadata, version
+    from zoneinfo import ZoneInfo
+
+    import httpx
+
+    import bot
+    from bot.http import build_app
+    from bot.services import Services
+    from models.clock import SystemClock
+    from models.context import Domain
+    from models.db import Database
+
+    assert version("telegram-loyalty") == bot.__version__
+    meta = metadata("telegram-loyalty")
+    assert meta["License-Expression"] == "MIT" and "LICENSE" in (meta.get_all("License-File") or [])
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'v.db'}")
+    await db.create_all()
+    dom = Domain(db=db, clock=SystemClock(), tz=ZoneInfo("Europe/Moscow"))
+    app = build_app(Services(settings=load_settings(_env_file=None), dom=dom))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            assert (await http.get("/openapi.json")).json()["info"]["version"] == bot.__version__
+            health = await http.get("/healthz")
+    finally:
+        await db.dispose()
+    assert health.json() == {"status": "ok", "version": bot.__version__, "database": "ok"}
