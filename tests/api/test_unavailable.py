@@ -146,7 +146,8 @@ async def test_a_database_nobody_listens_on_is_a_503(nowhere: Services) -> None:
         r = await http.get(f"{BASE}/settings")
         assert r.status_code == 503, r.text
         health = await http.get("/healthz")
-        assert health.status_code == 503 and health.json() == {"status": "error", "version": __version__, "database": "unavailable"}
+        assert health.status_code == 503
+        assert health.json() == {"status": "error", "version": __version__, "database": "unavailable"}
 
 
 async def _health(services: Services) -> httpx.Response:
@@ -164,4 +165,5 @@ async def test_healthz_reports_redis_when_it_is_configured(dom: Domain) -> None:
     assert down.json() == {"status": "error", "version": __version__, "database": "ok", "redis": "unavailable"}
     url = await redis_url_or_skip()
     up = await _health(Services(settings=api_settings(redis_url=url), dom=dom))
-    assert up.status_code == 200 and up.json() == {"status": "ok", "version": __version__, "database": "ok", "redis": "ok"}
+    assert up.status_code == 200
+    assert up.json() == {"status": "ok", "version": __version__, "database": "ok", "redis": "ok"}
