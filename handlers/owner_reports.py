@@ -27,14 +27,15 @@ from bot.middlewares import Actor
 from bot.report_render import render_charts, render_text, render_xlsx, split_message
 from bot.services import Services
 from models.audit import record
+from models.dates import parse_dmy
+from models.errors import InvalidDate
 from models.reports import REPORT_YEARS, build_report
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-reports")
 
 PERIODS = ("month", "last_month", "year", "last_year", "all", "custom")
-_DATE = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}"  # [0-9]: \d and int() also read other scripts' digits
-_RANGE = re.compile(rf"^\s*({_DATE})\s*[-–—]\s*({_DATE})\s*$")
+_RANGE = re.compile(r"^\s*([^-–—\s]+)\s*[-–—]\s*([^-–—\s]+)\s*$")  # two dd.mm.yyyy (models/dates.py)
 
 
 async def _owner_only(event: TelegramObject, actor: Actor | None = None) -> bool:
@@ -88,8 +89,8 @@ def parse_range(text: str) -> tuple[date, date] | None:
     if match is None:
         return None
     try:
-        first, last = (date(*reversed([int(p) for p in part.split(".")])) for part in match.groups())
-    except ValueError:
+        first, last = (parse_dmy(part) for part in match.groups())
+    except InvalidDate:  # not a real date, or another script's digits
         return None
     return (first, last) if first <= last and first.year in REPORT_YEARS and last.year in REPORT_YEARS else None
 
