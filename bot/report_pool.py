@@ -11,7 +11,7 @@ the XLSX; the loop only pickles the report and unpickles the bytes (docs/PERFORM
 The worker is started (spawn: a fresh interpreter, nothing inherited from the bot's threads)
 on the first report and kept for the next ones; one worker renders one report at a time,
 later ones queue. If it dies (killed, out of memory) the pool is replaced and the report
-tried once more.
+tried once more; if that worker dies too, the report is rendered in a thread this time.
 """
 
 from __future__ import annotations
@@ -72,10 +72,12 @@ class ReportRenderer:
                 return await loop.run_in_executor(executor, render_attachments, report, locale)
             except BrokenProcessPool:
                 self._replace(executor)
-                if attempt == 2:
-                    raise
-                log.warning("report renderer: the worker process died; starting a new one and trying again")
-        raise AssertionError("unreachable")
+                if attempt == 1:
+                    log.warning("report renderer: the worker process died; starting a new one and trying again")
+        # A worker that cannot even start (a main module it cannot re-import, no processes allowed):
+        # the report still goes out, rendered in a thread (off the loop, but holding the GIL).
+        log.error("report renderer: no worker process could render the report; rendering it in a thread")
+        return await asyncio.to_thread(render_attachments, report, locale)
 
     def close(self) -> None:
         """Stop the worker (it is also stopped when the process exits)."""

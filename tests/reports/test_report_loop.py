@@ -120,3 +120,22 @@ async def test_a_dead_worker_is_replaced(dom) -> None:  # type: ignore[no-untype
         assert [name for name, _ in again[0]] == [name for name, _ in charts] and again[1][:2] == xlsx[:2] == b"PK"
     finally:
         renderer.close()
+
+
+async def test_a_worker_that_cannot_start_still_gives_the_report(dom, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Two workers dying at start (here: exiting in their initializer) cost no report: it is
+    rendered in a thread, and the log says so."""
+    import os
+
+    from models.reports import build_report
+
+    c = await register(dom)
+    await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=1_225_000))
+    report = await build_report(dom, None, None)
+    renderer = ReportRenderer(lambda: process_pool(initializer=os._exit, initargs=(3,)))
+    try:
+        charts, xlsx = await renderer.render(report, "ru")
+    finally:
+        renderer.close()
+    assert charts and xlsx[:2] == b"PK"
+    assert any("rendering it in a thread" in r.getMessage() for r in caplog.records)
