@@ -23,6 +23,7 @@ from models.errors import DomainError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loyalty-bot", description="A Telegram loyalty program.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {bot.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(bot.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"bot.commands.{info.name}")

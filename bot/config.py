@@ -17,8 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+import programs
+
 TELEGRAM_API = "https://api.telegram.org"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class SettingsError(Exception):
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = TELEGRAM_API
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     staff_chat_id: int | None = None
-    program_file: Path = ROOT / "programs" / "default.toml"
+    program_file: Path = Field(default_factory=programs.default_path)  # a file, or a shipped program's name
     timezone: str = "Europe/Moscow"
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
@@ -115,9 +116,10 @@ class Settings(BaseSettings):
     @field_validator("program_file")
     @classmethod
     def _program(cls, value: Path) -> Path:
-        if not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
+        path = programs.resolve(value)
+        if not path.is_file():
+            raise ValueError(f"no such file: {value} (shipped programs: {', '.join(programs.names())})")
+        return path
 
     @property
     def tz(self) -> ZoneInfo:

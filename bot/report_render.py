@@ -252,19 +252,17 @@ def report_as_dict(report: Report) -> dict[str, Any]:
 
 # --- charts -----------------------------------------------------------------------------
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> Any:
+    """A figure of its own (`matplotlib.figure.Figure`, no pyplot): nothing global to set up,
+    close or share between renders, and no GUI backend is ever chosen."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # no display: charts are rendered to PNG bytes
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(figsize=(width, height))
 
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")  # Agg: a Figure without a canvas renders with it
     return buf.getvalue()
 
 
@@ -277,7 +275,6 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
     """PNG charts: revenue by month (card / no card), new customers by source, the RFM grid,
     the referral depth and the campaign funnels. Charts with nothing to show are skipped."""
     t = t or default_i18n().translator("ru")
-    plt = _pyplot()
     from matplotlib.ticker import FuncFormatter
 
     charts: list[tuple[str, bytes]] = []
@@ -286,7 +283,8 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         # Bars at numeric positions with the months as tick labels ("03.26" would otherwise be
         # taken for a number by matplotlib's categorical axis).
         x = list(range(len(months)))
-        fig, ax = plt.subplots(figsize=(9, 4))
+        fig = _figure(9, 4)
+        ax = fig.subplots()
         card = [m.card_revenue / 100 for m in report.monthly]
         plain = [m.no_card_revenue / 100 for m in report.monthly]
         ax.bar(x, card, label=t("chart-revenue-card"), color="#2a9d8f")
@@ -299,7 +297,8 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         ax.tick_params(axis="x", labelrotation=45)
         charts.append(("revenue_by_month.png", _png(fig)))
 
-        fig, ax = plt.subplots(figsize=(9, 4))
+        fig = _figure(9, 4)
+        ax = fig.subplots()
         bottom = [0] * len(months)
         for kind in SourceKind:
             values = [m.new_customers.get(kind.value, 0) for m in report.monthly]
@@ -314,7 +313,8 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         ax.tick_params(axis="x", labelrotation=45)
         charts.append(("new_customers_by_source.png", _png(fig)))
     if report.rfm is not None and report.rfm.buyers:
-        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        fig = _figure(5.5, 4.5)
+        ax = fig.subplots()
         grid = [[report.rfm.grid.get((r, f), 0) for r in range(1, 6)] for f in range(1, 6)]
         image = ax.imshow(grid, origin="lower", cmap="YlGnBu")
         for f in range(5):
@@ -328,7 +328,8 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         fig.colorbar(image, ax=ax)
         charts.append(("rfm_grid.png", _png(fig)))
     if report.referral_generations:
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = _figure(6, 4)
+        ax = fig.subplots()
         generations = [g for g, _ in report.referral_generations]
         ax.bar(generations, [n for _, n in report.referral_generations], color="#264653")
         ax.set_xticks(generations, [str(g) for g in generations])
@@ -338,7 +339,8 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         charts.append(("referral_depth.png", _png(fig)))
     funnels = [c for c in report.funnels if c.opened or c.registered or c.certificates or c.buyers][:8]
     if funnels:
-        fig, ax = plt.subplots(figsize=(9, 1.2 + 0.9 * len(funnels)))
+        fig = _figure(9, 1.2 + 0.9 * len(funnels))
+        ax = fig.subplots()
         stages = [("chart-funnel-opened", "opened"), ("chart-funnel-registered", "registered"),
                   ("chart-funnel-certificates", "certificates"), ("chart-funnel-bought", "buyers")]
         height = 0.8 / len(stages)
@@ -442,3 +444,20 @@ def render_xlsx(report: Report, t: Translator | None = None) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- in a worker process (bot/report_pool.py) ----------------------------------------------
+
+def render_attachments(report: Report, locale: str) -> tuple[list[tuple[str, bytes]], bytes]:
+    """The charts and the workbook of `/report`, in `locale`: what bot/report_pool.py runs in its
+    worker process (the arguments and the result are pickled; a Translator is rebuilt there)."""
+    t = default_i18n().translator(locale)
+    return render_charts(report, t), render_xlsx(report, t)
+
+
+def warm_up() -> None:
+    """A new worker imports the renderers before its first report (the pool's initializer)."""
+    import matplotlib.figure  # noqa: F401
+    import openpyxl  # noqa: F401
+
+    default_i18n()

@@ -259,6 +259,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
             except Exception:  # stopping must go on whatever the scheduler does
                 log.exception("scheduler: shutdown failed")
         await bot.session.close()
+        await asyncio.to_thread(services.renderer.close)  # the report worker, if a report started one
         await services.db.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.report_pool import ReportRenderer, shared_renderer
 from models.clock import Clock, SystemClock
 from models.context import Domain
 from models.db import Database
@@ -18,6 +19,7 @@ class Services:
     dom: Domain
     bot_username: str = "loyalty_bot"
     extras: dict[str, object] = field(default_factory=dict)
+    renderer: ReportRenderer = field(default_factory=shared_renderer)  # /report's charts and XLSX, off the loop
 
     @property
     def db(self) -> Database:

@@ -37,7 +37,7 @@ from handlers.owner_views import (
     reply,
 )
 from models import owner as domain
-from models.customers import parse_date
+from models.dates import parse_date
 from models.errors import CampaignUnavailable, InvalidDate
 from models.tables import Campaign
 from models.text import ascii_int, foreign_digits

@@ -24,17 +24,18 @@ from aiogram.types import (
 
 from bot.i18n import Translator
 from bot.middlewares import Actor
-from bot.report_render import render_charts, render_text, render_xlsx, split_message
+from bot.report_render import render_text, split_message
 from bot.services import Services
 from models.audit import record
+from models.dates import parse_dmy
+from models.errors import InvalidDate
 from models.reports import REPORT_YEARS, build_report
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-reports")
 
 PERIODS = ("month", "last_month", "year", "last_year", "all", "custom")
-_DATE = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}"  # [0-9]: \d and int() also read other scripts' digits
-_RANGE = re.compile(rf"^\s*({_DATE})\s*[-–—]\s*({_DATE})\s*$")
+_RANGE = re.compile(r"^\s*([^-–—\s]+)\s*[-–—]\s*([^-–—\s]+)\s*$")  # two dd.mm.yyyy (models/dates.py)
 
 
 async def _owner_only(event: TelegramObject, actor: Actor | None = None) -> bool:
@@ -88,8 +89,8 @@ def parse_range(text: str) -> tuple[date, date] | None:
     if match is None:
         return None
     try:
-        first, last = (date(*reversed([int(p) for p in part.split(".")])) for part in match.groups())
-    except ValueError:
+        first, last = (parse_dmy(part) for part in match.groups())
+    except InvalidDate:  # not a real date, or another script's digits
         return None
     return (first, last) if first <= last and first.year in REPORT_YEARS and last.year in REPORT_YEARS else None
 
@@ -137,7 +138,9 @@ async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, 
     report = await build_report(services.dom, first, last)
     for part in split_message(render_text(report, t)):
         await bot.send_message(chat_id, part, parse_mode=None)  # plain text: names are not HTML
-    charts = render_charts(report, t)
+    # The charts and the workbook render in a worker process (bot/report_pool.py): the bot, the
+    # partner API and the sender go on meanwhile.
+    charts, xlsx = await services.renderer.render(report, t.locale)
     if len(charts) == 1:  # an album needs 2-10 items
         name, png = charts[0]
         await bot.send_photo(chat_id, BufferedInputFile(png, filename=f"{name}.png"))
@@ -146,7 +149,7 @@ async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, 
             InputMediaPhoto(media=BufferedInputFile(png, filename=f"{name}.png")) for name, png in charts[:10]
         ])
     stamp = f"{report.period.first_day:%Y%m%d}-{report.period.last_day:%Y%m%d}"
-    await bot.send_document(chat_id, BufferedInputFile(render_xlsx(report, t), filename=f"report-{stamp}.xlsx"),
+    await bot.send_document(chat_id, BufferedInputFile(xlsx, filename=f"report-{stamp}.xlsx"),
                             caption=t("report-xlsx-caption"))
     async with services.db.transaction() as session:
         record(session, services.dom.clock.now(), "report.sent", actor_telegram_id=actor.telegram_id,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from models import ledger
 from models.certificates import grant_campaign_certificate
 from models.claims import claim_once
 from models.context import Domain
+from models.dates import parse_date
 from models.db import lock_customer
 from models.errors import (
     AlreadyRegistered,
@@ -43,7 +43,7 @@ from models.tables import (
     Staff,
     TelegramAccount,
 )
-from models.text import foreign_digits, is_digits
+from models.text import is_digits
 
 _REF_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -59,26 +59,6 @@ def validate_birthday(day: date, today: date) -> date:
     if today.year - day.year > 120:
         raise InvalidDate("too_old")
     return day
-
-
-_DMY = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")  # [0-9]: int() also reads "٠١.٠١.٢٠٠٠"
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
-
-def parse_date(text: str) -> date:
-    """`dd.mm.yyyy` or `yyyy-mm-dd`, ASCII digits only; InvalidDate "digits" for other scripts' digits,
-    "format" for anything else that is not a real date."""
-    raw = text.strip()
-    if foreign_digits(raw):
-        raise InvalidDate("digits")
-    try:
-        if (iso := _ISO.fullmatch(raw)) is not None:
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if (dmy := _DMY.fullmatch(raw)) is not None:
-            return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
-    except ValueError as exc:  # 31.02.1990
-        raise InvalidDate("format") from exc
-    raise InvalidDate("format")
 
 
 def parse_birthday(text: str, today: date) -> date:

@@ -37,7 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit, ledger
 from models.context import Domain
-from models.customers import erased_import_key, new_referral_code, parse_date, validate_birthday
+from models.customers import erased_import_key, new_referral_code, validate_birthday
+from models.dates import parse_date
 from models.errors import DomainError, InvalidDate, InvalidPhone
 from models.phone import normalize_phone
 from models.program import Program, ThresholdBasis

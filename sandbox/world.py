@@ -34,8 +34,9 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 
+import programs
 from bot.app import ROUTER_MODULES, create_bot
-from bot.config import ROOT, Settings
+from bot.config import Settings
 from bot.i18n import I18n
 from bot.qr import decode_qr_async
 from bot.sender import OutboxSender
@@ -60,7 +61,6 @@ CASHIER_ID = 700_000_200
 STAFF_CHAT_ID = -1_007_000_000_300  # the staff group (STAFF_CHAT_ID): review claims, alerts, group checkout
 FIRST_CUSTOMER_ID = 700_001_001
 CUSTOMER_NAMES = ("Анна", "Борис", "Вера", "Григорий", "Дарья", "Егор", "Жанна", "Зиновий")
-PROGRAMS_DIR = ROOT / "programs"
 WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
@@ -126,7 +126,7 @@ def shared_i18n() -> I18n:
 
 
 def program_choices(extra: Path | None = None) -> list[Path]:
-    found = sorted(PROGRAMS_DIR.glob("*.toml"))
+    found = programs.shipped_paths()
     if extra is not None and extra.resolve() not in {p.resolve() for p in found}:
         found.insert(0, extra)
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import programs
 from bot.config import load_settings
 from models.db import Database
 from models.invariants import check_ledger
@@ -74,7 +75,7 @@ async def program_show(_args: argparse.Namespace) -> int:
 async def program_set(args: argparse.Namespace) -> int:
     from bot.services import build_services
 
-    new = load_program_file(args.file)
+    new = load_program_file(programs.resolve(args.file))
     services = await build_services(load_settings())
     try:
         async with services.db.reading() as session:

@@ -17,15 +17,15 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import ROOT, TELEGRAM_API, SettingsError, load_settings
+import programs
+from bot.config import TELEGRAM_API, SettingsError, load_settings
 
 DEFAULT_PORT = 8081
-DEFAULT_PROGRAM = ROOT / "programs" / "default.toml"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sandbox", help="try the bot in a browser: a local fake Telegram, no token needed")
-    p.add_argument("--program", type=Path, default=None,
+    p.add_argument("--program", type=programs.resolve, default=None,
                    help="program TOML file (default: PROGRAM_FILE, else programs/default.toml; "
                         "programs/case-a.toml is a worked example)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"web page port (default {DEFAULT_PORT})")
@@ -57,7 +57,7 @@ def _configured_program() -> Path:
         return load_settings().program_file
     except SettingsError:
         env_program = os.environ.get("PROGRAM_FILE")
-        return Path(env_program) if env_program else DEFAULT_PROGRAM
+        return programs.resolve(env_program) if env_program else programs.default_path()
 
 
 async def sandbox_command(args: argparse.Namespace) -> int:
@@ -112,7 +112,7 @@ async def run_sandbox(program: Path, *, host: str = "127.0.0.1", port: int = DEF
 
 
 def _existing_or_default(program: Path | None) -> Path:
-    return program if program is not None and program.is_file() else DEFAULT_PROGRAM
+    return program if program is not None and program.is_file() else programs.default_path()
 
 
 async def start_sandbox_instead(program: Path | None = None) -> int:

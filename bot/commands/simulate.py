@@ -59,13 +59,14 @@ def scheduler_jobs(dom: Domain):  # type: ignore[no-untyped-def]
 
 
 async def simulate_command(args: argparse.Namespace) -> int:
+    import programs
     from models.program import load_program_file
     from models.simulator import SimulationConfig, simulate
 
     if args.customers < 1 or args.months < 1:
         print("error: --customers and --months must be positive", file=sys.stderr)
         return 2
-    program = load_program_file(args.program)
+    program = load_program_file(programs.resolve(args.program))
     url = args.database
     if url is None:
         from bot.config import load_settings

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import metrics
+from bot import __version__, metrics
 from bot.http.errors import error_response, failure_response, install_error_handlers
 from bot.http.inputs import text_problem
 from bot.http.ours import build_ours_router
@@ -125,7 +125,7 @@ def build_app(
     base = (partner_base_path or services.settings.partner_api_base or DEFAULT_PARTNER_BASE).rstrip("/")
     app = FastAPI(
         title="Loyalty bot HTTP API",
-        version="1.0",
+        version=__version__,  # the package version (bot/__init__.py)
         description=(
             f"`{base}`: the UDS partner API v2 subset cash registers use (see docs/API.md); "
             "`/api/v1`: our additions. Authenticate with HTTP Basic `companyId:apiKey` "
@@ -144,9 +144,9 @@ def build_app(
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness, database and Redis check")
     async def healthz() -> JSONResponse:
-        """`{"status": "ok", "database": "ok"}`, plus `"redis"` when REDIS_URL is set (the bot's
+        """`{"status": "ok", "version": "0.1.0", "database": "ok"}`, plus `"redis"` when REDIS_URL is set (the bot's
         shared state: without it no update can be handled); 503 when either does not answer."""
-        report: dict[str, str] = {"status": "ok", "database": "ok"}
+        report: dict[str, str] = {"status": "ok", "version": __version__, "database": "ok"}
         try:
             async with services.db.reading() as session:
                 await session.execute(text("SELECT 1"))

@@ -1,43 +1,31 @@
-"""Basic authentication with `companyId:apiKey` (UDS "Basic" security scheme)."""
+"""Basic authentication with `companyId:apiKey` (UDS "Basic" security scheme).
+
+FastAPI's `HTTPBasic` reads the header (and declares the scheme in our OpenAPI); a missing or
+malformed header and a wrong key all get the same 401 `unauthorized` answer (bot/http/errors.py).
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
+from typing import Annotated
 
-from fastapi import Request
-from fastapi.security import HTTPBasic
+from fastapi import Depends, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from bot.http.errors import Unauthorized
 from models.api_keys import KeyInfo, verify_api_key
 
-# Only declares the scheme in our OpenAPI; the check itself is `require_key`.
+# auto_error=False: no header (or another scheme) gives None, answered below like a wrong key;
+# a header that is not base64 of "user:password" raises its 401, which errors.py answers the same way.
 basic_scheme = HTTPBasic(auto_error=False, description="companyId as user name, the API key as password")
 
 
-def parse_basic(header: str | None) -> tuple[str, str] | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, sep, password = decoded.partition(":")
-    if not sep:
-        return None
-    return user, password
-
-
-async def require_key(request: Request) -> KeyInfo:
+async def require_key(request: Request,
+                      credentials: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)]) -> KeyInfo:
     """The API key of this request, or 401 `unauthorized`."""
-    credentials = parse_basic(request.headers.get("authorization"))
     if credentials is None:
         raise Unauthorized()
     services = request.app.state.services
-    key = await verify_api_key(services.dom, credentials[0], credentials[1])
+    key = await verify_api_key(services.dom, credentials.username, credentials.password)
     if key is None:
         raise Unauthorized()
     request.state.api_key = key

@@ -4,6 +4,7 @@ figures adapted to case A: tier 1 = 3% cashback, 10% cap, 300 welcome points).""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import timedelta
 
@@ -59,10 +60,15 @@ async def test_wrong_or_revoked_credentials_get_401(client: httpx.AsyncClient, d
         r = await client.get(f"{BASE}/settings", auth=auth)
         assert r.status_code == 401
         assert error_code(r) == "unauthorized"
-    for headers in ({}, bearer, {"Authorization": "Basic !!!"}):
+    no_colon = base64.b64encode(f"{api_key.company_id}{api_key.secret}".encode()).decode()
+    not_ascii = base64.b64encode(f"{api_key.company_id}:ключ".encode()).decode()
+    for headers in ({}, bearer, {"Authorization": "Basic !!!"}, {"Authorization": "Basic"},
+                    {"Authorization": f"Basic {no_colon}"}, {"Authorization": f"Basic {not_ascii}"},
+                    {"Authorization": "Basic " + "QQ" * 5000}):
         r = await client.get(f"{BASE}/settings", headers=headers, auth=NoAuth())
         assert r.status_code == 401
         assert error_code(r) == "unauthorized"
+        assert r.headers["WWW-Authenticate"] == 'Basic realm="partner"'
         assert r.headers["X-Request-Id"]
     await revoke_api_key(dom, "till-1")
     r = await client.get(f"{BASE}/settings")

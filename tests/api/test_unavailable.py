@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot import __version__
 from bot.http import build_app
 from bot.services import Services
 from models.api_keys import CreatedKey
@@ -145,7 +146,8 @@ async def test_a_database_nobody_listens_on_is_a_503(nowhere: Services) -> None:
         r = await http.get(f"{BASE}/settings")
         assert r.status_code == 503, r.text
         health = await http.get("/healthz")
-        assert health.status_code == 503 and health.json() == {"status": "error", "database": "unavailable"}
+        assert health.status_code == 503
+        assert health.json() == {"status": "error", "version": __version__, "database": "unavailable"}
 
 
 async def _health(services: Services) -> httpx.Response:
@@ -157,10 +159,11 @@ async def _health(services: Services) -> httpx.Response:
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_healthz_reports_redis_when_it_is_configured(dom: Domain) -> None:
     plain = await _health(Services(settings=api_settings(), dom=dom))
-    assert plain.status_code == 200 and plain.json() == {"status": "ok", "database": "ok"}
+    assert plain.status_code == 200 and plain.json() == {"status": "ok", "version": __version__, "database": "ok"}
     down = await _health(Services(settings=api_settings(redis_url="redis://127.0.0.1:1/0"), dom=dom))
     assert down.status_code == 503
-    assert down.json() == {"status": "error", "database": "ok", "redis": "unavailable"}
+    assert down.json() == {"status": "error", "version": __version__, "database": "ok", "redis": "unavailable"}
     url = await redis_url_or_skip()
     up = await _health(Services(settings=api_settings(redis_url=url), dom=dom))
-    assert up.status_code == 200 and up.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert up.status_code == 200
+    assert up.json() == {"status": "ok", "version": __version__, "database": "ok", "redis": "ok"}

@@ -63,10 +63,14 @@ async def test_customers_and_staff_cannot_get_reports(botenv: BotEnv) -> None:  
 async def test_a_single_chart_is_sent_as_a_photo(botenv: BotEnv, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """Telegram refuses an album of one: a report with one chart sends it as a photo, and the
     XLSX still follows."""
-    from handlers import owner_reports
+    from concurrent.futures import ThreadPoolExecutor
 
-    real = owner_reports.render_charts
-    monkeypatch.setattr(owner_reports, "render_charts", lambda report, t: real(report, t)[:1])
+    from bot import report_render
+    from bot.report_pool import ReportRenderer
+
+    real = report_render.render_charts
+    monkeypatch.setattr(report_render, "render_charts", lambda report, t: real(report, t)[:1])
+    botenv.services.renderer = ReportRenderer(lambda: ThreadPoolExecutor(1))  # in this process: patched
     c = await register(botenv.dom)
     await commit_purchase(botenv.dom, PurchaseRequest(customer_id=c, amount_kopecks=1_225_000))
     owner = botenv.owner
@@ -74,3 +78,4 @@ async def test_a_single_chart_is_sent_as_a_photo(botenv: BotEnv, monkeypatch) ->
     await botenv.press(owner, botenv.text(owner, "report-period-month"))
     await botenv.tg.wait_for(lambda: any(m.document_name for m in owner.bot_messages()), timeout=20)
     assert len([m for m in owner.bot_messages() if m.photo is not None]) == 1
+    botenv.services.renderer.close()
