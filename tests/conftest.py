@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from models import phone, phone_key
 from models.clock import ManualClock
 from models.context import Domain
-from models import phone, phone_key
 from models.db import Database, normalise_url
 from models.program import Program, load_program_file
 from models.programs_store import ensure_program
