@@ -142,3 +142,10 @@ def load_from_environment(database_url: str, *, create: bool) -> bytes:
     file = os.environ.get(KEY_FILE_ENV)
     return load_key(database_url, key=os.environ.get(KEY_ENV) or None,
                     key_file=Path(file) if file else None, create=create)
+
+
+def configure_throwaway() -> None:
+    """For benches and simulations of made-up customers: a random key for this process only,
+    unless a key is already loaded. Never for a database real customers use."""
+    if _key is None:
+        configure(secrets.token_urlsafe(48))
