@@ -54,7 +54,7 @@ def is_configured() -> bool:
     return _key is not None
 
 
-def _current() -> bytes:
+def current_key() -> bytes:
     if _key is None:
         raise PhoneKeyError("the phone hash key is not loaded (PHONE_HASH_KEY or its key file)")
     return _key
@@ -67,7 +67,7 @@ def unkeyed_hash(e164: str) -> str:
 
 def rekey(old_hex: str, key: bytes | None = None) -> str:
     """HMAC-SHA256 of a stored unkeyed fingerprint: the one function every fingerprint goes through."""
-    return hmac.new(key if key is not None else _current(), old_hex.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key if key is not None else current_key(), old_hex.encode(), hashlib.sha256).hexdigest()
 
 
 def phone_hash(e164: str) -> str:

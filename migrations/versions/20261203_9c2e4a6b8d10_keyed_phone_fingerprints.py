@@ -41,7 +41,7 @@ _ERASED = re.compile(r'erased:[0-9a-f]{56}')
 
 def _key(bind: sa.engine.Connection) -> bytes:
     if phone_key.is_configured():
-        return phone_key._current()
+        return phone_key.current_key()
     return phone_key.load_from_environment(str(bind.engine.url), create=True)
 
 
