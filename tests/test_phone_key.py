@@ -51,3 +51,10 @@ def test_key_file_setting_and_a_short_key_file(tmp_path: Path) -> None:
     result = run_cli("program", "show", env=env, cwd=tmp_path)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "PHONE_HASH_KEY_FILE" in result.stderr and "too short" not in result.stderr
+
+
+def test_unknown_phone_region_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("check", env={"PHONE_REGION": "XX", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["configuration error: PHONE_REGION: unknown country 'XX' (a two-letter code like RU, KZ, BY)"]
