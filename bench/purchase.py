@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from models import phone_key  # noqa: E402
 from models.clock import ManualClock  # noqa: E402
 from models.context import Domain  # noqa: E402
 from models.customers import Attribution, Registration, register_customer  # noqa: E402
@@ -64,6 +65,7 @@ async def run_concurrently(tills: int, total: int, one) -> tuple[list[float], fl
 
 async def setup(db: Database, tills: int) -> tuple[Domain, list[int]]:
     dom = Domain(db=db, clock=ManualClock(datetime(2026, 3, 1, 9, tzinfo=UTC)), tz=ZoneInfo("Europe/Moscow"))
+    phone_key.configure_throwaway()  # made-up customers: a key for this run only
     program = load_program_file(ROOT / "programs/case-a.toml").to_document()
     program["limits"]["max_reward_points"] = 10_000_000  # the bench's balance in one grant
     await ensure_program(dom, program_from_document(program))

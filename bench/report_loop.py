@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bot.i18n import default_i18n  # noqa: E402
 from bot.report_pool import ReportRenderer  # noqa: E402
 from bot.report_render import render_attachments, render_text  # noqa: E402
+from models import phone_key  # noqa: E402
 from models.clock import ManualClock  # noqa: E402
 from models.context import Domain  # noqa: E402
 from models.customers import Registration, register_customer  # noqa: E402
@@ -117,6 +118,7 @@ async def main_async(args: argparse.Namespace) -> int:
     await db.create_all()
     tz = ZoneInfo("Europe/Moscow")
     dom = Domain(db=db, clock=ManualClock(datetime.now(UTC)), tz=tz)
+    phone_key.configure_throwaway()  # made-up customers: a key for this run only
     program = load_program_file(ROOT / "programs" / "case-a.toml")
     started = time.perf_counter()
     result = await simulate(dom, program, SimulationConfig(customers=args.customers, months=args.months, seed=1))

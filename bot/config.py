@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     send_rate: float = Field(default=25.0, gt=0, le=30)  # messages per second overall
     log_level: str = "INFO"
+    phone_region: str = "RU"  # how numbers typed without "+" are read (models/phone.py)
+    phone_hash_key: SecretStr | None = None  # keys the fingerprints kept after erasure (models/phone_key.py)
+    phone_hash_key_file: Path | None = None  # default: next to the SQLite file, or ./phone-hash.key
 
     @field_validator("owner_ids", mode="before")
     @classmethod
@@ -105,6 +108,28 @@ class Settings(BaseSettings):
             return value
         return None
 
+    @field_validator("phone_region")
+    @classmethod
+    def _phone_region(cls, value: str) -> str:
+        from models.phone import valid_region
+
+        region = valid_region(value)
+        if region is None:
+            raise ValueError(f"unknown country {value!r} (a two-letter code like RU, KZ, BY)")
+        return region
+
+    @field_validator("phone_hash_key")
+    @classmethod
+    def _phone_hash_key(cls, value: SecretStr | None) -> SecretStr | None:
+        from models.phone_key import MIN_KEY_LENGTH
+
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_KEY_LENGTH:  # never repeat the value
+            raise ValueError(f"must be at least {MIN_KEY_LENGTH} characters "
+                             "(or leave it unset: `loyalty-bot migrate` creates a key file)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -126,6 +151,12 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def phone_key_path(self) -> Path:
+        from models.phone_key import default_key_path
+
+        return self.phone_hash_key_file or default_key_path(self.database_url)
+
+    @property
     def is_real_telegram(self) -> bool:
         return self.telegram_api_url.rstrip("/") == TELEGRAM_API
 
@@ -143,3 +174,21 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError("; ".join(lines)) from None
     logging.getLogger().setLevel(settings.log_level)  # LOG_LEVEL, for every command that reads the settings
     return settings
+
+
+def configure_phones(settings: Settings, *, create: bool = False) -> None:
+    """Set PHONE_REGION and the phone hash key once at start (models/phone.py, models/phone_key.py).
+
+    Only `migrate`, `run` and the sandbox pass `create`: they write a missing key file (mode
+    0600); any other command without a key stops with one line saying how to get one.
+    """
+    from models import phone, phone_key
+
+    phone.set_region(settings.phone_region)
+    secret = settings.phone_hash_key.get_secret_value() if settings.phone_hash_key else None
+    try:
+        key = phone_key.load_key(settings.database_url, key=secret, key_file=settings.phone_key_path,
+                                 create=create)
+    except phone_key.PhoneKeyError as exc:
+        raise SettingsError(str(exc)) from None
+    phone_key.configure(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.config import Settings
+from bot.config import Settings, configure_phones
 from bot.report_pool import ReportRenderer, shared_renderer
 from models.clock import Clock, SystemClock
 from models.context import Domain
@@ -28,6 +28,7 @@ class Services:
 
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Open the database, and seed the program from PROGRAM_FILE if the database has none."""
+    configure_phones(settings)  # PHONE_REGION, and the phone hash key (never created here)
     db = Database(settings.database_url)
     dom = Domain(db=db, clock=clock or SystemClock(), tz=settings.tz)
     await ensure_program(dom, load_program_file(settings.program_file))

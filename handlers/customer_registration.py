@@ -152,14 +152,16 @@ def contact_phone(raw: str) -> str:
     """The E.164 number of a shared contact.
 
     Telegram gives the user's own number in international form, often without the "+"
-    ("380501234567"), which `normalize_phone` alone reads only for Russian numbers.
+    ("380501234567"), so it is read as international first and only then as typed in
+    PHONE_REGION (models/phone.py).
     """
-    try:
-        return normalize_phone(raw)
-    except InvalidPhone:
-        if raw.strip().startswith("+"):
-            raise
-        return normalize_phone("+" + raw.strip())
+    text = raw.strip()
+    if not text.startswith("+"):
+        try:
+            return normalize_phone("+" + text)
+        except InvalidPhone:
+            pass
+    return normalize_phone(text)
 
 
 @router.message(StateFilter(Reg.phone))

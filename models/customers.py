@@ -29,6 +29,7 @@ from models.errors import (
     PhoneTaken,
 )
 from models.phone import normalize_phone, phone_hash
+from models.phone_key import erased_key
 from models.programs_store import current_program
 from models.tables import (
     Campaign,
@@ -385,8 +386,9 @@ async def purge_codes(session: AsyncSession, now: datetime) -> int:
 
 def erased_import_key(phone: str) -> str:
     """What an erased imported customer keeps instead of `imp:<phone>`: a fingerprint, so a
-    re-import of the old base neither restores the erased data nor trips the unique key."""
-    return "erased:" + phone_hash(phone)[:56]
+    re-import of the old base neither restores the erased data nor trips the unique key
+    (keyed, models/phone_key.py)."""
+    return erased_key(phone)
 
 
 async def erase_customer(dom: Domain, customer_id: int) -> int:

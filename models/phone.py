@@ -1,39 +1,72 @@
-"""Phone numbers normalised to E.164 (DOMAIN.md, "Customers").
+"""Phone numbers normalised to E.164 (DOMAIN.md, "Customers"), parsed by libphonenumber.
 
-Russian numbers are the common case: `8 (916) 123-45-67`, `+7 916 1234567`, `9161234567`
-all become `+79161234567`. Other countries are accepted with an explicit `+`. Only the digits
-0-9: a number typed with Arabic-Indic or full-width digits is refused, not stored as another phone.
+Numbers without "+" are read as national numbers of the configured region (`PHONE_REGION`,
+Russia by default): `8 (916) 123-45-67`, `+7 916 1234567`, `9161234567` all become
+`+79161234567`, and `8 10 49 30 12345678` (Russia's international prefix 810) becomes
+`+493012345678`. Only real personal numbers are accepted: mobile and fixed-line numbers that
+libphonenumber knows to be valid, never toll-free (8-800), premium-rate or shared-cost ones,
+nor made-up numbers such as `+70000000000`. Only the digits 0-9: a number typed with
+Arabic-Indic or full-width digits is refused, not stored as another phone.
+
+`phone_hash` (the fingerprint kept after erasure) lives in `models.phone_key`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 
-from models.errors import InvalidPhone
+import phonenumbers
+from phonenumbers import PhoneNumberType
 
-# [0-9], never \d: "+٧٩١٦..." must not become a customer whose phone matches nobody's.
+from models.errors import InvalidPhone
+from models.phone_key import phone_hash
+
+__all__ = ["DEFAULT_REGION", "looks_like_phone", "normalize_phone", "phone_hash", "set_region",
+           "valid_region"]
+
+DEFAULT_REGION = "RU"
+
+# [0-9], never \d: "+٧٩١٦..." must not become a customer whose phone matches nobody's
+# (libphonenumber itself would read such digits, and letters as on a keypad).
 _ALLOWED = re.compile(r"^\+?[0-9\s\-().]+$")
 
+_PERSONAL = frozenset({
+    PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE,
+})
 
-def normalize_phone(text: str) -> str:
+_region = DEFAULT_REGION
+
+
+def valid_region(code: str) -> str | None:
+    """The region code in canonical form ("ru" → "RU"), or None if libphonenumber does not know it."""
+    upper = code.strip().upper()
+    return upper if upper in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def set_region(code: str) -> None:
+    """Set once at start from PHONE_REGION: how numbers typed without "+" are read."""
+    global _region
+    region = valid_region(code)
+    if region is None:
+        raise ValueError(f"unknown country {code!r}")
+    _region = region
+
+
+def current_region() -> str:
+    return _region
+
+
+def normalize_phone(text: str, region: str | None = None) -> str:
     raw = text.strip()
-    if not raw or not _ALLOWED.match(raw):
+    if not raw or len(raw) > 40 or not _ALLOWED.match(raw):
         raise InvalidPhone(text)
-    digits = re.sub(r"[^0-9]", "", raw)
-    plus = raw.startswith("+")
-    if not plus:
-        if len(digits) == 11 and digits[0] in "78":
-            digits = "7" + digits[1:]
-        elif len(digits) == 10 and digits[0] == "9":
-            digits = "7" + digits
-        else:
-            raise InvalidPhone(text)
-    if digits.startswith("7") and len(digits) != 11:
+    try:
+        number = phonenumbers.parse(raw, region or _region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(text) from None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _PERSONAL:
         raise InvalidPhone(text)
-    if not 8 <= len(digits) <= 15 or digits[0] == "0":
-        raise InvalidPhone(text)
-    return "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def looks_like_phone(text: str) -> bool:
@@ -42,8 +75,3 @@ def looks_like_phone(text: str) -> bool:
     except InvalidPhone:
         return False
     return True
-
-
-def phone_hash(e164: str) -> str:
-    """A stable fingerprint kept after erasure, so welcome points are paid once per phone ever."""
-    return hashlib.sha256(("loyalty-phone:" + e164).encode()).hexdigest()

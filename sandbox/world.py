@@ -36,7 +36,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 
 import programs
 from bot.app import ROUTER_MODULES, create_bot
-from bot.config import Settings
+from bot.config import Settings, configure_phones
 from bot.i18n import I18n
 from bot.qr import decode_qr_async
 from bot.sender import OutboxSender
@@ -185,7 +185,9 @@ class World:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, bot_token=SANDBOX_TOKEN, database_url=url, telegram_api_url=tg.base_url,
                 owner_ids=frozenset({OWNER_ID}), staff_chat_id=STAFF_CHAT_ID, program_file=program_file,
-                timezone=timezone, redis_url=None, webhook_url=None)
+                timezone=timezone, redis_url=None, webhook_url=None,
+                phone_hash_key_file=data_dir / "phone-hash.key")
+            configure_phones(settings, create=True)  # PHONE_HASH_KEY if set, else the sandbox's own key file
             services = Services(settings=settings, dom=dom, bot_username=BOT_USERNAME)
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
             stack.push_async_callback(bot.session.close)

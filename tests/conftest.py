@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from models import phone, phone_key
 from models.clock import ManualClock
 from models.context import Domain
 from models.db import Database, normalise_url
@@ -24,6 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "programs"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
+# A fixed phone hash key for every test (models/phone_key.py); subprocesses inherit it.
+TEST_PHONE_HASH_KEY = "tests-only-phone-hash-key-0123456789abcdef"
+os.environ["PHONE_HASH_KEY"] = TEST_PHONE_HASH_KEY
+phone_key.configure(TEST_PHONE_HASH_KEY)
+
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
@@ -32,6 +38,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgres":
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(autouse=True)
+def _phone_settings() -> None:
+    """A test that loads another key or PHONE_REGION does not leak it into the next one."""
+    phone_key.configure(TEST_PHONE_HASH_KEY)
+    phone.set_region(phone.DEFAULT_REGION)
 
 
 @pytest.fixture(params=BACKENDS)

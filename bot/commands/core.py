@@ -6,7 +6,7 @@ import argparse
 import sys
 
 import programs
-from bot.config import load_settings
+from bot.config import configure_phones, load_settings
 from models.db import Database
 from models.invariants import check_ledger
 from models.program import load_program_file, program_diff
@@ -35,6 +35,7 @@ async def migrate(_args: argparse.Namespace) -> int:
     settings = load_settings()  # first: LOG_LEVEL applies to Alembic's import-time messages too
     from migrations.runner import upgrade_head
 
+    configure_phones(settings, create=True)  # the phone hash key file is written here, once (mode 0600)
     await upgrade_head(settings.database_url)
     print(f"database is at the latest schema: {Database(settings.database_url).url.split('@')[-1]}")
     return 0
@@ -103,5 +104,6 @@ async def run(_args: argparse.Namespace) -> int:
     from bot.runner import run_bot
     from migrations.runner import upgrade_head
 
+    configure_phones(settings, create=True)
     await upgrade_head(settings.database_url)
     return await run_bot(settings)

@@ -72,6 +72,7 @@ async def simulate_command(args: argparse.Namespace) -> int:
         from bot.config import load_settings
 
         url = load_settings().database_url
+    _load_phone_key(url)
     db = Database(url)
     dom = Domain(db=db, clock=ManualClock(datetime.now(UTC)), tz=ZoneInfo(args.timezone))
     config = SimulationConfig(customers=args.customers, months=args.months, seed=args.seed, start=args.start,
@@ -94,3 +95,14 @@ async def simulate_command(args: argparse.Namespace) -> int:
           f"{result.ratings} ratings, {result.reviews} reviews, {result.job_runs} job runs"
           + (f"; refused: {result.errors}" if result.errors else ""))
     return 0
+
+
+def _load_phone_key(url: str) -> None:
+    """The database's phone hash key if it has one (PHONE_HASH_KEY or the key file), else a
+    throwaway key: simulated customers are made up, and only `migrate`/`run` create key files."""
+    from models import phone_key
+
+    try:
+        phone_key.configure(phone_key.load_from_environment(url, create=False))
+    except phone_key.PhoneKeyError:
+        phone_key.configure_throwaway()
