@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     send_rate: float = Field(default=25.0, gt=0, le=30)  # messages per second overall
+    # How long a notification is retried through a Telegram outage before it is `failed`.
+    outbox_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     log_level: str = "INFO"
     phone_region: str = "RU"  # how numbers typed without "+" are read (models/phone.py)
     phone_hash_key: SecretStr | None = None  # keys the fingerprints kept after erasure (models/phone_key.py)

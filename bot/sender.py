@@ -40,9 +40,12 @@ id (the same attempt; once: a second "upgraded" fails it), the move is remembere
 old id later are sent to the new one when reserved, and a warning tells the operator to set
 STAFF_CHAT_ID to the new id. 403 → the account is marked unreachable
 and this and every other queued row for that chat become `blocked`, never retried. 5xx,
-timeouts and network errors → retried with exponential backoff through `not_before` (2, 4,
-8 … s, at most an hour); after `max_attempts` tries → `failed`. 400 and anything unexpected
-→ `failed` at once (retrying cannot fix it).
+timeouts and network errors (a Telegram outage) → retried with exponential backoff through
+`not_before` (2^n s × a random factor in [0.5, 1], so a recovering Telegram is not hit by
+every row at once; at most an hour) for a TIME, not a count: until `retry_window`
+(OUTBOX_RETRY_HOURS, 24 h) has passed since the row was written (or requeued by hand,
+`loyalty-bot outbox retry`: `payload["requeued_at"]`); a failure after that → `failed`.
+400 and anything unexpected → `failed` at once (retrying cannot fix it).
 
 The pipeline (why the database does not bound the rate)
 -------------------------------------------------------
@@ -101,6 +104,7 @@ import contextlib
 import inspect
 import logging
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -160,6 +164,7 @@ class _Row:
     payload: dict[str, Any]
     attempts: int
     broadcast_id: int | None
+    retry_from: datetime | None = None  # the retry window starts here (written or requeued)
     claimed_at: datetime | None = None  # business time of the reservation (extended while waiting)
     rendered: tuple[str, str | None, InlineKeyboardMarkup | None] | None = None
     render_error: Exception | None = None
@@ -217,6 +222,17 @@ def render_args(args: dict[str, Any], locale: str, tz: Any) -> dict[str, Any]:
     return out
 
 
+def _retry_from(message: OutboxMessage) -> datetime:
+    """Where a row's retry window starts: its manual requeue (`loyalty-bot outbox retry`), else its writing."""
+    requeued = (message.payload or {}).get("requeued_at")
+    if isinstance(requeued, str):
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(requeued)
+            if moment.tzinfo is not None:
+                return max(moment, message.created_at)
+    return message.created_at
+
+
 def _render_date(value: Any, locale: str, tz: Any) -> Any:
     if not isinstance(value, str) or not value:
         return value
@@ -243,7 +259,8 @@ class OutboxSender:
         clock: Clock | None = None,
         batch_size: int = 20,
         poll_interval: float = 1.0,
-        max_attempts: int = 6,
+        retry_window: timedelta | None = None,
+        rng: random.Random | None = None,
         claim_ttl: timedelta = timedelta(seconds=30),
         lease_ttl: timedelta = timedelta(seconds=60),
         holder: str | None = None,
@@ -261,7 +278,8 @@ class OutboxSender:
         self.clock = clock or services.dom.clock
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.max_attempts = max_attempts
+        self.retry_window = retry_window or timedelta(hours=services.settings.outbox_retry_hours)
+        self.rng = rng or random.Random()  # the backoff's jitter (tests pass a seeded one)
         self.claim_ttl = claim_ttl
         self.lease = Lease(services.db, LEASE_NAME, holder, ttl=lease_ttl, clock=self.clock)
         # Outcomes are written at the latest after `flush_interval`, far inside the lease's
@@ -626,7 +644,7 @@ class OutboxSender:
                         update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in found if m.chat_id == old]))
                         .values(chat_id=new).execution_options(synchronize_session=False))
             return [_Row(m.id, chats[m.chat_id], m.method, dict(m.payload or {}), m.attempts, m.broadcast_id,
-                         claimed_at=now) for m in found]
+                         retry_from=_retry_from(m), claimed_at=now) for m in found]
 
     def _chat_of(self, chat_id: int) -> int:
         """Where messages for `chat_id` go: the supergroup a group was upgraded to (a supergroup
@@ -798,14 +816,23 @@ class OutboxSender:
         except Exception:  # the resend goes ahead; later rows are mapped in memory until a restart
             log.exception("outbox: could not record that chat %s moved to %s", old, new)
 
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after the `attempts`-th failed try: 2^n s × jitter in [0.5, 1], at most an hour."""
+        seconds = min(2.0 ** min(attempts, 32), MAX_BACKOFF.total_seconds()) * self.rng.uniform(0.5, 1.0)
+        return timedelta(seconds=seconds)
+
     def _retry(self, row: _Row, error: str) -> None:
         attempts = row.attempts + 1
-        if attempts >= self.max_attempts:
-            log.warning("outbox: row %s failed after %d attempts: %s", row.id, attempts, error)
+        now = self.clock.now()
+        deadline = (row.retry_from or now) + self.retry_window
+        if now >= deadline:
+            log.warning("outbox: row %s failed: still undeliverable %s after it was written (%d attempts): %s",
+                        row.id, self.retry_window, attempts, error)
             self._finish(row, OutboxStatus.FAILED, error, outcome="failed")
             return
-        delay = min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
-        self._finish(row, OutboxStatus.PENDING, error, not_before=self.clock.now() + delay, outcome="retry")
+        # The last try falls on the deadline itself, not an hour past it.
+        not_before = min(now + self.backoff(attempts), deadline)
+        self._finish(row, OutboxStatus.PENDING, error, not_before=not_before, outcome="retry")
 
     async def _blocked(self, row: _Row, error: str) -> None:
         """403: the user blocked the bot. Stop sending to them (DOMAIN/TELEGRAM.md, "Limits")."""

@@ -93,7 +93,8 @@ Transcripts and inspection
 Faults and limits
 -----------------
 - ``tg.fail_next(method, status=429, retry_after=3, count=1, description=None,
-  chat_id=None, migrate_to_chat_id=None)`` (``method="*"``: any but getUpdates; ``count=None``: forever).
+  chat_id=None, migrate_to_chat_id=None, when=None)`` (``method="*"``: any but getUpdates; ``count=None``:
+  forever; ``when``: only while ``when()`` is true, e.g. a 502 outage for a period of the test's clock).
 - ``tg.slow(method, seconds, *, count=None, chat_id=None)``; ``tg.clear_faults()``.
 - ``tg.block(chat_id)`` / ``tg.unblock(chat_id)``: 403 "bot was blocked by the user".
 - ``tg.upgrade_group(chat_id, new_chat_id=None)`` -> the new supergroup; writes to the

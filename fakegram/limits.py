@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +33,13 @@ class FaultRule:
     remaining: int | None  # None = forever
     hits: int = 0
     migrate_to_chat_id: int | None = None  # 400 "group chat was upgraded" with this id
+    # Only while this answers True (e.g. an outage of 10 minutes on the test's clock).
+    when: Callable[[], bool] | None = None
 
     def matches(self, method: str, chat_id: Any) -> bool:
         if self.remaining is not None and self.remaining <= 0:
+            return False
+        if self.when is not None and not self.when():
             return False
         if not _method_matches(self.method, method):
             return False

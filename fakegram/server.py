@@ -527,6 +527,7 @@ class FakeTelegram:
         description: str | None = None,
         chat_id: int | None = None,
         migrate_to_chat_id: int | None = None,
+        when: Callable[[], bool] | None = None,
     ) -> FaultRule:
         """Answer the next *count* calls of *method* (``"*"`` = any but getUpdates)
         with an error. ``count=None`` fails forever (until :meth:`clear_faults`).
@@ -538,6 +539,9 @@ class FakeTelegram:
         ``migrate_to_chat_id`` (with ``status=400``) answers like a group upgraded to a
         supergroup: ``group chat was upgraded to a supergroup chat`` with
         ``parameters.migrate_to_chat_id`` (see :meth:`upgrade_group` for the lasting state).
+        ``when``: the rule applies only while ``when()`` is true, e.g. an outage for a period
+        of a test's clock: ``when=lambda: clock.now() < end`` (calls outside it are answered
+        normally and do not count).
         """
         rule = FaultRule(
             method=method,
@@ -547,6 +551,7 @@ class FakeTelegram:
             chat_id=chat_id,
             remaining=count,
             migrate_to_chat_id=migrate_to_chat_id,
+            when=when,
         )
         self.faults.append(rule)
         return rule

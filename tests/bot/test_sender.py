@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -249,35 +250,93 @@ async def test_blocked_user_is_marked_unreachable_and_never_retried(botenv: BotE
     assert len(botenv.tg.calls("sendMessage", chat_id=user.id)) == 1
 
 
+def twin(seed: int) -> random.Random:
+    """The sender's jitter source and a copy to predict its draws."""
+    return random.Random(seed)
+
+
 @pytest.mark.botenv(postgres=True)
-async def test_server_errors_back_off_then_succeed_or_fail(botenv: BotEnv) -> None:
+async def test_server_errors_back_off_with_jitter_then_succeed(botenv: BotEnv) -> None:
     user = await user_with_account(botenv)
     [row_id] = await put(botenv, user.id)
     botenv.tg.fail_next("sendMessage", status=502, count=2)
-    sender = make_sender(botenv, max_attempts=4)
+    expect = twin(7)
+    sender = make_sender(botenv, rng=twin(7))
     await drain_all(sender)
     row = (await rows(botenv))[row_id]
+    first = timedelta(seconds=2 * expect.uniform(0.5, 1.0))
     assert row.status is OutboxStatus.PENDING and row.attempts == 1
-    assert row.not_before == botenv.clock.now() + timedelta(seconds=2)
+    assert row.not_before == botenv.clock.now() + first
+    assert timedelta(seconds=1) <= first <= timedelta(seconds=2)
     await drain_all(sender)  # not due yet: business time has not moved
     assert len(botenv.tg.calls("sendMessage")) == 1
-    botenv.clock.advance(timedelta(seconds=2))
+    botenv.clock.advance(first)
     await drain_all(sender)
     row = (await rows(botenv))[row_id]
-    assert row.attempts == 2 and row.not_before == botenv.clock.now() + timedelta(seconds=4)
-    botenv.clock.advance(timedelta(seconds=4))
+    second = timedelta(seconds=4 * expect.uniform(0.5, 1.0))
+    assert row.attempts == 2 and row.not_before == botenv.clock.now() + second
+    botenv.clock.advance(second)
     await drain_all(sender)
     row = (await rows(botenv))[row_id]
     assert row.status is OutboxStatus.SENT and row.attempts == 3 and len(user.bot_messages()) == 1
 
-    [doomed] = await put(botenv, user.id)
-    botenv.tg.fail_next("sendMessage", status=500, count=None)
-    for _ in range(4):
+
+def test_backoff_is_capped_at_an_hour(botenv: BotEnv) -> None:
+    sender = make_sender(botenv, rng=twin(3))
+    waits = [sender.backoff(n) for n in range(1, 40)]
+    assert all(w <= timedelta(hours=1) for w in waits)
+    assert waits[-1] >= timedelta(minutes=30)  # the cap × the jitter's lower half
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_a_ten_minute_outage_loses_nothing(botenv: BotEnv) -> None:
+    """Telegram answers 502 for 10 minutes of business time, then recovers: every
+    notification arrives exactly once, none failed (it used to fail after ~62 s)."""
+    users = [await user_with_account(botenv, f"U{i}") for i in range(4)]
+    ids: list[int] = []
+    for user in users:
+        ids += await put(botenv, user.id, 2)
+    recovered_at = botenv.clock.now() + timedelta(minutes=10)
+    botenv.tg.fail_next("sendMessage", status=502, count=None, when=lambda: botenv.clock.now() < recovered_at)
+    sender = make_sender(botenv, rng=twin(11))
+    for _ in range(600):  # ten-second steps: up to 100 minutes of business time
         await drain_all(sender)
-        botenv.clock.advance(timedelta(hours=1))
-    row = (await rows(botenv))[doomed]
-    assert row.status is OutboxStatus.FAILED and row.attempts == 4 and "TelegramServerError" in (row.error or "")
+        final = await rows(botenv)
+        if all(final[i].status is OutboxStatus.SENT for i in ids):
+            break
+        assert not [i for i in ids if final[i].status is OutboxStatus.FAILED]
+        botenv.clock.advance(timedelta(seconds=10))
+    final = await rows(botenv)
+    assert [final[i].status for i in ids] == [OutboxStatus.SENT] * len(ids)
+    assert botenv.tg.stats.statuses[502] >= len(users)  # the outage was real
+    assert min(final[i].sent_at for i in ids) >= recovered_at  # type: ignore[type-var]
+    for user in users:
+        # Each once (a retried row may be overtaken by the chat's next one: jitter).
+        assert sorted(t.split("«")[1][:2] for t in texts(user)) == ["T1", "T2"]
     botenv.tg.clear_faults()
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_a_row_past_the_retry_window_fails(botenv: BotEnv) -> None:
+    user = await user_with_account(botenv)
+    [row_id] = await put(botenv, user.id)
+    botenv.tg.fail_next("sendMessage", status=500, count=None)
+    sender = make_sender(botenv, rng=twin(5), retry_window=timedelta(hours=2))
+    written = botenv.clock.now()
+    while botenv.clock.now() <= written + timedelta(hours=3):
+        await drain_all(sender)
+        if (await rows(botenv))[row_id].status is OutboxStatus.FAILED:
+            break
+        botenv.clock.advance(timedelta(minutes=5))
+    row = (await rows(botenv))[row_id]
+    assert row.status is OutboxStatus.FAILED and "TelegramServerError" in (row.error or "")
+    assert botenv.clock.now() >= written + timedelta(hours=2)  # not before the window was over
+    assert row.attempts > 6  # retried for the time, not for a count
+    botenv.tg.clear_faults()
+
+
+def test_the_retry_window_defaults_to_the_setting(botenv: BotEnv) -> None:
+    assert make_sender(botenv).retry_window == timedelta(hours=24)
 
 
 async def test_bad_request_fails_at_once(botenv: BotEnv) -> None:
