@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -22,6 +21,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from bot.i18n import I18n
 from bot.middlewares import ActorMiddleware, SkipRepeatedUpdates
 from bot.services import Services
+from bot.telegram_session import BotSession
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ ROUTER_MODULES = (
 
 
 def create_bot(token: str, api_url: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session = BotSession(api=TelegramAPIServer.from_base(api_url))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
