@@ -40,7 +40,6 @@ TOKEN = "123456:bench-session"
 
 
 async def per_call_ms(bot: Bot, chat_id: int, calls: int) -> float:
-    started = 0.0
     total = 0.0
     for i in range(calls):
         gc.collect()
