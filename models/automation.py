@@ -811,8 +811,9 @@ MonthlyReportBuilder = Callable[[AsyncSession, date, ZoneInfo], Awaitable[dict[s
 async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInfo) -> dict[str, Any]:
     """The owners' monthly message for `month` (an outbox payload: key and arguments).
 
-    The reports area replaces this with its full report by passing its own builder to the
-    scheduler (`JobRunner(monthly_report=...)` or `services.extras["monthly_report_payload"]`).
+    The short summary a `JobRunner` built without a builder sends (the `jobs` CLI, the
+    simulator, the scheduler's own tests); the running scheduler (scheduler/service.py
+    `build_runner`) passes the reports area's full report (`JobRunner(monthly_report=...)`).
     """
     s = await monthly_summary(session, month, tz)
     return message_payload("scheduler-monthly-report", {
