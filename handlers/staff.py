@@ -28,7 +28,7 @@ from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
 from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
 from bot.services import Services
-from handlers.common import NOT_A_COMMAND
+from handlers.common import NOT_A_COMMAND, IsOwner
 from handlers.errors import answer_domain_errors
 from handlers.staff_keyboards import (
     STAFF_PREFIXES,
@@ -91,11 +91,6 @@ class IsStaff(Filter):
 
     async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
         return actor is not None and actor.is_staff
-
-
-class IsOwner(Filter):
-    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
-        return actor is not None and actor.is_owner
 
 
 class TillChat(Filter):
