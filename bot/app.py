@@ -1,4 +1,4 @@
-"""Assembly: the Bot, the Dispatcher and its routers.
+"""The Bot, the Dispatcher and its routers (put together by bot/bootstrap.py `assemble`).
 
 Routers are included in a fixed order: owner and staff handlers see an update before the
 customer's, and the fallback router (last) answers anything nobody else handled.
@@ -7,11 +7,10 @@ customer's, and the fallback router (last) answers anything nobody else handled.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -25,14 +24,32 @@ from bot.telegram_session import BotSession
 
 log = logging.getLogger(__name__)
 
-ROUTER_MODULES = (
-    "handlers.common",  # /cancel, /help, language — work in every state
-    "handlers.owner",
-    "handlers.owner_reports",  # /report
-    "handlers.staff",
-    "handlers.customer",
-    "handlers.fallback",  # must stay last
-)
+
+
+def area_routers() -> tuple[Router, ...]:
+    """Every area's router, in the order they see an update."""
+    from handlers import common, customer, fallback, owner, owner_reports, staff
+
+    return (
+        common.router,  # /cancel, /help, language — work in every state
+        owner.router,
+        owner_reports.router,  # /report
+        staff.router,
+        customer.router,
+        fallback.router,  # must stay last
+    )
+
+
+def _detach(router: Router) -> Router:
+    """The routers are module globals and aiogram lets a router have one parent: a new
+    Dispatcher in the same process (a test, a sandbox reset) takes them from the previous one,
+    which must no longer be running."""
+    parent = router.parent_router
+    if parent is not None:
+        if router in parent.sub_routers:
+            parent.sub_routers.remove(router)
+        router._parent_router = None
+    return router
 
 
 def create_bot(token: str, api_url: str) -> Bot:
@@ -109,6 +126,6 @@ def build_dispatcher(services: Services, i18n: I18n | None = None,
     dp = create_dispatcher(storage)
     dp["i18n"] = i18n
     dp.update.outer_middleware(ActorMiddleware(services, i18n))
-    for name in ROUTER_MODULES:
-        dp.include_router(importlib.import_module(name).router)
+    for router in area_routers():
+        dp.include_router(_detach(router))
     return dp

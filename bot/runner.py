@@ -31,7 +31,9 @@ from aiogram.exceptions import (
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
-from bot.app import build_dispatcher, create_bot, redis_problem
+from bot.app import create_bot, redis_problem
+from bot.bootstrap import assemble
+from bot.broadcast_progress import ensure_progress
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.sender import OutboxSender
@@ -124,21 +126,20 @@ async def set_commands(bot: Bot, i18n: I18n, *, stop_event: asyncio.Event | None
 Stopper = Callable[[], Awaitable[None]]
 
 
-async def assemble(bot: Bot, services: Services, i18n: I18n, *, storage: BaseStorage | None = None,
+async def start_up(bot: Bot, services: Services, i18n: I18n, *, storage: BaseStorage | None = None,
                    stop_event: asyncio.Event | None = None, **sender_options: Any) -> tuple[Dispatcher, OutboxSender]:
-    """The bot's pieces, the same for production (`run_bot`) and the sandbox: the bot's own
-    username, the command menu, the dispatcher with every router, and the outbox sender
-    (registered in `services.extras`, not started: the caller runs it under its stop event).
+    """What production (`run_bot`) and the sandbox do before polling: the bot's own username,
+    the command menu, then `bot.bootstrap.assemble` (the dispatcher with every router, and the
+    outbox sender on `services.sender`, not started: the caller runs it under its stop event).
     Telegram's transient failures are retried (see `telegram_call`) until `stop_event` is set."""
     api_url = services.settings.telegram_api_url
     me = await telegram_call("getMe", bot.me, stop_event=stop_event, api_url=api_url)  # cached: polling asks too
     if me.username:
         services.bot_username = me.username
     await set_commands(bot, i18n, stop_event=stop_event, api_url=api_url)
-    dp = build_dispatcher(services, i18n, storage)
-    sender = OutboxSender(bot, services, i18n, rate=services.settings.send_rate, **sender_options)
-    services.extras["sender"] = sender
-    return dp, sender
+    assembly = assemble(services, bot, i18n, storage=storage, **sender_options)
+    assert assembly.sender is not None
+    return assembly.dp, assembly.sender
 
 
 async def start_scheduler(services: Services) -> Stopper:
@@ -212,11 +213,9 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     if install_signals:  # before Telegram is asked anything: SIGTERM also stops a start-up retrying
         _install_signal_handlers(stop_event)
     try:
-        dp, sender = await assemble(bot, services, i18n, stop_event=stop_event)
+        dp, sender = await start_up(bot, services, i18n, stop_event=stop_event)
         tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
         # Broadcasts under way before a restart get their live progress message back at once.
-        from handlers.owner_broadcasts import ensure_progress
-
         ensure_progress(services, bot)
         stop_scheduler = await start_scheduler(services)
         http = asyncio.create_task(_serve_http(services, dp, bot, stop_event), name="http")

@@ -946,6 +946,5 @@ async def wait_drained(services: Services, sender: OutboxSender, *, timeout: flo
 
 def wake_sender(services: Services) -> None:
     """Nudge the running sender after writing outbox rows (no-op when none runs here)."""
-    sender = services.extras.get("sender")
-    if isinstance(sender, OutboxSender):
-        sender.wake()
+    if services.sender is not None:
+        services.sender.wake()

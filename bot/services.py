@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Settings, configure_phones
 from bot.report_pool import ReportRenderer, shared_renderer
@@ -12,14 +13,22 @@ from models.db import Database
 from models.program import load_program_file
 from models.programs_store import ensure_program
 
+if TYPE_CHECKING:
+    from bot.broadcast_progress import BroadcastProgress
+    from bot.sender import OutboxSender
+    from scheduler.runner import JobRunner
+
 
 @dataclass
 class Services:
     settings: Settings
     dom: Domain
     bot_username: str = "loyalty_bot"
-    extras: dict[str, object] = field(default_factory=dict)
     renderer: ReportRenderer = field(default_factory=shared_renderer)  # /report's charts and XLSX, off the loop
+    # The long-lived workers of this process, when it runs them (None in the CLI, the API alone...):
+    sender: OutboxSender | None = None  # bot.bootstrap.assemble; `wake_sender` nudges it
+    job_runner: JobRunner | None = None  # scheduler.service.start_scheduler; the sandbox's clock panel
+    broadcast_progress: BroadcastProgress | None = None  # bot.broadcast_progress.ensure_progress
 
     @property
     def db(self) -> Database:

@@ -6,12 +6,13 @@ step: `/cancel` always gets a person out of wherever they are.
 
 from __future__ import annotations
 
+import html
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy import update
 
 from bot import keyboards
@@ -26,6 +27,18 @@ router = Router(name="common")
 # For a free-text step: a command typed there runs (its handler may sit in a router further down)
 # instead of being taken for the answer ("/find" must not become a campaign's name).
 NOT_A_COMMAND = ~F.text.startswith("/")
+
+
+def esc(value: object) -> str:
+    """User-supplied text inside our HTML messages (None is nothing)."""
+    return "" if value is None else html.escape(str(value), quote=False)
+
+
+class IsOwner(Filter):
+    """The owner right now (OWNER_IDS in settings; the role the middleware re-read)."""
+
+    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
+        return actor is not None and actor.is_owner
 
 
 @router.message(Command("cancel"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from bot.card import card_data, describe_progress, render_card, spaced_code
 from bot.deeplinks import make_link
 from bot.i18n import Translator, format_time
 from bot.services import Services
+from handlers.common import esc  # noqa: F401 (re-exported for the customer routers)
 from models import ledger
 from models.context import Domain
 from models.customers import get_customer, issue_code
@@ -25,11 +25,6 @@ from models.programs_store import current_program
 from models.tiers import tier_progress
 
 log = logging.getLogger(__name__)
-
-
-def esc(text: str | None) -> str:
-    """User-supplied text inside our HTML messages."""
-    return html.escape(text or "", quote=False)
 
 
 async def load_program(dom: Domain) -> tuple[int, Program]:

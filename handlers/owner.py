@@ -27,7 +27,8 @@ from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers import owner_api, owner_broadcasts, owner_campaigns, owner_customers, owner_program
-from handlers.owner_views import PREFIX, SEP, IsOwner, button, in_rows, keyboard
+from handlers.common import IsOwner
+from handlers.owner_views import PREFIX, SEP, button, in_rows, keyboard
 from models.owner import record_refusal
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.errors import answer_domain_errors
 from handlers.owner_views import (
     MAX_FILE_BYTES,
     NOT_A_COMMAND,
@@ -39,9 +40,18 @@ from models.text import foreign_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-customers")
+
 IMPORT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
 SHOWN_ERRORS = 30
 _ADJUSTMENT = re.compile(r"([+-]?)([0-9]{1,13})")  # [0-9]: isdigit()/int() also read "١٠٠" and "１００"
+
+
+async def _stale(callback: CallbackQuery, t: Translator, exc: DomainError) -> None:
+    """A button on a customer's card the domain refuses (the customer erased, blocked meanwhile...)."""
+    await callback.answer(t("owner-stale"), show_alert=True)
+
+
+answer_domain_errors(router, callback=_stale)  # handlers/errors.py
 
 
 class OwnerCustomers(StatesGroup):
@@ -275,11 +285,7 @@ async def card_history(callback: CallbackQuery, callback_data: OwnerCb, services
 
 async def _card_reply(callback: CallbackQuery, services: Services, t: Translator, customer_id: int, page: int,
                       *, new_message: bool) -> None:
-    try:
-        text, markup = await card_view(services, t, customer_id, page)
-    except DomainError:
-        await callback.answer(t("owner-stale"), show_alert=True)
-        return
+    text, markup = await card_view(services, t, customer_id, page)
     if new_message:
         await reply(callback, text, markup)
     else:
@@ -342,11 +348,7 @@ async def pin_set(callback: CallbackQuery, callback_data: OwnerCb, services: Ser
                   t: Translator) -> None:
     customer, _, tier_text = callback_data.value.partition(".")
     tier = None if tier_text == "none" else int(tier_text)
-    try:
-        new = await domain.pin_tier(services.dom, owner_actor(actor), int(customer), tier)
-    except DomainError:
-        await callback.answer(t("owner-stale"), show_alert=True)
-        return
+    new = await domain.pin_tier(services.dom, owner_actor(actor), int(customer), tier)
     async with services.db.reading() as session:
         _, program = await current_program(session)
     await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned", tier=esc(program.tier(new).name)))
@@ -358,11 +360,7 @@ async def block(callback: CallbackQuery, callback_data: OwnerCb, services: Servi
                 t: Translator) -> None:
     customer_id = int(callback_data.value)
     blocked = callback_data.action == "cblock"
-    try:
-        await domain.set_blocked(services.dom, owner_actor(actor), customer_id, blocked)
-    except DomainError:
-        await callback.answer(t("owner-stale"), show_alert=True)
-        return
+    await domain.set_blocked(services.dom, owner_actor(actor), customer_id, blocked)
     text, markup = await card_view(services, t, customer_id)
     await edit(callback, text, markup)
     await callback.answer(t("owner-blocked" if blocked else "owner-unblocked"))

@@ -6,18 +6,15 @@ filter (the role re-read from the database for this update, bot/middlewares.py).
 
 from __future__ import annotations
 
-import html
 import io
-from typing import Any
 
 from aiogram import Bot
-from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
-from handlers.common import NOT_A_COMMAND  # noqa: F401 (re-exported for the owner routers)
+from handlers.common import NOT_A_COMMAND, esc  # noqa: F401 (re-exported for the owner routers)
 from models.owner import OwnerActor
 
 PREFIX = "ow"
@@ -32,20 +29,8 @@ class OwnerCb(CallbackData, prefix=PREFIX, sep=SEP):
     value: str = ""
 
 
-class IsOwner(Filter):
-    """The owner right now (OWNER_IDS in settings)."""
-
-    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
-        return actor is not None and actor.is_owner
-
-
 def owner_actor(actor: Actor) -> OwnerActor:
     return OwnerActor(telegram_id=actor.telegram_id, staff_id=actor.staff_id)
-
-
-def esc(value: Any) -> str:
-    """User-supplied text inside our HTML messages."""
-    return html.escape(str(value), quote=False)
 
 
 def button(text: str, action: str, value: str | int = "") -> InlineKeyboardButton:

@@ -28,7 +28,8 @@ from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
 from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
 from bot.services import Services
-from handlers.common import NOT_A_COMMAND
+from handlers.common import NOT_A_COMMAND, IsOwner
+from handlers.errors import answer_domain_errors
 from handlers.staff_keyboards import (
     STAFF_PREFIXES,
     CheckoutCb,
@@ -90,11 +91,6 @@ class IsStaff(Filter):
 
     async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
         return actor is not None and actor.is_staff
-
-
-class IsOwner(Filter):
-    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
-        return actor is not None and actor.is_owner
 
 
 class TillChat(Filter):
@@ -161,8 +157,18 @@ async def _max_check(dom: Domain) -> int:
 _edit = edit_pressed  # bot/keyboards.py
 
 
+# A domain error a staff handler lets through: the sentence for it (handlers/errors.py), as a
+# reply to a message, as an alert on a button. Handlers answering otherwise keep their `except`.
+
 async def _answer_error(callback: CallbackQuery, t: Translator, exc: DomainError) -> None:
     await callback.answer(error_text(t, exc), show_alert=True)
+
+
+async def _reply_error(message: Message, t: Translator, exc: DomainError) -> None:
+    await message.answer(error_text(t, exc))
+
+
+answer_domain_errors(router, message=_reply_error, callback=_answer_error)
 
 
 def _alert_chat(settings: Settings) -> int | None:
@@ -177,11 +183,7 @@ async def accept_invite(message: Message, command: CommandObject, dom: Domain, t
                         state: FSMContext) -> None:
     assert message.from_user is not None and command.args is not None
     token = command.args.removeprefix("staff_")
-    try:
-        member = await domain.accept_invite(dom, token, message.from_user.id, message.from_user.full_name)
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    member = await domain.accept_invite(dom, token, message.from_user.id, message.from_user.full_name)
     await state.clear()
     await message.answer(t("staff-welcome", name=escape(member.display_name)), reply_markup=rename_keyboard(t))
 
@@ -236,11 +238,7 @@ async def staff_invite(callback: CallbackQuery, dom: Domain, actor: Actor, t: Tr
 @owner.callback_query(StaffAdminCb.filter(F.action == "revoke"))
 async def staff_revoke(callback: CallbackQuery, callback_data: StaffAdminCb, dom: Domain, actor: Actor,
                        t: Translator) -> None:
-    try:
-        member = await domain.revoke_staff(dom, as_staff(actor), callback_data.staff_id)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    member = await domain.revoke_staff(dom, as_staff(actor), callback_data.staff_id)
     members = await domain.list_staff(dom, as_staff(actor))
     lines = [t("staff-list-head")] + [
         t("staff-list-row", name=escape(m.display_name), role=t(f"staff-role-{m.role}")) for m in members]
@@ -281,11 +279,7 @@ async def me(message: Message, dom: Domain, actor: Actor, t: Translator, service
 async def _open_customer(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
                          *, code: str | None = None, phone_card: domain.CustomerCard | None = None,
                          found_by: str) -> None:
-    try:
-        card = phone_card or await domain.find_by_code(dom, as_staff(actor), code or "", found_by)
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    card = phone_card or await domain.find_by_code(dom, as_staff(actor), code or "", found_by)
     await state.set_state(Till.amount)
     await state.set_data({"customer_id": card.customer_id, "found_by": found_by, "code": code})
     await message.answer(customer_found(t, card, found_by), reply_markup=cancel_keyboard(t))
@@ -313,11 +307,7 @@ async def typed_foreign_digits(message: Message, t: Translator) -> None:
 @till.message(StateFilter(None), F.text, LooksLikePhone())
 async def typed_phone(message: Message, phone: str, state: FSMContext, dom: Domain, actor: Actor,
                       t: Translator) -> None:
-    try:
-        card = await domain.find_by_phone(dom, as_staff(actor), phone)
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    card = await domain.find_by_phone(dom, as_staff(actor), phone)
     if card is None:
         await message.answer(t("staff-phone-unknown", phone=phone), reply_markup=new_phone_keyboard(t, phone))
         return
@@ -327,11 +317,7 @@ async def typed_phone(message: Message, phone: str, state: FSMContext, dom: Doma
 @till.callback_query(PhoneNewCb.filter())
 async def create_by_phone(callback: CallbackQuery, callback_data: PhoneNewCb, state: FSMContext, dom: Domain,
                           actor: Actor, t: Translator) -> None:
-    try:
-        card = await domain.create_customer_by_phone(dom, as_staff(actor), "+" + callback_data.phone)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    card = await domain.create_customer_by_phone(dom, as_staff(actor), "+" + callback_data.phone)
     await state.set_state(Till.amount)
     await state.set_data({"customer_id": card.customer_id, "found_by": "phone", "code": None})
     await _edit(callback, customer_found(t, card, "phone"), cancel_keyboard(t))
@@ -382,14 +368,10 @@ async def photo_of_qr(message: Message, bot: Bot, state: FSMContext, dom: Domain
 @till.message(Till.amount, F.text, NOT_A_COMMAND)
 async def typed_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     data = await state.get_data()
-    try:
-        amount = parse_amount(message.text or "", await _max_check(dom))
-        view = await domain.start_checkout(
-            dom, as_staff(actor), int(data["customer_id"]), amount, found_by=str(data["found_by"]),
-            code=data.get("code"), chat_id=message.chat.id)
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    amount = parse_amount(message.text or "", await _max_check(dom))
+    view = await domain.start_checkout(
+        dom, as_staff(actor), int(data["customer_id"]), amount, found_by=str(data["found_by"]),
+        code=data.get("code"), chat_id=message.chat.id)
     await state.clear()
     await _show_quote_message(message, t, view)
 
@@ -413,11 +395,7 @@ async def _ensure_no_points(dom: Domain, actor: Actor, view: CheckoutView) -> Ch
 async def choose_points(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor,
                         t: Translator) -> None:
     points = None if callback_data.action == "max" else 0
-    try:
-        view = await domain.choose_points(dom, as_staff(actor), callback_data.quote_id, points)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    view = await domain.choose_points(dom, as_staff(actor), callback_data.quote_id, points)
     await _show_confirmation(callback, t, view)
     await callback.answer()
 
@@ -432,11 +410,7 @@ async def _show_confirmation(callback: CallbackQuery, t: Translator, view: Check
 @till.callback_query(CheckoutCb.filter(F.action == "other"))
 async def ask_points(callback: CallbackQuery, callback_data: CheckoutCb, state: FSMContext, dom: Domain,
                      t: Translator) -> None:
-    try:
-        view = await domain.get_checkout(dom, callback_data.quote_id)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    view = await domain.get_checkout(dom, callback_data.quote_id)
     await state.set_state(Till.points)
     await state.set_data({"quote_id": callback_data.quote_id})
     if isinstance(callback.message, Message):
@@ -455,11 +429,7 @@ async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: 
     if not is_digits(text) or len(text) > MAX_POINTS_DIGITS:
         await message.answer(t("staff-points-not-a-number"))
         return
-    try:
-        view = await domain.choose_points(dom, as_staff(actor), quote_id, int(text))
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    view = await domain.choose_points(dom, as_staff(actor), quote_id, int(text))
     await state.clear()
     await message.answer(confirmation_text(t, view), reply_markup=confirm_keyboard(t, quote_id))
 
@@ -467,11 +437,7 @@ async def typed_points(message: Message, state: FSMContext, dom: Domain, actor: 
 @till.callback_query(CheckoutCb.filter(F.action == "cert"))
 async def list_certificates(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain,
                             t: Translator) -> None:
-    try:
-        view = await domain.get_checkout(dom, callback_data.quote_id)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    view = await domain.get_checkout(dom, callback_data.quote_id)
     await _edit(callback, quote_text(t, view) + "\n\n" + t("staff-choose-certificate"),
                 certificates_keyboard(t, view))
     await callback.answer()
@@ -480,22 +446,14 @@ async def list_certificates(callback: CallbackQuery, callback_data: CheckoutCb, 
 @till.callback_query(CheckoutCb.filter(F.action == "pick"))
 async def pick_certificate(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor,
                            t: Translator) -> None:
-    try:
-        view = await domain.choose_certificate(dom, as_staff(actor), callback_data.quote_id, callback_data.arg)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    view = await domain.choose_certificate(dom, as_staff(actor), callback_data.quote_id, callback_data.arg)
     await _edit(callback, quote_text(t, view), quote_keyboard(t, view))
     await callback.answer()
 
 
 @till.callback_query(CheckoutCb.filter(F.action == "back"))
 async def back_to_quote(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, t: Translator) -> None:
-    try:
-        view = await domain.get_checkout(dom, callback_data.quote_id)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    view = await domain.get_checkout(dom, callback_data.quote_id)
     await _edit(callback, quote_text(t, view), quote_keyboard(t, view))
     await callback.answer()
 
@@ -504,11 +462,7 @@ async def back_to_quote(callback: CallbackQuery, callback_data: CheckoutCb, dom:
 async def cancel_checkout(callback: CallbackQuery, callback_data: CheckoutCb, state: FSMContext, dom: Domain,
                           actor: Actor, t: Translator) -> None:
     if callback_data.quote_id:  # 0: nothing stored yet (before the amount)
-        try:
-            cancelled = await domain.cancel_checkout(dom, as_staff(actor), callback_data.quote_id)
-        except DomainError as exc:
-            await _answer_error(callback, t, exc)
-            return
+        cancelled = await domain.cancel_checkout(dom, as_staff(actor), callback_data.quote_id)
         if not cancelled:
             await callback.answer(t("staff-error-already-done"), show_alert=True)
             return
@@ -520,19 +474,15 @@ async def cancel_checkout(callback: CallbackQuery, callback_data: CheckoutCb, st
 @till.callback_query(CheckoutCb.filter(F.action == "confirm"))
 async def confirm(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor, t: Translator,
                   settings: Settings) -> None:
-    try:
-        view = await _ensure_no_points(dom, actor, await domain.get_checkout(dom, callback_data.quote_id))
-        if view.points is None and view.operation_id is None:
-            # A late second tap after a re-quote: the choice was reset, so show it again
-            # rather than guess how many points to pay.
-            await _edit(callback, quote_text(t, view, requoted=True), quote_keyboard(t, view))
-            await callback.answer(t("staff-quote-requoted"), show_alert=True)
-            return
-        outcome = await domain.confirm_checkout(dom, as_staff(actor), callback_data.quote_id,
-                                                alert_chat_id=_alert_chat(settings))
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
+    view = await _ensure_no_points(dom, actor, await domain.get_checkout(dom, callback_data.quote_id))
+    if view.points is None and view.operation_id is None:
+        # A late second tap after a re-quote: the choice was reset, so show it again
+        # rather than guess how many points to pay.
+        await _edit(callback, quote_text(t, view, requoted=True), quote_keyboard(t, view))
+        await callback.answer(t("staff-quote-requoted"), show_alert=True)
         return
+    outcome = await domain.confirm_checkout(dom, as_staff(actor), callback_data.quote_id,
+                                            alert_chat_id=_alert_chat(settings))
     if isinstance(outcome, Committed):
         await _edit(callback, receipt_text(t, outcome.result), receipt_keyboard(t, outcome.result.operation_id))
         await callback.answer(t("staff-purchase-done"))
@@ -556,11 +506,7 @@ async def _do_refund(dom: Domain, actor: Actor, settings: Settings, operation_id
 
 @till.callback_query(ReceiptCb.filter(F.action == "ask"))
 async def refund_ask(callback: CallbackQuery, callback_data: ReceiptCb, dom: Domain, t: Translator) -> None:
-    try:
-        amount, refundable = await domain.purchase_for_refund(dom, callback_data.operation_id)
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    amount, refundable = await domain.purchase_for_refund(dom, callback_data.operation_id)
     if refundable <= 0:
         await callback.answer(t("staff-error-refund-not-allowed"), show_alert=True)
         return
@@ -574,12 +520,8 @@ async def refund_ask(callback: CallbackQuery, callback_data: ReceiptCb, dom: Dom
 @till.callback_query(ReceiptCb.filter(F.action == "full"))
 async def refund_full(callback: CallbackQuery, callback_data: ReceiptCb, dom: Domain, actor: Actor,
                       t: Translator, settings: Settings) -> None:
-    try:
-        result = await _do_refund(dom, actor, settings, callback_data.operation_id, None,
-                                  f"refund:{callback_data.operation_id}:full")
-    except DomainError as exc:
-        await _answer_error(callback, t, exc)
-        return
+    result = await _do_refund(dom, actor, settings, callback_data.operation_id, None,
+                              f"refund:{callback_data.operation_id}:full")
     await _edit(callback, refund_text(t, result))
     await callback.answer()
 
@@ -598,13 +540,9 @@ async def refund_partial(callback: CallbackQuery, callback_data: ReceiptCb, stat
 async def typed_refund_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
                               settings: Settings) -> None:
     operation_id = int((await state.get_data())["operation_id"])
-    try:
-        amount = parse_amount(message.text or "", await _max_check(dom))
-        result = await _do_refund(dom, actor, settings, operation_id, amount,
-                                  f"refund:{message.chat.id}:{message.message_id}")
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    amount = parse_amount(message.text or "", await _max_check(dom))
+    result = await _do_refund(dom, actor, settings, operation_id, amount,
+                              f"refund:{message.chat.id}:{message.message_id}")
     await state.clear()
     await message.answer(refund_text(t, result))
 
@@ -621,28 +559,19 @@ async def refund_command(message: Message, command: CommandObject, dom: Domain, 
     if not is_digits(number) or len(number) > MAX_ID_DIGITS:
         await message.answer(t("staff-refund-usage"))
         return
-    try:
-        amount = parse_amount(parts[1], await _max_check(dom)) if len(parts) > 1 else None
-        result = await _do_refund(dom, actor, settings, int(number), amount,
-                                  f"refund:{message.chat.id}:{message.message_id}")
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return
+    amount = parse_amount(parts[1], await _max_check(dom)) if len(parts) > 1 else None
+    result = await _do_refund(dom, actor, settings, int(number), amount,
+                              f"refund:{message.chat.id}:{message.message_id}")
     await message.answer(refund_text(t, result))
 
 
 # --- Sale without a card ------------------------------------------------------------------------
 
-async def _record_sale(message: Message, dom: Domain, actor: Actor, t: Translator, text: str) -> bool:
-    try:
-        amount = parse_amount(text, await _max_check(dom))
-        op_id = await domain.sale_without_card(dom, as_staff(actor), amount,
-                                               idempotency_key=f"sale:{message.chat.id}:{message.message_id}")
-    except DomainError as exc:
-        await message.answer(error_text(t, exc))
-        return False
+async def _record_sale(message: Message, dom: Domain, actor: Actor, t: Translator, text: str) -> None:
+    amount = parse_amount(text, await _max_check(dom))
+    op_id = await domain.sale_without_card(dom, as_staff(actor), amount,
+                                           idempotency_key=f"sale:{message.chat.id}:{message.message_id}")
     await message.answer(t("staff-sale-done", operation=str(op_id), amount=amount))
-    return True
 
 
 @till.message(Command("sale"))
@@ -657,8 +586,8 @@ async def sale_command(message: Message, command: CommandObject, state: FSMConte
 
 @till.message(Till.sale_amount, F.text, NOT_A_COMMAND)
 async def typed_sale_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
-    if await _record_sale(message, dom, actor, t, message.text or ""):
-        await state.clear()
+    await _record_sale(message, dom, actor, t, message.text or "")
+    await state.clear()  # not reached when the amount is refused: the staff member types it again
 
 
 # --- Anyone else pressing staff buttons ----------------------------------------------------------

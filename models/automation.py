@@ -65,9 +65,10 @@ from models.base import Base, BigId, JsonType, UTCDateTime, table_of
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import purge_codes
+from models.dates import previous_month
 from models.db import lock_customers
 from models.expiry import expire_lots
-from models.outbox import message_payload
+from models.outbox import Outgoing, dialect_insert, enqueue_many, message_payload
 from models.program import Certificate, Program, ThresholdBasis
 from models.programs_store import current_program, current_version
 from models.staff import purge_checkouts
@@ -136,7 +137,7 @@ async def record_run(
             program_version = await current_version(session)
         values = {"name": name, "business_date": business_date, "started_at": started_at, "finished_at": now,
                   "holder": holder[:100], "program_version": program_version, "result": result}
-        stmt = _dialect_insert(session, JobRun.__table__).values(values)
+        stmt = dialect_insert(session, JobRun.__table__).values(values)
         await session.execute(stmt.on_conflict_do_update(
             index_elements=["name", "business_date"],
             set_={k: stmt.excluded[k] for k in ("finished_at", "holder", "program_version", "result")}))
@@ -153,15 +154,6 @@ async def business_start(dom: Domain) -> date | None:
 
 # --- Small helpers --------------------------------------------------------------------------
 
-def _dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the session's database."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -175,30 +167,6 @@ def day_month(moment: datetime | date, tz: ZoneInfo) -> dict[str, int]:
 
 def percent_arg(value: Decimal) -> int | str:
     return int(value) if value == int(value) else str(value)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    chat_id: int
-    key: str
-    args: dict[str, Any]
-    dedupe_key: str
-
-
-async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing], now: datetime,
-                       not_before: datetime | None = None) -> int:
-    """Bulk `models.outbox.enqueue`: a message whose dedupe key exists is not written again."""
-    if not messages:
-        return 0
-    rows = [{"chat_id": m.chat_id, "method": "sendMessage", "payload": message_payload(m.key, m.args),
-             "dedupe_key": m.dedupe_key, "status": OutboxStatus.PENDING, "attempts": 0,
-             "not_before": not_before or now, "created_at": now} for m in messages]
-    written = 0
-    for part in _chunks(rows):
-        stmt = _dialect_insert(session, OutboxMessage.__table__).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]).returning(OutboxMessage.__table__.c.id)
-        written += len((await session.execute(stmt, list(part))).all())
-    return written
 
 
 async def _chats(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, int]:
@@ -263,7 +231,7 @@ async def issue_certificates(
             if not eligible:
                 continue
             claimed = (await session.execute(
-                _dialect_insert(session, RewardClaim.__table__)
+                dialect_insert(session, RewardClaim.__table__)
                 .on_conflict_do_nothing(index_elements=["kind", "subject", "period"])
                 .returning(RewardClaim.__table__.c.subject),
                 [{"kind": kind.value, "subject": str(cid), "period": period_of(cid), "created_at": now}
@@ -279,10 +247,10 @@ async def issue_certificates(
                              expires=expires)
             chats = await _chats(session, winners)
             result.messages += await enqueue_many(session, [
-                Outgoing(chats[cid], message_key,
-                         {**message_args, "name": names.get(cid) or "", "points": certificate.points,
-                          "cap": percent_arg(cap), **day_month(expires, dom.tz)},
-                         f"{kind.value}:{cid}:{period_of(cid)}")
+                Outgoing(chats[cid], message_payload(message_key, {
+                    **message_args, "name": names.get(cid) or "", "points": certificate.points,
+                    "cap": percent_arg(cap), **day_month(expires, dom.tz)}),
+                    f"{kind.value}:{cid}:{period_of(cid)}")
                 for cid in winners if cid in chats
             ], now)
             result.issued += len(winners)
@@ -501,7 +469,8 @@ async def warn_expiring_points(dom: Domain, business_date: date, now: datetime |
                 totals[(cid, expires_at.astimezone(dom.tz).date())] += remaining
         chats = await _chats(session, sorted({cid for cid, _ in totals}))
         messages = [
-            Outgoing(chats[cid], "scheduler-expiry-warning", {"points": points, **day_month(day, dom.tz)},
+            Outgoing(chats[cid], message_payload("scheduler-expiry-warning",
+                                                 {"points": points, **day_month(day, dom.tz)}),
                      f"expiry-warning:{cid}:{day.isoformat()}")
             for (cid, day), points in sorted(totals.items()) if cid in chats
         ]
@@ -660,8 +629,8 @@ async def _apply_tiers(session: AsyncSession, dom: Domain, program: Program,
             out.up += 1
         if cid in chats and cid not in blocked:
             key = "scheduler-tier-down" if new < old else "scheduler-tier-up"
-            messages.append(Outgoing(chats[cid], key, {"tier": program.tier(new).name,
-                                                       "previous": program.tier(old).name},
+            messages.append(Outgoing(chats[cid], message_payload(key, {"tier": program.tier(new).name,
+                                                                       "previous": program.tier(old).name}),
                                      f"tier:{cid}:{business_date.isoformat()}:{new}"))
     out.messages += await enqueue_many(session, messages, now)
 
@@ -707,7 +676,7 @@ async def _near_next_tier(session: AsyncSession, dom: Domain, program: Program, 
     if not messages:
         return
     chats = await _chats(session, [m[0] for m in messages])
-    sent = await enqueue_many(session, [Outgoing(chats[cid], key, args, dedupe)
+    sent = await enqueue_many(session, [Outgoing(chats[cid], message_payload(key, args), dedupe)
                                         for cid, key, args, dedupe in messages if cid in chats], now)
     out.near += sent
     out.messages += sent
@@ -769,11 +738,6 @@ class MonthlySummary:
     points_expired: int
 
 
-def previous_month(first_of_month: date) -> date:
-    last = first_of_month - timedelta(days=1)
-    return last.replace(day=1)
-
-
 async def monthly_summary(session: AsyncSession, month: date, tz: ZoneInfo) -> MonthlySummary:
     """The short summary of a calendar month in the business's time zone (operations only,
     all indexed by (kind, created_at))."""
@@ -811,8 +775,9 @@ MonthlyReportBuilder = Callable[[AsyncSession, date, ZoneInfo], Awaitable[dict[s
 async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInfo) -> dict[str, Any]:
     """The owners' monthly message for `month` (an outbox payload: key and arguments).
 
-    The reports area replaces this with its full report by passing its own builder to the
-    scheduler (`JobRunner(monthly_report=...)` or `services.extras["monthly_report_payload"]`).
+    The short summary a `JobRunner` built without a builder sends (the `jobs` CLI, the
+    simulator, the scheduler's own tests); the running scheduler (scheduler/service.py
+    `build_runner`) passes the reports area's full report (`JobRunner(monthly_report=...)`).
     """
     s = await monthly_summary(session, month, tz)
     return message_payload("scheduler-monthly-report", {
@@ -830,7 +795,7 @@ async def send_monthly_report(
     if business_date.day != 1:
         return {"skipped": "not the first day of a month"}
     now = now or dom.clock.now()
-    month = previous_month(business_date)
+    month, _ = previous_month(business_date)
     owners = sorted(set(owner_ids))
     async with dom.db.transaction() as session:
         payload = await (builder or monthly_report_payload)(session, month, dom.tz)

@@ -9,7 +9,7 @@ a real date InvalidDate "format". Day and month may have one or two digits, the 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from models.errors import InvalidDate
 from models.text import foreign_digits
@@ -41,4 +41,10 @@ def parse_date(text: str) -> date:
     return _parse(text, (DMY, ISO))
 
 
-__all__ = ["DMY", "ISO", "parse_date", "parse_dmy"]
+def previous_month(day: date) -> tuple[date, date]:
+    """The first and the last day of the calendar month before `day`'s (the monthly report's)."""
+    last = day.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+__all__ = ["DMY", "ISO", "parse_date", "parse_dmy", "previous_month"]

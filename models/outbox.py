@@ -7,6 +7,8 @@ the recipient's language by the sender at send time.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import table_of
-from models.tables import OutboxMessage, TelegramAccount
+from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
 
 
 def message_payload(
@@ -53,15 +55,48 @@ async def enqueue(
     return message
 
 
-async def enqueue_many(
-    session: AsyncSession, messages: list[tuple[int, dict[str, Any]]], now: datetime
-) -> None:
-    """Several sendMessage rows in one INSERT (the purchase path)."""
-    if messages:
-        await session.execute(insert(table_of(OutboxMessage)), [
-            {"chat_id": chat_id, "method": "sendMessage", "payload": payload, "not_before": now, "created_at": now}
-            for chat_id, payload in messages
-        ])
+@dataclass(frozen=True)
+class Outgoing:
+    """One sendMessage row for `enqueue_many`: the chat, the payload (`message_payload`) and,
+    for a message that must go once only, its dedupe key."""
+
+    chat_id: int
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+ENQUEUE_CHUNK = 500  # rows per INSERT (bind-parameter limits)
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing], now: datetime,
+                       not_before: datetime | None = None) -> int:
+    """Several sendMessage rows in bulk; returns how many were written. A message whose dedupe
+    key is already in the outbox is not written again (the scheduler's jobs); messages without
+    one (the purchase path) go in one plain INSERT."""
+    if not messages:
+        return 0
+    table = table_of(OutboxMessage)
+    rows = [{"chat_id": m.chat_id, "method": "sendMessage", "payload": m.payload, "dedupe_key": m.dedupe_key,
+             "status": OutboxStatus.PENDING, "attempts": 0, "not_before": not_before or now, "created_at": now}
+            for m in messages]
+    if all(m.dedupe_key is None for m in messages):
+        await session.execute(insert(table), rows)
+        return len(rows)
+    written = 0
+    for i in range(0, len(rows), ENQUEUE_CHUNK):
+        stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+            table.c.id)
+        written += len((await session.execute(stmt, rows[i:i + ENQUEUE_CHUNK])).all())
+    return written
 
 
 async def customer_chat(session: AsyncSession, customer_id: int) -> int | None:

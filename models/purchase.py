@@ -38,7 +38,7 @@ from models.errors import (
     RefundWindowClosed,
 )
 from models.money import points_share
-from models.outbox import enqueue_many, message_payload, notify_customer
+from models.outbox import Outgoing, enqueue_many, message_payload, notify_customer
 from models.program import Program, ThresholdBasis
 from models.programs_store import current_program, program_at
 from models.replays import check_replay, request_digest
@@ -442,7 +442,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
             (chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
             for r in rewards if r.customer_id in chats
         )
-        await enqueue_many(session, messages, now)
+        await enqueue_many(session, [Outgoing(chat, payload) for chat, payload in messages], now)
         # Last, so the hour's row is locked for the shortest time (concurrent purchases of one
         # staff member in one hour queue on it).
         await add_to_till(session, now, req.staff_id, card_n=1, card_rev=req.amount_kopecks,

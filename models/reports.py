@@ -85,6 +85,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from models.base import BigId, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
+from models.dates import previous_month
 from models.programs_store import current_program
 from models.rfm import RfmSummary, previous_month_end, summary_from_buyer_table, summary_from_buyers
 from models.running_totals import TILL_COLUMNS
@@ -1055,11 +1056,6 @@ async def compute_report(
         top20_revenue=top20_revenue, top20_buyers=top20_buyers, buyers_for_60=buyers_for_60,
         by_source=by_source, staff=staff, funnels=funnels, monthly=monthly, rfm=rfm,
     )
-
-
-def previous_month(today: date) -> tuple[date, date]:
-    last = today.replace(day=1) - timedelta(days=1)
-    return last.replace(day=1), last
 
 
 async def monthly_report(dom: Domain, month: date | None = None) -> Report:

@@ -20,7 +20,6 @@ import contextlib
 import functools
 import itertools
 import logging
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 
 import programs
-from bot.app import ROUTER_MODULES, create_bot
+from bot.app import create_bot
 from bot.config import Settings, configure_phones
 from bot.i18n import I18n
 from bot.qr import decode_qr_async
@@ -107,18 +106,6 @@ class SandboxError(ValueError):
     """A request from the page that cannot be done (unknown chat, no such button...)."""
 
 
-def free_routers() -> None:
-    """Detach the area routers from the previous Dispatcher (they are module globals and
-    aiogram lets a router have one parent), so a reset can build a fresh one."""
-    for name in ROUTER_MODULES:
-        router = getattr(sys.modules.get(name), "router", None)
-        parent = router.parent_router if router is not None else None
-        if router is not None and parent is not None:
-            with contextlib.suppress(ValueError):
-                parent.sub_routers.remove(router)
-            router._parent_router = None
-
-
 @functools.cache
 def shared_i18n() -> I18n:
     """Parsing every .ftl file takes a while; one I18n serves every reset (it is read-only)."""
@@ -161,8 +148,8 @@ class World:
 
     @property
     def runner(self) -> JobRunner:
-        runner = self.services.extras["job_runner"]
-        assert isinstance(runner, JobRunner)
+        runner = self.services.job_runner
+        assert runner is not None
         return runner
 
     @classmethod
@@ -191,12 +178,10 @@ class World:
             services = Services(settings=settings, dom=dom, bot_username=BOT_USERNAME)
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
             stack.push_async_callback(bot.session.close)
-            from bot.runner import assemble
+            from bot.runner import start_up
             from scheduler.service import build_runner, start_scheduler
 
-            free_routers()
-            stack.callback(free_routers)
-            dp, sender = await assemble(bot, services, i18n, storage=MemoryStorage(),
+            dp, sender = await start_up(bot, services, i18n, storage=MemoryStorage(),
                                         per_chat_interval=per_chat_interval, poll_interval=0.25)
             stop = asyncio.Event()
             sender_task = asyncio.create_task(sender.run(stop), name="sandbox-outbox-sender")

@@ -27,21 +27,19 @@ CATCH_UP_EVERY = timedelta(minutes=10)
 
 
 def build_runner(services: Services) -> JobRunner:
-    """The monthly report is the reports area's full summary unless services.extras overrides it."""
-    builder = services.extras.get("monthly_report_payload")
-    return JobRunner(services.dom, owner_ids=services.settings.owner_ids,
-                     monthly_report=builder if callable(builder) else monthly_report_payload)  # type: ignore[arg-type]
+    """The jobs as production runs them: the monthly report is the reports area's full summary."""
+    return JobRunner(services.dom, owner_ids=services.settings.owner_ids, monthly_report=monthly_report_payload)
 
 
 def start_scheduler(services: Services, *, catch_up_on_start: bool = True,
                     runner: JobRunner | None = None) -> AsyncIOScheduler:
     """Register the jobs and start the scheduler (call it inside the bot's event loop).
 
-    The runner is left in `services.extras["job_runner"]` for the sandbox's clock panel
+    The runner is left in `services.job_runner` for the sandbox's clock panel
     (`await runner.catch_up(until=day)`).
     """
     runner = runner or build_runner(services)
-    services.extras["job_runner"] = runner
+    services.job_runner = runner
     tz = services.dom.tz
     scheduler = AsyncIOScheduler(timezone=tz)
     for job in JOBS:

@@ -2,7 +2,7 @@
 
 `botenv` gives a running bot exactly as production assembles it: a FakeTelegram server
 (fakegram/), the real aiogram `Bot` talking to it over HTTP, the real Dispatcher from
-`bot.app.build_dispatcher` (every router, ActorMiddleware, MemoryStorage) in long-polling
+`bot.bootstrap.assemble` (every router, ActorMiddleware, MemoryStorage) in long-polling
 mode, and the outbox sender (bot/sender.py) draining notifications into the fake chats.
 The database is the `db` fixture of tests/conftest.py (a SQLite file, and PostgreSQL when
 TEST_POSTGRES_URL is set: tests using `botenv` run once per backend) with the case-A
@@ -47,13 +47,12 @@ its database work, and tests/domain covers both backends. The default per-chat i
 with several notifications to one chat stays fast; the pacing tests set 1.0 explicitly.
 
 Constants: TOKEN, OWNER_ID, STAFF_CHAT_ID. Helpers: `make_settings(tg, db, **overrides)`
-(Settings in code, no .env), `free_routers()` (area routers are module globals and aiogram
-lets a router have one parent: call it before building another Dispatcher in a test).
+(Settings in code, no .env).
 
 Using it from another test folder: `from tests.bot.conftest import botenv  # noqa: F401`
 in that folder's conftest.py (the `backend` narrowing below applies to tests/bot only).
 
-Notes: the sender is the real OutboxSender (`env.sender`, also `services.extras["sender"]`)
+Notes: the sender is the real OutboxSender (`env.sender`, also `services.sender`)
 with a 0.02 s poll; outbox rows written by the domain during a test are delivered by
 `settle()`. Business time only moves with `env.clock.advance(...)`, so rows with a future
 `not_before` (retry backoff) wait for it. `user.expect()` consumes unread bot messages;
@@ -66,7 +65,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -77,7 +75,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy import select
 
-from bot.app import ROUTER_MODULES, build_dispatcher, create_bot
+from bot.app import create_bot
+from bot.bootstrap import assemble
 from bot.config import Settings
 from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.sender import OutboxSender, wait_drained
@@ -290,22 +289,6 @@ def _count_updates(env: BotEnv, dp: Dispatcher) -> None:
     dp.feed_update = counted  # type: ignore[method-assign]
 
 
-def free_routers() -> None:
-    """Detach the area routers from the previous test's Dispatcher.
-
-    Routers are module globals (bot/app.py includes `module.router`) and aiogram lets a
-    router belong to one parent only, so each test's fresh Dispatcher needs them free.
-    """
-    for name in ROUTER_MODULES:
-        module = sys.modules.get(name)
-        router = getattr(module, "router", None)
-        parent = router.parent_router if router is not None else None
-        if router is not None and parent is not None:
-            with contextlib.suppress(ValueError):
-                parent.sub_routers.remove(router)
-            router._parent_router = None
-
-
 def make_settings(tg: FakeTelegram, db: Database, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN, "database_url": db.url, "telegram_api_url": tg.base_url,
@@ -328,18 +311,17 @@ async def botenv(request: pytest.FixtureRequest, dom: Domain, clock: ManualClock
         i18n = default_i18n()  # parsing the .ftl files takes ~0.5 s: once per process
         bot = create_bot(TOKEN, tg.base_url)
         stack.push_async_callback(bot.session.close)
-        free_routers()
-        stack.callback(free_routers)
-        dp = build_dispatcher(services, i18n, MemoryStorage())
+        start_sender = options.get("start_sender", True)
+        assembly = assemble(services, bot, i18n, storage=MemoryStorage(), with_sender=start_sender,
+                            per_chat_interval=options.get("per_chat_interval", 0.05),
+                            poll_interval=options.get("sender_poll", 0.02))
+        dp = assembly.dp
         env = BotEnv(tg=tg, bot=bot, dp=dp, services=services, clock=clock, i18n=i18n,
                      owner=tg.user(id=OWNER_ID, first_name="Owner", phone="+79990000001"),
                      staff_chat=tg.group(chat_id=STAFF_CHAT_ID, title="Staff"), _collector=collector)
         _count_updates(env, dp)
-        if options.get("start_sender", True):
-            sender = OutboxSender(bot, services, i18n, rate=settings.send_rate,
-                                  per_chat_interval=options.get("per_chat_interval", 0.05),
-                                  poll_interval=options.get("sender_poll", 0.02))
-            services.extras["sender"] = sender
+        if assembly.sender is not None:
+            sender = assembly.sender
             env.sender = sender
             stop = asyncio.Event()
             task = asyncio.create_task(sender.run(stop), name="outbox-sender")

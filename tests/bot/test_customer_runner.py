@@ -22,9 +22,8 @@ async def test_run_bot_polls_sets_commands_sends_notifications_and_stops(tmp_pat
     await schema.create_all()  # production runs `loyalty-bot migrate` first
     await schema.dispose()
     async with FakeTelegram(token=TOKEN, bot_username="cafe_bonus_bot") as tg:
-        from tests.bot.conftest import free_routers, make_settings
+        from tests.bot.conftest import make_settings
 
-        free_routers()
         settings = make_settings(tg, schema, database_url=url,
                                  program_file=CASE_A)
         stop = asyncio.Event()
@@ -62,7 +61,6 @@ async def test_run_bot_polls_sets_commands_sends_notifications_and_stops(tmp_pat
         finally:
             stop.set()
             assert await asyncio.wait_for(task, 15) == 0
-            free_routers()
 
 
 async def test_run_bot_without_a_token_says_so(capsys: object) -> None:
@@ -88,9 +86,8 @@ async def test_run_bot_in_webhook_mode_serves_the_webhook_and_the_api(tmp_path: 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     async with FakeTelegram(token=TOKEN, bot_username="cafe_bonus_bot") as tg:
-        from tests.bot.conftest import free_routers, make_settings
+        from tests.bot.conftest import make_settings
 
-        free_routers()
         settings = make_settings(tg, schema, database_url=url, program_file=CASE_A, http_port=port,
                                  webhook_url="https://bot.example.com/tg/hook", webhook_secret="s3cret-token")
         stop = asyncio.Event()
@@ -121,7 +118,6 @@ async def test_run_bot_in_webhook_mode_serves_the_webhook_and_the_api(tmp_path: 
         finally:
             stop.set()
             assert await asyncio.wait_for(task, 15) == 0
-            free_routers()
 
 
 async def test_run_bot_with_redis_unreachable_says_so_and_stops(tmp_path: Path, capsys: object) -> None:
@@ -132,9 +128,8 @@ async def test_run_bot_with_redis_unreachable_says_so_and_stops(tmp_path: Path, 
     await schema.create_all()
     await schema.dispose()
     async with FakeTelegram(token=TOKEN, bot_username="cafe_bonus_bot") as tg:
-        from tests.bot.conftest import free_routers, make_settings
+        from tests.bot.conftest import make_settings
 
-        free_routers()
         settings = make_settings(tg, schema, database_url=url, program_file=CASE_A,
                                  redis_url="redis://127.0.0.1:1/0",
                                  webhook_url="https://bot.example.com/tg/hook", webhook_secret="s3cret-token")
@@ -149,5 +144,4 @@ async def test_run_bot_with_redis_unreachable_says_so_and_stops(tmp_path: Path, 
             stop.set()
             if not task.done():
                 await asyncio.wait_for(task, 15)
-            free_routers()
     assert "Redis" in capsys.readouterr().err  # type: ignore[attr-defined]

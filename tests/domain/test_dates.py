@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from handlers.owner_reports import parse_range
-from models.dates import parse_date, parse_dmy
+from models.dates import parse_date, parse_dmy, previous_month
 from models.errors import InvalidDate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +59,17 @@ def test_report_ranges_use_the_same_parser() -> None:
     for text in ("31.03.2026 - 01.03.2026", "2026-03-01 - 2026-03-31", "01.03.2026", "01.03.2026 - 30.02.2026",
                  "01.03.2026 - 31.03.2026 - 01.04.2026"):
         assert parse_range(text) is None, text
+
+
+@pytest.mark.parametrize(("day", "first", "last"), [
+    (date(2026, 3, 1), date(2026, 2, 1), date(2026, 2, 28)),  # the monthly report's 1st
+    (date(2026, 3, 17), date(2026, 2, 1), date(2026, 2, 28)),  # any day of the month
+    (date(2024, 3, 31), date(2024, 2, 1), date(2024, 2, 29)),
+    (date(2027, 1, 1), date(2026, 12, 1), date(2026, 12, 31)),
+])
+def test_previous_month_is_its_first_and_last_day(day: date, first: date, last: date) -> None:
+    """One `previous_month` (the scheduler's monthly job and the reports used to differ)."""
+    assert previous_month(day) == (first, last)
 
 
 def test_no_other_copy_of_a_date_parser() -> None:

@@ -31,15 +31,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot.app import build_dispatcher, create_bot
+from bot.app import create_bot
+from bot.bootstrap import assemble
 from bot.i18n import default_i18n
-from bot.sender import OutboxSender
 from bot.services import Services
 from fakegram import FakeTelegram, FakeUser
 from models.clock import ManualClock
 from models.context import Domain
 from scheduler.service import build_runner
-from tests.bot.conftest import OWNER_ID, STAFF_CHAT_ID, TOKEN, BotEnv, _count_updates, free_routers, make_settings
+from tests.bot.conftest import OWNER_ID, STAFF_CHAT_ID, TOKEN, BotEnv, _count_updates, make_settings
 from tests.helpers import assert_invariants, balance, certificates_total, fresh_code
 
 pytestmark = pytest.mark.slow
@@ -148,15 +148,13 @@ class Business:
         services = Services(settings=settings, dom=self.dom, bot_username=self.tg.bot_username)
         bot = create_bot(TOKEN, self.tg.base_url)
         stack.push_async_callback(bot.session.close)
-        free_routers()
-        stack.callback(free_routers)
         i18n = default_i18n()
-        dp = build_dispatcher(services, i18n, MemoryStorage())
+        assembly = assemble(services, bot, i18n, storage=MemoryStorage(), per_chat_interval=0.0, poll_interval=0.02)
+        dp, sender = assembly.dp, assembly.sender
+        assert sender is not None
         env = BotEnv(tg=self.tg, bot=bot, dp=dp, services=services, clock=self.clock, i18n=i18n,
                      owner=self.owner, staff_chat=self.staff_chat)
         _count_updates(env, dp)
-        sender = OutboxSender(bot, services, i18n, rate=30.0, per_chat_interval=0.0, poll_interval=0.02)
-        services.extras["sender"] = sender
         env.sender = sender
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run(stop), name="outbox-sender")

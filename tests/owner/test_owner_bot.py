@@ -13,9 +13,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select, update
 
+from bot.broadcast_progress import ensure_progress
 from bot.sender import OutboxSender
 from fakegram import FakeUser
-from handlers.owner_broadcasts import ensure_progress
 from models.api_keys import ApiKey
 from models.broadcasts import Broadcast
 from models.owner import CampaignSpec, OwnerActor, create_campaign
@@ -252,7 +252,7 @@ async def test_broadcast_resumes_after_a_crash_nobody_twice_nobody_skipped(boten
     await botenv.owner.expect_text("Рассылка #")
     first = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0, batch_size=3,
                          holder="first")
-    botenv.services.extras["sender"] = first
+    botenv.services.sender = first
     assert await first.drain_once() == 3  # then the process dies: the lease is not released
     async with botenv.db.transaction() as session:  # ... in the middle of the next HTTP call
         caught = (await session.execute(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
@@ -261,8 +261,8 @@ async def test_broadcast_resumes_after_a_crash_nobody_twice_nobody_skipped(boten
     botenv.clock.advance(timedelta(minutes=2))  # the dead sender's lease expires
     second = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0,
                           holder="second")
-    botenv.services.extras["sender"] = second
-    botenv.services.extras.pop("broadcast_progress", None)
+    botenv.services.sender = second
+    botenv.services.broadcast_progress = None
     ensure_progress(botenv.services, botenv.bot)  # the restarted bot reattaches the progress message
     while await second.drain_once():
         pass

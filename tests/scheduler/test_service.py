@@ -40,7 +40,7 @@ async def test_jobs_are_registered_with_cron_triggers_in_business_time(dom: Doma
         assert birthday == datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("Asia/Yekaterinburg"))
         catch_up = jobs["catch_up"].trigger
         assert isinstance(catch_up, IntervalTrigger) and catch_up.interval == CATCH_UP_EVERY
-        runner = services.extras["job_runner"]
+        runner = services.job_runner
         assert isinstance(runner, JobRunner) and runner.context.owner_ids == frozenset({42})
     finally:
         scheduler.shutdown(wait=False)
