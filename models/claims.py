@@ -68,9 +68,11 @@ def person_key_for(customer_id: int, phone: str | None) -> str:
     survives "delete my data", so erasing and registering again with the same phone is the same
     person; a customer without a phone (only an erased one) falls back to its id, which is never
     reused. The prefixes keep the two kinds of key, and the bare "welcome" fingerprint, apart."""
-    if phone:
-        return PERSON_PREFIX + phone_hash(phone)
-    return f"{CUSTOMER_PREFIX}{customer_id}"
+    return phone_person_key(phone) if phone else f"{CUSTOMER_PREFIX}{customer_id}"
+
+
+def phone_person_key(e164: str) -> str:
+    return PERSON_PREFIX + phone_hash(e164)
 
 
 async def person_key(session: AsyncSession, customer_id: int) -> str:
