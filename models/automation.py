@@ -267,8 +267,8 @@ async def issue_certificates(
             if not eligible:
                 continue
             if by_person:
-                phones = dict((await session.execute(
-                    select(Customer.id, Customer.phone).where(Customer.id.in_(eligible)))).tuples().all())
+                phones = {cid: phone for cid, phone in (await session.execute(
+                    select(Customer.id, Customer.phone).where(Customer.id.in_(eligible)))).all()}
                 subjects = {cid: person_key_for(cid, phones.get(cid)) for cid in eligible}
             else:
                 subjects = {cid: str(cid) for cid in eligible}

@@ -152,20 +152,19 @@ async def _fixed_referrer(
     now: datetime,
 ) -> int | None:
     """The referrer is fixed for a phone forever (docs/RULES.md, "Once per person"): the first
-    registration of a phone records it (or that there was none) as a ("referrer", person key)
-    claim whose period is the referrer's id; a later registration with the same phone, after
-    "delete my data", gets that referrer back whatever link it came through, or none if that
-    referrer was erased since. Two registrations of one phone cannot record two referrers: the
-    unique phone (or the lock of the joined record) lets only one of them commit."""
+    registration of a phone that gets a referrer records it as a ("referrer", person key) claim
+    whose period is the referrer's id; a later registration with the same phone, after "delete
+    my data", gets that referrer back whatever link it came through, or none if that referrer
+    was erased since. Two registrations of one phone cannot record two referrers: the unique
+    phone (or the lock of the joined record) lets only one of them commit."""
     key = phone_person_key(phone)
     stored = await claimed_period(session, "referrer", key)
     if stored is not None:
-        if not stored:
-            return None
         ref = await session.get(Customer, int(stored))
         return await _acceptable_referrer(session, ref, telegram_id, phone, customer_id)
     referrer_id = await _referrer_for(session, code, telegram_id, phone, customer_id)
-    await claim_once(session, "referrer", key, str(referrer_id) if referrer_id is not None else "", now=now)
+    if referrer_id is not None:
+        await claim_once(session, "referrer", key, str(referrer_id), now=now)
     return referrer_id
 
 
