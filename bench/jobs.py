@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models import phone_key
 from models.automation import JobRun
 from models.clock import ManualClock, start_of_day
 from models.context import Domain
@@ -334,6 +335,7 @@ async def main() -> int:
     parser.add_argument("--sqlite-path", default="/tmp/bench_jobs.db")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema afterwards")
     args = parser.parse_args()
+    phone_key.configure_throwaway()  # made-up customers; the birthday job keys claims by phone
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     lines = ["| backend | job | time | × scan | result |", "|---|---|---|---|---|"]
     for backend in backends:

@@ -62,6 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, JsonType, UTCDateTime, table_of
+from models.claims import person_key_for
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import purge_codes
@@ -207,7 +208,7 @@ class Issued:
 async def issue_certificates(
     dom: Domain, due: Sequence[Due], *, kind: CertificateKind, certificate: Certificate,
     period_of: Callable[[int], str], message_key: str, message_args: dict[str, Any], now: datetime,
-    still_due: Sequence[Any] = (),
+    still_due: Sequence[Any] = (), by_person: bool = False,
 ) -> Issued:
     """Claim, grant and announce a program certificate for every due customer, in chunks.
 
@@ -216,6 +217,9 @@ async def issue_certificates(
     landed since the due list was read ends the inactivity a win-back is for), the claims are
     inserted ON CONFLICT DO NOTHING (only the rows that went in are granted), then operations,
     lots, GRANT entries and the messages are inserted in bulk.
+
+    `by_person` (birthday): the claim's subject is the person key (`models.claims.person_key_for`,
+    the phone across erasure) instead of the customer id (docs/RULES.md, "Once per person").
     """
     result = Issued(due=len(due))
     names = {d.customer_id: d.name for d in due}
@@ -230,14 +234,21 @@ async def issue_certificates(
                 *still_due)
             if not eligible:
                 continue
+            if by_person:
+                phones = {cid: phone for cid, phone in (await session.execute(
+                    select(Customer.id, Customer.phone).where(Customer.id.in_(eligible)))).all()}
+                subjects = {cid: person_key_for(cid, phones.get(cid)) for cid in eligible}
+            else:
+                subjects = {cid: str(cid) for cid in eligible}
+            customer_of = {subject: cid for cid, subject in subjects.items()}
             claimed = (await session.execute(
                 dialect_insert(session, RewardClaim.__table__)
                 .on_conflict_do_nothing(index_elements=["kind", "subject", "period"])
                 .returning(RewardClaim.__table__.c.subject),
-                [{"kind": kind.value, "subject": str(cid), "period": period_of(cid), "created_at": now}
+                [{"kind": kind.value, "subject": subjects[cid], "period": period_of(cid), "created_at": now}
                  for cid in eligible],
             )).scalars().all()
-            winners = sorted(int(s) for s in claimed)
+            winners = sorted(customer_of[s] for s in claimed)
             if not winners:
                 continue
             operation_ids = await _reward_operations(
@@ -310,8 +321,12 @@ def _too_late(business_date: date, today: date, certificate: Certificate) -> boo
     return (today - business_date).days > certificate.validity_days
 
 
-async def _unclaimed(session: AsyncSession, kind: str, period: str, rows: Sequence[Any]) -> list[Due]:
+async def _unclaimed(session: AsyncSession, kind: str, period: str, rows: Sequence[Any], *,
+                     by_person: bool = False) -> list[Due]:
     """The due customers whose claim for `period` is not taken yet.
+
+    Rows are (id, name), or (id, name, phone) `by_person`: then the claim's subject is the
+    person key (the phone across erasure), as `issue_certificates(by_person=True)` writes it.
 
     The claims are probed by their unique index, (kind, subject IN (...), period), 500 ids at a
     time. A correlated NOT EXISTS in the due query was planned by PostgreSQL, on a claims table
@@ -319,13 +334,17 @@ async def _unclaimed(session: AsyncSession, kind: str, period: str, rows: Sequen
     customer (0.4 s for 2,740 of them); this plan cannot go wrong that way. The claim insert
     (ON CONFLICT DO NOTHING) stays the guarantee; this only spares re-runs their work.
     """
-    due = [Due(cid, name) for cid, name in rows]
+    subject_of: dict[int, str] = {}
+    due: list[Due] = []
+    for row in rows:
+        due.append(Due(row[0], row[1]))
+        subject_of[row[0]] = person_key_for(row[0], row[2]) if by_person else str(row[0])
     claimed: set[str] = set()
-    for part in _chunks([str(d.customer_id) for d in due]):
+    for part in _chunks([subject_of[d.customer_id] for d in due]):
         claimed.update((await session.execute(select(RewardClaim.subject).where(
             RewardClaim.kind == kind, RewardClaim.subject.in_(part), RewardClaim.period == period,
         ))).scalars())
-    return [d for d in due if str(d.customer_id) not in claimed]
+    return [d for d in due if subject_of[d.customer_id] not in claimed]
 
 
 def birthday_target(business_date: date, days_before: int) -> tuple[date, list[int]]:
@@ -342,14 +361,18 @@ def birthday_target(business_date: date, days_before: int) -> tuple[date, list[i
 
 
 async def due_birthdays(session: AsyncSession, business_date: date, days_before: int) -> list[Due]:
+    """Customers whose birthday is served on `business_date` and who had no birthday certificate
+    in the birthday's year: once per person (phone, across erasure) per year, so a birthday
+    typed anew at a re-registration after "delete my data" gives no second certificate that
+    year (docs/RULES.md, "Once per person")."""
     target, days = birthday_target(business_date, days_before)
     rows = await session.execute(
-        select(Customer.id, Customer.name).where(
+        select(Customer.id, Customer.name, Customer.phone).where(
             Customer.birth_month == target.month, Customer.birth_day.in_(days),
             Customer.erased_at.is_(None), Customer.blocked.is_(False),
         )
     )
-    return await _unclaimed(session, "birthday", str(target.year), rows.all())
+    return await _unclaimed(session, "birthday", str(target.year), rows.all(), by_person=True)
 
 
 async def birthday_certificates(dom: Domain, business_date: date, now: datetime | None = None) -> Issued:
@@ -366,7 +389,7 @@ async def birthday_certificates(dom: Domain, business_date: date, now: datetime 
     target, _ = birthday_target(business_date, cert.days_before)
     return await issue_certificates(
         dom, due, kind=CertificateKind.BIRTHDAY, certificate=cert, period_of=lambda _cid: str(target.year),
-        message_key="scheduler-birthday", message_args={}, now=now,
+        message_key="scheduler-birthday", message_args={}, now=now, by_person=True,
     )
 
 

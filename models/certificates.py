@@ -12,7 +12,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ledger
-from models.claims import claim_once
+from models.claims import claim_once, person_key
 from models.context import Domain
 from models.errors import CampaignUnavailable
 from models.outbox import notify_customer
@@ -68,7 +68,8 @@ async def grant_campaign_certificate(
     session: AsyncSession, customer_id: int, campaign: Campaign, program_version: int, now: datetime,
     *, strict: bool = False,
 ) -> Lot | None:
-    """A campaign's certificate, at most once per customer, within its limit and end date.
+    """A campaign's certificate, at most once per person (phone, across erasure), within its
+    limit and end date.
 
     A campaign that ran out gives nothing: None, or CampaignUnavailable when `strict`
     (an existing customer opening the link is told; a registration just goes on without it).
@@ -79,7 +80,8 @@ async def grant_campaign_certificate(
         return None
     try:
         async with session.begin_nested():  # the claim and the count stand or fall together
-            if not await claim_once(session, "campaign", customer_id, str(campaign.id), now=now):
+            if not await claim_once(session, "campaign", await person_key(session, customer_id), str(campaign.id),
+                                    now=now):
                 return None
             # The limit is a conditional update, so concurrent claims cannot exceed it.
             taken = await session.execute(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ledger
 from models.certificates import grant_campaign_certificate
-from models.claims import claim_once
+from models.claims import claim_once, claimed_period, phone_person_key
 from models.context import Domain
 from models.dates import parse_date
 from models.db import lock_customer
@@ -119,6 +119,12 @@ async def _referrer_for(
     if not code:
         return None
     ref = (await session.execute(select(Customer).where(Customer.referral_code == code))).scalar()
+    return await _acceptable_referrer(session, ref, telegram_id, phone, customer_id)
+
+
+async def _acceptable_referrer(
+    session: AsyncSession, ref: Customer | None, telegram_id: int, phone: str, customer_id: int | None
+) -> int | None:
     if ref is None or ref.erased_at is not None or ref.phone == phone:
         return None
     linked = (
@@ -139,6 +145,27 @@ async def _referrer_for(
                 select(Customer.referrer_id).where(Customer.id == cursor)
             )).scalar()
     return ref.id
+
+
+async def _fixed_referrer(
+    session: AsyncSession, code: str | None, telegram_id: int, phone: str, customer_id: int | None,
+    now: datetime,
+) -> int | None:
+    """The referrer is fixed for a phone forever (docs/RULES.md, "Once per person"): the first
+    registration of a phone that gets a referrer records it as a ("referrer", person key) claim
+    whose period is the referrer's id; a later registration with the same phone, after "delete
+    my data", gets that referrer back whatever link it came through, or none if that referrer
+    was erased since. Two registrations of one phone cannot record two referrers: the unique
+    phone (or the lock of the joined record) lets only one of them commit."""
+    key = phone_person_key(phone)
+    stored = await claimed_period(session, "referrer", key)
+    if stored is not None:
+        ref = await session.get(Customer, int(stored))
+        return await _acceptable_referrer(session, ref, telegram_id, phone, customer_id)
+    referrer_id = await _referrer_for(session, code, telegram_id, phone, customer_id)
+    if referrer_id is not None:
+        await claim_once(session, "referrer", key, str(referrer_id), now=now)
+    return referrer_id
 
 
 async def register_customer(dom: Domain, reg: Registration) -> Registered:
@@ -175,12 +202,12 @@ async def register_customer(dom: Domain, reg: Registration) -> Registered:
             if customer.birthday is None and reg.birthday is not None:
                 _set_birthday(customer, reg.birthday)
             if customer.referrer_id is None:
-                customer.referrer_id = await _referrer_for(
-                    session, reg.attribution.referral_code, reg.telegram_id, phone, customer.id
+                customer.referrer_id = await _fixed_referrer(
+                    session, reg.attribution.referral_code, reg.telegram_id, phone, customer.id, now
                 )
         else:
-            referrer_id = await _referrer_for(
-                session, reg.attribution.referral_code, reg.telegram_id, phone, None
+            referrer_id = await _fixed_referrer(
+                session, reg.attribution.referral_code, reg.telegram_id, phone, None, now
             )
             source, campaign_id, staff_id = SourceKind.WALK_IN, None, None
             if referrer_id is not None:

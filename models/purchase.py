@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from models import ledger
 from models.base import UTCDateTime, table_of
-from models.claims import claim_once
+from models.claims import claim_once, person_key
 from models.context import Domain
 from models.customers import get_customer, peek_code
 from models.db import lock_customer
@@ -350,7 +350,7 @@ async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                 continue  # a blocked customer can neither earn nor pay
             reward = points_share(paid_for_referrals, levels[ref.level - 1], pv) if ref.level <= len(levels) else 0
             if ref.level == 1 and program.referral.first_purchase_points and customer.purchase_count == 0 and (
-                await claim_once(session, "referral_first", customer.id, now=now)
+                await claim_once(session, "referral_first", await person_key(session, customer.id), now=now)
             ):
                 reward += program.referral.first_purchase_points
             if reward > 0:

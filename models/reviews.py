@@ -4,8 +4,9 @@
   the staff member of that purchase. A rating at or below `program.limits.low_rating`
   alerts the staff chat (an outbox row in the same transaction).
 * A review claim is a screenshot of a review on one of `program.reviews` sites. It goes to
-  the staff chat with Approve / Reject; approval pays the site's points once per customer
-  per site (`claim_once("review", customer, site)`) as a REWARD operation with a REVIEW lot.
+  the staff chat with Approve / Reject; approval pays the site's points once per person
+  per site (`claim_once("review", person_key, site)`: the phone, across erasure) as a REWARD
+  operation with a REVIEW lot.
   The customer is told either way. Every decision is audited.
 * Names and sites in outbox arguments are HTML-escaped by `models.outbox.message_payload`.
 
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import audit, ledger
-from models.claims import claim_once, is_claimed
+from models.claims import claim_once, is_claimed, person_key
 from models.context import Domain
 from models.customers import get_customer
 from models.db import lock_customer
@@ -118,7 +119,7 @@ async def last_unrated_purchase(dom: Domain, customer_id: int) -> tuple[int, dat
 async def review_status(dom: Domain, customer_id: int, site: str) -> str:
     """"open" (may submit), "rewarded" (paid already) or "pending" (waiting for staff)."""
     async with dom.db.reading() as session:
-        if await is_claimed(session, "review", customer_id, site_key(site)):
+        if await is_claimed(session, "review", await person_key(session, customer_id), site_key(site)):
             return "rewarded"
         pending = (await session.execute(select(ReviewClaim.id).where(
             ReviewClaim.customer_id == customer_id, ReviewClaim.site == site,
@@ -137,7 +138,8 @@ async def submit_review(dom: Domain, customer_id: int, site: str, file_id: str, 
             raise UnknownReviewSite(site)
         customer = await get_customer(session, customer_id)
         await lock_customer(session, customer_id)  # one claim at a time per customer
-        if await is_claimed(session, "review", customer_id, site_key(review.site)):
+        if await is_claimed(session, "review", await person_key(session, customer_id),
+                            site_key(review.site)):
             raise ReviewAlreadyRewarded(review.site)
         pending = (await session.execute(select(ReviewClaim.id).where(
             ReviewClaim.customer_id == customer_id, ReviewClaim.site == review.site,
@@ -194,7 +196,7 @@ async def decide_review(dom: Domain, claim_id: int, *, approve: bool, actor_tele
             payable = review is not None and customer is not None and customer.erased_at is None \
                 and not customer.blocked
             if payable and review is not None and await claim_once(
-                    session, "review", claim.customer_id, site_key(claim.site), now=now):
+                    session, "review", await person_key(session, claim.customer_id), site_key(claim.site), now=now):
                 op = Operation(kind=OperationKind.REWARD, customer_id=claim.customer_id, staff_id=staff_id,
                                program_version=version, created_at=now, points_delta=review.points,
                                comment=f"review: {claim.site}")

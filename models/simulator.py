@@ -40,7 +40,7 @@ from sqlalchemy import func, select
 
 from models import ledger
 from models.certificates import claim_campaign, record_link_visit
-from models.claims import claim_once
+from models.claims import claim_once, person_key
 from models.clock import ManualClock, start_of_day
 from models.context import Domain
 from models.customers import Attribution, Registration, create_phone_customer, issue_code, register_customer
@@ -365,7 +365,7 @@ class Simulator:
             if not program.reviews:
                 return
             review = program.reviews[0]
-            if not await claim_once(session, "review", customer_id, review.site, now=now):
+            if not await claim_once(session, "review", await person_key(session, customer_id), review.site, now=now):
                 return
             op = Operation(kind=OperationKind.REWARD, customer_id=customer_id, program_version=version,
                            created_at=now, points_delta=review.points, comment=f"review {review.site}")

@@ -322,9 +322,12 @@ class LedgerEntry(Base):
 class RewardClaim(Base):
     """Once-only rewards, guaranteed by a unique key rather than in-memory flags.
 
-    kind/subject/period: ("welcome", phone hash, ""), ("birthday", customer, "2026"),
-    ("winback", customer, last purchase date), ("campaign", customer, campaign id),
-    ("review", customer, site), ("referral_first", referee, "").
+    kind/subject/period: ("welcome", phone hash, ""), ("birthday", person, "2026"),
+    ("winback", customer, last purchase date), ("campaign", person, campaign id),
+    ("review", person, site), ("referral_first", referee's person, ""),
+    ("referrer", person, referrer id or "" for none: the referrer fixed for a phone forever).
+    "person" is `models.claims.person_key_for`: "p:" + the keyed phone fingerprint, which
+    survives erasure ("c:<customer id>" without a phone); docs/RULES.md, "Once per person".
     """
 
     __tablename__ = "reward_claims"

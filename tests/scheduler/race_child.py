@@ -16,6 +16,7 @@ import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from models import phone_key
 from models.clock import ManualClock
 from models.context import Domain
 from models.db import Database
@@ -23,6 +24,9 @@ from scheduler.runner import JobRunner
 
 
 async def main(url: str, schema: str, lease: str, day: str, hold: float, start_at: float) -> None:
+    # As `loyalty-bot jobs` does: the birthday claims are keyed by the phone (PHONE_HASH_KEY is
+    # inherited from the test process).
+    phone_key.configure(phone_key.load_from_environment(url, create=False))
     db = Database(url, schema=schema or None)
     tz = ZoneInfo("Europe/Moscow")
     d = date.fromisoformat(day)
