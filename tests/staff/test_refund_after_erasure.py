@@ -40,6 +40,7 @@ async def test_refund_of_an_erased_customers_purchase_gives_no_points_back(boten
         audit = (await s.execute(select(AuditEntry).where(AuditEntry.action == "checkout.refund"))).scalar_one()
     assert refund.amount_kopecks == 100_000 and refund.cash_kopecks == purchase.cash_kopecks  # the money
     assert refund.points_paid == 0 and not returns  # no points credited to the anonymised account
+    assert refund.shortfall == purchase.cashback  # written off by the erasure, not there to take back
     assert set(remaining) == {0}
     assert refund.comment == "customer erased their data: 100 points not returned"
     assert audit.details["points_not_returned"] == 100
