@@ -755,13 +755,17 @@ async def _take_back(session: AsyncSession, lot: Lot, due: int, refund_id: int, 
 async def _refund_result(
     session: AsyncSession, refund: Operation, purchase: Operation, replayed: bool
 ) -> RefundResult:
+    comment = refund.comment or ""
+    erased = comment.startswith(ERASED_REFUND_COMMENT)
+    not_returned = comment[len(ERASED_REFUND_COMMENT) + 2:].split(" ", 1)[0] if erased else ""
     return RefundResult(
         operation_id=refund.id, purchase_id=purchase.id, customer_id=refund.customer_id,
         amount_kopecks=refund.amount_kopecks, cash_kopecks=refund.cash_kopecks,
-        points_returned=refund.points_paid, points_lost=0, cashback_reversed=refund.cashback,
+        points_returned=refund.points_paid, points_lost=int(not_returned) if not_returned.isdigit() else 0,
+        cashback_reversed=refund.cashback,
         referral_reversed=refund.referral_paid, shortfall=refund.shortfall,
         fully_refunded=purchase.refunded_kopecks >= purchase.amount_kopecks, replayed=replayed,
-        customer_erased=(refund.comment or "").startswith(ERASED_REFUND_COMMENT),
+        customer_erased=erased,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models.customers import erase_customer
-from models.purchase import PurchaseRequest, commit_purchase
+from models.purchase import PurchaseRequest, commit_purchase, refund_purchase
 from models.tables import AuditEntry, EntryKind, LedgerEntry, Lot, Operation, OperationKind, Staff
 from tests.helpers import assert_invariants, balance, fresh_code
 
@@ -31,7 +31,7 @@ async def test_refund_of_an_erased_customers_purchase_gives_no_points_back(boten
     await staff.command("refund", str(purchase.operation_id))
     done = await staff.expect_text("Возврат по покупке")
     assert "Клиент удалил свои данные: баллы не возвращены (100 баллов)." in done.content
-    assert "уже потратил" not in done.content
+    assert "уже потратил" not in done.content and "уведомлён" not in done.content  # nobody to tell
 
     async with env.db.reading() as s:
         refund = (await s.execute(select(Operation).where(Operation.kind == OperationKind.REFUND))).scalar_one()
@@ -45,4 +45,18 @@ async def test_refund_of_an_erased_customers_purchase_gives_no_points_back(boten
     assert refund.comment == "customer erased their data: 100 points not returned"
     assert audit.details["points_not_returned"] == 100
     assert await balance(env.dom, anna_id) == 0
+    await assert_invariants(env.dom)
+
+
+async def test_a_replayed_refund_after_erasure_reports_the_same(botenv: BotEnv) -> None:
+    env = botenv
+    anna = env.customer("Анна")
+    anna_id = await env.register(anna)
+    purchase = await commit_purchase(env.dom, PurchaseRequest(
+        customer_id=anna_id, amount_kopecks=100_000, points=100, code=await fresh_code(env.dom, anna_id)))
+    await erase_customer(env.dom, anna_id)
+    first = await refund_purchase(env.dom, purchase.operation_id, 50_000, idempotency_key="r-1")
+    again = await refund_purchase(env.dom, purchase.operation_id, 50_000, idempotency_key="r-1")
+    assert (first.customer_erased, first.points_lost, first.points_returned) == (True, 50, 0)
+    assert again.replayed and (again.customer_erased, again.points_lost, again.points_returned) == (True, 50, 0)
     await assert_invariants(env.dom)

@@ -8,3 +8,5 @@ abuse-no-free-code = A new code could not be issued right now. Please try again 
 abuse-own-review = Another staff member or the owner approves your own review.
 # A line on the refund receipt: the customer erased their data, points are not given back.
 abuse-refund-erased = The customer deleted their data: points not returned ({ $points }).
+# The refund receipt when the customer erased their data: no points back, nobody to tell.
+abuse-refund-done-erased = ↩️ Refund of purchase #{ $operation }: { MONEY($amount) }, money back { MONEY($cash) }.
