@@ -62,9 +62,12 @@ async def refresh_card(callback: CallbackQuery, actor: Actor | None, t: Translat
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
     try:
-        await send_card(bot, actor.telegram_id, services, t, actor.customer_id)
+        sent = await send_card(bot, actor.telegram_id, services, t, actor.customer_id)
     except (CustomerNotFound, CustomerErased):
         await callback.answer(t("common-start-hint"), show_alert=True)
+        return
+    if sent is None:  # no new code now: the card on screen still works
+        await callback.answer()
         return
     await callback.answer(t("card-refreshed"))
     if isinstance(callback.message, Message):

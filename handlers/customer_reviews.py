@@ -29,7 +29,7 @@ from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_views import drop_keyboard, esc, load_program
 from models import audit
-from models.errors import NotFound
+from models.errors import NotFound, OwnAccount
 from models.reviews import (
     ReviewAlreadyRewarded,
     ReviewPending,
@@ -189,6 +189,13 @@ async def decide(callback: CallbackQuery, actor: Actor | None, t: Translator, se
                                        actor_telegram_id=user_id, actor_role=actor.role, staff_id=actor.staff_id)
     except NotFound:
         await callback.answer(t("fallback-stale-button"), show_alert=True)
+        return
+    except OwnAccount:
+        # Staff never reward their own account (DOMAIN.md, "Roles"): the owner too.
+        async with services.db.transaction() as session:
+            audit.record(session, services.dom.clock.now(), "review.own_refused", actor_telegram_id=user_id,
+                         actor_role=actor.role, target=f"review:{parts[2]}")
+        await callback.answer(t("abuse-own-review"), show_alert=True)
         return
     if decision.already_decided:
         await callback.answer(t("review-already-decided"), show_alert=True)

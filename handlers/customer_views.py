@@ -20,6 +20,7 @@ from handlers.common import esc  # noqa: F401 (re-exported for the customer rout
 from models import ledger
 from models.context import Domain
 from models.customers import get_customer, issue_code
+from models.errors import CodeLimitReached, NoFreeCode
 from models.program import Program, ThresholdBasis
 from models.programs_store import current_program
 from models.tiers import tier_progress
@@ -71,8 +72,18 @@ async def build_card(services: Services, t: Translator, customer_id: int) -> Car
     return CardView(png=png, caption=t("card-caption", code=spaced_code(code.code), until=until), code=code.code)
 
 
-async def send_card(bot: Bot, chat_id: int, services: Services, t: Translator, customer_id: int) -> Message:
-    view = await build_card(services, t, customer_id)
+async def send_card(bot: Bot, chat_id: int, services: Services, t: Translator, customer_id: int) -> Message | None:
+    """The card with a fresh code; None when no code could be issued (the customer is told why
+    and the code they have keeps working)."""
+    try:
+        view = await build_card(services, t, customer_id)
+    except CodeLimitReached as exc:
+        await bot.send_message(chat_id, t("abuse-code-limit", minutes=exc.retry_minutes))
+        return None
+    except NoFreeCode:
+        log.warning("card: no free customer code for customer %s", customer_id)
+        await bot.send_message(chat_id, t("abuse-no-free-code"))
+        return None
     return await bot.send_photo(chat_id, BufferedInputFile(view.png, filename="card.png"), caption=view.caption,
                                 reply_markup=keyboards.card_refresh(t))
 

@@ -69,10 +69,15 @@ def receipt_text(t: Translator, result: PurchaseResult) -> str:
 
 
 def refund_text(t: Translator, result: RefundResult) -> str:
-    lines = [t("staff-refund-done", operation=str(result.purchase_id), amount=result.amount_kopecks,
-               cash=result.cash_kopecks, returned=t("points", n=result.points_returned),
-               reversed=t("points", n=result.cashback_reversed))]
-    if result.shortfall:
+    if result.customer_erased:  # their points stay written off, nobody is told (docs/RULES.md, "Refunds")
+        lines = [t("abuse-refund-done-erased", operation=str(result.purchase_id), amount=result.amount_kopecks,
+                   cash=result.cash_kopecks),
+                 t("abuse-refund-erased", points=t("points", n=result.points_lost))]
+    else:
+        lines = [t("staff-refund-done", operation=str(result.purchase_id), amount=result.amount_kopecks,
+                   cash=result.cash_kopecks, returned=t("points", n=result.points_returned),
+                   reversed=t("points", n=result.cashback_reversed))]
+    if not result.customer_erased and result.shortfall:
         lines.append(t("staff-refund-shortfall", points=t("points", n=result.shortfall)))
     if not result.fully_refunded:
         lines.append(t("staff-refund-partial-left"))

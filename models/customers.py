@@ -21,11 +21,13 @@ from models.db import lock_customer
 from models.errors import (
     AlreadyRegistered,
     CodeExpired,
+    CodeLimitReached,
     CodeNotFound,
     CodeUsed,
     CustomerErased,
     CustomerNotFound,
     InvalidDate,
+    NoFreeCode,
     PhoneTaken,
 )
 from models.phone import normalize_phone, phone_hash
@@ -343,20 +345,58 @@ async def create_phone_customer(
 
 # --- The customer code (DOMAIN.md, "The customer code") -----------------------------------
 
-async def issue_code(dom: Domain, customer_id: int) -> CustomerCode:
-    """A fresh single-use 6-digit code; earlier unused codes of the customer stop working."""
+# A customer cannot hoard numbers of the 6-digit space (docs/RULES.md, "The customer code"):
+# every code issued stays in the table for a day after it stopped working, so these caps bound
+# how many numbers one customer holds at any time (about 2 × CODES_PER_DAY).
+CODES_PER_HOUR = 10
+CODES_PER_DAY = 30
+# How many numbers there are (6 digits). A parameter so the tests can fill a small space.
+CODE_SPACE = 1_000_000
+CODE_TRIES = 50  # random numbers tried before the space counts as full
+
+
+async def _check_code_limit(session: AsyncSession, customer_id: int, now: datetime) -> None:
+    """Raise CodeLimitReached when the customer got CODES_PER_HOUR codes in the last hour or
+    CODES_PER_DAY in the last day; `retry_minutes` is when the oldest of them leaves the window."""
+    issued = [when for when in (await session.execute(
+        select(CustomerCode.issued_at)
+        .where(CustomerCode.customer_id == customer_id, CustomerCode.issued_at > now - timedelta(days=1))
+        .order_by(CustomerCode.issued_at.desc()).limit(CODES_PER_DAY)
+    )).scalars()]
+    last_hour = [when for when in issued if when > now - timedelta(hours=1)]
+    if len(last_hour) >= CODES_PER_HOUR:
+        free_at = last_hour[CODES_PER_HOUR - 1] + timedelta(hours=1)
+    elif len(issued) >= CODES_PER_DAY:
+        free_at = issued[CODES_PER_DAY - 1] + timedelta(days=1)
+    else:
+        return
+    seconds = (free_at - now).total_seconds()
+    raise CodeLimitReached(max(1, -int(-seconds // 60)))
+
+
+async def issue_code(dom: Domain, customer_id: int, *, limited: bool = True,
+                     code_space: int | None = None) -> CustomerCode:
+    """A fresh single-use 6-digit code; earlier unused codes of the customer stop working.
+
+    At most CODES_PER_HOUR / CODES_PER_DAY new codes per customer (`CodeLimitReached`;
+    `limited=False` only for simulated customers and test set-ups); `NoFreeCode` when no
+    number is free (never a loop or a crash).
+    """
     now = dom.clock.now()
+    space = CODE_SPACE if code_space is None else code_space
     async with dom.db.transaction() as session:
         _, program = await current_program(session)
         customer = await get_customer(session, customer_id)
+        if limited:
+            await _check_code_limit(session, customer.id, now)
         await session.execute(
             update(CustomerCode)
             .where(CustomerCode.customer_id == customer.id, CustomerCode.used_at.is_(None),
                    CustomerCode.expires_at > now)
             .values(expires_at=now)
         )
-        for _ in range(50):
-            code = f"{secrets.randbelow(1_000_000):06d}"
+        for _ in range(CODE_TRIES):
+            code = f"{secrets.randbelow(space):06d}"
             row = await session.get(CustomerCode, code)
             if row is not None:
                 # A stale row (used or expired over a day ago) can give its number away.
@@ -373,7 +413,7 @@ async def issue_code(dom: Domain, customer_id: int) -> CustomerCode:
             session.add(issued)
             await session.flush()
             return issued
-        raise RuntimeError("could not find a free customer code")  # practically unreachable
+        raise NoFreeCode(f"no free code after {CODE_TRIES} tries")
 
 
 async def peek_code(session: AsyncSession, code: str, now: datetime) -> CustomerCode:

@@ -100,6 +100,23 @@ class OwnAccount(DomainError):
     code = "own_account"
 
 
+class CodeLimitReached(DomainError):
+    """Too many new customer codes in a short time (docs/RULES.md, "The customer code");
+    `retry_minutes` says when the next one can be issued."""
+
+    code = "code_limit_reached"
+
+    def __init__(self, retry_minutes: int) -> None:
+        super().__init__(f"too many new codes; retry in {retry_minutes} minutes")
+        self.retry_minutes = retry_minutes
+
+
+class NoFreeCode(DomainError):
+    """No 6-digit number is free to be given out right now (the code space is full)."""
+
+    code = "no_free_code"
+
+
 class CampaignUnavailable(DomainError):
     code = "campaign_unavailable"
 

@@ -564,6 +564,11 @@ class RefundResult:
     shortfall: int
     fully_refunded: bool
     replayed: bool = False
+    customer_erased: bool = False  # erased before the refund: points_lost were not given back
+
+
+# The comment of a refund whose customer had erased their data (nothing given back to them).
+ERASED_REFUND_COMMENT = "customer erased their data"
 
 
 async def refund_purchase(
@@ -628,9 +633,16 @@ async def refund_purchase(
         await session.flush()
         customer_id = purchase.customer_id
         returned = lost = 0
+        erased = False
         if customer_id is not None:
-            returned, lost = await _return_points(session, purchase, share_delta(purchase.points_paid),
-                                                  refund.id, now)
+            erased = (await session.get(Customer, customer_id)).erased_at is not None  # type: ignore[union-attr]
+            if erased:
+                # The customer erased their data: their lots stay written off, the anonymised
+                # account gets nothing back (docs/RULES.md, "Refunds"); the money refund stands.
+                lost = max(share_delta(purchase.points_paid), 0)
+            else:
+                returned, lost = await _return_points(session, purchase, share_delta(purchase.points_paid),
+                                                      refund.id, now)
         refund.points_paid = returned
         # Cashback and referral lots granted by the purchase are reversed in proportion.
         granted = (await session.execute(
@@ -649,7 +661,10 @@ async def refund_purchase(
         refund.cashback = cashback_rev
         refund.referral_paid = referral_rev
         refund.shortfall = shortfall
-        refund.comment = f"{lost} points not returned: their lots expired" if lost else ""
+        if erased:
+            refund.comment = f"{ERASED_REFUND_COMMENT}: {lost} points not returned"
+        else:
+            refund.comment = f"{lost} points not returned: their lots expired" if lost else ""
         purchase.refunded_kopecks = after
         # The reports' running totals (models/running_totals.py): the purchase's figures shrink
         # where they were counted, the customer's totals and the purchase's hour.
@@ -679,7 +694,7 @@ async def refund_purchase(
             operation_id=refund.id, purchase_id=purchase.id, customer_id=customer_id,
             amount_kopecks=amount, cash_kopecks=refund.cash_kopecks, points_returned=returned,
             points_lost=lost, cashback_reversed=cashback_rev, referral_reversed=referral_rev,
-            shortfall=shortfall, fully_refunded=after >= total,
+            shortfall=shortfall, fully_refunded=after >= total, customer_erased=erased,
         )
 
 
@@ -740,12 +755,17 @@ async def _take_back(session: AsyncSession, lot: Lot, due: int, refund_id: int, 
 async def _refund_result(
     session: AsyncSession, refund: Operation, purchase: Operation, replayed: bool
 ) -> RefundResult:
+    comment = refund.comment or ""
+    erased = comment.startswith(ERASED_REFUND_COMMENT)
+    not_returned = comment[len(ERASED_REFUND_COMMENT) + 2:].split(" ", 1)[0] if erased else ""
     return RefundResult(
         operation_id=refund.id, purchase_id=purchase.id, customer_id=refund.customer_id,
         amount_kopecks=refund.amount_kopecks, cash_kopecks=refund.cash_kopecks,
-        points_returned=refund.points_paid, points_lost=0, cashback_reversed=refund.cashback,
+        points_returned=refund.points_paid, points_lost=int(not_returned) if not_returned.isdigit() else 0,
+        cashback_reversed=refund.cashback,
         referral_reversed=refund.referral_paid, shortfall=refund.shortfall,
         fully_refunded=purchase.refunded_kopecks >= purchase.amount_kopecks, replayed=replayed,
+        customer_erased=erased,
     )
 
 

@@ -8,6 +8,9 @@
   per site (`claim_once("review", person_key, site)`: the phone, across erasure) as a REWARD
   operation with a REVIEW lot.
   The customer is told either way. Every decision is audited.
+* Nobody approves their own review: a staff member or the owner whose Telegram account is
+  the claim's customer gets `OwnAccount` and nothing changes (docs/RULES.md, "Reviews");
+  rejecting one's own claim is allowed (it pays nothing).
 * Names and sites in outbox arguments are HTML-escaped by `models.outbox.message_payload`.
 
 Framework-free: the doors (bot handlers) call these and translate the errors.
@@ -20,13 +23,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit, ledger
 from models.claims import claim_once, is_claimed, person_key
 from models.context import Domain
 from models.customers import get_customer
 from models.db import lock_customer
-from models.errors import DomainError, NotFound
+from models.errors import DomainError, NotFound, OwnAccount
 from models.outbox import enqueue, message_payload, notify_customer
 from models.programs_store import current_program
 from models.tables import (
@@ -38,6 +42,7 @@ from models.tables import (
     ReviewClaim,
     ReviewStatus,
     Staff,
+    TelegramAccount,
 )
 
 
@@ -160,6 +165,14 @@ async def submit_review(dom: Domain, customer_id: int, site: str, file_id: str, 
         return claim.id
 
 
+async def _check_not_own_review(session: AsyncSession, customer_id: int, telegram_id: int) -> None:
+    """The approver's own customer account (their Telegram link) is the claim's: refused."""
+    linked = (await session.execute(
+        select(TelegramAccount.customer_id).where(TelegramAccount.telegram_id == telegram_id))).scalar()
+    if linked == customer_id:
+        raise OwnAccount("own review")
+
+
 @dataclass(frozen=True)
 class ReviewDecision:
     claim_id: int
@@ -181,6 +194,8 @@ async def decide_review(dom: Domain, claim_id: int, *, approve: bool, actor_tele
         if claim.status is not ReviewStatus.PENDING:
             return ReviewDecision(claim.id, claim.customer_id, claim.site, claim.status.value,
                                   0, already_decided=True)
+        if approve:
+            await _check_not_own_review(session, claim.customer_id, actor_telegram_id)
         version, program = await current_program(session)
         await lock_customer(session, claim.customer_id)
         customer = await session.get(Customer, claim.customer_id)

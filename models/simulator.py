@@ -309,7 +309,7 @@ class Simulator:
         pays_points = in_bot and self.rng.random() < cfg.pay_points_probability
         code = None
         if pays_points and self.rng.random() < 0.8:
-            code = (await issue_code(self.dom, customer_id)).code  # the card's code at the till
+            code = (await issue_code(self.dom, customer_id, limited=False)).code  # the card's code at the till
         amount = self.check_amount()
         result = await commit_purchase(self.dom, PurchaseRequest(
             customer_id=customer_id, amount_kopecks=amount, points=None if pays_points else 0,

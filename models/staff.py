@@ -814,7 +814,8 @@ async def refund(
     result = await refund_purchase(dom, purchase_id, amount_kopecks, staff_id=actor.staff_id,
                                    override_window=actor.is_owner, idempotency_key=idempotency_key)
     await audit_action(dom, actor, "checkout.refund", f"operation:{purchase_id}", refund=result.operation_id,
-                       amount=result.amount_kopecks, replayed=result.replayed or None)
+                       amount=result.amount_kopecks, replayed=result.replayed or None,
+                       points_not_returned=result.points_lost if result.customer_erased else None)
     if result.customer_id is not None and not result.replayed:
         await check_fraud(dom, customer_id=result.customer_id, staff_id=actor.staff_id, alert_chat_id=alert_chat_id)
     return result

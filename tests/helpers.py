@@ -46,7 +46,7 @@ async def referral_code_of(dom: Domain, customer_id: int) -> str:
 
 
 async def fresh_code(dom: Domain, customer_id: int) -> str:
-    return (await issue_code(dom, customer_id)).code
+    return (await issue_code(dom, customer_id, limited=False)).code
 
 
 async def balance(dom: Domain, customer_id: int) -> int:

@@ -19,12 +19,14 @@ from bot import metrics
 from models.db import database_unavailable
 from models.errors import (
     CodeExpired,
+    CodeLimitReached,
     CodeUsed,
     CustomerBlocked,
     CustomerErased,
     DomainError,
     InsufficientFunds,
     InvalidProgram,
+    NoFreeCode,
     NotFound,
     RedeemLimitExceeded,
     RedeemNotAuthorised,
@@ -47,6 +49,8 @@ DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str], ...] = (
     (RedeemNotAuthorised, 400, "withdrawNotPermitted"),
     (CustomerBlocked, 400, "participantIsBlocked"),
     (InvalidProgram, 503, "serviceUnavailable"),
+    (CodeLimitReached, 429, "codeLimitReached"),  # exchangeCode too often for one customer
+    (NoFreeCode, 503, "noFreeCode"),  # no 6-digit number free right now
 )
 
 
@@ -114,6 +118,11 @@ def failure_response(exc: BaseException, method: str, path: str, request_id: str
 
 def domain_error_response(exc: DomainError) -> JSONResponse:
     message = exc.detail or exc.code
+    if isinstance(exc, CodeLimitReached):  # the till may retry after this many seconds
+        return error_response(429, "codeLimitReached", message,
+                              headers={"Retry-After": str(exc.retry_minutes * 60)})
+    if isinstance(exc, NoFreeCode):
+        return error_response(503, "noFreeCode", message, headers={"Retry-After": "60"})
     for cls, status, code in DOMAIN_ERRORS:
         if isinstance(exc, cls):
             if isinstance(exc, PartnerError):
