@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import table_of
@@ -127,3 +127,80 @@ async def notify_customer(
     return await enqueue(
         session, chat_id, message_payload(key, args, markup), now, dedupe_key=dedupe_key
     )
+
+
+# --- The queue's health (`loyalty-bot outbox status|retry`, the /owner line) --------------------
+
+STUCK_AFTER = timedelta(minutes=5)  # a pending row older than this: Telegram is not taking messages
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    pending: int
+    sending: int
+    failed: int
+    blocked: int
+    failed_by_reason: tuple[tuple[str, int], ...]  # (error, rows), most frequent first
+    oldest_due: datetime | None  # the earliest `not_before` of a pending row
+
+    def stuck(self, now: datetime) -> bool:
+        """Pending rows have been due for longer than STUCK_AFTER."""
+        return self.oldest_due is not None and now - self.oldest_due > STUCK_AFTER
+
+
+def _reason(error: str | None) -> str:
+    """A failure's reason without the per-row detail (`502: Bad Gateway` stays, a long
+    description is cut), so rows failed for the same cause group together."""
+    text = (error or "unknown").strip().splitlines()[0] if (error or "").strip() else "unknown"
+    return text[:80]
+
+
+async def outbox_health(session: AsyncSession) -> OutboxHealth:
+    counts = dict((await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )).all())
+    reasons: dict[str, int] = {}
+    for error, rows in (await session.execute(
+        select(OutboxMessage.error, func.count()).where(OutboxMessage.status == OutboxStatus.FAILED)
+        .group_by(OutboxMessage.error)
+    )).all():
+        reason = _reason(error)
+        reasons[reason] = reasons.get(reason, 0) + rows
+    oldest = (await session.execute(
+        select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == OutboxStatus.PENDING)
+    )).scalar()
+    return OutboxHealth(
+        pending=counts.get(OutboxStatus.PENDING, 0), sending=counts.get(OutboxStatus.SENDING, 0),
+        failed=counts.get(OutboxStatus.FAILED, 0), blocked=counts.get(OutboxStatus.BLOCKED, 0),
+        failed_by_reason=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
+        oldest_due=oldest,  # func.min keeps the column's type: an aware UTC datetime
+    )
+
+
+@dataclass(frozen=True)
+class Requeued:
+    requeued: int
+    skipped_broadcast: int  # broadcast rows stay failed: a broadcast is sent at most once
+
+
+async def requeue_failed(session: AsyncSession, now: datetime, since: datetime | None = None) -> Requeued:
+    """Failed notifications back to the queue, by hand: pending, no attempts, due now, and a
+    fresh retry window (`payload["requeued_at"]`, read by the sender). Rows of customers who
+    blocked the bot are `blocked`, not `failed`, and are never requeued; failed broadcast rows
+    are left alone (Telegram may have shown them before failing to answer)."""
+    where = [OutboxMessage.status == OutboxStatus.FAILED]
+    if since is not None:
+        where.append(OutboxMessage.created_at >= since)
+    rows = (await session.execute(select(OutboxMessage).where(*where).order_by(OutboxMessage.id))).scalars().all()
+    requeued = skipped = 0
+    for row in rows:
+        if row.broadcast_id is not None:
+            skipped += 1
+            continue
+        row.status = OutboxStatus.PENDING
+        row.attempts = 0
+        row.not_before = now
+        row.error = None
+        row.payload = {**(row.payload or {}), "requeued_at": now.isoformat()}
+        requeued += 1
+    return Requeued(requeued, skipped)
