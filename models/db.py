@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select, update
@@ -144,6 +145,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@dataclass
+class StatementCounts:
+    """What ran on a database's engine inside `count_statements` (issue 15's measure)."""
+
+    transactions: int = 0
+    statements: int = 0
+
+
+@asynccontextmanager
+async def count_statements(database: Database) -> AsyncIterator[StatementCounts]:
+    """Count transactions (connection `begin` events) and statements (`before_cursor_execute`)
+    on `database`'s engine while the block runs. Works for SQLite and PostgreSQL; for tests."""
+    counts = StatementCounts()
+    sync_engine = database.engine.sync_engine
+
+    def _on_begin(_conn: Any) -> None:
+        counts.transactions += 1
+
+    def _on_execute(*_args: Any) -> None:
+        counts.statements += 1
+
+    event.listen(sync_engine, "begin", _on_begin)
+    event.listen(sync_engine, "before_cursor_execute", _on_execute)
+    try:
+        yield counts
+    finally:
+        event.remove(sync_engine, "begin", _on_begin)
+        event.remove(sync_engine, "before_cursor_execute", _on_execute)
 
 
 async def lock_customer(session: AsyncSession, customer_id: int) -> None:
