@@ -29,7 +29,7 @@ from bot.services import Services
 from handlers import owner_api, owner_broadcasts, owner_campaigns, owner_customers, owner_program
 from handlers.common import IsOwner
 from handlers.owner_views import PREFIX, SEP, button, in_rows, keyboard
-from models.owner import record_refusal
+from models.owner import messages_waiting, record_refusal
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ router.callback_query.outer_middleware(_attach_progress)
 
 
 @owner_only.message(Command("owner"))
-async def owner_menu(message: Message, t: Translator) -> None:
+async def owner_menu(message: Message, t: Translator, services: Services) -> None:
     buttons = [button(t("owner-menu-program"), "menu", "program"),
                button(t("owner-menu-campaigns"), "menu", "campaigns"),
                button(t("owner-menu-broadcast"), "menu", "broadcast"),
@@ -67,7 +67,11 @@ async def owner_menu(message: Message, t: Translator) -> None:
                button(t("owner-menu-import"), "menu", "import"),
                button(t("owner-menu-export"), "menu", "export"),
                button(t("owner-menu-audit"), "menu", "audit")]
-    await message.answer(t("owner-menu"), reply_markup=keyboard(*in_rows(buttons)))
+    text = t("owner-menu")
+    waiting = await messages_waiting(services.dom)
+    if waiting:  # Telegram has not taken them for a while (an outage, a revoked token)
+        text += "\n\n" + t("owner-outbox-waiting", count=waiting)
+    await message.answer(text, reply_markup=keyboard(*in_rows(buttons)))
 
 
 for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.router, owner_customers.router):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import table_of
@@ -142,10 +142,25 @@ class OutboxHealth:
     blocked: int
     failed_by_reason: tuple[tuple[str, int], ...]  # (error, rows), most frequent first
     oldest_due: datetime | None  # the earliest `not_before` of a pending row
+    stuck: int  # pending rows waiting for Telegram longer than STUCK_AFTER (`stuck_rows`)
 
-    def stuck(self, now: datetime) -> bool:
-        """Pending rows have been due for longer than STUCK_AFTER."""
-        return self.oldest_due is not None and now - self.oldest_due > STUCK_AFTER
+
+def stuck_rows(now: datetime) -> Any:
+    """The condition of a row that waits for Telegram: pending, written (or requeued) more than
+    STUCK_AFTER ago, and either tried already (in backoff through an outage, its `not_before`
+    moved ahead) or due for longer than STUCK_AFTER. A row deliberately queued for later (a
+    scheduled send) that nobody tried yet is not stuck."""
+    before = now - STUCK_AFTER
+    return and_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.created_at <= before,
+        or_(OutboxMessage.attempts > 0, OutboxMessage.not_before <= before),
+    )
+
+
+async def waiting_for_telegram(session: AsyncSession, now: datetime) -> int:
+    """How many messages wait for Telegram (the owner's "⏳ N messages waiting" line)."""
+    return int((await session.execute(select(func.count()).where(stuck_rows(now)))).scalar() or 0)
 
 
 def _reason(error: str | None) -> str:
@@ -155,7 +170,7 @@ def _reason(error: str | None) -> str:
     return text[:80]
 
 
-async def outbox_health(session: AsyncSession) -> OutboxHealth:
+async def outbox_health(session: AsyncSession, now: datetime) -> OutboxHealth:
     counts = dict((await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )).all())
@@ -174,6 +189,7 @@ async def outbox_health(session: AsyncSession) -> OutboxHealth:
         failed=counts.get(OutboxStatus.FAILED, 0), blocked=counts.get(OutboxStatus.BLOCKED, 0),
         failed_by_reason=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
         oldest_due=oldest,  # func.min keeps the column's type: an aware UTC datetime
+        stuck=await waiting_for_telegram(session, now),
     )
 
 

@@ -25,6 +25,7 @@ from models.context import Domain
 from models.customers import get_customer, peek_code
 from models.errors import CampaignUnavailable, CustomerNotFound, DomainError, InvalidProgram
 from models.history import HistoryPage, history_page
+from models.outbox import waiting_for_telegram
 from models.phone import looks_like_phone, normalize_phone
 from models.program import Program, program_diff, program_from_document
 from models.programs_store import current_program, set_program
@@ -401,3 +402,9 @@ __all__ = [
     "funnels", "get_campaign", "list_campaigns", "pin_tier", "record", "record_refusal", "set_blocked",
     "stop_campaign",
 ]
+
+
+async def messages_waiting(dom: Domain) -> int:
+    """Messages waiting for Telegram longer than models.outbox.STUCK_AFTER (the /owner line)."""
+    async with dom.db.reading() as session:
+        return await waiting_for_telegram(session, dom.clock.now())

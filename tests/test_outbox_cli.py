@@ -28,12 +28,19 @@ async def _seed(url: str) -> dict[str, int]:
     db = Database(url)
     rows = {
         "waiting": _row(now, OutboxStatus.PENDING, age=timedelta(minutes=12)),
+        # In backoff through an outage: tried, its next try moved 20 minutes ahead — stuck too.
+        "backoff": _row(now, OutboxStatus.PENDING, age=timedelta(minutes=30)),
+        # Queued on purpose for later and never tried: not stuck.
+        "scheduled": _row(now, OutboxStatus.PENDING, age=timedelta(hours=1)),
         "failed_recent": _row(now, OutboxStatus.FAILED, age=timedelta(hours=2), error="502: Bad Gateway"),
         "failed_old": _row(now, OutboxStatus.FAILED, age=timedelta(days=3), error="502: Bad Gateway"),
         "failed_400": _row(now, OutboxStatus.FAILED, age=timedelta(days=3), error="400: Bad Request: chat not found"),
         "broadcast": _row(now, OutboxStatus.FAILED, age=timedelta(hours=1), error="timeout", broadcast_id=7),
         "blocked": _row(now, OutboxStatus.BLOCKED, age=timedelta(hours=1), error="403: Forbidden: bot was blocked"),
     }
+    rows["backoff"].not_before = now + timedelta(minutes=20)
+    rows["scheduled"].attempts = 0
+    rows["scheduled"].not_before = now + timedelta(hours=1)
     try:
         async with db.transaction() as session:
             session.add_all(rows.values())
@@ -71,11 +78,11 @@ def test_status_and_retry_by_hand(tmp_path: Path) -> None:
 
     status = run_cli("outbox", "status", env=env)
     assert status.returncode == 1, status.stdout + status.stderr  # stuck: a message waits 12 minutes
-    assert "pending 1, sending 0, failed 4, blocked by the customer 1" in status.stdout
+    assert "pending 3, sending 0, failed 4, blocked by the customer 1" in status.stdout
     assert "failed 2: 502: Bad Gateway" in status.stdout
     assert "failed 1: 400: Bad Request: chat not found" in status.stdout
     assert "oldest pending message due 12 min ago" in status.stdout
-    assert "STUCK" in status.stdout and "Traceback" not in status.stderr
+    assert "STUCK: 2 message(s)" in status.stdout and "Traceback" not in status.stderr
 
     bad = run_cli("outbox", "retry", "--failed", "--since", "31.02.2026", env=env)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--since" in bad.stderr

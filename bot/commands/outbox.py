@@ -43,20 +43,21 @@ def _age(seconds: float) -> str:
 
 async def outbox_status(_args: argparse.Namespace) -> int:
     db = Database(load_settings().database_url)
+    now = datetime.now().astimezone()
     try:
         async with db.reading() as session:
-            health = await outbox_health(session)
+            health = await outbox_health(session, now)
     finally:
         await db.dispose()
-    now = datetime.now().astimezone()
     print(f"pending {health.pending}, sending {health.sending}, failed {health.failed}, "
           f"blocked by the customer {health.blocked}")
     if health.oldest_due is not None:
         print(f"oldest pending message due {_age(max((now - health.oldest_due).total_seconds(), 0))} ago")
     for reason, rows in health.failed_by_reason:
         print(f"  failed {rows}: {reason}")
-    if health.stuck(now):
-        print(f"STUCK: messages have waited for Telegram longer than {_age(STUCK_AFTER.total_seconds())}")
+    if health.stuck:
+        print(f"STUCK: {health.stuck} message(s) have waited for Telegram longer than "
+              f"{_age(STUCK_AFTER.total_seconds())}")
         return EXIT_STUCK
     return 0
 

@@ -454,3 +454,26 @@ async def test_broadcast_length_is_what_telegram_counts_not_the_html(botenv: Bot
     await botenv.press(owner, "Все")
     preview = await owner.expect_text("Скидки & подарки!")
     assert preview.raw.get("text") == text
+
+
+async def test_owner_sees_messages_waiting_for_telegram(botenv: BotEnv) -> None:
+    """Issue 21 §1: when Telegram has not taken messages for a while, /owner says how many wait."""
+    owner = botenv.owner
+    await owner.send("/owner")
+    menu = await owner.expect_text("Инструменты владельца")
+    assert "⏳" not in menu.text
+    now = botenv.clock.now()
+    async with botenv.db.transaction() as session:
+        for i in range(3):  # in backoff through an outage: tried twice, next try in an hour
+            session.add(OutboxMessage(chat_id=990_000 + i, method="sendMessage",
+                                      payload={"key": "purchase-notify", "args": {}}, status=OutboxStatus.PENDING,
+                                      attempts=2, not_before=now + timedelta(hours=1),
+                                      created_at=now - timedelta(minutes=10)))
+        session.add(OutboxMessage(chat_id=990_100, method="sendMessage",  # just written: not waiting yet
+                                  payload={"key": "purchase-notify", "args": {}}, status=OutboxStatus.PENDING,
+                                  attempts=1, not_before=now + timedelta(minutes=1), created_at=now))
+    await owner.send("/owner")
+    menu = await owner.expect_text("Инструменты владельца")
+    assert "⏳ 3 сообщения ждут Telegram" in menu.text
+    assert "1 message is waiting for Telegram" in botenv.i18n.get("en", "owner-outbox-waiting", count=1)
+    assert "⏳ 1 сообщение ждёт Telegram" in botenv.i18n.get("ru", "owner-outbox-waiting", count=1)
