@@ -30,8 +30,10 @@ up to `catch_up` seconds behind the schedule, but never more than ⌈rate⌉ sen
 one-second window, so catching up cannot exceed the rate either; a slot with nothing to
 send is not saved up for a burst later. One message per `per_chat_interval` seconds to a
 chat, measured from the previous answer to that chat, so network jitter can never squeeze
-two sends into one second. A chat's messages go one at a time in id order. 429 → the chat
-and the whole sender pause for `retry_after`, the row (and the chat's later reserved rows)
+two sends into one second. A chat's messages go one at a time in id order. 429 → that chat
+pauses for `retry_after` while the other chats' messages keep going (a second chat's 429
+during the pause means the bot as a whole is over the limit: then the whole sender pauses
+too), the row (and the chat's later reserved rows)
 go back to the queue without counting an attempt, with `not_before` = now + `retry_after`,
 so a sender restarted during the pause waits it out too. 400 with `migrate_to_chat_id` (a
 group upgraded to a supergroup, e.g. the staff group) → the row is resent at once to the new
@@ -731,8 +733,13 @@ class OutboxSender:
         self._next_slot = start + 1.0 / self.rate
 
     def _pause(self, chat_id: int, seconds: float) -> None:
-        until = self.monotonic() + seconds
-        self._paused_until = max(self._paused_until, until)
+        """A 429 pauses the chat it came from; the other chats' messages keep going. A second
+        chat answering 429 while another chat's pause runs means the bot as a whole is over
+        Telegram's limit: then the whole sender pauses too."""
+        now = self.monotonic()
+        until = now + seconds
+        if any(chat != chat_id and paused > now for chat, paused in self._chat_paused_until.items()):
+            self._paused_until = max(self._paused_until, until)
         self._chat_paused_until[chat_id] = max(self._chat_paused_until.get(chat_id, 0.0), until)
 
     # --- delivering one row ------------------------------------------------------------

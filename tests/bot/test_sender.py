@@ -156,6 +156,64 @@ async def test_injected_429_pauses_and_retries_without_counting_an_attempt(boten
     assert len(user.bot_messages()) == 1
 
 
+class FakeTime:
+    """A monotonic clock the sender sleeps on: sleeping moves it, nothing really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_a_429_for_one_chat_does_not_hold_up_the_others(botenv: BotEnv) -> None:
+    """Telegram's 429 for one chat (too many messages to that chat) pauses that chat only:
+    the other customers' messages go out at once, the paused chat's after retry_after."""
+    a = await user_with_account(botenv, "A")
+    b = await user_with_account(botenv, "B")
+    [a_row] = await put(botenv, a.id)
+    b_rows = await put(botenv, b.id, 3)
+    botenv.tg.fail_next("sendMessage", status=429, retry_after=30, chat_id=a.id)
+    time_ = FakeTime()
+    sender = make_sender(botenv, monotonic=time_.monotonic, sleep=time_.sleep)
+    seen: list[tuple[str, int, float]] = []
+    sender.add_listener(lambda o: seen.append((o.status, o.chat_id, time_.now)))
+    await drain_all(sender)
+    assert [(status, chat) for status, chat, _ in seen] == [("deferred", a.id)] + [("sent", b.id)] * 3
+    assert all(at < 1030.0 for _, _, at in seen)  # B did not wait for A's retry_after
+    final = await rows(botenv)
+    assert final[a_row].status is OutboxStatus.PENDING
+    assert all(final[i].status is OutboxStatus.SENT for i in b_rows)
+
+    botenv.clock.advance(timedelta(seconds=30))
+    await drain_all(sender)
+    assert seen[-1][:2] == ("sent", a.id) and len(a.bot_messages()) == 1
+    assert botenv.tg.stats.statuses[429] == 1
+
+
+async def test_429s_from_two_chats_pause_the_whole_sender(botenv: BotEnv) -> None:
+    """A second chat's 429 while the first one's pause runs means the bot as a whole is over
+    Telegram's limit: nothing more goes out until retry_after has passed."""
+    a, b, c = [await user_with_account(botenv, n) for n in ("A", "B", "C")]
+    await put(botenv, a.id)
+    await put(botenv, b.id)
+    botenv.tg.fail_next("sendMessage", status=429, retry_after=30, count=2)
+    time_ = FakeTime()
+    sender = make_sender(botenv, monotonic=time_.monotonic, sleep=time_.sleep)
+    seen: list[tuple[str, int, float]] = []
+    sender.add_listener(lambda o: seen.append((o.status, o.chat_id, time_.now)))
+    await drain_all(sender)
+    assert [status for status, _, _ in seen] == ["deferred", "deferred"]
+    await put(botenv, c.id)  # a third customer's message, due at once
+    await drain_all(sender)
+    assert [(status, chat) for status, chat, _ in seen[2:]] == [("sent", c.id)]
+    assert seen[2][2] >= 1030.0  # it waited for the whole sender's pause
+
+
 @pytest.mark.botenv(postgres=True)
 async def test_a_429_is_written_as_not_before_so_a_restarted_sender_waits_it_out(botenv: BotEnv) -> None:
     user = await user_with_account(botenv)
