@@ -49,7 +49,6 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    and_,
     case,
     delete,
     func,
@@ -749,79 +748,23 @@ async def housekeeping(dom: Domain, now: datetime | None = None) -> dict[str, in
 
 # --- The monthly report ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MonthlySummary:
-    month: date  # the first day of the month
-    new_customers: int
-    buyers: int
-    purchases: int
-    revenue_kopecks: int
-    points_granted: int
-    points_redeemed: int
-    points_expired: int
-
-
-async def monthly_summary(session: AsyncSession, month: date, tz: ZoneInfo) -> MonthlySummary:
-    """The short summary of a calendar month in the business's time zone (operations only,
-    all indexed by (kind, created_at))."""
-    start = start_of_day(month, tz)
-    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    end = start_of_day(nxt, tz)
-    in_month = and_(Operation.created_at >= start, Operation.created_at < end)
-    new_customers = (await session.execute(select(func.count()).select_from(Customer).where(
-        Customer.created_at >= start, Customer.created_at < end))).scalar() or 0
-    purchase = Operation.kind == OperationKind.PURCHASE
-    refund = Operation.kind == OperationKind.REFUND
-    row = (await session.execute(select(
-        func.count().filter(purchase),
-        func.count(func.distinct(Operation.customer_id)).filter(purchase),
-        func.coalesce(func.sum(Operation.amount_kopecks).filter(purchase), 0),
-        func.coalesce(func.sum(Operation.amount_kopecks).filter(refund), 0),
-        func.coalesce(func.sum(Operation.cashback + Operation.referral_paid).filter(purchase), 0),
-        func.coalesce(func.sum(Operation.points_delta).filter(
-            Operation.kind.in_([OperationKind.REWARD, OperationKind.MANUAL, OperationKind.IMPORT]),
-            Operation.points_delta > 0), 0),
-        func.coalesce(func.sum(Operation.points_paid).filter(purchase), 0),
-        func.coalesce(func.sum(Operation.points_paid).filter(refund), 0),
-        func.coalesce(-func.sum(Operation.points_delta).filter(Operation.kind == OperationKind.EXPIRY), 0),
-    ).where(in_month, Operation.kind.in_([OperationKind.PURCHASE, OperationKind.REFUND, OperationKind.REWARD,
-                                          OperationKind.MANUAL, OperationKind.IMPORT, OperationKind.EXPIRY])))).one()
-    (purchases, buyers, bought, refunded, earned, rewards, paid, returned, expired) = (int(v or 0) for v in row)
-    return MonthlySummary(month=month, new_customers=int(new_customers), buyers=buyers, purchases=purchases,
-                          revenue_kopecks=bought - refunded, points_granted=earned + rewards,
-                          points_redeemed=paid - returned, points_expired=expired)
-
-
 MonthlyReportBuilder = Callable[[AsyncSession, date, ZoneInfo], Awaitable[dict[str, Any]]]
 
 
-async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInfo) -> dict[str, Any]:
-    """The owners' monthly message for `month` (an outbox payload: key and arguments).
-
-    The short summary a `JobRunner` built without a builder sends (the `jobs` CLI, the
-    simulator, the scheduler's own tests); the running scheduler (scheduler/service.py
-    `build_runner`) passes the reports area's full report (`JobRunner(monthly_report=...)`).
-    """
-    s = await monthly_summary(session, month, tz)
-    return message_payload("scheduler-monthly-report", {
-        "month": s.month.month, "year": s.month.year, "customers": s.new_customers, "buyers": s.buyers,
-        "purchases": s.purchases, "revenue": s.revenue_kopecks, "granted": s.points_granted,
-        "redeemed": s.points_redeemed, "expired": s.points_expired,
-    })
-
-
 async def send_monthly_report(
-    dom: Domain, business_date: date, owner_ids: Iterable[int], builder: MonthlyReportBuilder | None = None,
+    dom: Domain, business_date: date, owner_ids: Iterable[int], builder: MonthlyReportBuilder,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """On the 1st: last month's report to every owner, once per owner and month."""
+    """On the 1st: last month's report to every owner, once per owner and month. `builder`
+    makes the message (the reports area's `monthly_report_payload`: one definition of every
+    figure, the same as `/report`)."""
     if business_date.day != 1:
         return {"skipped": "not the first day of a month"}
     now = now or dom.clock.now()
     month, _ = previous_month(business_date)
     owners = sorted(set(owner_ids))
     async with dom.db.transaction() as session:
-        payload = await (builder or monthly_report_payload)(session, month, dom.tz)
+        payload = await builder(session, month, dom.tz)
         written = 0
         for owner in owners:
             exists_already = (await session.execute(select(OutboxMessage.id).where(
@@ -835,9 +778,9 @@ async def send_monthly_report(
 
 
 __all__ = [
-    "HOUSEKEEPING", "Due", "Issued", "JobRun", "LastRun", "MonthlyReportBuilder", "MonthlySummary",
+    "HOUSEKEEPING", "Due", "Issued", "JobRun", "LastRun", "MonthlyReportBuilder",
     "Outgoing", "TierChanges", "birthday_certificates", "birthday_target", "business_start",
     "due_birthdays", "due_winbacks", "enqueue_many", "housekeeping", "issue_certificates", "last_run",
-    "monthly_report_payload", "monthly_summary", "recalculate_tiers", "record_run", "register_housekeeping",
+    "recalculate_tiers", "record_run", "register_housekeeping",
     "send_monthly_report", "warn_expiring_points", "winback_certificates", "write_off_expired",
 ]

@@ -15,13 +15,15 @@ from models import automation
 from models.automation import MonthlyReportBuilder
 from models.context import Domain
 from models.programs_store import current_program
+from models.reports import monthly_report_payload
 
 
 @dataclass(frozen=True)
 class JobContext:
     dom: Domain
     owner_ids: frozenset[int] = frozenset()
-    monthly_report: MonthlyReportBuilder | None = None
+    # The owners' monthly message: the reports area's, with `/report`'s figures (a test may swap it).
+    monthly_report: MonthlyReportBuilder = monthly_report_payload
 
 
 JobFunction = Callable[[JobContext, date], Awaitable[dict[str, Any]]]

@@ -69,7 +69,8 @@ class JobRunner:
         on_lease_acquired: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.dom = dom
-        self.context = JobContext(dom=dom, owner_ids=frozenset(owner_ids), monthly_report=monthly_report)
+        self.context = JobContext(dom=dom, owner_ids=frozenset(owner_ids), monthly_report=monthly_report) \
+            if monthly_report is not None else JobContext(dom=dom, owner_ids=frozenset(owner_ids))
         self.jobs = tuple(jobs)
         self.holder = holder or default_holder()
         self.lease_name = lease_name

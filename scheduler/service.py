@@ -16,7 +16,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from models.automation import MonthlyReportBuilder
-from models.reports import monthly_report_payload
 from scheduler.jobs import JOBS
 from scheduler.runner import JobRunner
 
@@ -28,7 +27,7 @@ CATCH_UP_EVERY = timedelta(minutes=10)
 
 def build_runner(services: Services) -> JobRunner:
     """The jobs as production runs them: the monthly report is the reports area's full summary."""
-    return JobRunner(services.dom, owner_ids=services.settings.owner_ids, monthly_report=monthly_report_payload)
+    return JobRunner(services.dom, owner_ids=services.settings.owner_ids)
 
 
 def start_scheduler(services: Services, *, catch_up_on_start: bool = True,

@@ -312,17 +312,17 @@ async def test_monthly_report_to_owners_and_a_swapped_builder(dom: Domain) -> No
     jobs = runner(dom)
     await jobs.catch_up()
     await live_days(dom, jobs, date(2026, 4, 1), hour=8)
-    assert await messages(dom, "scheduler-monthly-report") == []
+    assert await messages(dom, "report-monthly") == []
     at(dom, date(2026, 4, 1), 9)
     await jobs.catch_up()
-    [report] = await messages(dom, "scheduler-monthly-report")
+    [report] = await messages(dom, "report-monthly")  # the same figures as /report, one definition
     assert report["chat_id"] == OWNER
-    assert report["args"]["month"] == 3 and report["args"]["purchases"] == 1
-    assert report["args"]["revenue"] == 1_225_000 and report["args"]["customers"] == 1
+    assert report["args"]["month"] == "03.2026" and report["args"]["purchases"] == 1
+    assert report["args"]["revenue"] == 1_225_000 and report["args"]["new"] == 1
     text = I18n().get("ru", report["key"], **report["args"])
-    assert "Итоги за март 2026" in text and f"12{NBSP}250{NBSP}₽" in text
+    assert "Итоги за 03.2026" in text and f"12{NBSP}250{NBSP}₽" in text
     await jobs.run("monthly_report")
-    assert len(await messages(dom, "scheduler-monthly-report")) == 1
+    assert len(await messages(dom, "report-monthly")) == 1
 
     async def full_report(session, month, tz):  # type: ignore[no-untyped-def]
         return {"key": "reports-monthly", "args": {"month": month.isoformat()}}

@@ -60,4 +60,3 @@ async def test_the_scheduler_sends_the_full_monthly_report(dom: Domain) -> None:
     assert result is not None
     [report] = await messages(dom, "report-monthly")
     assert report["chat_id"] == 42 and report["args"]["month"] == "02.2026"
-    assert await messages(dom, "scheduler-monthly-report") == []

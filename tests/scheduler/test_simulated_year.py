@@ -122,7 +122,7 @@ async def test_a_year_of_jobs(dom: Domain, case: str, case_a: Program, cosmocode
         per_job = dict((await s.execute(select(JobRun.name, func.count()).group_by(JobRun.name))).all())
     assert set(per_job.values()) == {(END - START).days + 1}
     # Monthly reports: one per month that ended, to the owner.
-    assert len(await messages(dom, "scheduler-monthly-report")) == 12
+    assert len(await messages(dom, "report-monthly")) == 12
     # Nothing was announced twice.
     keys = [m["dedupe_key"] for m in await messages(dom) if m["dedupe_key"] is not None]
     assert len(keys) == len(set(keys))

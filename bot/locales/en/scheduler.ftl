@@ -43,24 +43,3 @@ scheduler-tier-near-purchases = Almost at “{ $tier }”: { $count ->
        *[other] { $count } more purchases
     } to go.
 
-# The owners' short monthly summary; $month 1–12.
-scheduler-monthly-report = 📊 Summary for { $month ->
-        [1] January
-        [2] February
-        [3] March
-        [4] April
-        [5] May
-        [6] June
-        [7] July
-        [8] August
-        [9] September
-        [10] October
-        [11] November
-       *[12] December
-    } { NUMBER($year, useGrouping: 0) }
-    New customers: { $customers }
-    Purchases: { $purchases } (buyers: { $buyers })
-    Revenue: { MONEY($revenue) }
-    Points granted: { $granted }
-    Paid with points: { $redeemed }
-    Points expired: { $expired }

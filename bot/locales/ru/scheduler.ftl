@@ -57,24 +57,3 @@ scheduler-tier-near-purchases = Совсем чуть-чуть до статус
        *[many] осталось { $count } покупок
     }.
 
-# The owners' short monthly summary; $month 1–12.
-scheduler-monthly-report = 📊 Итоги за { $month ->
-        [1] январь
-        [2] февраль
-        [3] март
-        [4] апрель
-        [5] май
-        [6] июнь
-        [7] июль
-        [8] август
-        [9] сентябрь
-        [10] октябрь
-        [11] ноябрь
-       *[12] декабрь
-    } { NUMBER($year, useGrouping: 0) }
-    Новых клиентов: { $customers }
-    Покупок: { $purchases } (покупателей: { $buyers })
-    Выручка: { MONEY($revenue) }
-    Начислено баллов: { $granted }
-    Оплачено баллами: { $redeemed }
-    Сгорело баллов: { $expired }
