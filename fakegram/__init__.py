@@ -97,6 +97,8 @@ Faults and limits
   forever; ``when``: only while ``when()`` is true, e.g. a 502 outage for a period of the test's clock).
 - ``tg.slow(method, seconds, *, count=None, chat_id=None)``; ``tg.clear_faults()``.
 - ``tg.block(chat_id)`` / ``tg.unblock(chat_id)``: 403 "bot was blocked by the user".
+- ``tg.revoke_token()`` / ``tg.restore_token()``: the token revoked in @BotFather: every
+  method, getMe and getUpdates included, answers 401 ``Unauthorized`` until restored.
 - ``tg.upgrade_group(chat_id, new_chat_id=None)`` -> the new supergroup; writes to the
   old id answer 400 "group chat was upgraded to a supergroup chat" with
   ``parameters.migrate_to_chat_id`` (aiogram: ``TelegramMigrateToChat``). One-off:

@@ -198,6 +198,7 @@ class FakeTelegram:
         self.faults: list[FaultRule] = []
         self.slow_rules: list[SlowRule] = []
         self.limiter: RateLimiter | None = None
+        self.token_revoked = False  # revoke_token(): every method answers 401
 
         self._api = BotApi(self)
         self._files_by_path: dict[str, StoredFile] = {}
@@ -574,6 +575,15 @@ class FakeTelegram:
         """Remove every ``fail_next`` and ``slow`` rule."""
         self.faults.clear()
         self.slow_rules.clear()
+
+    def revoke_token(self) -> None:
+        """The token was revoked in @BotFather: every method (getMe and getUpdates too)
+        answers ``401 Unauthorized``, as Telegram does, until :meth:`restore_token`."""
+        self.token_revoked = True
+
+    def restore_token(self) -> None:
+        """The token works again (after :meth:`revoke_token`)."""
+        self.token_revoked = False
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot (or the bot was kicked from the group): every
@@ -1364,7 +1374,7 @@ class FakeTelegram:
     def _check_token(self, token: str) -> None:
         if self._token is None:
             self._token = token
-        elif token != self._token:
+        elif token != self._token or self.token_revoked:
             raise ApiError(401, "Unauthorized")
 
     def _target_chat(self, spec: MethodSpec, params: Params) -> ChatState | None:

@@ -275,3 +275,21 @@ async def test_expect_timeout_explains_failed_calls(tg: FakeTelegram, running: B
         await alice.expect(timeout=0.3)
     assert "sendMessage -> 400 Bad Request: boom" in str(failure.value)
     assert "#1 user 10: hi" in str(failure.value)
+
+
+@pytest.mark.asyncio
+async def test_a_revoked_token_gets_401_on_every_method_until_restored(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user(id=10)
+    await bot.get_me()
+    tg.revoke_token()
+    for call in (bot.get_me(), bot.get_updates(timeout=0), bot.send_message(alice.id, "x")):
+        with pytest.raises(TelegramUnauthorizedError):
+            await call
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{tg.base_url}/bot{tg.token}/getMe") as resp:
+            assert resp.status == 401
+            assert await resp.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    tg.restore_token()
+    assert (await bot.get_me()).username == "test_loyalty_bot"
+    await bot.send_message(alice.id, "back")
+    assert [m.text for m in alice.bot_messages()] == ["back"]
