@@ -41,7 +41,10 @@ async def issue_certificate(
     campaign_id: int | None = None,
     staff_id: int | None = None,
     comment: str = "",
+    notify: bool = True,
 ) -> Lot | None:
+    """The certificate lot and its operation; `notify=False` when the bot answers the customer
+    itself in this very conversation (a promo code), so no second message goes out."""
     op = Operation(
         kind=OperationKind.REWARD, customer_id=customer_id, program_version=program_version,
         created_at=now, points_delta=points, staff_id=staff_id,
@@ -54,7 +57,7 @@ async def issue_certificate(
         operation=op, now=now, validity_days=validity_days,
         max_redeem_percent=max_redeem_percent, certificate_kind=kind, campaign_id=campaign_id,
     )
-    if lot is not None:
+    if lot is not None and notify:
         await notify_customer(
             session, customer_id, "notify-certificate", now,
             args={"kind": kind.value, "points": points,

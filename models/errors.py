@@ -121,5 +121,11 @@ class CampaignUnavailable(DomainError):
     code = "campaign_unavailable"
 
 
+class PromoUnavailable(DomainError):
+    """A promo code gives nothing; `detail` is the reason (models/promo.py, REASONS)."""
+
+    code = "promo_unavailable"
+
+
 class InvalidProgram(DomainError):
     code = "invalid_program"

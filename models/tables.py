@@ -43,6 +43,7 @@ class CertificateKind(StrEnum):
     WINBACK = "winback"
     CAMPAIGN = "campaign"
     OWNER = "owner"
+    PROMO = "promo"  # a promo code's certificate (models/promo.py)
 
 
 class EntryKind(StrEnum):
@@ -325,7 +326,8 @@ class RewardClaim(Base):
     kind/subject/period: ("welcome", phone hash, ""), ("birthday", person, "2026"),
     ("winback", customer, last purchase date), ("campaign", person, campaign id),
     ("review", person, site), ("referral_first", referee's person, ""),
-    ("referrer", person, referrer id or "" for none: the referrer fixed for a phone forever).
+    ("referrer", person, referrer id or "" for none: the referrer fixed for a phone forever),
+    ("promo", person, promo code id).
     "person" is `models.claims.person_key_for`: "p:" + the keyed phone fingerprint, which
     survives erasure ("c:<customer id>" without a phone); docs/RULES.md, "Once per person".
     """

@@ -1,0 +1,3 @@
+## Promo codes (issue 18; models/promo.py)
+
+report-cert-promo = promo codes
