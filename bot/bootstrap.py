@@ -36,7 +36,9 @@ def assemble(services: Services, bot: Bot, i18n: I18n, *, storage: BaseStorage |
     dp = build_dispatcher(services, i18n, storage)
     sender = None
     if with_sender:
-        sender = OutboxSender(bot, services, i18n, rate=services.settings.send_rate, **sender_options)
+        options = {"rate": services.settings.send_rate,
+                   "group_per_minute": services.settings.group_messages_per_minute} | sender_options
+        sender = OutboxSender(bot, services, i18n, **options)
         services.sender = sender
     return Assembly(dp=dp, sender=sender)
 

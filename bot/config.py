@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     send_rate: float = Field(default=25.0, gt=0, le=30)  # messages per second overall
+    group_messages_per_minute: int = Field(default=20, ge=1, le=60)  # to one group (the staff group)
     # How long a notification is retried through a Telegram outage before it is `failed`.
     outbox_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     log_level: str = "INFO"

@@ -30,7 +30,10 @@ up to `catch_up` seconds behind the schedule, but never more than ⌈rate⌉ sen
 one-second window, so catching up cannot exceed the rate either; a slot with nothing to
 send is not saved up for a burst later. One message per `per_chat_interval` seconds to a
 chat, measured from the previous answer to that chat, so network jitter can never squeeze
-two sends into one second. A chat's messages go one at a time in id order. 429 → that chat
+two sends into one second. A group (the staff group) gets at most `group_per_minute` messages
+(GROUP_MESSAGES_PER_MINUTE, default 20, Telegram's limit) in any 60 seconds, counted from the
+send starts of this process (a restart starts the count afresh; a 429 then still pauses that
+chat). A chat's messages go one at a time in id order. 429 → that chat
 pauses for `retry_after` while the other chats' messages keep going (a second chat's 429
 during the pause means the bot as a whole is over the limit: then the whole sender pauses
 too), the row (and the chat's later reserved rows)
@@ -141,6 +144,7 @@ UNCERTAIN = ("uncertain: the sender stopped during the HTTP call or before writi
              "not resent so nobody gets it twice")
 MAX_BACKOFF = timedelta(hours=1)
 PER_CHAT_IN_BATCH = 3
+GROUP_WINDOW = 60.0  # seconds: groups are paced per minute, not per second
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,7 @@ class OutboxSender:
         *,
         rate: float = 25.0,
         per_chat_interval: float = 1.0,
+        group_per_minute: int = 20,
         clock: Clock | None = None,
         batch_size: int = 20,
         poll_interval: float = 1.0,
@@ -277,6 +282,7 @@ class OutboxSender:
         self.i18n = i18n
         self.rate = rate
         self.per_chat_interval = per_chat_interval
+        self.group_per_minute = group_per_minute
         self.clock = clock or services.dom.clock
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -299,6 +305,7 @@ class OutboxSender:
         self._paused_until = 0.0
         self._chat_ready: dict[int, float] = {}
         self._chat_paused_until: dict[int, float] = {}
+        self._group_starts: dict[int, deque[float]] = {}  # a group's send starts in the last minute
         # the pipeline
         self._queue: list[_Row] = []  # reserved (pending, claimed), in id order
         self._inflight: set[asyncio.Task[None]] = set()
@@ -552,7 +559,8 @@ class OutboxSender:
             seen.add(row.chat_id)
             if row.chat_id in self._inflight_chats:
                 continue  # one message at a time per chat; its answer sets the next turn
-            ready = max(self._chat_ready.get(row.chat_id, 0.0), self._chat_paused_until.get(row.chat_id, 0.0))
+            ready = max(self._chat_ready.get(row.chat_id, 0.0), self._chat_paused_until.get(row.chat_id, 0.0),
+                        self._group_ready(row.chat_id, now))
             if ready > now:
                 chat_in = min(chat_in, ready - now)
                 continue
@@ -568,6 +576,20 @@ class OutboxSender:
         # Nothing to send although a slot is free: the slot is not saved up for a burst later.
         self._next_slot = max(self._next_slot, now)
         return [], chat_in
+
+    def _group_ready(self, chat_id: int, now: float) -> float:
+        """When a group (a negative chat id: the staff group) may get its next message: at most
+        `group_per_minute` send starts in any GROUP_WINDOW seconds (Telegram's ~20 a minute)."""
+        if chat_id >= 0:
+            return 0.0
+        starts = self._group_starts.get(chat_id)
+        if not starts:
+            return 0.0
+        while starts and starts[0] <= now - GROUP_WINDOW:
+            starts.popleft()
+        if len(starts) < self.group_per_minute:
+            return 0.0
+        return starts[len(starts) - self.group_per_minute] + GROUP_WINDOW
 
     def _flush_due(self, now: float, launch_in: float) -> bool:
         if len(self._results) >= self.batch_size or now - self._results[0].at >= self.flush_interval:
@@ -592,6 +614,8 @@ class OutboxSender:
         # write followed by a fast one cannot squeeze more than ⌈rate⌉ starts into a second.
         self._recent.append(self.monotonic())
         self._inflight_chats.add(row.chat_id)
+        if row.chat_id < 0:
+            self._group_starts.setdefault(row.chat_id, deque()).append(self._recent[-1])
         task = asyncio.create_task(self._deliver(row), name=f"outbox-send-{row.id}")
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
@@ -602,6 +626,7 @@ class OutboxSender:
             self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
         if len(self._chat_paused_until) > 1000:
             self._chat_paused_until = {c: t for c, t in self._chat_paused_until.items() if t > now}
+        self._group_starts = {c: d for c, d in self._group_starts.items() if d and d[-1] > now - GROUP_WINDOW}
 
     # --- reserving and writing rows -----------------------------------------------------
 

@@ -214,6 +214,33 @@ async def test_429s_from_two_chats_pause_the_whole_sender(botenv: BotEnv) -> Non
     assert seen[2][2] >= 1030.0  # it waited for the whole sender's pause
 
 
+async def test_the_staff_group_gets_at_most_twenty_messages_a_minute(botenv: BotEnv) -> None:
+    """Telegram allows a group about 20 messages a minute: a burst of staff alerts is spread
+    over minutes (the 21st waits until the first leaves the 60-second window), while a
+    customer's messages in the same queue are not held up by the group's pace."""
+    group = botenv.staff_chat.id
+    customer = await user_with_account(botenv, "A")
+    staff_alert = message_payload("notify-tier-up", {"tier": "T1"}) | {"locale": "ru"}
+    await put(botenv, group, 25, payload=staff_alert)
+    await put(botenv, customer.id, 2)
+    time_ = FakeTime()
+    sender = make_sender(botenv, monotonic=time_.monotonic, sleep=time_.sleep)
+    sent: dict[int, list[float]] = {group: [], customer.id: []}
+
+    async def record(make_request: Any, bot: Any, method: Any) -> Any:  # when each call starts
+        sent[int(method.chat_id)].append(time_.now)
+        return await make_request(bot, method)
+
+    botenv.bot.session.middleware(record)
+    await drain_all(sender)
+    assert len(sent[group]) == 25 and len(botenv.staff_chat.bot_messages()) == 25
+    times = sent[group]
+    assert all(times[i + 20] - times[i] >= 60.0 for i in range(len(times) - 20))  # no 21 in a minute
+    assert times[19] - times[0] < 60.0  # the first twenty were not held back
+    assert len(sent[customer.id]) == 2 and max(sent[customer.id]) < times[0] + 60.0
+    assert botenv.services.settings.group_messages_per_minute == 20 == sender.group_per_minute
+
+
 @pytest.mark.botenv(postgres=True)
 async def test_a_429_is_written_as_not_before_so_a_restarted_sender_waits_it_out(botenv: BotEnv) -> None:
     user = await user_with_account(botenv)
