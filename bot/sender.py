@@ -135,6 +135,7 @@ from bot.markups import build_markup, url_buttons
 from bot.services import Services
 from models.clock import Clock
 from models.leases import Lease
+from models.outbox import Outgoing, enqueue_many, message_payload
 from models.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
 
 log = logging.getLogger(__name__)
@@ -263,6 +264,7 @@ class OutboxSender:
         rate: float = 25.0,
         per_chat_interval: float = 1.0,
         group_per_minute: int = 20,
+        token_probe_interval: float = 60.0,
         clock: Clock | None = None,
         batch_size: int = 20,
         poll_interval: float = 1.0,
@@ -283,6 +285,7 @@ class OutboxSender:
         self.rate = rate
         self.per_chat_interval = per_chat_interval
         self.group_per_minute = group_per_minute
+        self.token_probe_interval = token_probe_interval
         self.clock = clock or services.dom.clock
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -306,6 +309,7 @@ class OutboxSender:
         self._chat_ready: dict[int, float] = {}
         self._chat_paused_until: dict[int, float] = {}
         self._group_starts: dict[int, deque[float]] = {}  # a group's send starts in the last minute
+        self._token_rejected_since: datetime | None = None  # Telegram answers 401 (token revoked)
         # the pipeline
         self._queue: list[_Row] = []  # reserved (pending, claimed), in id order
         self._inflight: set[asyncio.Task[None]] = set()
@@ -548,6 +552,10 @@ class OutboxSender:
         """Rows to launch now (each the first queued row of a chat that may receive now, as
         many as there are free send slots), and else the seconds until one could be."""
         free, slot_in = self._free_slots(now)
+        if self._token_rejected_since is not None:  # one probe at a time until the token works
+            if self._inflight:
+                return [], math.inf
+            free = min(free, 1)
         if not free:
             return [], slot_in if self._queue else math.inf
         group: list[_Row] = []
@@ -806,8 +814,9 @@ class OutboxSender:
             await self._blocked(row, str(exc))
         except TelegramBadRequest as exc:
             self._finish(row, OutboxStatus.FAILED, f"400: {exc.message}", outcome="failed")
-        except (TelegramServerError, TelegramNetworkError, TelegramUnauthorizedError, TimeoutError,
-                OSError) as exc:
+        except TelegramUnauthorizedError:
+            self._unauthorized(row)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as exc:
             self._retry(row, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a rendering bug must not stop the queue or loop on one row
             log.exception("outbox: row %s cannot be sent", row.id)
@@ -815,6 +824,46 @@ class OutboxSender:
         else:
             self.sent_count += 1
             self._finish(row, OutboxStatus.SENT, None, outcome="sent", message_id=message_id)
+            if self._token_rejected_since is not None:
+                await self._token_accepted()
+
+    def _unauthorized(self, row: _Row) -> None:
+        """401: the token was revoked (or is wrong). Every message would fail the same way, so
+        nothing counts an attempt: the row and everything reserved go back, not before one
+        `token_probe_interval`, and from then on one message at a time probes the token."""
+        now = self.clock.now()
+        if self._token_rejected_since is None:
+            self._token_rejected_since = now
+            log.error("outbox: Telegram rejects the bot token (401 Unauthorized); sending is paused and "
+                      "tried again every %d s. If the token was revoked in @BotFather, set the new BOT_TOKEN.",
+                      int(self.token_probe_interval))
+        self._paused_until = max(self._paused_until, self.monotonic() + self.token_probe_interval)
+        until = now + timedelta(seconds=self.token_probe_interval)
+        for chat in {r.chat_id for r in self._queue}:
+            self._give_back(chat, until)
+        self._finish(row, OutboxStatus.PENDING, "401: Unauthorized (the bot token was rejected)",
+                     not_before=until, undo_attempt=True, outcome="deferred")
+
+    async def _token_accepted(self) -> None:
+        """The first message through after 401s: sending goes on at full pace, and each owner
+        is told once per outage (the dedupe key holds when it began)."""
+        since, self._token_rejected_since = self._token_rejected_since, None
+        if since is None:
+            return
+        now = self.clock.now()
+        log.warning("outbox: Telegram accepts the bot token again; sending resumed")
+        tz = self.services.dom.tz
+        args = {"since_at": since.isoformat(), "since_time": since.astimezone(tz).strftime("%H:%M"),
+                "until_time": now.astimezone(tz).strftime("%H:%M")}
+        alerts = [Outgoing(owner, message_payload("outbox-token-restored", args),
+                           dedupe_key=f"token-restored:{owner}:{since.isoformat()}")
+                  for owner in sorted(self.services.settings.owner_ids)]
+        try:
+            async with self.services.db.transaction() as session:
+                await enqueue_many(session, alerts, now)
+        except Exception:  # the alert is a courtesy: sending goes on without it
+            log.exception("outbox: the owners could not be told that sending resumed")
+        self.wake()
 
     def _give_back(self, chat_id: int, not_before: datetime) -> None:
         back = [r for r in self._queue if r.chat_id == chat_id]

@@ -242,6 +242,57 @@ async def test_the_staff_group_gets_at_most_twenty_messages_a_minute(botenv: Bot
 
 
 @pytest.mark.botenv(postgres=True)
+async def test_a_revoked_token_pauses_sending_and_the_owner_is_told_once_it_is_back(
+        botenv: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """401 (the token revoked in @BotFather) is not an outage to burn attempts on: the rows go
+    back without an attempt, one ERROR line says what to do, one message a minute probes the
+    token, and when it works again everything goes out in order and each owner is told once."""
+    a = await user_with_account(botenv, "A")
+    b = await user_with_account(botenv, "B")
+    ids = await put(botenv, a.id, 2) + await put(botenv, b.id, 2)
+    botenv.allow_errors = True  # the one ERROR line is checked below
+    botenv.tg.revoke_token()
+    time_ = FakeTime()
+    sender = make_sender(botenv, monotonic=time_.monotonic, sleep=time_.sleep)
+    with caplog.at_level(logging.INFO, logger="bot.sender"):
+        await drain_all(sender)
+        first = len(botenv.tg.calls("sendMessage"))
+        assert first == 2  # the two chats' first messages were already on their way, no more
+        final = await rows(botenv)
+        assert all(final[i].status is OutboxStatus.PENDING and final[i].attempts == 0 for i in ids)
+        botenv.clock.advance(timedelta(seconds=59))
+        await drain_all(sender)
+        assert len(botenv.tg.calls("sendMessage")) == first  # nothing before the next probe
+        for _ in range(3):  # the token stays revoked for three more minutes
+            botenv.clock.advance(timedelta(seconds=61))
+            await drain_all(sender)
+        assert len(botenv.tg.calls("sendMessage")) == first + 3  # one probe a minute
+        assert all(r.attempts == 0 for r in (await rows(botenv)).values())  # the window is not used up
+        botenv.tg.restore_token()
+        botenv.clock.advance(timedelta(seconds=61))
+        await drain_all(sender)
+        await drain_all(sender)  # the owner's alert, written when the first message went through
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "401" in errors[0].getMessage() and "BOT_TOKEN" in errors[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+    assert [t.split("«")[1][:2] for t in texts(a)] == ["T1", "T2"]
+    assert [t.split("«")[1][:2] for t in texts(b)] == ["T1", "T2"]
+    final = await rows(botenv)
+    assert all(final[i].status is OutboxStatus.SENT and final[i].attempts == 1 for i in ids)
+    [alert] = texts(botenv.owner)
+    assert "снова отправляет сообщения" in alert and "ничего не потеряно" in alert
+    # A later 401 is a new outage (its own alert); the same one is never announced twice.
+    await put(botenv, a.id)
+    botenv.tg.revoke_token()
+    await drain_all(sender)
+    botenv.tg.restore_token()
+    botenv.clock.advance(timedelta(seconds=61))
+    await drain_all(sender)
+    await drain_all(sender)
+    assert len(texts(botenv.owner)) == 2 and len(texts(a)) == 3
+
+
+@pytest.mark.botenv(postgres=True)
 async def test_a_429_is_written_as_not_before_so_a_restarted_sender_waits_it_out(botenv: BotEnv) -> None:
     user = await user_with_account(botenv)
     ids = await put(botenv, user.id, 2)

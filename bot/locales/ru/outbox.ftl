@@ -8,3 +8,6 @@ owner-outbox-waiting = ⏳ { $count ->
     [one] его
    *[other] их
 }, как только Telegram снова начнёт принимать сообщения.
+
+# Sent to each owner when Telegram accepts the bot's token again after rejecting it (401).
+outbox-token-restored = ✅ Бот снова отправляет сообщения. С { $since_at } { $since_time } до { $until_time } Telegram не принимал токен бота, и сообщения ждали в очереди. Теперь они отправлены, ничего не потеряно. Если токен меняли в @BotFather, проверьте, что в настройках бота указан новый.
