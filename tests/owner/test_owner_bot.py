@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import random
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -277,6 +278,44 @@ async def test_broadcast_resumes_after_a_crash_nobody_twice_nobody_skipped(boten
     done = await botenv.owner.expect_text("завершена", timeout=10)
     assert "отправлено 7 из 8" in done.text and "не доставлено: 1" in done.text
     await second.lease.release()
+
+
+@pytest.mark.botenv(start_sender=False)
+async def test_a_broadcast_survives_a_ten_minute_outage(botenv: BotEnv) -> None:
+    """Telegram answers 502 for ten minutes of business time in the middle of a broadcast:
+    the broadcast waits (no recipient is given up on), then everyone gets it exactly once
+    and the owner's progress message ends with every message sent."""
+    users = [botenv.customer(f"Клиент {i}") for i in range(5)]
+    for user in users:
+        await botenv.register(user)
+    await compose(botenv, segment=["Все"])
+    await botenv.owner.expect_text("Получателей: 5")
+    await botenv.press(botenv.owner, "Отправить (5)")
+    await botenv.owner.expect_text("Рассылка #")
+    recovered_at = botenv.clock.now() + timedelta(minutes=10)
+    botenv.tg.fail_next("sendMessage", status=502, count=None, when=lambda: botenv.clock.now() < recovered_at)
+    sender = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0,
+                          holder="only", rng=random.Random(7))
+    botenv.services.sender = sender
+    botenv.services.broadcast_progress = None
+    ensure_progress(botenv.services, botenv.bot)
+    for _ in range(360):  # ten-second steps: up to an hour of business time
+        while await sender.drain_once():
+            pass
+        async with botenv.db.reading() as session:
+            statuses = [s.value for s in (await session.execute(
+                select(OutboxMessage.status).where(OutboxMessage.broadcast_id.is_not(None)))).scalars()]
+        assert "failed" not in statuses
+        if statuses == ["sent"] * 5:
+            break
+        botenv.clock.advance(timedelta(seconds=10))
+    assert statuses == ["sent"] * 5
+    assert botenv.tg.stats.statuses[502] >= 1  # the outage was real
+    assert [len(await delivered(botenv, user)) for user in users] == [1] * 5
+    done = await botenv.owner.expect_text("завершена", timeout=10)
+    assert "отправлено 5 из 5" in done.text
+    botenv.tg.clear_faults()
+    await sender.lease.release()
 
 
 async def test_cancel_stops_the_pending_rows(botenv: BotEnv) -> None:
