@@ -42,7 +42,7 @@ from bot.services import Services, build_services
 log = logging.getLogger(__name__)
 
 # The customer's menu, also reachable by these commands (handlers/common.py, handlers/customer.py).
-MENU_COMMANDS = ("start", "card", "balance", "certificates", "invite", "review", "settings", "help",
+MENU_COMMANDS = ("start", "card", "balance", "certificates", "promo", "invite", "review", "settings", "help",
                  "cancel")
 
 

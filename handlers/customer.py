@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import customer_menu, customer_registration, customer_reviews, customer_settings
+from handlers import customer_menu, customer_promo, customer_registration, customer_reviews, customer_settings
 
 router = Router(name="customer")
 router.include_routers(customer_registration.router, customer_reviews.router, customer_settings.router,
-                       customer_menu.router)
+                       customer_promo.router, customer_menu.router)

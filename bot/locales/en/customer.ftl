@@ -7,6 +7,7 @@ cmd-start = Start / main menu
 cmd-card = My card
 cmd-balance = Balance and history
 cmd-certificates = Certificates
+cmd-promo = Enter a promo code
 cmd-invite = Invite friends
 cmd-review = Rate a visit / leave a review
 cmd-settings = Settings

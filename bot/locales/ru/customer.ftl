@@ -7,6 +7,7 @@ cmd-start = Начать / главное меню
 cmd-card = Моя карта
 cmd-balance = Баланс и история
 cmd-certificates = Сертификаты
+cmd-promo = Ввести промокод
 cmd-invite = Пригласить друзей
 cmd-review = Оценить визит / оставить отзыв
 cmd-settings = Настройки

@@ -1,0 +1,68 @@
+"""The customer's /promo through the real bot and fakegram (issue 18): a certificate once per
+person, every refusal in the customer's words, in Russian and English."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.promo import PromoSpec, create_promo
+from tests.helpers import certificates_total
+
+from .conftest import OWNER_ID, BotEnv
+
+
+async def make_code(env: BotEnv, code: str, points: int, *, days: int = 10, limit: int | None = None) -> None:
+    today = env.clock.now().astimezone(env.services.dom.tz).date()
+    await create_promo(env.services.dom, OWNER_ID, PromoSpec(code=code, points=points, first_day=today,
+                                                             last_day=today + timedelta(days=days - 1),
+                                                             uses_limit=limit))
+
+
+@pytest.mark.botenv(postgres=True)
+async def test_promo_code_gives_a_certificate_once_per_person(botenv: BotEnv) -> None:
+    await make_code(botenv, "ЛЕТО24", 200, limit=2)
+    anna = botenv.customer("Анна")
+    anna_id = await botenv.register(anna)
+    await anna.send("/promo")
+    await anna.expect_text("Отправьте промокод")
+    await anna.send("/promo лето 24")  # any case, spaces: the code as printed on a flyer
+    got = await anna.expect_text("принят")
+    assert "ЛЕТО24" in got.text and "200 баллов" in got.text
+    assert await certificates_total(botenv.services.dom, anna_id) == 200
+    await anna.send("/promo ЛЕТО24")
+    await anna.expect_text("Вы уже использовали промокод «ЛЕТО24»")
+    await anna.send("/promo ЗИМА")
+    await anna.expect_text("Промокода «ЗИМА» нет")
+    await anna.send("/promo !!")
+    await anna.expect_text("от 3 до 20 букв и цифр")
+    assert await certificates_total(botenv.services.dom, anna_id) == 200  # nothing else was given
+
+    vera = botenv.customer("Vera", language_code="en")
+    await botenv.register(vera)
+    await vera.send("/promo Лето24")
+    accepted = await vera.expect_text("accepted")
+    assert "200 points" in accepted.text
+    boris = botenv.customer("Boris", language_code="en")
+    await botenv.register(boris)
+    await boris.send("/promo ЛЕТО24")
+    await boris.expect_text("has been used as many times as it allowed")
+
+    botenv.clock.advance(timedelta(days=11))
+    await make_code(botenv, "ОСЕНЬ", 50, days=1)
+    botenv.clock.advance(timedelta(days=2))
+    await boris.send("/promo осень")
+    await boris.expect_text("has expired")
+
+
+async def test_promo_needs_a_registered_customer(botenv: BotEnv) -> None:
+    await make_code(botenv, "ЛЕТО24", 200)
+    guest = botenv.customer("Гость")  # never registered: sent to /start, no certificate
+    await guest.send("/promo ЛЕТО24")
+    await guest.expect_text("/start")
+    mid = botenv.customer("Ира")  # in the middle of registering: the registration step answers
+    await mid.send("/start")
+    await mid.expect_text("согласие")
+    await mid.send("/promo ЛЕТО24")
+    await mid.expect_text("нажмите «Согласен»")
