@@ -26,7 +26,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers import owner_api, owner_broadcasts, owner_campaigns, owner_customers, owner_program
+from handlers import owner_api, owner_broadcasts, owner_campaigns, owner_customers, owner_program, owner_promo
 from handlers.common import IsOwner
 from handlers.owner_views import PREFIX, SEP, button, in_rows, keyboard
 from models.owner import messages_waiting, record_refusal
@@ -34,7 +34,7 @@ from models.owner import messages_waiting, record_refusal
 log = logging.getLogger(__name__)
 
 OWNER_COMMANDS: tuple[str, ...] = ("owner", "program", "campaigns", "broadcast", "broadcasts", "import", "export",
-                                   "find", "audit")
+                                   "find", "audit", "promocodes")
 
 router = Router(name="owner")
 owner_only = Router(name="owner-only")
@@ -61,6 +61,7 @@ router.callback_query.outer_middleware(_attach_progress)
 async def owner_menu(message: Message, t: Translator, services: Services) -> None:
     buttons = [button(t("owner-menu-program"), "menu", "program"),
                button(t("owner-menu-campaigns"), "menu", "campaigns"),
+               button(t("owner-menu-promocodes"), "menu", "promocodes"),
                button(t("owner-menu-broadcast"), "menu", "broadcast"),
                button(t("owner-menu-broadcasts"), "menu", "broadcasts"),
                button(t("owner-menu-find"), "menu", "find"),
@@ -74,7 +75,8 @@ async def owner_menu(message: Message, t: Translator, services: Services) -> Non
     await message.answer(text, reply_markup=keyboard(*in_rows(buttons)))
 
 
-for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.router, owner_customers.router):
+for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.router, owner_customers.router,
+            owner_promo.router):
     owner_only.include_router(sub)
 router.include_router(owner_only)
 # The partner API's /api (another area). Its handlers re-check the owner themselves and audit

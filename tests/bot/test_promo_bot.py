@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from models.promo import PromoSpec, create_promo
+from models.tables import AuditEntry
 from tests.helpers import certificates_total
 
 from .conftest import OWNER_ID, BotEnv
@@ -66,3 +68,48 @@ async def test_promo_needs_a_registered_customer(botenv: BotEnv) -> None:
     await mid.expect_text("согласие")
     await mid.send("/promo ЛЕТО24")
     await mid.expect_text("нажмите «Согласен»")
+
+
+async def test_the_owner_creates_lists_and_stops_promo_codes(botenv: BotEnv) -> None:
+    owner = botenv.owner
+    await owner.send("/promocodes")
+    await owner.expect_text("Промокодов пока нет")
+    today = botenv.clock.now().astimezone(botenv.services.dom.tz).date()
+    days = f"{today:%d.%m.%Y}-{today + timedelta(days=29):%d.%m.%Y}"
+    await owner.send(f"/promocodes лето24 200 {days} 100")
+    created = await owner.expect_text("Промокод создан")
+    assert "ЛЕТО24" in created.text and "использован 0 из 100" in created.text and "действует" in created.text
+    for bad, answer in ((f"/promocodes ЗИМА 200 {days[:10]}", "Не понял промокод"),
+                        (f"/promocodes ЗИМА ２００ {days}", "Не понял промокод"),  # ASCII digits only
+                        ("/promocodes ЗИМА 200 31.02.2026-01.03.2026", "Не понял промокод"),
+                        (f"/promocodes ЛETO24 50 {days}", "уже был"),  # a Latin look-alike of ЛЕТО24
+                        (f"/promocodes ЗИМА 0 {days}", "от 1 до 10 000 000"),
+                        ("/promocodes ЗИМА 10 01.01.2020-02.01.2020", "Проверьте даты")):
+        await owner.send(bad)
+        await owner.expect_text(answer)
+
+    anna = botenv.customer("Анна")
+    await botenv.register(anna)
+    await anna.send("/promo ЛЕТО24")
+    await anna.expect_text("принят")
+    await owner.send("/owner")
+    await botenv.press(owner, "Промокоды")  # the owner menu's button shows the same list
+    listed = await owner.expect_text("Промокоды")
+    assert "использован 1 из 100, выдано 200 б." in listed.text
+    stopped = await botenv.press(owner, "Остановить ЛЕТО24")
+    assert "остановлен" in (stopped.text or "")
+    await owner.expect_text("остановлен", timeout=5)
+    boris = botenv.customer("Борис")
+    await botenv.register(boris)
+    await boris.send("/promo ЛЕТО24")
+    await boris.expect_text("больше не действует")
+
+    # A customer can neither list codes nor press Stop on a forged button.
+    await anna.send("/promocodes")
+    await anna.expect_text("доступна только владельцу")
+    forged = await anna.press_callback("ow|promo-off|1")
+    assert forged.show_alert and "только владельцу" in (forged.text or "")
+    async with botenv.db.reading() as session:
+        refusals = (await session.execute(select(AuditEntry.action).where(AuditEntry.action == "owner.refused"))
+                    ).scalars().all()
+    assert len(refusals) == 2  # both attempts are in the audit log

@@ -10,6 +10,7 @@ owner-menu = <b>Owner tools</b>
     /staff — staff
 owner-menu-program = Program
 owner-menu-campaigns = Campaigns
+owner-menu-promocodes = Promo codes
 owner-menu-broadcast = Broadcast
 owner-menu-broadcasts = Broadcast history
 owner-menu-find = Find a customer

@@ -10,6 +10,7 @@ owner-menu = <b>Инструменты владельца</b>
     /staff — сотрудники
 owner-menu-program = Программа
 owner-menu-campaigns = Кампании
+owner-menu-promocodes = Промокоды
 owner-menu-broadcast = Рассылка
 owner-menu-broadcasts = История рассылок
 owner-menu-find = Найти клиента
