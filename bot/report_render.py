@@ -159,6 +159,11 @@ def render_text(report: Report, t: Translator, *, definitions: bool = True, tabl
                                   registered=t.number(c.registered), certificates=t.number(c.certificates),
                                   buyers=t.number(c.buyers), revenue=fmt_money(t, c.revenue, exact=True),
                                   cost=t("points", n=c.cost_points)))
+    if report.promos:
+        lines += ["", t("report-section-promos")]
+        for p in report.promos:
+            lines.append("• " + t("report-promo-line", code=p.code, uses=t.number(p.uses),
+                                  points=t("points", n=p.points)))
     if report.rfm is not None and report.rfm.buyers:
         lines += ["", t("report-section-rfm")]
         for row in report.rfm.segments:
@@ -236,6 +241,7 @@ def report_as_dict(report: Report) -> dict[str, Any]:
                      "opened": c.opened, "registered": c.registered, "certificates": c.certificates,
                      "buyers": c.buyers, "revenue": c.revenue, "cost_points": c.cost_points}
                     for c in report.funnels],
+        "promos": [{"code": p.code, "uses": p.uses, "points": p.points} for p in report.promos],
         "monthly": [{"month": m.month.isoformat(), "card_revenue": m.card_revenue, "card_purchases": m.card_purchases,
                      "no_card_revenue": m.no_card_revenue, "no_card_sales": m.no_card_sales,
                      "new_customers": m.new_customers} for m in report.monthly],

@@ -87,6 +87,7 @@ from models.clock import start_of_day
 from models.context import Domain
 from models.dates import previous_month
 from models.programs_store import current_program
+from models.promo import PromoUses, promo_uses
 from models.rfm import RfmSummary, previous_month_end, summary_from_buyer_table, summary_from_buyers
 from models.running_totals import TILL_COLUMNS
 from models.tables import (
@@ -302,6 +303,7 @@ class Report:
     funnels: list[CampaignFunnel]
     monthly: list[MonthRow]
     rfm: RfmSummary | None = None
+    promos: list[PromoUses] = field(default_factory=list)  # uses per promo code in the period
     extra: dict[str, Any] = field(default_factory=dict)
 
     # --- derived figures (exact; rounded only when shown) ---
@@ -1032,6 +1034,7 @@ async def compute_report(
         scoped_tills = await till_totals(session, period, tz, scope) if scope is not None else tills
         staff = await staff_table(session, period, tills, all_ratings)
         funnels = await campaign_funnels(session, period, buyers if scope is None else None)
+        promos = await promo_uses(session, period.start, period.end) if scope is None else []
         monthly = await monthly_series(session, period, tz, scope, scoped_tills)
         summary = summary_from_buyers if reference else summary_from_buyer_table
         rfm = await summary(session, buyers, period.end, previous) if with_rfm else None
@@ -1054,7 +1057,7 @@ async def compute_report(
         no_card_sales=sum(t.plain_n for t in scoped_tills.values()),
         no_card_revenue=sum(t.plain_rev for t in scoped_tills.values()),
         top20_revenue=top20_revenue, top20_buyers=top20_buyers, buyers_for_60=buyers_for_60,
-        by_source=by_source, staff=staff, funnels=funnels, monthly=monthly, rfm=rfm,
+        by_source=by_source, staff=staff, funnels=funnels, monthly=monthly, rfm=rfm, promos=promos,
     )
 
 

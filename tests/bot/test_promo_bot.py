@@ -104,6 +104,12 @@ async def test_the_owner_creates_lists_and_stops_promo_codes(botenv: BotEnv) -> 
     await boris.send("/promo ЛЕТО24")
     await boris.expect_text("больше не действует")
 
+    # /report (this month) counts the code's uses and the points it gave.
+    await owner.send("/report")
+    await botenv.press(owner, botenv.text(owner, "report-period-month"))
+    report = await owner.expect_text("Промокоды\n• ЛЕТО24", timeout=20)
+    assert "• ЛЕТО24: использований 1, выдано 200 баллов" in report.text
+
     # A customer can neither list codes nor press Stop on a forged button.
     await anna.send("/promocodes")
     await anna.expect_text("доступна только владельцу")
