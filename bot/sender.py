@@ -620,10 +620,11 @@ class OutboxSender:
     def _launch(self, row: _Row) -> None:
         # The one-second window counts actual starts (after the marking write), so a slow
         # write followed by a fast one cannot squeeze more than ⌈rate⌉ starts into a second.
-        self._recent.append(self.monotonic())
+        started = self.monotonic()
+        self._recent.append(started)
         self._inflight_chats.add(row.chat_id)
         if row.chat_id < 0:
-            self._group_starts.setdefault(row.chat_id, deque()).append(self._recent[-1])
+            self._group_starts.setdefault(row.chat_id, deque()).append(started)
         task = asyncio.create_task(self._deliver(row), name=f"outbox-send-{row.id}")
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)

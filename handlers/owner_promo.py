@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers.owner_views import OwnerCb, button, edit, esc, keyboard
+from handlers.owner_views import OwnerCb, button, edit, esc, keyboard, reply
 from models.dates import parse_dmy
 from models.errors import InvalidDate, PromoUnavailable
 from models.promo import PromoCode, PromoSpec, create_promo, disable_promo, list_promos, status_of
@@ -57,15 +57,16 @@ def describe(promo: PromoCode, t: Translator, services: Services) -> str:
              given=promo.points_given, status=status_of(promo, services.dom.clock.now()))
 
 
-async def render_list(t: Translator, services: Services) -> tuple[str, list[list[InlineKeyboardButton]]]:
+async def render_list(t: Translator, services: Services) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list's text and its Stop buttons (None when no code can be stopped)."""
     promos = (await list_promos(services.dom))[:LIST_LIMIT]
     if not promos:
-        return t("promo-owner-none") + "\n\n" + t("promo-owner-how"), []
+        return t("promo-owner-none") + "\n\n" + t("promo-owner-how"), None
     now = services.dom.clock.now()
     lines = [t("promo-owner-title")] + [describe(p, t, services) for p in promos] + ["", t("promo-owner-how")]
     rows = [[button(t("promo-owner-stop", code=p.code), "promo-off", p.id)] for p in promos
             if status_of(p, now) in ("active", "not_yet")]
-    return "\n".join(lines), rows
+    return "\n".join(lines), keyboard(*rows) if rows else None
 
 
 @router.message(Command("promocodes"))
@@ -85,15 +86,13 @@ async def promocodes(message: Message, command: CommandObject, actor: Actor, t: 
             return
         await message.answer(t("promo-owner-created") + "\n" + describe(promo, t, services))
         return
-    text, rows = await render_list(t, services)
-    await message.answer(text, reply_markup=keyboard(*rows) if rows else None)
+    text, markup = await render_list(t, services)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "promocodes")))
 async def promocodes_menu(callback: CallbackQuery, t: Translator, services: Services) -> None:
-    text, rows = await render_list(t, services)
-    if isinstance(callback.message, Message):
-        await callback.message.answer(text, reply_markup=keyboard(*rows) if rows else None)
+    await reply(callback, *await render_list(t, services))
     await callback.answer()
 
 
@@ -107,5 +106,4 @@ async def stop_code(callback: CallbackQuery, callback_data: OwnerCb, actor: Acto
         await callback.answer(t("promo-owner-gone"), show_alert=True)
         return
     await callback.answer(t("promo-owner-stopped", code=promo.code))
-    text, rows = await render_list(t, services)
-    await edit(callback, text, keyboard(*rows) if rows else None)
+    await edit(callback, *await render_list(t, services))

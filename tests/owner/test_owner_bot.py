@@ -179,6 +179,18 @@ async def delivered(env: BotEnv, user: FakeUser) -> list[str]:
     return [m.raw.get("text", "") for m in env.tg.chat(user.id).bot_messages() if "Акция" in m.content]
 
 
+async def send_to_everyone(env: BotEnv, customers: int) -> list[FakeUser]:
+    """`customers` registered customers and the owner's broadcast to all of them, sent."""
+    users = [env.customer(f"Клиент {i}") for i in range(customers)]
+    for user in users:
+        await env.register(user)
+    await compose(env, segment=["Все"])
+    await env.owner.expect_text(f"Получателей: {customers}")
+    await env.press(env.owner, f"Отправить ({customers})")
+    await env.owner.expect_text("Рассылка #")
+    return users
+
+
 @pytest.mark.botenv(rate=30.0)
 async def test_broadcast_with_429_403_5xx_preview_progress_and_history(botenv: BotEnv) -> None:
     users = [botenv.customer(f"Клиент {i}") for i in range(5)]
@@ -244,13 +256,7 @@ async def test_broadcast_segment_by_tier_and_days_and_cancel(botenv: BotEnv) -> 
 
 @pytest.mark.botenv(start_sender=False)
 async def test_broadcast_resumes_after_a_crash_nobody_twice_nobody_skipped(botenv: BotEnv) -> None:
-    users = [botenv.customer(f"Клиент {i}") for i in range(8)]
-    for user in users:
-        await botenv.register(user)
-    await compose(botenv, segment=["Все"])
-    await botenv.owner.expect_text("Получателей: 8")
-    await botenv.press(botenv.owner, "Отправить (8)")
-    await botenv.owner.expect_text("Рассылка #")
+    users = await send_to_everyone(botenv, 8)
     first = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0, batch_size=3,
                          holder="first")
     botenv.services.sender = first
@@ -285,13 +291,7 @@ async def test_a_broadcast_survives_a_ten_minute_outage(botenv: BotEnv) -> None:
     """Telegram answers 502 for ten minutes of business time in the middle of a broadcast:
     the broadcast waits (no recipient is given up on), then everyone gets it exactly once
     and the owner's progress message ends with every message sent."""
-    users = [botenv.customer(f"Клиент {i}") for i in range(5)]
-    for user in users:
-        await botenv.register(user)
-    await compose(botenv, segment=["Все"])
-    await botenv.owner.expect_text("Получателей: 5")
-    await botenv.press(botenv.owner, "Отправить (5)")
-    await botenv.owner.expect_text("Рассылка #")
+    users = await send_to_everyone(botenv, 5)
     recovered_at = botenv.clock.now() + timedelta(minutes=10)
     botenv.tg.fail_next("sendMessage", status=502, count=None, when=lambda: botenv.clock.now() < recovered_at)
     sender = OutboxSender(botenv.bot, botenv.services, botenv.i18n, rate=100, per_chat_interval=0.0,
