@@ -14,16 +14,11 @@ with TEST_POSTGRES_URL set and Redis reachable (TEST_REDIS_URL, default redis://
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +33,11 @@ from models.db import Database
 from models.invariants import check_ledger
 from models.tables import CustomerCode, Operation, OperationKind
 from tests.helpers import redis_url_or_skip
+from tests.processes import BotProcess, base_env, start_process, stop_process, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.scaleout]
 
-ROOT = Path(__file__).resolve().parents[2]
 HOOK_PATH = "/tg/hook"
-START_TIMEOUT = 90.0  # two interpreters and a migration on a 2-core machine shared with others
 UPDATE_TIMEOUT = 30.0
 # The sender that does not hold the lease retries every ttl/4 (60 s / 4): B takes over within ~15 s.
 NOTIFY_TIMEOUT = 45.0
@@ -76,63 +70,11 @@ async def fresh_database(admin_url: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class BotProcess:
-    name: str
-    port: int
-    proc: asyncio.subprocess.Process
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def tail(self, lines: int = 60) -> str:
-        with suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-
-async def start_process(name: str, env: dict[str, str], log_dir: Path) -> BotProcess:
-    port = _free_port()
-    child_env = {**env, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port),
-                 # Telegram (and fakegram) accept only HTTPS; the path is what the process serves, and
-                 # this test is the reverse proxy that forwards to 127.0.0.1:<port>.
-                 "WEBHOOK_URL": f"https://bot-{name.lower()}.example.com{HOOK_PATH}"}
-    log = log_dir / f"bot-{name}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=str(ROOT), env=child_env,
-            stdout=out, stderr=asyncio.subprocess.STDOUT)
-    return BotProcess(name, port, proc, log)
-
-
-async def wait_healthy(bot: BotProcess, http: httpx.AsyncClient) -> None:
-    deadline = asyncio.get_running_loop().time() + START_TIMEOUT
-    while asyncio.get_running_loop().time() < deadline:
-        if bot.proc.returncode is not None:
-            pytest.fail(f"process {bot.name} exited with {bot.proc.returncode}:\n{bot.tail()}")
-        with suppress(httpx.TransportError):
-            if (await http.get(f"{bot.base}/healthz", timeout=5)).status_code == 200:
-                return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"process {bot.name} did not answer /healthz within {START_TIMEOUT}s:\n{bot.tail()}")
-
-
-async def stop_process(bot: BotProcess) -> None:
-    if bot.proc.returncode is None:
-        bot.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(bot.proc.wait(), 20)
-        except TimeoutError:
-            bot.proc.kill()
-            await bot.proc.wait()
+async def start_webhook_process(name: str, env: dict[str, str], log_dir: Path) -> BotProcess:
+    # Telegram (and fakegram) accept only HTTPS; the path is what the process serves, and this
+    # test is the reverse proxy that forwards to 127.0.0.1:<port>.
+    return await start_process(name, {**env, "WEBHOOK_URL": f"https://bot-{name.lower()}.example.com{HOOK_PATH}"},
+                               log_dir)
 
 
 class Balancer:
@@ -193,18 +135,16 @@ async def test_two_webhook_processes_share_a_conversation_and_survive_a_kill(tmp
     processes: list[BotProcess] = []
     async with fresh_database(admin_url) as database_url, \
             FakeTelegram(token=token, bot_username="scale_bonus_bot") as tg, httpx.AsyncClient() as http:
-        env = {key: value for key, value in os.environ.items()
-               if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")}
-        env.update(BOT_TOKEN=token, TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url,
-                   REDIS_URL=redis_url, WEBHOOK_SECRET=secret, OWNER_IDS=str(owner_id),
-                   PROGRAM_FILE="programs/case-a.toml", TIMEZONE="Europe/Moscow", PYTHONUNBUFFERED="1")
+        env = base_env(BOT_TOKEN=token, TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url,
+                       REDIS_URL=redis_url, WEBHOOK_SECRET=secret, OWNER_IDS=str(owner_id),
+                       PROGRAM_FILE="programs/case-a.toml", TIMEZONE="Europe/Moscow")
         db = Database(database_url)
         try:
             # One after the other: both migrate at start, and two first migrations must not race.
-            a = await start_process("A", env, tmp_path)
+            a = await start_webhook_process("A", env, tmp_path)
             processes.append(a)
             await wait_healthy(a, http)
-            b = await start_process("B", env, tmp_path)
+            b = await start_webhook_process("B", env, tmp_path)
             processes.append(b)
             await wait_healthy(b, http)
             assert tg.webhook, "setWebhook was not called"
@@ -238,8 +178,7 @@ async def test_two_webhook_processes_share_a_conversation_and_survive_a_kill(tmp
             await lb.deliver(a)  # A reads the "amount" state B wrote to Redis
             quote = await owner.expect(timeout=UPDATE_TIMEOUT)
             assert any(str(bt.get("callback_data", "")).startswith("co:") for bt in quote.inline_buttons), quote.text
-            a.proc.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(a.proc.wait(), 10)
+            await a.kill()
             last = owner.last_bot_message()
             assert last is not None
             if not any(str(bt.get("callback_data", "")).startswith("co:confirm") for bt in last.inline_buttons):
