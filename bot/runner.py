@@ -187,13 +187,16 @@ async def _stop_when_set(dp: Dispatcher, stop_event: asyncio.Event) -> None:
 
 
 async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None,
-                  install_signals: bool = True) -> int:
+                  install_signals: bool = True, services: Services | None = None) -> int:
     """Run until SIGINT/SIGTERM (or until `stop_event` is set); returns the exit code.
 
     One process serves everything the settings ask for: the bot (long polling, or Telegram's
     webhook when WEBHOOK_URL is set), the HTTP server (partner API, /healthz, /metrics, the
     webhook), the outbox sender and the scheduler (both under leases, so several processes
     can share one database and only one of each runs).
+
+    `services` replaces `build_services(settings)` (the horizon test's bot process passes one
+    on the business clock); run_bot closes its database on the way out either way.
     """
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: put the token from @BotFather into BOT_TOKEN (environment or .env) "
@@ -203,7 +206,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
         print(f"REDIS_URL is set but Redis does not answer ({problem}): start Redis or fix REDIS_URL",
               file=sys.stderr)
         return 2
-    services = await build_services(settings)
+    services = services or await build_services(settings)
     i18n = I18n()
     bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
     stop_event = stop_event or asyncio.Event()

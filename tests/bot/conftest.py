@@ -135,6 +135,21 @@ class _ErrorCollector(logging.Handler):
             self.records.append(record)
 
 
+async def press_when_shown(tg: FakeTelegram, user: FakeUser, text: str, *,
+                           timeout: float = 5.0) -> CallbackQueryRecord | ChatMessage:  # noqa: ASYNC109
+    """Wait until the bot shows `user` a button labelled `text`, then press it (whichever bot,
+    in this process or another, sent it)."""
+    def visible() -> bool:
+        try:
+            user._find_button(text)
+        except AssertionError:
+            return False
+        return True
+
+    await tg.wait_until(visible, timeout)
+    return await user.press(text, timeout=timeout)
+
+
 @dataclass
 class BotEnv:
     tg: FakeTelegram
@@ -198,15 +213,7 @@ class BotEnv:
     # --- acting ---------------------------------------------------------------------------
 
     async def press(self, user: FakeUser, text: str, *, timeout: float = 5.0) -> CallbackQueryRecord | ChatMessage:  # noqa: ASYNC109
-        def visible() -> bool:
-            try:
-                user._find_button(text)
-            except AssertionError:
-                return False
-            return True
-
-        await self.tg.wait_until(visible, timeout)
-        return await user.press(text, timeout=timeout)
+        return await press_when_shown(self.tg, user, text, timeout=timeout)
 
     async def register(self, user: FakeUser, *, payload: str | None = None, name: str | None = None,
                        birthday: date | str | None = None) -> int:

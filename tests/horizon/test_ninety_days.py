@@ -5,7 +5,10 @@ sender, the scheduler's catch-up) runs a case-A café for 100 days of business t
 stopped and started again on later days (the start-up catch-up runs what was missed: the
 nightly housekeeping, birthdays, win-backs, expiry), it stops abruptly once with messages
 still queued, there are quiet days and busy days, checkouts with and without points, a full
-refund and a partial one, birthdays and win-backs.
+refund and a partial one, birthdays and win-backs. One evening the bot runs as a real process
+(tests/horizon/bot_process.py: production's `run_bot` on the business clock), is killed by
+SIGKILL with a notification undelivered and a checkout on the cashier's screen, and is
+started again.
 
 After every step the test compares what the cashier's receipt and the customer's
 notification said, and every balance, with `Model` below: a reference model of DOMAIN.md's
@@ -22,12 +25,16 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 
@@ -39,14 +46,27 @@ from fakegram import FakeTelegram, FakeUser
 from models.clock import ManualClock
 from models.context import Domain
 from scheduler.service import build_runner
-from tests.bot.conftest import OWNER_ID, STAFF_CHAT_ID, TOKEN, BotEnv, _count_updates, make_settings
+from tests.bot.conftest import (
+    OWNER_ID,
+    STAFF_CHAT_ID,
+    TOKEN,
+    BotEnv,
+    _count_updates,
+    make_settings,
+    press_when_shown,
+)
 from tests.helpers import assert_invariants, balance, certificates_total, fresh_code
+from tests.processes import BotProcess, base_env, start_process, stop_process, wait_healthy
 
 pytestmark = pytest.mark.slow
 
 MSK = ZoneInfo("Europe/Moscow")
 START = date(2026, 3, 2)
 DAYS = 100
+KILL_DAY = 60  # the evening a bot process is SIGKILLed (a Friday; Борис's birthday, May 1st)
+REPLY_TIMEOUT = 15.0  # an answer from the bot, perhaps a child process on a busy 2-core machine
+# A restarted process's sender may first find the dead one's lease taken and look again ttl/4 later.
+NOTIFY_TIMEOUT = 45.0
 
 # --- The reference model: case A (programs/case-a.toml) as DOMAIN.md states it ----------------
 
@@ -132,8 +152,9 @@ class Model:
 class Business:
     """One FakeTelegram and one database for the whole test; the bot comes and goes."""
 
-    def __init__(self, tg: FakeTelegram, dom: Domain, clock: ManualClock) -> None:
-        self.tg, self.dom, self.clock = tg, dom, clock
+    def __init__(self, tg: FakeTelegram, dom: Domain, clock: ManualClock, log_dir: Path) -> None:
+        self.tg, self.dom, self.clock, self.log_dir = tg, dom, clock, log_dir
+        self.processes: list[BotProcess] = []
         self.env: BotEnv | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self.owner = tg.user(id=OWNER_ID, first_name="Owner", phone="+79990000001")
@@ -187,6 +208,21 @@ class Business:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def spawn(self, name: str) -> BotProcess:
+        """The bot as a real process (tests/horizon/bot_process.py: `run_bot` on a business clock
+        starting at the test's now), once it answers /healthz."""
+        assert self.env is None, "one bot at a time"
+        env = base_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.tg.base_url, DATABASE_URL=self.dom.db.url,
+                       DATABASE_SCHEMA=self.dom.db.schema or "", OWNER_IDS=str(OWNER_ID),
+                       STAFF_CHAT_ID=str(STAFF_CHAT_ID), PROGRAM_FILE="programs/case-a.toml",
+                       TIMEZONE="Europe/Moscow", BUSINESS_NOW=self.clock.now().isoformat())
+        process = await start_process(name, env, self.log_dir, ("-m", "tests.horizon.bot_process"))
+        self.processes.append(process)
+        async with httpx.AsyncClient() as http:
+            await wait_healthy(process, http)
+        self.starts += 1
+        return process
+
     async def night_and_morning(self) -> None:
         """The scheduler's periodic tick while the bot is up."""
         assert self.env is not None
@@ -219,14 +255,16 @@ async def compose_broadcast(env: BotEnv) -> None:
 
 
 @pytest.fixture
-async def business(dom: Domain, clock: ManualClock) -> AsyncIterator[Business]:
+async def business(dom: Domain, clock: ManualClock, tmp_path: Path) -> AsyncIterator[Business]:
     async with FakeTelegram(token=TOKEN) as tg:
-        world = Business(tg, dom, clock)
+        world = Business(tg, dom, clock, tmp_path)
         try:
             yield world
         finally:
             if world.env is not None:
                 await world.stop()
+            for process in world.processes:
+                await stop_process(process)
 
 
 async def test_a_hundred_days_of_a_cafe(business: Business, dom: Domain, clock: ManualClock) -> None:
@@ -255,41 +293,49 @@ async def test_a_hundred_days_of_a_cafe(business: Business, dom: Domain, clock: 
             assert await balance(dom, ids[name]) == person.regular, (name, clock.now())
             assert await certificates_total(dom, ids[name]) == person.live_certificates(now), (name, clock.now())
 
-    async def checkout(name: str, amount: int, *, pay_max: bool, notify: bool = True) -> int:
-        """The cashier scans, types the check, chooses, confirms; the receipt is compared."""
-        assert business.env is not None
-        e = business.env
+    async def begin_checkout(name: str, amount: int, *, pay_max: bool) -> tuple[bool, tuple[int, int]]:
+        """The cashier scans, types the check and chooses, up to the confirmation screen. Only
+        fakegram is touched: the bot answering may be this process's or a child process."""
         person = model.people[name]
         pay = pay_max and person.regular > 0 and person.live_certificates(clock.now()) == 0
-        expected_points, expected_cashback = model.quote(name, amount, pay)
+        expected = model.quote(name, amount, pay)
         cashier.skip_pending()
         await cashier.start(f"c_{await fresh_code(dom, ids[name])}")
-        await cashier.expect_text(name)
+        await cashier.expect_text(name, timeout=REPLY_TIMEOUT)
         await cashier.send(str(amount // 100))
-        await cashier.expect_text("Чек")
-        if pay and expected_points > 0:
-            await e.press(cashier, "Списать ")
-        else:
-            await e.press(cashier, "Без баллов")
-        await cashier.expect_text("К оплате")
-        await e.press(cashier, "✅ Подтвердить")
-        receipt = await cashier.expect_text("Покупка №", timeout=10)
+        await cashier.expect_text("Чек", timeout=REPLY_TIMEOUT)
+        choice = "Списать " if pay and expected[0] > 0 else "Без баллов"
+        await press_when_shown(business.tg, cashier, choice, timeout=REPLY_TIMEOUT)
+        await cashier.expect_text("К оплате", timeout=REPLY_TIMEOUT)
+        return pay, expected
+
+    async def confirm_checkout(name: str, amount: int, pay: bool, expected: tuple[int, int]) -> int:
+        """Confirm; the receipt is compared with the model. Returns the receipt's number."""
+        person = model.people[name]
+        await press_when_shown(business.tg, cashier, "✅ Подтвердить", timeout=REPLY_TIMEOUT)
+        receipt = await cashier.expect_text("Покупка №", timeout=REPLY_TIMEOUT)
         op = int(re.search(r"Покупка №(\d+)", receipt.content).group(1))  # type: ignore[union-attr]
         assert op not in person.purchases and all(op not in p.purchases for p in model.people.values()), \
             f"receipt №{op} was already given (an old receipt answered a new checkout)"
         points, cashback = model.purchase(name, op, amount, pay, clock.now().astimezone(MSK).date())
-        assert (points, cashback) == (expected_points, expected_cashback)
+        assert (points, cashback) == expected
         assert points_in(receipt.content, "Баллами") == points
         assert points_in(receipt.content, "Кешбэк") == cashback
         assert points_in(receipt.content, "Баланс клиента") == person.regular
+        return op
+
+    async def checkout(name: str, amount: int, *, pay_max: bool, notify: bool = True) -> int:
+        pay, expected = await begin_checkout(name, amount, pay_max=pay_max)
+        op = await confirm_checkout(name, amount, pay, expected)
         if notify:
-            await e.settle()
+            assert business.env is not None
+            await business.env.settle()
             await told_balance(name)
         return op
 
-    async def told_balance(name: str) -> None:
+    async def told_balance(name: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """The customer's purchase notification names the balance the model expects."""
-        told = await users[name].expect_text("Баланс")
+        told = await users[name].expect_text("Баланс", timeout=timeout)
         assert str(model.people[name].regular) in re.sub(r"[\u00a0\u202f ]", "", told.content), told.content
         users[name].skip_pending()
 
@@ -305,6 +351,44 @@ async def test_a_hundred_days_of_a_cafe(business: Business, dom: Domain, clock: 
         assert points_in(done.content, "кешбэка списано") == reversed_
         await e.settle()
         users[name].skip_pending()
+
+    def notifications(name: str) -> int:
+        return sum("Покупка на" in m.content for m in business.tg.chat(users[name].id).bot_messages())
+
+    async def a_bot_process_dies(day: date) -> None:
+        """In the evening the bot runs as a real process, and dies by SIGKILL with a customer's
+        purchase notification undelivered (Telegram answered 502 to it) and another checkout on
+        the cashier's screen. Started again, the process delivers the notification exactly once,
+        and the checkout the dead process quoted is confirmed once, as the model says."""
+        tg = business.tg
+        await business.stop()
+        clock.set(at(day, 19))
+        started = time.monotonic()
+        told_before = {name: notifications(name) for name in ("Анна", "Глеб")}
+        first = await business.spawn("A")
+        tg.fail_next("sendMessage", 502, count=None, chat_id=users["Анна"].id)
+        pay, expected = await begin_checkout("Анна", 350_000, pay_max=False)
+        await confirm_checkout("Анна", 350_000, pay, expected)
+        anna_chat = users["Анна"].id
+        await tg.wait_until(lambda: any(call.status == 502 for call in tg.calls("sendMessage", chat_id=anna_chat)),
+                            REPLY_TIMEOUT)
+        pay, expected = await begin_checkout("Глеб", 1_500_000, pay_max=True)
+        assert await first.kill() == -signal.SIGKILL
+        tg.clear_faults()
+        assert notifications("Анна") == told_before["Анна"]  # still in the outbox, nowhere else
+
+        # Started again a minute and a half of business time later: past the dead sender's
+        # SQLite lease (60 s) and its reservations (30 s), well inside the quote's 30 minutes.
+        clock.set(at(day, 19) + timedelta(seconds=time.monotonic() - started + 90))
+        second = await business.spawn("B")
+        await told_balance("Анна", timeout=NOTIFY_TIMEOUT)
+        await confirm_checkout("Глеб", 1_500_000, pay, expected)  # the quote on the cashier's screen
+        await told_balance("Глеб", timeout=NOTIFY_TIMEOUT)
+        assert await stop_process(second) == 0, second.tail()
+        assert "Traceback" not in first.tail(400) + second.tail(400), second.tail(400)
+        for name, before in told_before.items():
+            assert notifications(name) == before + 1, (name, tg.transcript(users[name].id))
+        await check_balances()
 
     # Day by day. A schedule of (day offset -> what happens); quiet days have nothing.
     refunds_done: list[int] = []
@@ -344,6 +428,9 @@ async def test_a_hundred_days_of_a_cafe(business: Business, dom: Domain, clock: 
                 await refund(name, op, None if d == 3 else 2_000)
                 refunds_done.append(op)
         await check_balances()
+
+        if d == KILL_DAY:
+            await a_bot_process_dies(day)
 
         if d in abrupt_on:
             # A crash with messages still queued: a customer's purchase notification and a
