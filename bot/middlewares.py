@@ -16,7 +16,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Chat, TelegramObject, User
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from bot.i18n import I18n, resolve_locale
 from bot.services import Services
@@ -51,10 +51,17 @@ class Actor:
 async def load_actor(services: Services, user: User, *, in_private_chat: bool = False) -> Actor:
     now = services.dom.clock.now()
     async with services.db.reading() as session:
-        account = await session.get(TelegramAccount, user.id)
-        staff = (await session.execute(
-            select(Staff).where(Staff.telegram_id == user.id, Staff.active.is_(True))
-        )).scalar()
+        # One statement for everyone who has written before (every update pays for it).
+        known = (await session.execute(
+            select(TelegramAccount, Staff)
+            .outerjoin(Staff, and_(Staff.telegram_id == TelegramAccount.telegram_id, Staff.active.is_(True)))
+            .where(TelegramAccount.telegram_id == user.id).limit(1)
+        )).first()
+        account, staff = known if known is not None else (None, None)
+        if account is None:  # a newcomer (or an owner-added staff member's first message)
+            staff = (await session.execute(
+                select(Staff).where(Staff.telegram_id == user.id, Staff.active.is_(True))
+            )).scalar()
     if account is None:
         async with services.db.transaction() as session:
             account = await touch_account(session, user.id, user.first_name, user.username,

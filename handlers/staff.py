@@ -385,12 +385,6 @@ async def _show_quote_message(message: Message, t: Translator, view: CheckoutVie
     await message.answer(quote_text(t, view), reply_markup=quote_keyboard(t, view))
 
 
-async def _ensure_no_points(dom: Domain, actor: Actor, view: CheckoutView) -> CheckoutView:
-    if view.points is None and (not view.can_redeem or view.quote.max_points == 0):
-        return await domain.choose_points(dom, as_staff(actor), view.quote_id, 0)
-    return view
-
-
 @till.callback_query(CheckoutCb.filter(F.action.in_({"max", "none"})))
 async def choose_points(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor,
                         t: Translator) -> None:
@@ -474,13 +468,7 @@ async def cancel_checkout(callback: CallbackQuery, callback_data: CheckoutCb, st
 @till.callback_query(CheckoutCb.filter(F.action == "confirm"))
 async def confirm(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domain, actor: Actor, t: Translator,
                   settings: Settings) -> None:
-    view = await _ensure_no_points(dom, actor, await domain.get_checkout(dom, callback_data.quote_id))
-    if view.points is None and view.operation_id is None:
-        # A late second tap after a re-quote: the choice was reset, so show it again
-        # rather than guess how many points to pay.
-        await _edit(callback, quote_text(t, view, requoted=True), quote_keyboard(t, view))
-        await callback.answer(t("staff-quote-requoted"), show_alert=True)
-        return
+    # One use case, one transaction for the usual tap; a reset choice comes back as Requoted.
     outcome = await domain.confirm_checkout(dom, as_staff(actor), callback_data.quote_id,
                                             alert_chat_id=_alert_chat(settings))
     if isinstance(outcome, Committed):

@@ -287,7 +287,7 @@ async def commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
                 found = await _by_key(session, req.idempotency_key)
                 if found is not None:
                     req.check_replay(found)
-                    return await _result_from_operation(session, found, dom.clock.now(), True)
+                    return await purchase_result_in(session, found, dom.clock.now(), True)
         raise
 
 
@@ -296,164 +296,169 @@ async def _by_key(session: AsyncSession, key: str) -> Operation | None:
 
 
 async def _commit_purchase(dom: Domain, req: PurchaseRequest) -> PurchaseResult:
+    async with dom.db.transaction() as session:
+        return await commit_purchase_in(session, req, dom.clock.now())
+
+
+async def commit_purchase_in(session: AsyncSession, req: PurchaseRequest, now: datetime) -> PurchaseResult:
     """The hot path of the till, written as a dozen set-based statements (see
     docs/PERFORMANCE.md): lock-and-read the customer, read the live lots once, write the
-    operation, the debits, the new lots, their ledger entries and the notifications in bulk."""
-    now = dom.clock.now()
-    async with dom.db.transaction() as session:
-        # The row write is the per-customer lock (models/db.py); RETURNING reads it in the same trip.
-        customer = (await session.execute(
-            update(CUSTOMERS).where(CUSTOMERS.c.id == req.customer_id)
-            .values(lock_version=CUSTOMERS.c.lock_version + 1)
-            .returning(CUSTOMERS.c.id, CUSTOMERS.c.tier_index, CUSTOMERS.c.tier_pinned, CUSTOMERS.c.blocked,
-                       CUSTOMERS.c.erased_at, CUSTOMERS.c.referrer_id, CUSTOMERS.c.paid_total_kopecks,
-                       CUSTOMERS.c.purchase_count)
-        )).first()
-        if customer is None:
-            raise CustomerNotFound(str(req.customer_id))
-        existing_id, version = (await session.execute(select(
-            select(Operation.id).where(Operation.idempotency_key == req.idempotency_key).scalar_subquery()
-            if req.idempotency_key else literal(None),
-            select(func.max(ProgramVersion.version)).scalar_subquery(),
-        ))).one()
-        if existing_id is not None:
-            found = await session.get(Operation, existing_id)
-            assert found is not None
-            req.check_replay(found)
-            return await _result_from_operation(session, found, now, True)
-        if customer.erased_at is not None:
-            raise CustomerErased(str(req.customer_id))
-        if customer.blocked:
-            raise CustomerBlocked()
-        program = await program_at(session, version)
-        lots = await live_lot_rows(session, customer.id, now)
-        quote = compute_quote(customer.id, customer.tier_index, version, program, req.amount_kopecks, lots, now,
-                              req.certificate_lot_id, req.use_certificate, req.skip_loyalty_kopecks,
-                              req.unredeemable_kopecks)
-        wanted = quote.max_points if req.points is None else req.points
-        if req.expected_points is not None and wanted != req.expected_points:
-            raise StaleQuote(f"quote said {req.expected_points}, now {wanted}")
-        if wanted > 0 and req.code is None and not req.phone_confirmed:
-            raise RedeemNotAuthorised()
-        cert_part, regular_part = quote.split(wanted)
-        points = cert_part + regular_part
-        cashback = quote.cashback_for(points)
-        cash = quote.cash_for(points)
-        paid_for_referrals = max(cash - req.skip_loyalty_kopecks, 0)
-        chain = await _chain(session, customer.id, _referral_depth(program))
+    operation, the debits, the new lots, their ledger entries and the notifications in bulk.
+    Runs inside the caller's transaction (a use case owns exactly one: `commit_purchase`, or
+    the till's `confirm_checkout` that also ties the quote to the purchase)."""
+    # The row write is the per-customer lock (models/db.py); RETURNING reads it in the same trip.
+    customer = (await session.execute(
+        update(CUSTOMERS).where(CUSTOMERS.c.id == req.customer_id)
+        .values(lock_version=CUSTOMERS.c.lock_version + 1)
+        .returning(CUSTOMERS.c.id, CUSTOMERS.c.tier_index, CUSTOMERS.c.tier_pinned, CUSTOMERS.c.blocked,
+                   CUSTOMERS.c.erased_at, CUSTOMERS.c.referrer_id, CUSTOMERS.c.paid_total_kopecks,
+                   CUSTOMERS.c.purchase_count)
+    )).first()
+    if customer is None:
+        raise CustomerNotFound(str(req.customer_id))
+    existing_id, version = (await session.execute(select(
+        select(Operation.id).where(Operation.idempotency_key == req.idempotency_key).scalar_subquery()
+        if req.idempotency_key else literal(None),
+        select(func.max(ProgramVersion.version)).scalar_subquery(),
+    ))).one()
+    if existing_id is not None:
+        found = await session.get(Operation, existing_id)
+        assert found is not None
+        req.check_replay(found)
+        return await purchase_result_in(session, found, now, True)
+    if customer.erased_at is not None:
+        raise CustomerErased(str(req.customer_id))
+    if customer.blocked:
+        raise CustomerBlocked()
+    program = await program_at(session, version)
+    lots = await live_lot_rows(session, customer.id, now)
+    quote = compute_quote(customer.id, customer.tier_index, version, program, req.amount_kopecks, lots, now,
+                          req.certificate_lot_id, req.use_certificate, req.skip_loyalty_kopecks,
+                          req.unredeemable_kopecks)
+    wanted = quote.max_points if req.points is None else req.points
+    if req.expected_points is not None and wanted != req.expected_points:
+        raise StaleQuote(f"quote said {req.expected_points}, now {wanted}")
+    if wanted > 0 and req.code is None and not req.phone_confirmed:
+        raise RedeemNotAuthorised()
+    cert_part, regular_part = quote.split(wanted)
+    points = cert_part + regular_part
+    cashback = quote.cashback_for(points)
+    cash = quote.cash_for(points)
+    paid_for_referrals = max(cash - req.skip_loyalty_kopecks, 0)
+    chain = await _chain(session, customer.id, _referral_depth(program))
 
-        rewards: list[ReferralReward] = []
-        levels = program.referral.level_percents
-        pv = program.points.point_value_kopecks
-        for ref in chain:
-            if ref.level == 0 or ref.blocked or ref.erased_at is not None:
-                continue  # a blocked customer can neither earn nor pay
-            reward = points_share(paid_for_referrals, levels[ref.level - 1], pv) if ref.level <= len(levels) else 0
-            if ref.level == 1 and program.referral.first_purchase_points and customer.purchase_count == 0 and (
-                await claim_once(session, "referral_first", await person_key(session, customer.id), now=now)
-            ):
-                reward += program.referral.first_purchase_points
-            if reward > 0:
-                rewards.append(ReferralReward(ref.id, ref.level, reward))
-        op_id = (await session.execute(insert(OPERATIONS).values(
-            kind=OperationKind.PURCHASE, customer_id=customer.id, staff_id=req.staff_id,
-            program_version=version, idempotency_key=req.idempotency_key,
-            request_hash=req.digest() if req.idempotency_key else None, created_at=now,
-            amount_kopecks=req.amount_kopecks, cash_kopecks=cash, points_paid=points,
-            cashback=cashback, referral_paid=sum(r.points for r in rewards), tier_index=customer.tier_index,
-            certificate_lot_id=quote.certificate.lot_id if cert_part and quote.certificate else None,
-            found_by=req.found_by, channel=req.channel, receipt_number=req.receipt_number,
-        ).returning(OPERATIONS.c.id))).scalar_one()
-        if req.code is not None:
-            await _use_code(session, req.code, customer.id, op_id, now)
+    rewards: list[ReferralReward] = []
+    levels = program.referral.level_percents
+    pv = program.points.point_value_kopecks
+    for ref in chain:
+        if ref.level == 0 or ref.blocked or ref.erased_at is not None:
+            continue  # a blocked customer can neither earn nor pay
+        reward = points_share(paid_for_referrals, levels[ref.level - 1], pv) if ref.level <= len(levels) else 0
+        if ref.level == 1 and program.referral.first_purchase_points and customer.purchase_count == 0 and (
+            await claim_once(session, "referral_first", await person_key(session, customer.id), now=now)
+        ):
+            reward += program.referral.first_purchase_points
+        if reward > 0:
+            rewards.append(ReferralReward(ref.id, ref.level, reward))
+    op_id = (await session.execute(insert(OPERATIONS).values(
+        kind=OperationKind.PURCHASE, customer_id=customer.id, staff_id=req.staff_id,
+        program_version=version, idempotency_key=req.idempotency_key,
+        request_hash=req.digest() if req.idempotency_key else None, created_at=now,
+        amount_kopecks=req.amount_kopecks, cash_kopecks=cash, points_paid=points,
+        cashback=cashback, referral_paid=sum(r.points for r in rewards), tier_index=customer.tier_index,
+        certificate_lot_id=quote.certificate.lot_id if cert_part and quote.certificate else None,
+        found_by=req.found_by, channel=req.channel, receipt_number=req.receipt_number,
+    ).returning(OPERATIONS.c.id))).scalar_one()
+    if req.code is not None:
+        await _use_code(session, req.code, customer.id, op_id, now)
 
-        entries: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
 
-        async def take(lot_id: int, part: int) -> None:
-            await ledger.debit_only(session, lot_id, part)
-            entries.append({"lot_id": lot_id, "customer_id": customer.id, "operation_id": op_id,
-                            "kind": EntryKind.REDEEM, "delta": -part, "created_at": now})
+    async def take(lot_id: int, part: int) -> None:
+        await ledger.debit_only(session, lot_id, part)
+        entries.append({"lot_id": lot_id, "customer_id": customer.id, "operation_id": op_id,
+                        "kind": EntryKind.REDEEM, "delta": -part, "created_at": now})
 
-        if cert_part and quote.certificate is not None:
-            await take(quote.certificate.lot_id, cert_part)
-        left = regular_part
-        for lot in lots:
-            if left <= 0:
-                break
-            if lot.kind is LotKind.CERTIFICATE or (lot.available_at is not None and lot.available_at > now):
-                continue
-            part = min(lot.remaining, left)
-            await take(lot.id, part)
-            left -= part
+    if cert_part and quote.certificate is not None:
+        await take(quote.certificate.lot_id, cert_part)
+    left = regular_part
+    for lot in lots:
+        if left <= 0:
+            break
+        if lot.kind is LotKind.CERTIFICATE or (lot.available_at is not None and lot.available_at > now):
+            continue
+        part = min(lot.remaining, left)
+        await take(lot.id, part)
+        left -= part
 
-        # New lots: the cashback, and the referral rewards up the chain.
-        validity = program.points.validity_days
-        pending = program.points.pending_days
-        grants: list[tuple[int, LotKind, int]] = []
-        if cashback > 0:
-            grants.append((customer.id, LotKind.CASHBACK, cashback))
-        grants.extend((r.customer_id, LotKind.REFERRAL, r.points) for r in rewards)
-        if grants:
-            lot_ids = (await session.execute(
-                insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True),
-                [{"customer_id": cid, "kind": kind, "amount": amount, "remaining": amount, "created_at": now,
-                  "expires_at": now + timedelta(days=validity) if validity else None,
-                  "available_at": now + timedelta(days=pending) if pending else None,
-                  "operation_id": op_id} for cid, kind, amount in grants],
-            )).scalars().all()
-            entries.extend({"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
-                            "delta": amount, "created_at": now}
-                           for lot_id, (cid, _, amount) in zip(lot_ids, grants, strict=True))
-        if entries:
-            await session.execute(insert(LEDGER), entries)
+    # New lots: the cashback, and the referral rewards up the chain.
+    validity = program.points.validity_days
+    pending = program.points.pending_days
+    grants: list[tuple[int, LotKind, int]] = []
+    if cashback > 0:
+        grants.append((customer.id, LotKind.CASHBACK, cashback))
+    grants.extend((r.customer_id, LotKind.REFERRAL, r.points) for r in rewards)
+    if grants:
+        lot_ids = (await session.execute(
+            insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True),
+            [{"customer_id": cid, "kind": kind, "amount": amount, "remaining": amount, "created_at": now,
+              "expires_at": now + timedelta(days=validity) if validity else None,
+              "available_at": now + timedelta(days=pending) if pending else None,
+              "operation_id": op_id} for cid, kind, amount in grants],
+        )).scalars().all()
+        entries.extend({"lot_id": lot_id, "customer_id": cid, "operation_id": op_id, "kind": EntryKind.GRANT,
+                        "delta": amount, "created_at": now}
+                       for lot_id, (cid, _, amount) in zip(lot_ids, grants, strict=True))
+    if entries:
+        await session.execute(insert(LEDGER), entries)
 
-        # Running totals and the tier for the next purchase (DOMAIN.md, "Tiers").
-        paid_total = customer.paid_total_kopecks + cash
-        purchases = customer.purchase_count + 1
-        before = customer.tier_index
-        after = await _tier_after_purchase(session, customer, program, paid_total, purchases, now)
-        with_certificate = bool(cert_part and quote.certificate)
-        await session.execute(
-            update(CUSTOMERS).where(CUSTOMERS.c.id == customer.id)
-            .values(last_purchase_at=now, tier_index=after, paid_total_kopecks=paid_total, purchase_count=purchases,
-                    # the reports' running totals (models/running_totals.py)
-                    revenue_kopecks=CUSTOMERS.c.revenue_kopecks + req.amount_kopecks,
-                    points_paid_kopecks=CUSTOMERS.c.points_paid_kopecks + (req.amount_kopecks - cash),
-                    certificate_revenue_kopecks=CUSTOMERS.c.certificate_revenue_kopecks
-                    + (req.amount_kopecks if with_certificate else 0),
-                    last_live_purchase_at=case(
-                        (CUSTOMERS.c.last_live_purchase_at > now, CUSTOMERS.c.last_live_purchase_at),
-                        else_=literal(now, UTCDateTime)))
-        )
-        balance_after = quote.balance - regular_part + (cashback if not pending else 0)
+    # Running totals and the tier for the next purchase (DOMAIN.md, "Tiers").
+    paid_total = customer.paid_total_kopecks + cash
+    purchases = customer.purchase_count + 1
+    before = customer.tier_index
+    after = await _tier_after_purchase(session, customer, program, paid_total, purchases, now)
+    with_certificate = bool(cert_part and quote.certificate)
+    await session.execute(
+        update(CUSTOMERS).where(CUSTOMERS.c.id == customer.id)
+        .values(last_purchase_at=now, tier_index=after, paid_total_kopecks=paid_total, purchase_count=purchases,
+                # the reports' running totals (models/running_totals.py)
+                revenue_kopecks=CUSTOMERS.c.revenue_kopecks + req.amount_kopecks,
+                points_paid_kopecks=CUSTOMERS.c.points_paid_kopecks + (req.amount_kopecks - cash),
+                certificate_revenue_kopecks=CUSTOMERS.c.certificate_revenue_kopecks
+                + (req.amount_kopecks if with_certificate else 0),
+                last_live_purchase_at=case(
+                    (CUSTOMERS.c.last_live_purchase_at > now, CUSTOMERS.c.last_live_purchase_at),
+                    else_=literal(now, UTCDateTime)))
+    )
+    balance_after = quote.balance - regular_part + (cashback if not pending else 0)
 
-        chats = {ref.id: ref.chat_id for ref in chain if ref.chat_id is not None and not ref.unreachable}
-        messages = []
-        if customer.id in chats:
-            messages.append((chats[customer.id], message_payload(
-                "notify-purchase",
-                {"amount": req.amount_kopecks, "paid": points, "earned": cashback, "balance": balance_after,
-                 "operation": op_id},
-                {"kind": "rating", "operation_id": op_id})))
-            if after > before:
-                tier_up = message_payload("notify-tier-up", {"tier": program.tier(after).name})
-                messages.append((chats[customer.id], tier_up))
-        messages.extend(
-            (chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
-            for r in rewards if r.customer_id in chats
-        )
-        await enqueue_many(session, [Outgoing(chat, payload) for chat, payload in messages], now)
-        # Last, so the hour's row is locked for the shortest time (concurrent purchases of one
-        # staff member in one hour queue on it).
-        await add_to_till(session, now, req.staff_id, card_n=1, card_rev=req.amount_kopecks,
-                          card_pts=req.amount_kopecks - cash)
-        return PurchaseResult(
-            operation_id=op_id, customer_id=customer.id, amount_kopecks=req.amount_kopecks,
-            points_paid=points, certificate_points=cert_part, cash_kopecks=cash,
-            cashback=cashback, referral_rewards=tuple(rewards), tier_before=before,
-            tier_after=after, balance_after=balance_after, created_at=now,
-            program_version=version,
-        )
+    chats = {ref.id: ref.chat_id for ref in chain if ref.chat_id is not None and not ref.unreachable}
+    messages = []
+    if customer.id in chats:
+        messages.append((chats[customer.id], message_payload(
+            "notify-purchase",
+            {"amount": req.amount_kopecks, "paid": points, "earned": cashback, "balance": balance_after,
+             "operation": op_id},
+            {"kind": "rating", "operation_id": op_id})))
+        if after > before:
+            tier_up = message_payload("notify-tier-up", {"tier": program.tier(after).name})
+            messages.append((chats[customer.id], tier_up))
+    messages.extend(
+        (chats[r.customer_id], message_payload("notify-referral-reward", {"points": r.points, "level": r.level}))
+        for r in rewards if r.customer_id in chats
+    )
+    await enqueue_many(session, [Outgoing(chat, payload) for chat, payload in messages], now)
+    # Last, so the hour's row is locked for the shortest time (concurrent purchases of one
+    # staff member in one hour queue on it).
+    await add_to_till(session, now, req.staff_id, card_n=1, card_rev=req.amount_kopecks,
+                      card_pts=req.amount_kopecks - cash)
+    return PurchaseResult(
+        operation_id=op_id, customer_id=customer.id, amount_kopecks=req.amount_kopecks,
+        points_paid=points, certificate_points=cert_part, cash_kopecks=cash,
+        cashback=cashback, referral_rewards=tuple(rewards), tier_before=before,
+        tier_after=after, balance_after=balance_after, created_at=now,
+        program_version=version,
+    )
 
 
 def _referral_depth(program: Program) -> int:
@@ -514,9 +519,10 @@ async def _tier_after_purchase(
     return tier_for_value(program, value)
 
 
-async def _result_from_operation(
+async def purchase_result_in(
     session: AsyncSession, op: Operation, now: datetime, replayed: bool
 ) -> PurchaseResult:
+    """What the receipt of the stored purchase `op` says (a replay answers with it)."""
     rewards = (await session.execute(
         select(Lot.customer_id, Lot.amount).where(Lot.operation_id == op.id, Lot.kind == LotKind.REFERRAL)
         .order_by(Lot.id)
@@ -545,7 +551,7 @@ async def get_purchase_result(dom: Domain, operation_id: int) -> PurchaseResult:
         op = await session.get(Operation, operation_id)
         if op is None or op.kind is not OperationKind.PURCHASE:
             raise NotFound(str(operation_id))
-        return await _result_from_operation(session, op, dom.clock.now(), False)
+        return await purchase_result_in(session, op, dom.clock.now(), False)
 
 
 # --- Refunds (DOMAIN.md, "Refunds") -------------------------------------------------------

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, and_, case, delete, func, select, update
+from sqlalchemy import ForeignKey, String, and_, case, delete, false, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,7 +56,8 @@ from models.errors import (
     RedeemNotAuthorised,
 )
 from models.outbox import customer_chat, enqueue, message_payload
-from models.programs_store import current_program
+from models.program import Program
+from models.programs_store import current_program, program_at
 from models.purchase import (
     PurchaseRequest,
     PurchaseResult,
@@ -64,7 +65,8 @@ from models.purchase import (
     RefundResult,
     StaleQuote,
     commit_purchase,
-    get_purchase_result,
+    commit_purchase_in,
+    purchase_result_in,
     quote_purchase,
     record_sale_without_card,
     refund_purchase,
@@ -213,6 +215,10 @@ class StaffActor:
 async def _require_staff(session: AsyncSession, actor: StaffActor) -> Staff:
     """The actor's active staff row; a revoked member loses every action at once."""
     staff = await session.get(Staff, actor.staff_id) if actor.staff_id is not None else None
+    return _check_staff(staff, actor)
+
+
+def _check_staff(staff: Staff | None, actor: StaffActor) -> Staff:
     if staff is None or not staff.active or (
         actor.telegram_id is not None and staff.telegram_id not in (None, actor.telegram_id)
     ):
@@ -505,7 +511,13 @@ async def start_checkout(
         await session.flush()
         _audit(session, now, actor, "checkout.quote", f"quote:{row.id}", customer=customer_id,
                amount=amount_kopecks)
-    return await _view(dom, row)
+    view = await _view(dom, row)
+    if not view.can_redeem or view.quote.max_points == 0:
+        # Nothing to choose: the screen goes straight to Confirm, which commits accrual alone.
+        async with dom.db.transaction() as session:
+            await session.execute(update(CheckoutQuote).where(CheckoutQuote.id == row.id).values(points=0))
+        view = replace(view, points=0)
+    return view
 
 
 async def get_checkout(dom: Domain, quote_id: int) -> CheckoutView:
@@ -588,8 +600,7 @@ async def choose_certificate(dom: Domain, actor: StaffActor, quote_id: int, lot_
 
 @dataclass(frozen=True)
 class Committed:
-    view: CheckoutView
-    result: PurchaseResult
+    result: PurchaseResult  # what the receipt says (`replayed` when the quote was already committed)
 
 
 @dataclass(frozen=True)
@@ -609,26 +620,33 @@ class AwaitingCustomer:
 async def confirm_checkout(
     dom: Domain, actor: StaffActor, quote_id: int, *, alert_chat_id: int | None = None,
 ) -> Committed | Requoted | AwaitingCustomer:
-    """Commit the quote once, whoever confirms and however often."""
-    async with dom.db.reading() as session:
-        row = await _load_quote(session, quote_id)
-        await _require_staff(session, actor)
-    if row.operation_id is not None:
-        done = await get_purchase_result(dom, row.operation_id)
-        return Committed(await _view(dom, row), replace(done, replayed=True))
-    if row.expires_at <= dom.clock.now():
-        raise QuoteExpired(str(quote_id))
-    async with dom.db.reading() as session:
-        await check_not_own_account(session, row.customer_id, actor)
-    points = row.points or 0
-    if points and row.found_by == "phone":
-        return await _ask_customer(dom, actor, row)
-    try:
-        result = await _commit(dom, row, actor.staff_id, points, code=row.code, phone_confirmed=False)
-    except _STALE:
-        return Requoted(await _reset_choice(dom, quote_id))
-    await _after_purchase(dom, actor, row, result, alert_chat_id)
-    return Committed(await get_checkout(dom, quote_id), result)
+    """Commit the quote once, whoever confirms and however often.
+
+    The usual tap is ONE transaction (issue 15): one read of the quote, the staff member and
+    the account they are themselves a customer under, the purchase, the quote tied to it, the
+    audit entry and the fraud limits. The rarer answers (the choice was reset, the balance
+    changed, points after a phone lookup) take their own steps."""
+    with_code, collided = True, False
+    while True:
+        try:
+            outcome = await _confirm_in_one_transaction(dom, actor, quote_id, alert_chat_id, with_code=with_code)
+        except _STALE:
+            return Requoted(await _reset_choice(dom, quote_id))
+        except _AccrualWithoutCode:
+            with_code = False  # the code was used or expired meanwhile; accrual alone needs none
+            continue
+        except IntegrityError:
+            if collided:
+                raise
+            collided = True  # the same key committed at this instant elsewhere: the rerun replays it
+            continue
+        if outcome is not None:
+            return outcome
+        return await _confirm_slowly(dom, actor, quote_id, alert_chat_id)
+
+
+class _AccrualWithoutCode(Exception):
+    """Raised out of the transaction (rolling it back) to run it again without the code."""
 
 
 # The points were validated against a quote when chosen; if the commit finds them no longer
@@ -636,19 +654,83 @@ async def confirm_checkout(
 _STALE = (StaleQuote, RedeemLimitExceeded, InsufficientFunds)
 
 
-async def _commit(dom: Domain, row: CheckoutQuote, staff_id: int | None, points: int, *, code: str | None,
-                  phone_confirmed: bool) -> PurchaseResult:
-    request = PurchaseRequest(
+async def _confirm_in_one_transaction(dom: Domain, actor: StaffActor, quote_id: int, alert_chat_id: int | None,
+                                      *, with_code: bool) -> Committed | None:
+    """The whole tap in one transaction, or None when the quote needs the slow path (no
+    choice stored yet, or points after a phone lookup: the customer is asked first)."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        own = (select(TelegramAccount.customer_id).where(TelegramAccount.telegram_id == actor.telegram_id)
+               .scalar_subquery() if actor.telegram_id is not None else None)
+        found = (await session.execute(
+            select(CheckoutQuote, Staff, own if own is not None else literal(None))
+            .outerjoin(Staff, Staff.id == actor.staff_id if actor.staff_id is not None else false())
+            .where(CheckoutQuote.id == quote_id)
+        )).first()
+        if found is None:
+            raise QuoteNotFound(str(quote_id))
+        row, staff, own_customer = found
+        _check_staff(staff, actor)
+        if row.operation_id is not None:
+            op = await session.get(Operation, row.operation_id)
+            assert op is not None
+            return Committed(await purchase_result_in(session, op, now, True))
+        if row.expires_at <= now:
+            raise QuoteExpired(str(quote_id))
+        if own_customer == row.customer_id:
+            raise OwnAccount()
+        points = row.points
+        if points is None or (points and row.found_by == "phone"):
+            return None
+        request = _purchase_request(row, actor.staff_id, points, code=row.code if with_code else None,
+                                    phone_confirmed=False)
+        try:
+            result = await commit_purchase_in(session, request, now)
+        except (CodeUsed, CodeExpired, CodeNotFound):
+            if points or not with_code:
+                raise  # paying with points needs a fresh code (DOMAIN.md, "The customer code")
+            # Accrual alone needs no code: the customer is known, the code only proved presence.
+            raise _AccrualWithoutCode() from None
+        await _tie_quote(session, now, actor, row, result)
+        if not result.replayed:  # the purchase is recorded under whoever confirmed it, not who opened the quote
+            await check_fraud_in(session, dom, now, customer_id=row.customer_id, staff_id=actor.staff_id,
+                                 alert_chat_id=alert_chat_id, program=await program_at(session, result.program_version))
+    return Committed(result)
+
+
+async def _confirm_slowly(dom: Domain, actor: StaffActor, quote_id: int,
+                          alert_chat_id: int | None) -> Committed | Requoted | AwaitingCustomer:
+    """A quote without a stored choice (a late tap after a re-quote, or one stored before
+    `start_checkout` recorded "nothing to choose"), or points after a phone lookup."""
+    async with dom.db.reading() as session:
+        row = await _open_quote(session, dom, actor, quote_id)
+    if row.points is None:
+        view = await _view(dom, row)
+        if view.can_redeem and view.quote.max_points > 0:
+            return Requoted(view)  # the choice was reset: show it again rather than guess the points
+        await choose_points(dom, actor, quote_id, 0)
+        outcome = await confirm_checkout(dom, actor, quote_id, alert_chat_id=alert_chat_id)
+        return outcome
+    return await _ask_customer(dom, actor, row)
+
+
+def _purchase_request(row: CheckoutQuote, staff_id: int | None, points: int, *, code: str | None,
+                      phone_confirmed: bool) -> PurchaseRequest:
+    return PurchaseRequest(
         customer_id=row.customer_id, amount_kopecks=row.amount_kopecks, points=points,
         staff_id=staff_id, idempotency_key=f"quote:{row.id}", certificate_lot_id=row.certificate_lot_id,
         code=code, phone_confirmed=phone_confirmed, found_by=row.found_by, expected_points=points,
     )
+
+
+async def _commit(dom: Domain, row: CheckoutQuote, staff_id: int | None, points: int, *, code: str | None,
+                  phone_confirmed: bool) -> PurchaseResult:
+    request = _purchase_request(row, staff_id, points, code=code, phone_confirmed=phone_confirmed)
     try:
         return await commit_purchase(dom, request)
     except (CodeUsed, CodeExpired, CodeNotFound):
         if points:
             raise  # paying with points needs a fresh code (DOMAIN.md, "The customer code")
-        # Accrual alone needs no code: the customer is known, the code only proved presence.
         return await commit_purchase(dom, replace(request, code=None))
 
 
@@ -659,16 +741,22 @@ async def _reset_choice(dom: Domain, quote_id: int) -> CheckoutView:
     return await get_checkout(dom, quote_id)
 
 
+async def _tie_quote(session: AsyncSession, now: datetime, actor: StaffActor, row: CheckoutQuote,
+                     result: PurchaseResult) -> None:
+    """The quote answers with this purchase from now on; the audit names both."""
+    await session.execute(update(CheckoutQuote).where(CheckoutQuote.id == row.id)
+                          .values(operation_id=result.operation_id))
+    _audit(session, now, actor, "checkout.purchase", f"operation:{result.operation_id}",
+           quote=row.id, amount=result.amount_kopecks, points=result.points_paid,
+           replayed=result.replayed or None)
+
+
 async def _after_purchase(dom: Domain, actor: StaffActor, row: CheckoutQuote, result: PurchaseResult,
                           alert_chat_id: int | None) -> None:
     now = dom.clock.now()
     async with dom.db.transaction() as session:
-        await session.execute(update(CheckoutQuote).where(CheckoutQuote.id == row.id)
-                              .values(operation_id=result.operation_id))
-        _audit(session, now, actor, "checkout.purchase", f"operation:{result.operation_id}",
-               quote=row.id, amount=result.amount_kopecks, points=result.points_paid,
-               replayed=result.replayed or None)
-    if not result.replayed:  # the purchase is recorded under whoever confirmed it, not who opened the quote
+        await _tie_quote(session, now, actor, row, result)
+    if not result.replayed:
         await check_fraud(dom, customer_id=row.customer_id, staff_id=actor.staff_id, alert_chat_id=alert_chat_id)
 
 
@@ -867,43 +955,51 @@ async def check_fraud(dom: Domain, *, customer_id: int | None, staff_id: int | N
     """Alert the staff chat when a customer has more than N operations today, or a staff
     member paid more than M points today (program limits). Returns the alerts raised."""
     now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        return await check_fraud_in(session, dom, now, customer_id=customer_id, staff_id=staff_id,
+                                    alert_chat_id=alert_chat_id)
+
+
+async def check_fraud_in(session: AsyncSession, dom: Domain, now: datetime, *, customer_id: int | None,
+                         staff_id: int | None, alert_chat_id: int | None, program: Program | None = None) -> list[str]:
+    """`check_fraud` inside the caller's transaction (after the operation it is about)."""
     start, end, day = _day_bounds(dom, now)
     raised: list[str] = []
     # Names go into outbox texts, which `models.outbox.message_payload` HTML-escapes.
-    async with dom.db.transaction() as session:
+    if program is None:
         _, program = await current_program(session)
-        limits = program.limits
-        today = and_(Operation.created_at >= start, Operation.created_at < end)
-        till = Operation.kind.in_([OperationKind.PURCHASE, OperationKind.REFUND])
-        if customer_id is not None:
-            count = int((await session.execute(
-                select(func.count(Operation.id)).where(Operation.customer_id == customer_id, till, today)
-            )).scalar() or 0)
-            if count > limits.fraud_operations_per_customer_day:
-                customer = await session.get(Customer, customer_id)
-                args = {"customer": (customer.name if customer else None) or f"#{customer_id}",
-                        "customer_id": customer_id, "count": count,
-                        "limit": limits.fraud_operations_per_customer_day}
-                if alert_chat_id is not None and await _alert_once(
-                        session, alert_chat_id, "staff-fraud-customer", args, f"fraud:customer:{customer_id}:{day}",
-                        now):
-                    raised.append("customer")
-                    audit.record(session, now, "fraud.customer", actor_telegram_id=None, actor_role="system",
-                                 target=f"customer:{customer_id}", details=args)
-        if staff_id is not None:
-            paid = int((await session.execute(
-                select(func.coalesce(func.sum(Operation.points_paid), 0)).where(
-                    Operation.staff_id == staff_id, Operation.kind == OperationKind.PURCHASE, today)
-            )).scalar() or 0)
-            if paid > limits.fraud_points_per_staff_day:
-                staff = await session.get(Staff, staff_id)
-                args = {"staff": staff.display_name if staff else f"#{staff_id}", "points": paid,
-                        "limit": limits.fraud_points_per_staff_day}
-                if alert_chat_id is not None and await _alert_once(
-                        session, alert_chat_id, "staff-fraud-staff", args, f"fraud:staff:{staff_id}:{day}", now):
-                    raised.append("staff")
-                    audit.record(session, now, "fraud.staff", actor_telegram_id=None, actor_role="system",
-                                 target=f"staff:{staff_id}", details=args)
+    limits = program.limits
+    today = and_(Operation.created_at >= start, Operation.created_at < end)
+    till = Operation.kind.in_([OperationKind.PURCHASE, OperationKind.REFUND])
+    # Both of today's figures in one statement (the Confirm tap's budget, issue 15).
+    operations = (select(func.count(Operation.id)).where(Operation.customer_id == customer_id, till, today)
+                  .scalar_subquery() if customer_id is not None else literal(0))
+    points_paid = (select(func.coalesce(func.sum(Operation.points_paid), 0))
+                   .where(Operation.staff_id == staff_id, Operation.kind == OperationKind.PURCHASE, today)
+                   .scalar_subquery() if staff_id is not None else literal(0))
+    count, paid = (int(value or 0) for value in (await session.execute(select(operations, points_paid))).one())
+    if customer_id is not None:
+        if count > limits.fraud_operations_per_customer_day:
+            customer = await session.get(Customer, customer_id)
+            args = {"customer": (customer.name if customer else None) or f"#{customer_id}",
+                    "customer_id": customer_id, "count": count,
+                    "limit": limits.fraud_operations_per_customer_day}
+            if alert_chat_id is not None and await _alert_once(
+                    session, alert_chat_id, "staff-fraud-customer", args, f"fraud:customer:{customer_id}:{day}",
+                    now):
+                raised.append("customer")
+                audit.record(session, now, "fraud.customer", actor_telegram_id=None, actor_role="system",
+                             target=f"customer:{customer_id}", details=args)
+    if staff_id is not None:
+        if paid > limits.fraud_points_per_staff_day:
+            staff = await session.get(Staff, staff_id)
+            args = {"staff": staff.display_name if staff else f"#{staff_id}", "points": paid,
+                    "limit": limits.fraud_points_per_staff_day}
+            if alert_chat_id is not None and await _alert_once(
+                    session, alert_chat_id, "staff-fraud-staff", args, f"fraud:staff:{staff_id}:{day}", now):
+                raised.append("staff")
+                audit.record(session, now, "fraud.staff", actor_telegram_id=None, actor_role="system",
+                             target=f"staff:{staff_id}", details=args)
     if raised:
         log.warning("fraud alerts raised: %s (customer %s, staff %s)", raised, customer_id, staff_id)
     return raised

@@ -95,10 +95,6 @@ _phones = itertools.count(1)
 _WATCHED_LOGGERS = ("aiogram", "handlers", "bot", "models", "scheduler")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "botenv(**options): options of the bot harness (tests/bot/conftest.py)")
-
-
 def botenv_options(node: Any) -> dict[str, Any]:
     """The merged kwargs of every `botenv` marker on a test (the closest wins)."""
     options: dict[str, Any] = {}
