@@ -146,8 +146,8 @@ def render_text(report: Report, t: Translator, *, definitions: bool = True, tabl
     if report.staff:
         lines += ["", t("report-section-staff")]
         for s in report.staff:
-            lines.append("• " + t("report-staff-line", name=s.name, operations=t.number(s.operations),
-                                  revenue=fmt_money(t, s.revenue, exact=True),
+            lines.append("• " + t("report-staff-line", name=s.name, purchases=t.number(s.purchases),
+                                  sales=t.number(s.sales_no_card), revenue=fmt_money(t, s.revenue, exact=True),
                                   average=fmt_money(t, s.average_check),
                                   points=fmt_money(t, s.points_paid, exact=True),
                                   enrolled=t.number(s.enrolled),

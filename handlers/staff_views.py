@@ -9,6 +9,7 @@ from decimal import Decimal
 from html import escape
 
 from bot.i18n import Translator
+from bot.report_render import whole_roubles
 from models.errors import DomainError, InvalidAmount
 from models.purchase import PurchaseResult, RefundResult
 from models.staff import CheckoutView, CustomerCard, PeriodStats, StaffStats
@@ -86,8 +87,9 @@ def refund_text(t: Translator, result: RefundResult) -> str:
 
 def _period(t: Translator, title: str, p: PeriodStats) -> str:
     rating = str(p.average_rating).replace(".", "," if t.locale == "ru" else ".") if p.average_rating else "—"
-    return t("staff-me-period", title=title, purchases=p.purchases, revenue=p.revenue_kopecks,
-             average=p.average_check_kopecks, paid=t("points", n=p.points_paid),
+    # Whole roubles, rounded as /report rounds them: the same figure reads the same everywhere.
+    return t("staff-me-period", title=title, purchases=p.purchases, revenue=whole_roubles(p.revenue_kopecks),
+             average=whole_roubles(p.average_check) or 0, paid=t("points", n=p.points_paid),
              accrued=t("points", n=p.points_accrued), refunds=p.refunds, sales=p.sales_without_card,
              enrolled=p.enrolled, ratings=p.ratings, rating=rating)
 

@@ -79,13 +79,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement as _Col
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from models.base import BigId, UTCDateTime
 from models.clock import start_of_day
 from models.context import Domain
 from models.dates import previous_month
+from models.figures import average_check, net_points_paid, net_revenue, ratio
 from models.programs_store import current_program
 from models.promo import PromoUses, promo_uses
 from models.rfm import RfmSummary, previous_month_end, summary_from_buyer_table, summary_from_buyers
@@ -114,11 +114,6 @@ BROUGHT_SOURCES = (SourceKind.CAMPAIGN, SourceKind.SOURCE)
 # business's time zone (datetime overflows), and no business has data outside these anyway.
 REPORT_YEARS = range(1970, 2100)
 MAX_MONTHS = 60  # the monthly series is capped; a longer period shows its last 60 months
-
-
-def ratio(numerator: int, denominator: int) -> Fraction | None:
-    """An exact share; None when the denominator is zero (shown as a dash)."""
-    return Fraction(numerator, denominator) if denominator else None
 
 
 # --- Period and scope -------------------------------------------------------------------
@@ -196,7 +191,7 @@ class Figures:
 
     @property
     def average_check(self) -> Fraction | None:
-        return ratio(self.revenue, self.purchases)
+        return average_check(self.revenue, self.purchases)
 
     @property
     def purchases_per_buyer(self) -> Fraction | None:
@@ -230,6 +225,7 @@ class StaffRow:
     purchases: int
     sales_no_card: int
     revenue: int  # card purchases (net) + sales without a card
+    card_revenue: int  # card purchases (net): the average check's basis, as everywhere
     points_paid: int
     enrolled: int
     ratings: int
@@ -241,7 +237,7 @@ class StaffRow:
 
     @property
     def average_check(self) -> Fraction | None:
-        return ratio(self.revenue, self.operations)
+        return average_check(self.card_revenue, self.purchases)
 
     @property
     def average_rating(self) -> Fraction | None:
@@ -377,16 +373,6 @@ def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
 
 LONG_PERIOD = timedelta(days=92)  # longer than this, SQLite reads the operations in order
 POSTGRES_WORK_MEM = "64MB"  # per sort or hash in the report's transaction (PostgreSQL only)
-
-def net_revenue() -> _Col[int]:
-    return Operation.amount_kopecks - Operation.refunded_kopecks
-
-
-def net_points_paid() -> _Col[int]:
-    """Points paid in kopecks, less the share refunds gave back (as `refund_purchase` does)."""
-    paid = Operation.amount_kopecks - Operation.cash_kopecks
-    return paid - (paid * Operation.refunded_kopecks) // Operation.amount_kopecks
-
 
 def live_purchases(start: datetime | None, end: datetime, *, scan: bool = False) -> ColumnElement[bool]:
     """Purchases in [start, end) that are not fully refunded (`scan`: without SQLite's indexes)."""
@@ -797,11 +783,12 @@ async def staff_table(
     per_staff: dict[int, list[int]] = {}
     for (staff, _), till in tills.items():  # a few hundred aggregated rows, not operations
         if staff is not None:
-            acc = per_staff.setdefault(staff, [0, 0, 0, 0])
+            acc = per_staff.setdefault(staff, [0, 0, 0, 0, 0])
             acc[0] += till.card_n
             acc[1] += till.plain_n
             acc[2] += till.card_rev + till.plain_rev
             acc[3] += till.points
+            acc[4] += till.card_rev
     enrolled = dict((await session.execute(
         select(Customer.enrolled_by_staff_id, func.count())
         .where(Customer.enrolled_by_staff_id.is_not(None),
@@ -810,14 +797,14 @@ async def staff_table(
     )).all())
     rows = []
     for member in (await session.execute(select(Staff).order_by(Staff.id))).scalars():
-        o = per_staff.get(member.id, [0, 0, 0, 0])
+        o = per_staff.get(member.id, [0, 0, 0, 0, 0])
         r = ratings.get(member.id, (0, 0))
         e = int(enrolled.get(member.id, 0))
         if not member.active and not any(o) and not e and not r[0]:
             continue  # a revoked member with nothing in the period
         rows.append(StaffRow(
             staff_id=member.id, name=member.display_name, active=member.active,
-            purchases=o[0], sales_no_card=o[1], revenue=o[2], points_paid=o[3],
+            purchases=o[0], sales_no_card=o[1], revenue=o[2], card_revenue=o[4], points_paid=o[3],
             enrolled=e, ratings=r[0], ratings_sum=r[1],
         ))
     rows.sort(key=lambda row: (-row.revenue, row.staff_id))

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.figures import net_points_paid, net_revenue
 from models.tables import Customer, Operation, OperationKind, TillHour
 
 TILL = cast(Table, TillHour.__table__)
@@ -77,15 +78,6 @@ async def last_live_purchase(session: AsyncSession, customer_id: int, *, excludi
 
 # --- The same quantities straight from the operations (rebuild and check) -------------------
 
-def _net() -> Any:
-    return Operation.amount_kopecks - Operation.refunded_kopecks
-
-
-def _net_points() -> Any:
-    paid = Operation.amount_kopecks - Operation.cash_kopecks
-    return paid - (paid * Operation.refunded_kopecks) // Operation.amount_kopecks
-
-
 def customer_totals_from_operations(customers: list[int] | None = None) -> Any:
     """Per customer with purchases (or only those listed): what the running totals must hold."""
     live = Operation.refunded_kopecks < Operation.amount_kopecks
@@ -93,9 +85,9 @@ def customer_totals_from_operations(customers: list[int] | None = None) -> Any:
         select(
             Operation.customer_id.label("cid"),
             func.count().filter(live).label("live"),
-            func.sum(_net()).label("revenue"),
-            func.sum(_net_points()).label("points"),
-            func.coalesce(func.sum(case((Operation.certificate_lot_id.is_not(None), _net()), else_=0)), 0)
+            func.sum(net_revenue()).label("revenue"),
+            func.sum(net_points_paid()).label("points"),
+            func.coalesce(func.sum(case((Operation.certificate_lot_id.is_not(None), net_revenue()), else_=0)), 0)
             .label("certificate"),
             func.max(case((live, Operation.created_at))).label("last_live"),
             func.max(Operation.created_at).label("last_any"),
@@ -121,8 +113,8 @@ def till_from_operations(dialect: str, since: datetime | None = None, until: dat
     inner = select(
         _hour_sql(dialect).label("hour"), func.coalesce(Operation.staff_id, 0).label("staff_key"),
         case((live, 1), else_=0).label("card_n"),
-        case((purchase, _net()), else_=0).label("card_rev"),
-        case((purchase, _net_points()), else_=0).label("card_pts"),
+        case((purchase, net_revenue()), else_=0).label("card_rev"),
+        case((purchase, net_points_paid()), else_=0).label("card_pts"),
         case((plain, 1), else_=0).label("plain_n"),
         case((plain, Operation.amount_kopecks), else_=0).label("plain_rev"),
     ).where(Operation.kind.in_([OperationKind.PURCHASE, OperationKind.SALE_NO_CARD]))

@@ -32,6 +32,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy import ForeignKey, String, and_, case, delete, false, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +56,7 @@ from models.errors import (
     RedeemLimitExceeded,
     RedeemNotAuthorised,
 )
+from models.figures import average_check, live_purchase, net_revenue
 from models.outbox import customer_chat, enqueue, message_payload
 from models.program import Program
 from models.programs_store import current_program, program_at
@@ -1009,9 +1011,9 @@ async def check_fraud_in(session: AsyncSession, dom: Domain, now: datetime, *, c
 
 @dataclass(frozen=True)
 class PeriodStats:
-    purchases: int
-    revenue_kopecks: int  # check amounts (money and points), net of refunds
-    average_check_kopecks: int
+    purchases: int  # card purchases, fully refunded ones excluded (models/figures.py, as in /report)
+    revenue_kopecks: int  # their check amounts (money and points), net of refunds
+    average_check: Fraction | None  # models.figures.average_check, as in /report
     points_paid: int
     points_accrued: int
     refunds: int
@@ -1032,17 +1034,16 @@ class StaffStats:
 async def _period(session: AsyncSession, staff_id: int, start: datetime, end: datetime) -> PeriodStats:
     within = and_(Operation.created_at >= start, Operation.created_at < end, Operation.staff_id == staff_id)
     is_purchase = Operation.kind == OperationKind.PURCHASE
+    live = live_purchase()
     row = (await session.execute(select(
-        func.count(Operation.id).filter(is_purchase),
-        func.coalesce(func.sum(case((is_purchase, Operation.amount_kopecks - Operation.refunded_kopecks),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((is_purchase, Operation.amount_kopecks), else_=0)), 0),
+        func.count(Operation.id).filter(live),
+        func.coalesce(func.sum(case((live, net_revenue()), else_=0)), 0),
         func.coalesce(func.sum(case((is_purchase, Operation.points_paid), else_=0)), 0),
         func.coalesce(func.sum(case((is_purchase, Operation.cashback), else_=0)), 0),
         func.count(Operation.id).filter(Operation.kind == OperationKind.REFUND),
         func.count(Operation.id).filter(Operation.kind == OperationKind.SALE_NO_CARD),
     ).where(within))).one()
-    purchases, revenue, gross, paid, accrued, refunds, sales = (int(v or 0) for v in row)
+    purchases, revenue, paid, accrued, refunds, sales = (int(v or 0) for v in row)
     enrolled = int((await session.execute(select(func.count(Customer.id)).where(
         Customer.enrolled_by_staff_id == staff_id, Customer.created_at >= start, Customer.created_at < end
     ))).scalar() or 0)
@@ -1051,7 +1052,7 @@ async def _period(session: AsyncSession, staff_id: int, start: datetime, end: da
     ))).one()
     ratings = int(rating[0] or 0)
     average = Decimal(str(rating[1])).quantize(Decimal("0.1")) if ratings else None
-    return PeriodStats(purchases, revenue, gross // purchases if purchases else 0, paid, accrued, refunds, sales,
+    return PeriodStats(purchases, revenue, average_check(revenue, purchases), paid, accrued, refunds, sales,
                        enrolled, ratings, average)
 
 

@@ -149,7 +149,9 @@ async def test_every_figure_on_a_hand_built_data_set(dom: Domain) -> None:
     assert (s1.purchases, s1.sales_no_card, s1.revenue, s1.points_paid) == (7, 0, 58_000 * RUB, 0)
     assert (s1.enrolled, s1.ratings, s1.average_rating) == (1, 1, Fraction(5))  # F; A's rating
     assert (s2.purchases, s2.sales_no_card, s2.revenue, s2.points_paid) == (2, 2, 36_000 * RUB, 1_100 * RUB)
-    assert s2.operations == 4 and s2.average_check == Fraction(9_000 * RUB)
+    # The average check is the one definition, card revenue / card purchases (20 000 / 2), not
+    # the staff revenue with no-card sales over all operations (36 000 / 4).
+    assert s2.operations == 4 and s2.card_revenue == 20_000 * RUB and s2.average_check == Fraction(10_000 * RUB)
     assert (s2.enrolled, s2.ratings, s2.average_rating) == (1, 1, Fraction(3))  # G; B's rating
 
     funnels = {c.code: c for c in r.funnels}

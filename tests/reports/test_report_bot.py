@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from models.purchase import PurchaseRequest, commit_purchase, record_sale_without_card
+from models.purchase import PurchaseRequest, commit_purchase, record_sale_without_card, refund_purchase
 from tests.bot.conftest import BotEnv, botenv  # noqa: F401
 from tests.helpers import register
 
@@ -79,3 +79,36 @@ async def test_a_single_chart_is_sent_as_a_photo(botenv: BotEnv, monkeypatch) ->
     await botenv.tg.wait_for(lambda: any(m.document_name for m in owner.bot_messages()), timeout=20)
     assert len([m for m in owner.bot_messages() if m.photo is not None]) == 1
     botenv.services.renderer.close()
+
+
+async def test_one_average_check_in_me_the_report_its_staff_line_and_the_xlsx(botenv: BotEnv) -> None:  # noqa: F811
+    """Issue 16, "Figures that agree": for the same data the cashier's /me, the owner's
+    /report, its staff line and the XLSX's staff sheet show one average check (card revenue /
+    card purchases, docs/REPORTS.md). Before, they said 20 000 ₽, 22 500 ₽ and 31 667 ₽."""
+    cashier = botenv.customer("Мария")
+    staff_id = await botenv.add_staff(cashier, "Мария")
+    c = await register(botenv.dom)
+    ops = [await commit_purchase(botenv.dom, PurchaseRequest(customer_id=c, amount_kopecks=rub * 100,
+                                                             staff_id=staff_id))
+           for rub in (10_000, 20_000, 30_000)]
+    await refund_purchase(botenv.dom, ops[0].operation_id)  # fully refunded: no longer a purchase
+    await refund_purchase(botenv.dom, ops[2].operation_id, 500_000)  # 30 000 ₽ → 25 000 ₽
+    await record_sale_without_card(botenv.dom, 5_000_000, staff_id=staff_id)  # compared separately
+    average = "22\u00a0500\u00a0₽"  # (20 000 + 25 000) / 2
+
+    await cashier.send("/me")
+    me = await cashier.expect_text("средний чек")
+    assert me.text.count(f"средний чек {average}") == 2, me.text  # today and this month
+
+    owner = botenv.owner
+    await owner.send("/report")
+    await botenv.press(owner, botenv.text(owner, "report-period-month"))
+    summary = await owner.expect_text("Средний чек", timeout=20)
+    assert f"Средний чек: {average}" in summary.text, summary.text
+    assert (f"Мария: покупок по карте 2, без карты 1, выручка 95\u00a0000\u00a0₽, ср. чек по карте {average}"
+            in summary.text), summary.text
+    await botenv.tg.wait_for(lambda: any(m.document_name for m in owner.bot_messages()), timeout=20)
+    [xlsx] = [m for m in owner.bot_messages() if m.document_name]
+    sheet = load_workbook(io.BytesIO(xlsx.document))[botenv.text(owner, "xlsx-staff")]
+    [row] = [r for r in sheet.iter_rows(values_only=True) if r[0] == "Мария"]
+    assert 22_500 in row, row
