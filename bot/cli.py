@@ -12,7 +12,9 @@ import importlib
 import logging
 import pkgutil
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Awaitable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 
@@ -31,12 +33,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def _within_loop(command: Awaitable[int | None]) -> int | None:
+    """Run the command; if it fails, let aiosqlite's worker threads finish first.
+
+    aiosqlite answers a failed connect (a folder that does not exist, a file it cannot open)
+    by queueing the thread's stop without awaiting it; the thread then posts to the event
+    loop. If `asyncio.run` has already closed the loop, that thread dies with a traceback on
+    the console ("Event loop is closed") after our one-line error. Waiting here, while the
+    loop still runs, for those threads to end (at most a second) keeps the error one line."""
+    try:
+        return await command
+    except BaseException:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and _sqlite_threads_alive():  # noqa: ASYNC110 (no event to wait on)
+            await asyncio.sleep(0.01)
+        raise
+
+
+def _sqlite_threads_alive() -> bool:
+    return any(thread.is_alive() and "_connection_worker_thread" in thread.name for thread in threading.enumerate())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return int(asyncio.run(args.func(args)) or 0)
+        return int(asyncio.run(_within_loop(args.func(args))) or 0)
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
