@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 
 def area_routers() -> tuple[Router, ...]:
     """Every area's router, in the order they see an update."""
-    from handlers import common, customer, fallback, owner, owner_reports, staff
+    from handlers import common, customer, fallback, owner, owner_reports, role_keys, staff
 
     return (
         common.router,  # /cancel, /help, language — work in every state
+        role_keys.router,  # the till's keyboard (staff, owners): a key wins over any conversation step
         owner.router,
         owner_reports.router,  # /report
         staff.router,

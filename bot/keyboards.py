@@ -1,8 +1,10 @@
-"""Keyboards of the customer's side, and a filter that matches a menu button in any language.
+"""Reply keyboards of each role, the customer's inline keyboards, and a filter that matches a
+menu button in any language.
 
 Reply-keyboard buttons arrive as plain text, so a handler cannot know which language the
-keyboard was drawn in (the customer may have switched since): `Button("menu-card")`
-matches the button's text in every locale.
+keyboard was drawn in (the person may have switched since): `Button("menu-card")`
+matches the button's text in every locale. Each button of a role's keyboard routes to the
+handler of its command (handlers/role_keys.py for staff and owners).
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ from aiogram.types import (
 )
 
 from bot.i18n import I18n, Translator, default_i18n
+from bot.middlewares import Actor
 
 MENU_KEYS = ("menu-card", "menu-balance", "menu-certificates", "menu-invite", "menu-review", "menu-settings")
+# The till's keyboard (staff and owners): find a customer, /sale, /refund, /me; then the owner's
+# own keys (/owner, /report); "menu-card" (their own member card, /card) closes both.
+STAFF_KEYS = ("staff-key-find", "staff-key-sale", "staff-key-refund", "staff-key-me")
+OWNER_KEYS = ("owner-key-menu", "owner-key-report")
 
 
 @functools.cache
@@ -56,6 +63,25 @@ def main_menu(t: Translator) -> ReplyKeyboardMarkup:
         [KeyboardButton(text=t("menu-certificates")), KeyboardButton(text=t("menu-invite"))],
         [KeyboardButton(text=t("menu-review")), KeyboardButton(text=t("menu-settings"))],
     ], resize_keyboard=True, is_persistent=True)
+
+
+def staff_menu(t: Translator, *, owner: bool = False) -> ReplyKeyboardMarkup:
+    """The till's keyboard; an owner's has the owner's menu and the report too."""
+    find, sale, refund, me = (KeyboardButton(text=t(key)) for key in STAFF_KEYS)
+    rows = [[find, sale], [refund, me]]
+    if owner:
+        rows.append([KeyboardButton(text=t(key)) for key in OWNER_KEYS])
+    rows.append([KeyboardButton(text=t("menu-card"))])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def role_menu(t: Translator, actor: Actor | None) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """The keyboard a person should have on screen: the till's for staff and owners (also when
+    they are members: their own card is a key there), the member's menu for a registered
+    customer, none for a guest."""
+    if actor is not None and actor.is_staff:
+        return staff_menu(t, owner=actor.is_owner)
+    return main_menu(t) if actor is not None and actor.customer_id is not None else remove()
 
 
 def remove() -> ReplyKeyboardRemove:

@@ -1,9 +1,11 @@
 """`loyalty-bot run`: the bot in long-polling mode, with the outbox sender and the scheduler.
 
 Start-up order: services (database, program) → Bot → getMe (the username goes into
-`services.bot_username`, deep links need it) → setMyCommands in ru and en → the outbox
-sender task (it takes the "outbox-sender" lease itself, so a second process just waits)
-→ the scheduler (if the scheduler package provides `start_scheduler`) → polling.
+`services.bot_username`, deep links need it) → setMyCommands in ru and en (the customer's
+default list) → the outbox sender task (it takes the "outbox-sender" lease itself, so a
+second process just waits) → each staff member's and owner's own command list in a
+background task (bot/role_commands.py; polling does not wait for it) → the scheduler (if
+the scheduler package provides `start_scheduler`) → polling.
 
 SIGINT/SIGTERM stop polling; then the sender finishes the message in flight (so a normal
 restart never leaves an ambiguous "sending" row, see bot/sender.py), the scheduler stops,
@@ -36,6 +38,7 @@ from bot.bootstrap import assemble
 from bot.broadcast_progress import ensure_progress
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.role_commands import start_sync, stop_sync
 from bot.sender import OutboxSender
 from bot.services import Services, build_services
 
@@ -212,12 +215,14 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     stop_event = stop_event or asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
     stop_scheduler: Stopper | None = None
+    role_commands: asyncio.Task[None] | None = None
     api_url = settings.telegram_api_url
     if install_signals:  # before Telegram is asked anything: SIGTERM also stops a start-up retrying
         _install_signal_handlers(stop_event)
     try:
         dp, sender = await start_up(bot, services, i18n, stop_event=stop_event)
         tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
+        role_commands = start_sync(bot, services, i18n, stop_event)  # staff and owners' own lists, in the background
         # Broadcasts under way before a restart get their live progress message back at once.
         ensure_progress(services, bot)
         stop_scheduler = await start_scheduler(services)
@@ -255,6 +260,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
                 if task.get_name() == "stop-watcher":
                     task.cancel()
                 await task
+        await stop_sync(role_commands)
         if stop_scheduler is not None:
             try:
                 await stop_scheduler()

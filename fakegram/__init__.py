@@ -154,8 +154,11 @@ Menu button and commands
   the user sees (the chat's, else the default, else ``commands``).
 - ``setMyCommands`` (at most 100, names ``[a-z0-9_]{1,32}``, trimmed, description 1-256;
   an empty list resets the scope), ``getMyCommands``, ``deleteMyCommands`` for every
-  ``BotCommandScope`` (a private chat only with ``chat``; ``chat_member`` needs a known
-  user; ``language_code`` two letters). ``user.commands(group=None)`` /
+  ``BotCommandScope`` (a private chat only with ``chat``, and only for a user the bot has
+  seen — they opened the bot, or wrote or pressed a button where the bot reads — else
+  ``chat not found`` like any unknown chat; ``chat_member`` needs a known user;
+  ``language_code`` two letters). A scope's ``chat_id`` is the call's chat for
+  ``tg.calls(chat_id=...)``, ``fail_next`` and ``slow``. ``user.commands(group=None)`` /
   ``tg.commands_for(user_id, chat_id=None)``: the list the user sees, resolved in
   Telegram's order (chat_member, chat_administrators, chat, all_chat_administrators,
   all_group_chats, default in groups; chat, all_private_chats, default in private chats;

@@ -656,7 +656,9 @@ class BotApi:
         if kind in ("chat", "chat_administrators", "chat_member"):
             chat_id = scope.get("chat_id")
             chat = self.tg.chats.get(chat_id) if isinstance(chat_id, int) else None
-            if chat is None:
+            if chat is None or (chat.type == "private" and not self.tg.has_seen_user(chat.id)):
+                # A private chat scope needs a user the bot knows: one who opened the bot or
+                # wrote where the bot reads. Anyone else is "chat not found", as in Telegram.
                 raise bad_request("chat not found")
             if chat.migrated_to is not None:
                 raise ApiError(400, MIGRATED, {"migrate_to_chat_id": chat.migrated_to})

@@ -1337,6 +1337,18 @@ class FakeTelegram:
         return dict(self.menu_buttons.get(user_id) or self.menu_buttons.get(None)
                     or {"type": "commands"})
 
+    def has_seen_user(self, user_id: int) -> bool:
+        """Whether the bot knows this user, as Telegram decides whether a private chat exists
+        for it: they opened the bot (their private chat is started), or wrote or pressed a
+        button in a chat the bot is in."""
+        chat = self.chats.get(user_id)
+        if chat is not None and chat.type == "private" and chat.started:
+            return True
+        if any(record.user_id == user_id for record in self.callbacks.values()):
+            return True
+        return any(msg.sender_id == user_id for c in self.chats.values() if c.type != "private"
+                   for msg in c.messages if not msg.from_bot)
+
     def commands_for(self, user_id: int, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The command list *user_id* sees in their private chat (``chat_id`` None) or in
         the group *chat_id*, resolved like Telegram: the most specific scope with commands
@@ -1453,6 +1465,11 @@ class FakeTelegram:
         except ApiError as exc:
             return web.json_response(exc.to_json(), status=exc.status)
         chat_id = params.values.get("chat_id")
+        scope = params.values.get("scope")
+        if chat_id is None and isinstance(scope, dict):
+            # setMyCommands & co. name their chat in the scope: that is the call's chat (for
+            # tg.calls(chat_id=...), fail_next and slow).
+            chat_id = scope.get("chat_id")
         record = ApiRequest(
             method=name,
             params=params.values,

@@ -44,30 +44,38 @@ class IsOwner(Filter):
 @router.message(Command("cancel"))
 @router.message(F.chat.type == "private", Button("button-cancel"))
 async def cancel(message: Message, state: FSMContext, actor: Actor | None, t: Translator) -> None:
+    """Staff and owners get the till's keyboard back (never the customer's "press /start")."""
     had_state = await state.get_state() is not None
     await state.clear()
     text = t("cancelled") if had_state else t("common-nothing-to-cancel")
     if message.chat.type != "private":
         await message.answer(text)
-    elif actor is not None and actor.customer_id is not None:
-        await message.answer(text, reply_markup=keyboards.main_menu(t))
+    elif actor is not None and (actor.is_staff or actor.customer_id is not None):
+        await message.answer(text, reply_markup=keyboards.role_menu(t, actor))
     else:
         await message.answer(f"{text}\n{t('common-start-hint')}", reply_markup=keyboards.remove())
 
 
 @router.message(Command("help"))
 async def help_(message: Message, actor: Actor | None, t: Translator) -> None:
+    """A member's help, then their role's; staff who are not members get only their role's
+    (the guest's "press /start to register" is not for them)."""
     registered = actor is not None and actor.customer_id is not None
-    text = t("common-help") if registered else t("common-help-guest")
-    if actor is not None and actor.is_staff:
-        text += "\n\n" + t("common-help-staff")
+    staff = actor is not None and actor.is_staff
+    parts = [t("common-help")] if registered else ([] if staff else [t("common-help-guest")])
+    if staff:
+        parts.append(t("common-help-staff"))
     if actor is not None and actor.is_owner:
-        text += "\n\n" + t("common-help-owner")
-    await message.answer(text)
+        parts.append(t("common-help-owner"))
+    await message.answer("\n\n".join(parts))
 
 
 @router.message(Command("menu"))
 async def menu(message: Message, actor: Actor | None, t: Translator, state: FSMContext) -> None:
+    if actor is not None and actor.is_staff and message.chat.type == "private":
+        await state.clear()
+        await message.answer(t("staff-find-ways"), reply_markup=keyboards.role_menu(t, actor))
+        return
     if actor is None or actor.customer_id is None or message.chat.type != "private":
         await message.answer(t("common-start-hint"))
         return
@@ -93,5 +101,6 @@ async def set_language(callback: CallbackQuery, actor: Actor | None, services: S
     t = i18n.translator(locale)
     await callback.answer(t("common-language-set"))
     chat_id = callback.message.chat.id if callback.message else actor.telegram_id
-    markup = keyboards.main_menu(t) if actor.customer_id is not None else None
+    # The keyboard on screen, redrawn in the new language (the till's for staff and owners).
+    markup = keyboards.role_menu(t, actor) if actor.is_staff or actor.customer_id is not None else None
     await bot.send_message(chat_id, t("common-language-set"), reply_markup=markup)

@@ -36,7 +36,10 @@ async def member(message: Message, actor: Actor | None, t: Translator) -> int | 
     if actor is None or message.chat.type != "private":
         return None
     if actor.customer_id is None:
-        await message.answer(t("common-start-hint"), reply_markup=keyboards.remove())
+        if actor.is_staff:  # staff are not told to /start: that is their till
+            await message.answer(t("staff-no-own-card"), reply_markup=keyboards.role_menu(t, actor))
+        else:
+            await message.answer(t("common-start-hint"), reply_markup=keyboards.remove())
         return None
     return actor.customer_id
 

@@ -18,7 +18,7 @@ import logging
 from datetime import date
 
 from aiogram import Bot, F, Router
-from aiogram.filters import CommandObject, CommandStart, StateFilter
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -69,6 +69,20 @@ async def start(message: Message, command: CommandObject, state: FSMContext, act
         await _start_member(message, link, actor, services, t, bot)
         return
     await _begin_registration(message, link, state, services, t)
+
+
+@router.message(Command("join"), F.chat.type == "private")
+async def join(message: Message, state: FSMContext, actor: Actor | None, services: Services, t: Translator,
+               bot: Bot) -> None:
+    """Registration asked for by name: how staff and owners, whose /start is the till, become
+    members of the program themselves (for a guest it is the same as /start)."""
+    if actor is None:
+        return
+    if actor.customer_id is not None:
+        await bot.send_message(message.chat.id, t("reg-already-member"), reply_markup=keyboards.role_menu(t, actor))
+        return
+    await state.clear()
+    await _begin_registration(message, parse_deep_link(None), state, services, t)
 
 
 async def _start_member(message: Message, link: DeepLink, actor: Actor, services: Services, t: Translator,
@@ -251,7 +265,9 @@ async def finish(message: Message, state: FSMContext, actor: Actor, services: Se
     if result.joined_existing:
         lines.append(t("reg-done-joined"))
     lines.extend(notes)
-    await send_menu(bot, message.chat.id, t, "\n".join(lines))
+    # Staff and owners keep the till's keyboard (their card is a key there); members get theirs.
+    markup = keyboards.staff_menu(t, owner=actor.is_owner) if actor.is_staff else keyboards.main_menu(t)
+    await bot.send_message(message.chat.id, "\n".join(lines), reply_markup=markup)
     await send_card(bot, message.chat.id, services, t, result.customer_id)
     wake_sender(services)
 

@@ -32,10 +32,20 @@ async def unknown_callback(callback: CallbackQuery, t: Translator, actor: Actor 
 
 
 @router.message()
-async def anything(message: Message, t: Translator, actor: Actor | None) -> None:
+async def anything(message: Message, t: Translator, actor: Actor | None, i18n: I18n) -> None:
     if message.chat.type != "private":
         return  # groups: answer only what is addressed to us (handled by other routers)
+    if actor is not None and actor.is_staff:
+        # Staff and owners: never the customer's texts; what the till understands instead.
+        text = t("fallback-unknown-command") if (message.text or "").startswith("/") else (
+            t("staff-not-understood") + "\n\n" + t("staff-find-ways"))
+        await message.answer(text, reply_markup=keyboards.role_menu(t, actor))
+        return
     registered = actor is not None and actor.customer_id is not None
+    if keyboards.is_button(i18n, message.text, *keyboards.STAFF_KEYS, *keyboards.OWNER_KEYS):
+        # A key of the till's keyboard from someone who is no longer staff (revoked): not theirs.
+        await message.answer(t("not-allowed"), reply_markup=keyboards.role_menu(t, actor))
+        return
     markup = keyboards.main_menu(t) if registered else None
     if message.text and message.text.startswith("/"):
         key = "fallback-unknown-command"

@@ -1,5 +1,6 @@
 """The owner's tools (issue 6): /owner, /program, /campaigns, /broadcast, /broadcasts,
-/import, /export, /find, /audit.
+/import, /export, /find, /audit; the owner's menu also reaches /report (owner_reports.py),
+/staff (staff.py) and /api (owner_api.py).
 
 Included before the staff and customer routers (bot/app.py). Every handler of the area
 lives under `owner_only`, whose router-level filter is `IsOwner` (the role the middleware
@@ -20,21 +21,34 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers import owner_api, owner_broadcasts, owner_campaigns, owner_customers, owner_program, owner_promo
+from handlers import (
+    owner_api,
+    owner_broadcasts,
+    owner_campaigns,
+    owner_customers,
+    owner_program,
+    owner_promo,
+    owner_reports,
+    staff,
+)
 from handlers.common import IsOwner
-from handlers.owner_views import PREFIX, SEP, button, in_rows, keyboard
-from models.owner import messages_waiting, record_refusal
+from handlers.owner_views import PREFIX, SEP, OwnerCb, owner_menu_keyboard, owner_menu_text, reply
+from models.context import Domain
+from models.owner import record_refusal
 
 log = logging.getLogger(__name__)
 
+# Refused (and audited) for anyone else; /api audits its own refusals (handlers/owner_api.py).
 OWNER_COMMANDS: tuple[str, ...] = ("owner", "program", "campaigns", "broadcast", "broadcasts", "import", "export",
-                                   "find", "audit", "promocodes")
+                                   "find", "audit", "promocodes", "report", "staff")
 
 router = Router(name="owner")
 owner_only = Router(name="owner-only")
@@ -59,20 +73,24 @@ router.callback_query.outer_middleware(_attach_progress)
 
 @owner_only.message(Command("owner"))
 async def owner_menu(message: Message, t: Translator, services: Services) -> None:
-    buttons = [button(t("owner-menu-program"), "menu", "program"),
-               button(t("owner-menu-campaigns"), "menu", "campaigns"),
-               button(t("owner-menu-promocodes"), "menu", "promocodes"),
-               button(t("owner-menu-broadcast"), "menu", "broadcast"),
-               button(t("owner-menu-broadcasts"), "menu", "broadcasts"),
-               button(t("owner-menu-find"), "menu", "find"),
-               button(t("owner-menu-import"), "menu", "import"),
-               button(t("owner-menu-export"), "menu", "export"),
-               button(t("owner-menu-audit"), "menu", "audit")]
-    text = t("owner-menu")
-    waiting = await messages_waiting(services.dom)
-    if waiting:  # Telegram has not taken them for a while (an outage, a revoked token)
-        text += "\n\n" + t("owner-outbox-waiting", count=waiting)
-    await message.answer(text, reply_markup=keyboard(*in_rows(buttons)))
+    """Also the "Owner menu" key of the owner's keyboard (handlers/role_keys.py)."""
+    await message.answer(await owner_menu_text(t, services), reply_markup=owner_menu_keyboard(t))
+
+
+@owner_only.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "report")))
+async def report_from_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    """The owner menu's Report: what /report does (handlers/owner_reports.py)."""
+    await state.clear()
+    await reply(callback, t("report-choose-period"), owner_reports.period_keyboard(t))
+    await callback.answer()
+
+
+@owner_only.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "staff")))
+async def staff_from_menu(callback: CallbackQuery, dom: Domain, actor: Actor, t: Translator) -> None:
+    """The owner menu's Staff: what /staff does (handlers/staff.py)."""
+    text, markup = await staff.staff_list_view(dom, actor, t)
+    await reply(callback, text, markup)
+    await callback.answer()
 
 
 for sub in (owner_program.router, owner_campaigns.router, owner_broadcasts.router, owner_customers.router,
@@ -89,7 +107,9 @@ router.include_router(owner_api.router)
 @denied.message(Command(*OWNER_COMMANDS), F.chat.type == "private")
 async def command_refused(message: Message, actor: Actor | None, t: Translator, services: Services) -> None:
     if actor is not None and actor.is_owner:
-        return  # the owner in an unexpected state; nothing to refuse
+        # Not refused: the owner's /report and /staff are handled further on (owner_reports,
+        # staff), and anything else goes on to the fallback.
+        raise SkipHandler()
     await _refuse(services, message.from_user.id if message.from_user else 0, actor, (message.text or "")[:80])
     await message.answer(t("owner-refused"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.owner_views import OwnerCb
 from handlers.staff_keyboards import RowId
 from models import audit
 from models.api_keys import (
@@ -81,9 +82,25 @@ async def api_command(message: Message, command: CommandObject, actor: Actor | N
     elif verb:
         await message.answer(t("api-usage"))
     else:
-        keys = await list_api_keys(services.dom)
-        company = keys[0].company_id if keys else None
-        await message.answer(_keys_text(t, keys, company), reply_markup=_revoke_keyboard(t, keys))
+        await _list(message, services, t)
+
+
+async def _list(message: Message, services: Services, t: Translator) -> None:
+    keys = await list_api_keys(services.dom)
+    company = keys[0].company_id if keys else None
+    await message.answer(_keys_text(t, keys, company), reply_markup=_revoke_keyboard(t, keys))
+
+
+@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "api")))
+async def api_from_menu(callback: CallbackQuery, actor: Actor | None, services: Services, t: Translator) -> None:
+    """The owner menu's "Cash register keys": what /api does."""
+    if actor is None or not actor.is_owner:
+        await _refuse(services, actor, "button:menu")
+        await callback.answer(t("not-allowed"), show_alert=True)
+        return
+    if isinstance(callback.message, Message):
+        await _list(callback.message, services, t)
+    await callback.answer()
 
 
 async def _create(message: Message, actor: Actor, services: Services, t: Translator, name: str) -> None:

@@ -12,10 +12,12 @@ from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.i18n import Translator
 from bot.keyboards import edit_pressed
 from bot.middlewares import Actor
+from bot.services import Services
 from handlers.common import NOT_A_COMMAND, esc  # noqa: F401 (re-exported for the owner routers)
-from models.owner import OwnerActor
+from models.owner import OwnerActor, messages_waiting
 
 PREFIX = "ow"
 SEP = "|"  # values carry "tier_cashback:1", "campaign:12": ":" cannot be the separator
@@ -43,6 +45,24 @@ def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
 
 def in_rows(buttons: list[InlineKeyboardButton], width: int = 2) -> list[list[InlineKeyboardButton]]:
     return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+
+
+# The owner's menu (/owner, the owner's /start, the "Owner menu" key): every owner tool, in the
+# order of the owner's day. Each button's handler sits in its area's router.
+OWNER_MENU = ("program", "campaigns", "promocodes", "broadcast", "broadcasts", "find", "report", "staff",
+              "import", "export", "audit", "api")
+
+
+def owner_menu_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    return keyboard(*in_rows([button(t(f"owner-menu-{name}"), "menu", name) for name in OWNER_MENU]))
+
+
+async def owner_menu_text(t: Translator, services: Services) -> str:
+    text = t("owner-menu")
+    waiting = await messages_waiting(services.dom)
+    if waiting:  # Telegram has not taken them for a while (an outage, a revoked token)
+        text += "\n\n" + t("owner-outbox-waiting", count=waiting)
+    return text
 
 
 edit = edit_pressed  # one implementation for every area (bot/keyboards.py)

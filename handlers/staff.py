@@ -1,4 +1,5 @@
-"""Staff at the till: invites, finding the customer, checkout, refunds, /me, /sale.
+"""Staff at the till: invites, the till's /start, finding the customer, checkout, refunds,
+/me, /sale.
 
 Thin handlers: parse, call `models.staff`, render (`handlers.staff_views`). Included
 before the customer router, so every handler that is not meant for everyone carries the
@@ -16,20 +17,24 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
+from bot import role_commands
 from bot.config import Settings
-from bot.deeplinks import make_link
-from bot.i18n import Translator
-from bot.keyboards import edit_pressed
+from bot.deeplinks import make_link, parse_deep_link
+from bot.i18n import I18n, Translator
+from bot.keyboards import edit_pressed, staff_menu
 from bot.middlewares import Actor
 from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
+from bot.sender import wake_sender
 from bot.services import Services
-from handlers.common import NOT_A_COMMAND, IsOwner
+from handlers.common import NOT_A_COMMAND, IsOwner, esc
 from handlers.errors import answer_domain_errors
+from handlers.owner_views import owner_menu_keyboard, owner_menu_text
 from handlers.staff_keyboards import (
     STAFF_PREFIXES,
     CheckoutCb,
@@ -80,6 +85,7 @@ class Till(StatesGroup):
     amount = State()  # data: customer_id, found_by, code
     points = State()  # data: quote_id
     refund_amount = State()  # data: operation_id
+    refund_number = State()  # a bare /refund: the purchase number (and an amount) comes next
     sale_amount = State()
     name = State()
 
@@ -180,12 +186,19 @@ def _alert_chat(settings: Settings) -> int | None:
 @public.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^staff_[A-Za-z0-9_-]{8,40}$")),
                 F.chat.type == "private")
 async def accept_invite(message: Message, command: CommandObject, dom: Domain, t: Translator,
-                        state: FSMContext) -> None:
+                        state: FSMContext, services: Services, bot: Bot, i18n: I18n) -> None:
+    """The new member's first message explains the three ways to find a customer and brings the
+    till's keyboard; the name they go by comes next, with the button to change it. The owner's
+    notice was written with the join (models/staff.py); then their own command list."""
     assert message.from_user is not None and command.args is not None
     token = command.args.removeprefix("staff_")
     member = await domain.accept_invite(dom, token, message.from_user.id, message.from_user.full_name)
+    wake_sender(services)
     await state.clear()
-    await message.answer(t("staff-welcome", name=escape(member.display_name)), reply_markup=rename_keyboard(t))
+    await message.answer("\n\n".join((t("staff-welcome", name=escape(member.display_name)), t("staff-find-ways"),
+                                       t("staff-keys-hint"))), reply_markup=staff_menu(t))
+    await message.answer(t("staff-name-is", name=escape(member.display_name)), reply_markup=rename_keyboard(t))
+    await role_commands.set_for(bot, i18n, message.chat.id, role_commands.STAFF)
 
 
 # --- The customer's answer to a phone lookup (pressed in the customer's own chat) -------------
@@ -217,12 +230,18 @@ async def phone_confirmation_answer(callback: CallbackQuery, callback_data: Phon
 
 # --- Owner: the staff list, invites, revocation ---------------------------------------------
 
-@owner.message(Command("staff"))
-async def staff_list(message: Message, dom: Domain, actor: Actor, t: Translator) -> None:
+async def staff_list_view(dom: Domain, actor: Actor, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    """/staff's text and buttons (also the owner menu's Staff, handlers/owner.py)."""
     members = await domain.list_staff(dom, as_staff(actor))
     lines = [t("staff-list-head")] + [
         t("staff-list-row", name=escape(m.display_name), role=t(f"staff-role-{m.role}")) for m in members]
-    await message.answer("\n".join(lines), reply_markup=staff_list_keyboard(t, members))
+    return "\n".join(lines), staff_list_keyboard(t, members)
+
+
+@owner.message(Command("staff"))
+async def staff_list(message: Message, dom: Domain, actor: Actor, t: Translator) -> None:
+    text, markup = await staff_list_view(dom, actor, t)
+    await message.answer(text, reply_markup=markup)
 
 
 @owner.callback_query(StaffAdminCb.filter(F.action == "invite"))
@@ -237,13 +256,13 @@ async def staff_invite(callback: CallbackQuery, dom: Domain, actor: Actor, t: Tr
 
 @owner.callback_query(StaffAdminCb.filter(F.action == "revoke"))
 async def staff_revoke(callback: CallbackQuery, callback_data: StaffAdminCb, dom: Domain, actor: Actor,
-                       t: Translator) -> None:
+                       t: Translator, bot: Bot) -> None:
     member = await domain.revoke_staff(dom, as_staff(actor), callback_data.staff_id)
-    members = await domain.list_staff(dom, as_staff(actor))
-    lines = [t("staff-list-head")] + [
-        t("staff-list-row", name=escape(m.display_name), role=t(f"staff-role-{m.role}")) for m in members]
-    await _edit(callback, "\n".join(lines), staff_list_keyboard(t, members))
+    text, markup = await staff_list_view(dom, actor, t)
+    await _edit(callback, text, markup)
     await callback.answer(t("staff-revoked", name=member.display_name))
+    if member.telegram_id is not None:  # back to the customer's default command list
+        await role_commands.clear_for(bot, member.telegram_id)
 
 
 # --- Staff: name, /me -------------------------------------------------------------------------
@@ -290,6 +309,36 @@ async def scanned_card(message: Message, command: CommandObject, state: FSMConte
                        t: Translator) -> None:
     """The phone camera opened the card's QR (a t.me deep link with the code)."""
     await _open_customer(message, state, dom, actor, t, code=(command.args or "")[2:], found_by="qr")
+
+
+@till.message(CommandStart(), F.chat.type == "private")
+async def role_start(message: Message, command: CommandObject, state: FSMContext, actor: Actor, t: Translator,
+                     services: Services) -> None:
+    """/start for staff and owners: their own screen, never the customer's consent.
+
+    A staff member may also be a registered member of the program. /start still shows the
+    till (that is what they open the bot for at work), with their own card one key away
+    ("My card", /card; a colleague serves it, models/staff.py check_not_own_account); one who
+    is not a member yet is told how to become one (/join). A member opening a campaign link
+    gets it as any member does (handlers/customer_registration.py).
+    """
+    if actor.customer_id is not None and parse_deep_link(command.args).kind == "campaign":
+        raise SkipHandler()
+    await state.clear()
+    name = esc(actor.staff_name or actor.first_name)
+    if actor.is_owner:
+        await message.answer(t("owner-home", name=name), reply_markup=staff_menu(t, owner=True))
+        await message.answer(await owner_menu_text(t, services), reply_markup=owner_menu_keyboard(t))
+        return
+    member_line = t("staff-home-own-card") if actor.customer_id is not None else t("staff-home-join")
+    await message.answer("\n\n".join((t("staff-home", name=name), t("staff-find-ways"), t("staff-keys-hint"),
+                                       member_line)), reply_markup=staff_menu(t))
+
+
+async def find_help(message: Message, state: FSMContext, actor: Actor, t: Translator) -> None:
+    """The "Find a customer" key: the three ways (handlers/role_keys.py)."""
+    await state.clear()
+    await message.answer(t("staff-find-ways"), reply_markup=staff_menu(t, owner=actor.is_owner))
 
 
 @till.message(StateFilter(None), F.text, LooksLikeCode())
@@ -536,9 +585,14 @@ async def typed_refund_amount(message: Message, state: FSMContext, dom: Domain, 
 
 
 @till.message(Command("refund"))
-async def refund_command(message: Message, command: CommandObject, dom: Domain, actor: Actor, t: Translator,
-                         settings: Settings) -> None:
-    """`/refund <operation number> [amount]`: full, or partial with an amount."""
+async def refund_command(message: Message, dom: Domain, actor: Actor, t: Translator, settings: Settings,
+                         state: FSMContext, command: CommandObject | None = None) -> None:
+    """`/refund <operation number> [amount]`: full, or partial with an amount. Bare (also the
+    "Refund a purchase" key): asks for the number, then `typed_refund_number`."""
+    if command is None or not command.args:
+        await state.set_state(Till.refund_number)
+        await message.answer(t("staff-ask-refund-number"))
+        return
     parts = (command.args or "").split(maxsplit=1)
     number = parts[0].lstrip("#") if parts else ""
     if foreign_digits(number):
@@ -553,6 +607,36 @@ async def refund_command(message: Message, command: CommandObject, dom: Domain, 
     await message.answer(refund_text(t, result))
 
 
+@till.message(Till.refund_number, F.text, NOT_A_COMMAND)
+async def typed_refund_number(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
+                              settings: Settings) -> None:
+    """After a bare /refund: a number asks what to refund (all or part, the receipt's question);
+    a number and an amount refund that amount, as `/refund N AMOUNT` does."""
+    parts = (message.text or "").split(maxsplit=1)
+    number = parts[0].lstrip("#") if parts else ""
+    if foreign_digits(number):
+        await message.answer(t("input-digits"))
+        return
+    if not is_digits(number) or len(number) > MAX_ID_DIGITS:
+        await message.answer(t("staff-refund-number-bad"))
+        return
+    if len(parts) > 1:
+        amount = parse_amount(parts[1], await _max_check(dom))
+        result = await _do_refund(dom, actor, settings, int(number), amount,
+                                  f"refund:{message.chat.id}:{message.message_id}")
+        await state.clear()
+        await message.answer(refund_text(t, result))
+        return
+    operation_id = int(number)
+    amount, refundable = await domain.purchase_for_refund(dom, operation_id)
+    await state.clear()
+    if refundable <= 0:
+        await message.answer(t("staff-error-refund-not-allowed"))
+        return
+    await message.answer(t("staff-refund-ask", operation=str(operation_id), amount=amount, refundable=refundable),
+                         reply_markup=refund_keyboard(t, operation_id, refundable))
+
+
 # --- Sale without a card ------------------------------------------------------------------------
 
 async def _record_sale(message: Message, dom: Domain, actor: Actor, t: Translator, text: str) -> None:
@@ -563,13 +647,25 @@ async def _record_sale(message: Message, dom: Domain, actor: Actor, t: Translato
 
 
 @till.message(Command("sale"))
-async def sale_command(message: Message, command: CommandObject, state: FSMContext, dom: Domain, actor: Actor,
-                       t: Translator) -> None:
-    if command.args:
+async def sale_command(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
+                       command: CommandObject | None = None) -> None:
+    """`/sale AMOUNT`; bare (also the "Sale without a card" key): asks for the amount."""
+    if command is not None and command.args:
         await _record_sale(message, dom, actor, t, command.args)
         return
     await state.set_state(Till.sale_amount)
     await message.answer(t("staff-ask-sale-amount"))
+
+
+@till.message(Till.sale_amount, F.text, LooksLikePhone())
+async def sale_then_phone(message: Message, phone: str, state: FSMContext, dom: Domain, actor: Actor,
+                          t: Translator) -> None:
+    """A phone number where the sale's amount was asked: the customer has a card after all (a
+    check is at most eight digits of rubles, docs/RULES.md), so they are looked up by the
+    number, as at any other time."""
+    await state.clear()
+    await message.answer(t("staff-sale-phone"))
+    await typed_phone(message, phone, state, dom, actor, t)
 
 
 @till.message(Till.sale_amount, F.text, NOT_A_COMMAND)

@@ -299,7 +299,8 @@ async def _unique_staff_code(session: AsyncSession) -> str:
 
 
 async def accept_invite(dom: Domain, token: str, telegram_id: int, display_name: str) -> StaffMember:
-    """Whoever opens the invite becomes staff; the token works once (a conditional update)."""
+    """Whoever opens the invite becomes staff; the token works once (a conditional update). The
+    owner who created the invite is told (an outbox row in the same transaction)."""
     now = dom.clock.now()
     async with dom.db.transaction() as session:
         invite = await session.get(StaffInvite, token)
@@ -329,6 +330,9 @@ async def accept_invite(dom: Domain, token: str, telegram_id: int, display_name:
         await session.flush()
         audit.record(session, now, "staff.join", actor_telegram_id=telegram_id, actor_role="staff",
                      target=f"staff:{staff.id}", details={"invited_by": invite.created_by})
+        if invite.created_by:  # the owner who made the link hears of it, with the join or not at all
+            await enqueue(session, invite.created_by, message_payload("staff-joined", args={"name": name}), now,
+                          dedupe_key=f"staff-joined:{token}")
         return _member(staff)
 
 

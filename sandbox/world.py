@@ -207,6 +207,11 @@ class World:
         world = cls(program_file=program_file, tg=tg, clock=clock, services=services, bot=bot, dp=dp,
                     sender=sender, stack=stack)
         await world.add_people()
+        # The owner's and the cashier's own command lists, as `loyalty-bot run` sets them at
+        # start-up (bot/role_commands.py); here after the people exist in the fake Telegram.
+        from bot.role_commands import sync_all
+
+        await sync_all(bot, services, i18n)
         return world
 
     async def close(self) -> None:

@@ -29,7 +29,8 @@ Methods:
   await env.press(user, text, *, timeout=5) -> CallbackQueryRecord | ChatMessage
         waits until a button labelled `text` is visible (inline or reply), then presses it
   await env.register(user, *, payload=None, name=None, birthday=None) -> int (customer id)
-        walks the real registration conversation (/start [payload], consent, own contact,
+        walks the real registration conversation (/start [payload], or /join for staff and
+        owners, whose /start is the till; consent, own contact,
         keep or type the name, birthday or skip) and waits for the card; unread messages are
         consumed (`user.skip_pending()`)
   await env.customer_id(user) -> int | None
@@ -213,8 +214,12 @@ class BotEnv:
 
     async def register(self, user: FakeUser, *, payload: str | None = None, name: str | None = None,
                        birthday: date | str | None = None) -> int:
-        """Walk the registration conversation as the user would; returns the customer id."""
-        await user.start(payload)
+        """Walk the registration conversation as the user would; returns the customer id.
+        Staff and owners, whose /start is the till, register with /join (issue 16)."""
+        if payload is None and await self._has_role(user):
+            await user.command("join")
+        else:
+            await user.start(payload)
         await self.press(user, self.text(user, "reg-button-agree"))
         await self.press(user, self.text(user, "reg-button-share-phone"))
         await self.tg.wait_until(lambda: _has_button(user, self.text(user, "reg-button-keep-name")), 5)
@@ -233,6 +238,13 @@ class BotEnv:
             raise AssertionError(f"registration did not finish\n{user.transcript()}")
         user.skip_pending()
         return customer_id
+
+    async def _has_role(self, user: FakeUser) -> bool:
+        if user.id in self.settings.owner_ids:
+            return True
+        async with self.db.reading() as session:
+            return (await session.execute(select(Staff.id).where(
+                Staff.telegram_id == user.id, Staff.active.is_(True)))).first() is not None
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         loop = asyncio.get_running_loop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramServerError
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
@@ -152,3 +152,36 @@ async def test_command_scope_checks(tg: FakeTelegram, bot: Bot) -> None:
     await bot.set_my_commands([BotCommand(command="/sale ", description=" Продажа ")])
     assert (await bot.get_my_commands())[0].model_dump(exclude_none=True) == {
         "command": "sale", "description": "Продажа"}  # trimmed like Telegram does
+
+
+@pytest.mark.asyncio
+async def test_a_chat_scope_needs_a_chat_the_bot_has_seen(tg: FakeTelegram, bot: Bot) -> None:
+    """BotCommandScopeChat for a private chat: like Telegram, only for a user the bot knows (they
+    opened the bot, or wrote in a group it reads); anyone else is 400 "chat not found", for
+    setMyCommands, getMyCommands and deleteMyCommands alike. The call is recorded under the
+    scope's chat, so `tg.calls(chat_id=...)`, `fail_next` and `slow` can aim at it."""
+    one = [BotCommand(command="sale", description="Продажа без карты")]
+    stranger = tg.user(id=40, started=False)  # never opened the bot
+    for call in (lambda: bot.set_my_commands(one, scope=BotCommandScopeChat(chat_id=stranger.id)),
+                 lambda: bot.get_my_commands(scope=BotCommandScopeChat(chat_id=stranger.id)),
+                 lambda: bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=stranger.id),
+                                                language_code="en"),
+                 lambda: bot.set_my_commands(one, scope=BotCommandScopeChat(chat_id=123_456_789))):
+        with pytest.raises(TelegramBadRequest, match="chat not found"):
+            await call()
+    assert tg.commands == {}
+
+    group = tg.group(title="Staff")
+    await group.send(stranger, "привет")  # now the bot has seen them
+    await bot.set_my_commands(one, scope=BotCommandScopeChat(chat_id=stranger.id), language_code="ru")
+    assert names(stranger.commands()) == ["sale"]
+    await stranger.start()
+    await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=stranger.id), language_code="ru")
+    assert stranger.commands() == []
+
+    calls = tg.calls("setMyCommands", chat_id=stranger.id)
+    assert [c.status for c in calls] == [400, 200]
+    tg.fail_next("setMyCommands", status=500, chat_id=stranger.id)
+    with pytest.raises(TelegramServerError):
+        await bot.set_my_commands(one, scope=BotCommandScopeChat(chat_id=stranger.id))
+    await bot.set_my_commands(one)  # other scopes are not hit by the rule

@@ -234,14 +234,20 @@ def test_missing_program_file_is_one_line(monkeypatch: pytest.MonkeyPatch, capsy
 
 
 async def test_each_person_sees_the_command_menu_telegram_would_show(sandbox_server: SandboxServer) -> None:
-    """The "/" menu comes from fakegram's scope resolution: a chat-scoped list for one user (as the
-    staff menus of issue 16 will be) beats the all-private-chats one the bot sets at start-up."""
+    """The "/" menu comes from fakegram's scope resolution: the cashier's and the owner's own
+    chat-scoped lists (issue 16, bot/role_commands.py) beat the all-private-chats one the
+    customers see; a list set for one chat changes only that chat."""
     from aiogram.types import BotCommand, BotCommandScopeChat
 
+    from bot.role_commands import OWNER_COMMANDS, STAFF_COMMANDS
+
     world = sandbox_server.sandbox.w
-    customer, cashier = (next(p for p in world.people.values() if p.role == role) for role in ("customer", "cashier"))
+    customer, cashier, owner = (next(p for p in world.people.values() if p.role == role)
+                                for role in ("customer", "cashier", "owner"))
     start_menu = world.commands_for(customer)
-    assert "/start" in [c["command"] for c in start_menu] and world.commands_for(cashier) == start_menu
+    assert "/start" in [c["command"] for c in start_menu] and "/sale" not in [c["command"] for c in start_menu]
+    assert [c["command"] for c in world.commands_for(cashier)] == [f"/{name}" for name in STAFF_COMMANDS]
+    assert [c["command"] for c in world.commands_for(owner)] == [f"/{name}" for name in OWNER_COMMANDS]
     bot = world.tg.make_bot()
     try:
         await bot.set_my_commands([BotCommand(command="sale", description="Продажа")],

@@ -543,7 +543,7 @@ async def test_a_command_at_the_amount_prompt_runs(botenv: BotEnv) -> None:
     staff = await cashier(env)
     await staff.send(code)
     await staff.expect_text("Анна")  # the bot now waits for the check amount
-    await staff.command("refund")
-    await staff.expect_text("Формат: /refund")
+    await staff.command("refund")  # bare: asks for the purchase number (issue 16)
+    await staff.expect_text(env.text(staff, "staff-ask-refund-number"))
     await staff.command("sale")
     await staff.expect_text(env.text(staff, "staff-ask-sale-amount"))

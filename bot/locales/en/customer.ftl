@@ -28,8 +28,8 @@ common-help =
     • "Settings" — language, birthday, deleting your data
     /cancel cancels the current action, /menu shows the menu.
 common-help-guest = This is the loyalty program bot. Press /start to register and get welcome points. /cancel cancels the current action.
-common-help-staff = For staff: send a guest's code, a photo of their QR code or their phone number to record a purchase. /sale records a sale without a card, /refund a refund, /me shows your figures.
-common-help-owner = For the owner: /owner opens the owner's menu; /program, /campaigns, /broadcast, /report, /staff, /import and /export, /find, /audit, /api (keys for the cash register).
+common-help-staff = For staff: send a customer's code, a photo of their QR code or their phone number to record a purchase. /sale records a sale without a card, /refund refunds a purchase, /me shows your figures, /card your own member card (/join to become a member).
+common-help-owner = For the owner: /owner opens the owner's menu; /program, /campaigns, /promocodes, /broadcast, /report, /staff, /import and /export, /find, /audit, /api (keys for the cash register).
 common-choose-language = Выберите язык / Choose your language:
 common-language-set = Language: English.
 

@@ -6,8 +6,11 @@ owner-menu = <b>Owner tools</b>
     /broadcast — a new broadcast, /broadcasts — history
     /find — find a customer
     /import, /export — load and download the base
+    /promocodes — promo codes
+    /report — the report
     /audit — the action log
-    /staff — staff
+    /staff — staff and invites
+    /api — cash register keys
 owner-menu-program = Program
 owner-menu-campaigns = Campaigns
 owner-menu-promocodes = Promo codes

@@ -4,7 +4,7 @@
 
 ## Invites and the staff list
 
-staff-welcome = Welcome to the team, <b>{ $name }</b>! You can now serve customers: scan the QR on their card with your phone camera, send me a photo of it, or type the 6-digit code or the phone number. /me shows your figures, /sale records a sale without a card, /refund refunds a purchase.
+staff-welcome = Welcome to the team, <b>{ $name }</b>! You can now serve customers.
 staff-ask-name = Send the name customers and reports should see.
 staff-name-set = Done, your name is now <b>{ $name }</b>.
 staff-list-head = <b>Staff</b>

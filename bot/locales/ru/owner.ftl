@@ -6,8 +6,11 @@ owner-menu = <b>Инструменты владельца</b>
     /broadcast — новая рассылка, /broadcasts — история
     /find — найти клиента
     /import, /export — загрузка и выгрузка базы
+    /promocodes — промокоды
+    /report — отчёт
     /audit — журнал действий
-    /staff — сотрудники
+    /staff — сотрудники и приглашения
+    /api — ключи для кассы
 owner-menu-program = Программа
 owner-menu-campaigns = Кампании
 owner-menu-promocodes = Промокоды
