@@ -19,6 +19,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    LinkPreviewOptions,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -26,6 +27,10 @@ from aiogram.types import (
 
 from bot.i18n import I18n, Translator, default_i18n
 from bot.middlewares import Actor
+
+# A message whose links should not unfold into a preview (a policy link, a personal link).
+# `link_preview_options` replaces the deprecated boolean flag for this (Bot API 7.0).
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 MENU_KEYS = ("menu-card", "menu-balance", "menu-certificates", "menu-invite", "menu-review", "menu-settings")
 # The till's keyboard (staff and owners): find a customer, /sale, /refund, /me; then the owner's

@@ -131,6 +131,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import Integer, Table, bindparam, func, select, update
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES, I18n, format_date, format_money
+from bot.keyboards import NO_PREVIEW
 from bot.markups import build_markup, url_buttons
 from bot.services import Services
 from models.clock import Clock
@@ -1002,8 +1003,8 @@ class OutboxSender:
         if photo:
             sent = await self.bot.send_photo(row.chat_id, photo, caption=text or None, reply_markup=markup)
         else:
-            sent = await self.bot.send_message(row.chat_id, text, reply_markup=markup,
-                                               disable_web_page_preview=bool(row.payload.get("no_preview")))
+            preview = NO_PREVIEW if row.payload.get("no_preview") else None
+            sent = await self.bot.send_message(row.chat_id, text, reply_markup=markup, link_preview_options=preview)
         return sent.message_id
 
 

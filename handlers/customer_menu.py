@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import keyboards
 from bot.deeplinks import make_link
 from bot.i18n import Translator
-from bot.keyboards import Button
+from bot.keyboards import NO_PREVIEW, Button
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_views import delete_quietly, esc, load_program, send_card
@@ -190,4 +190,4 @@ async def invite(message: Message, actor: Actor | None, t: Translator, services:
                        n=level.points))
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(t('invite-share-text'), safe='')}"
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=t("invite-button-share"), url=share)]])
-    await message.answer("\n".join(lines), reply_markup=markup, disable_web_page_preview=True)
+    await message.answer("\n".join(lines), reply_markup=markup, link_preview_options=NO_PREVIEW)

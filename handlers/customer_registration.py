@@ -26,6 +26,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.deeplinks import DeepLink, parse_deep_link
 from bot.i18n import I18n, Translator
+from bot.keyboards import NO_PREVIEW
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
@@ -114,7 +115,7 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
                          reply_markup=keyboards.remove())
     policy = program.business.policy_url
     text = t("reg-consent", url=esc(policy)) if policy else t("reg-consent-no-policy")
-    await message.answer(text, reply_markup=keyboards.consent(t), disable_web_page_preview=True)
+    await message.answer(text, reply_markup=keyboards.consent(t), link_preview_options=NO_PREVIEW)
 
 
 # --- consent -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bot import role_commands
 from bot.config import Settings
 from bot.deeplinks import make_link, parse_deep_link
 from bot.i18n import I18n, Translator
-from bot.keyboards import edit_pressed, staff_menu
+from bot.keyboards import NO_PREVIEW, edit_pressed, staff_menu
 from bot.middlewares import Actor
 from bot.qr import ImageTooLarge, NotAnImage, decode_qr_async, extract_customer_code
 from bot.sender import wake_sender
@@ -290,7 +290,7 @@ async def set_name(message: Message, state: FSMContext, dom: Domain, actor: Acto
 async def me(message: Message, dom: Domain, actor: Actor, t: Translator, services: Services) -> None:
     stats = await domain.staff_stats(dom, as_staff(actor))
     link = make_link(services.bot_username, "enrol", stats.referral_code)
-    await message.answer(me_text(t, stats, link), disable_web_page_preview=True)
+    await message.answer(me_text(t, stats, link), link_preview_options=NO_PREVIEW)
 
 
 # --- Finding the customer ---------------------------------------------------------------------
