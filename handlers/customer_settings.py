@@ -1,11 +1,16 @@
-"""Settings: language, birthday (once, if unset), deleting one's data (DOMAIN.md, "Customers")."""
+"""Settings: language, birthday (once, if unset), promotional broadcasts on/off, deleting one's
+data (DOMAIN.md, "Customers")."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import date
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -19,7 +24,7 @@ from handlers.customer_menu import member
 from handlers.customer_registration import birthday_error_key
 from handlers.customer_views import drop_keyboard
 from models import ledger
-from models.customers import erase_customer, get_customer, parse_birthday, set_birthday
+from models.customers import erase_customer, get_customer, parse_birthday, set_birthday, set_broadcasts
 from models.errors import CustomerErased, CustomerNotFound, InvalidDate
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,12 @@ router = Router(name="customer-settings")
 
 class SettingsFlow(StatesGroup):
     birthday = State()
+
+
+class BroadcastsCb(CallbackData, prefix="set-bc"):
+    """Turn promotional broadcasts on or off (`on`: the wanted state)."""
+
+    on: bool
 
 
 @router.message(Command("settings"))
@@ -40,15 +51,44 @@ async def settings_menu(message: Message, actor: Actor | None, t: Translator, se
     await state.clear()
     async with services.db.reading() as session:
         customer = await get_customer(session, customer_id)
-        birthday = customer.birthday
+        birthday, broadcasts_off = customer.birthday, customer.broadcasts_off
+    text, markup = settings_screen(t, birthday, broadcasts_off)
+    await message.answer(text, reply_markup=markup)
+
+
+def settings_screen(t: Translator, birthday: date | None, broadcasts_off: bool) -> tuple[str, InlineKeyboardMarkup]:
     lines = [t("settings-title")]
     rows = [[InlineKeyboardButton(text=t("settings-button-language"), callback_data="set:lang")]]
     if birthday is not None:
         lines.append(t("settings-birthday-set", date=t.day(birthday)))
     else:
         rows.append([InlineKeyboardButton(text=t("settings-button-birthday"), callback_data="set:birthday")])
+    lines.append(t("settings-broadcasts-off" if broadcasts_off else "settings-broadcasts-on"))
+    rows.append([InlineKeyboardButton(
+        text=t("settings-button-broadcasts-on" if broadcasts_off else "settings-button-broadcasts-off"),
+        callback_data=BroadcastsCb(on=broadcasts_off).pack())])
     rows.append([InlineKeyboardButton(text=t("settings-button-erase"), callback_data="set:erase")])
-    await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.callback_query(BroadcastsCb.filter())
+async def toggle_broadcasts(callback: CallbackQuery, callback_data: BroadcastsCb, actor: Actor | None,
+                            t: Translator, services: Services) -> None:
+    if actor is None or actor.customer_id is None:
+        await callback.answer(t("common-start-hint"), show_alert=True)
+        return
+    try:
+        await set_broadcasts(services.dom, actor.customer_id, on=callback_data.on, telegram_id=actor.telegram_id)
+        async with services.db.reading() as session:
+            customer = await get_customer(session, actor.customer_id)
+    except (CustomerNotFound, CustomerErased):
+        await callback.answer(t("common-start-hint"), show_alert=True)
+        return
+    await callback.answer(t("settings-broadcasts-saved-on" if callback_data.on else "settings-broadcasts-saved-off"))
+    text, markup = settings_screen(t, customer.birthday, customer.broadcasts_off)
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramBadRequest):  # "message is not modified": a double tap
+            await callback.message.edit_text(text, reply_markup=markup)
 
 
 @router.callback_query(F.data == "set:lang")

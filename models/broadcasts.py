@@ -10,7 +10,9 @@ kill -9 is counted as failed "uncertain", never resent).
 
 Who receives a broadcast: customers who finished registration, have a Telegram account
 that has not blocked the bot, are not erased and are not blocked by the owner (a blocked
-customer is outside the program, so advertising its rewards to them would mislead).
+customer is outside the program, so advertising its rewards to them would mislead), and have
+not turned broadcasts off in /settings (`Customer.broadcasts_off`: advertising needs the
+customer's consent; the messages about their own points do not depend on it).
 """
 
 from __future__ import annotations
@@ -182,7 +184,7 @@ def recipients_query(segment: Segment, now: datetime) -> Any:
     """SELECT the chat ids of a segment (one per customer: an account links one customer)."""
     return (select(TelegramAccount.telegram_id.label("chat_id"))
             .join(Customer, Customer.id == TelegramAccount.customer_id)
-            .where(reachable(), segment_filter(segment, now)))
+            .where(reachable(), Customer.broadcasts_off.is_(False), segment_filter(segment, now)))
 
 
 async def count_recipients(session: AsyncSession, segment: Segment, now: datetime) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ledger
+from models import audit, ledger
 from models.certificates import grant_campaign_certificate
 from models.claims import claim_once, claimed_period, phone_person_key
 from models.context import Domain
@@ -282,6 +282,19 @@ async def set_birthday(dom: Domain, customer_id: int, day: date, *, by_staff: bo
         if customer.birthday is not None and not by_staff:
             raise InvalidDate("already_set")
         _set_birthday(customer, day)
+
+
+async def set_broadcasts(dom: Domain, customer_id: int, *, on: bool, telegram_id: int | None) -> None:
+    """The customer's own choice about promotional broadcasts (/settings), audited: advertising
+    needs consent, and the audit log shows when it was given or withdrawn."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        customer = await get_customer(session, customer_id)
+        if customer.broadcasts_off == (not on):
+            return
+        customer.broadcasts_off = not on
+        audit.record(session, now, "customer.broadcasts_on" if on else "customer.broadcasts_off",
+                     actor_telegram_id=telegram_id, actor_role="customer", target=f"customer:{customer_id}")
 
 
 async def _campaign_by_code(session: AsyncSession, code: str | None) -> Campaign | None:

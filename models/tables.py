@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -144,6 +145,9 @@ class Customer(Base):
     certificate_revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
     last_live_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The customer turned promotional broadcasts off in /settings (advertising needs consent);
+    # messages about their own points, certificates and purchases still come.
+    broadcasts_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every balance-changing operation: the row write is the per-customer lock.
     lock_version: Mapped[int] = mapped_column(Integer, default=0)

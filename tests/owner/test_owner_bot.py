@@ -21,6 +21,7 @@ from models.api_keys import ApiKey
 from models.broadcasts import Broadcast
 from models.owner import CampaignSpec, OwnerActor, create_campaign
 from models.programs_store import current_program
+from models.purchase import adjust_points
 from models.tables import AuditEntry, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
 from tests.helpers import balance
 
@@ -516,3 +517,47 @@ async def test_owner_sees_messages_waiting_for_telegram(botenv: BotEnv) -> None:
     assert "⏳ 3 сообщения ждут Telegram" in menu.text
     assert "1 message is waiting for Telegram" in botenv.i18n.get("en", "owner-outbox-waiting", count=1)
     assert "⏳ 1 сообщение ждёт Telegram" in botenv.i18n.get("ru", "owner-outbox-waiting", count=1)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_a_customer_can_turn_broadcasts_off_and_on_again(botenv: BotEnv, language: str) -> None:
+    """Issue 16: promotional broadcasts need the customer's consent. Turned off in /settings,
+    the customer is not counted nor sent the owner's broadcast, yet still hears about their
+    own points; turned on again, the next broadcast comes. The choice is audited."""
+    env = botenv
+    anna = env.customer("Анна", language_code=language)
+    boris = env.customer("Борис")
+    anna_id = await env.register(anna)
+    await env.register(boris)
+    await anna.send("/settings")
+    screen = await anna.expect_text(env.text(anna, "settings-broadcasts-on")[:20])
+    await env.press(anna, env.text(anna, "settings-button-broadcasts-off"))
+    edited = await anna.expect_text(env.text(anna, "settings-broadcasts-off")[:20])
+    assert edited.message_id == screen.message_id
+    assert env.text(anna, "settings-button-broadcasts-on") in edited.button_texts
+
+    await compose(env, segment=["Все"])
+    await env.owner.expect_text("Получателей: 1")
+    await env.press(env.owner, "Отправить (1)")
+    await env.owner.expect_text("Рассылка #")
+    await env.settle()
+    assert await delivered(env, boris) and not await delivered(env, anna)
+    # Her own points still reach her.
+    await adjust_points(env.dom, anna_id, 50, reason="test", staff_id=None)
+    await env.settle()
+    assert any("50" in m.content for m in env.tg.chat(anna.id).bot_messages()[-1:]), anna.transcript()
+
+    await anna.send("/settings")
+    await anna.expect_text(env.text(anna, "settings-broadcasts-off")[:20])
+    await env.press(anna, env.text(anna, "settings-button-broadcasts-on"))
+    await anna.expect_text(env.text(anna, "settings-broadcasts-on")[:20])
+    await compose(env, segment=["Все"])
+    await env.owner.expect_text("Получателей: 2")
+    await env.press(env.owner, "Отправить (2)")
+    await env.settle()
+    assert len(await delivered(env, anna)) == 1 and len(await delivered(env, boris)) == 2
+    async with env.db.reading() as session:
+        actions = (await session.execute(select(AuditEntry.action).where(
+            AuditEntry.target == f"customer:{anna_id}", AuditEntry.action.like("customer.broadcasts%"))
+            .order_by(AuditEntry.id))).scalars().all()
+    assert actions == ["customer.broadcasts_off", "customer.broadcasts_on"]
