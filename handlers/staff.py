@@ -41,6 +41,7 @@ from handlers.staff_keyboards import (
     PhoneConfirmCb,
     PhoneNewCb,
     ReceiptCb,
+    RefundCb,
     StaffAdminCb,
     StaffNameCb,
     cancel_keyboard,
@@ -49,6 +50,7 @@ from handlers.staff_keyboards import (
     new_phone_keyboard,
     quote_keyboard,
     receipt_keyboard,
+    refund_confirm_keyboard,
     refund_keyboard,
     rename_keyboard,
     staff_list_keyboard,
@@ -60,6 +62,7 @@ from handlers.staff_views import (
     me_text,
     quote_text,
     receipt_text,
+    refund_preview_text,
     refund_text,
 )
 from models import audit
@@ -578,16 +581,41 @@ async def typed_refund_amount(message: Message, state: FSMContext, dom: Domain, 
                               settings: Settings) -> None:
     operation_id = int((await state.get_data())["operation_id"])
     amount = parse_amount(message.text or "", await _max_check(dom))
-    result = await _do_refund(dom, actor, settings, operation_id, amount,
-                              f"refund:{message.chat.id}:{message.message_id}")
+    await _ask_partial_refund(message, dom, actor, t, operation_id, amount)
     await state.clear()
-    await message.answer(refund_text(t, result))
+
+
+async def _ask_partial_refund(message: Message, dom: Domain, actor: Actor, t: Translator, operation_id: int,
+                              amount: int) -> None:
+    """A partial refund first shows what it will do (money, points back, cashback taken) and
+    asks to confirm; nothing is refunded until then."""
+    preview = await domain.preview_refund(dom, as_staff(actor), operation_id, amount)
+    await message.answer(refund_preview_text(t, preview),
+                         reply_markup=refund_confirm_keyboard(t, operation_id, preview.amount_kopecks))
+
+
+@till.callback_query(RefundCb.filter(F.action == "go"))
+async def refund_confirmed(callback: CallbackQuery, callback_data: RefundCb, dom: Domain, actor: Actor,
+                           t: Translator, settings: Settings) -> None:
+    # The confirmation message is the request: a second tap on it replays the same refund.
+    message_id = callback.message.message_id if callback.message else 0
+    result = await _do_refund(dom, actor, settings, callback_data.operation_id, callback_data.amount,
+                              f"refund:{callback_data.operation_id}:{callback_data.amount}:{message_id}")
+    await _edit(callback, refund_text(t, result))
+    await callback.answer()
+
+
+@till.callback_query(RefundCb.filter(F.action == "no"))
+async def refund_declined(callback: CallbackQuery, t: Translator) -> None:
+    await _edit(callback, t("staff-refund-not-done"))
+    await callback.answer()
 
 
 @till.message(Command("refund"))
 async def refund_command(message: Message, dom: Domain, actor: Actor, t: Translator, settings: Settings,
                          state: FSMContext, command: CommandObject | None = None) -> None:
-    """`/refund <operation number> [amount]`: full, or partial with an amount. Bare (also the
+    """`/refund <operation number> [amount]`: full, or partial with an amount (shown first, then
+    confirmed). Bare (also the
     "Refund a purchase" key): asks for the number, then `typed_refund_number`."""
     if command is None or not command.args:
         await state.set_state(Till.refund_number)
@@ -601,8 +629,10 @@ async def refund_command(message: Message, dom: Domain, actor: Actor, t: Transla
     if not is_digits(number) or len(number) > MAX_ID_DIGITS:
         await message.answer(t("staff-refund-usage"))
         return
-    amount = parse_amount(parts[1], await _max_check(dom)) if len(parts) > 1 else None
-    result = await _do_refund(dom, actor, settings, int(number), amount,
+    if len(parts) > 1:
+        await _ask_partial_refund(message, dom, actor, t, int(number), parse_amount(parts[1], await _max_check(dom)))
+        return
+    result = await _do_refund(dom, actor, settings, int(number), None,
                               f"refund:{message.chat.id}:{message.message_id}")
     await message.answer(refund_text(t, result))
 
@@ -611,7 +641,7 @@ async def refund_command(message: Message, dom: Domain, actor: Actor, t: Transla
 async def typed_refund_number(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
                               settings: Settings) -> None:
     """After a bare /refund: a number asks what to refund (all or part, the receipt's question);
-    a number and an amount refund that amount, as `/refund N AMOUNT` does."""
+    a number and an amount ask to confirm that partial refund, as `/refund N AMOUNT` does."""
     parts = (message.text or "").split(maxsplit=1)
     number = parts[0].lstrip("#") if parts else ""
     if foreign_digits(number):
@@ -621,11 +651,8 @@ async def typed_refund_number(message: Message, state: FSMContext, dom: Domain, 
         await message.answer(t("staff-refund-number-bad"))
         return
     if len(parts) > 1:
-        amount = parse_amount(parts[1], await _max_check(dom))
-        result = await _do_refund(dom, actor, settings, int(number), amount,
-                                  f"refund:{message.chat.id}:{message.message_id}")
+        await _ask_partial_refund(message, dom, actor, t, int(number), parse_amount(parts[1], await _max_check(dom)))
         await state.clear()
-        await message.answer(refund_text(t, result))
         return
     operation_id = int(number)
     amount, refundable = await domain.purchase_for_refund(dom, operation_id)

@@ -22,7 +22,7 @@ from models.staff import CheckoutView, StaffMember
 RowId = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 # Prefixes of callbacks only staff may press; a press by anyone else is refused and logged.
-STAFF_PREFIXES = ("co", "rc", "pn", "sa", "sn")
+STAFF_PREFIXES = ("co", "rc", "rf", "pn", "sa", "sn")
 
 
 class CheckoutCb(CallbackData, prefix="co"):
@@ -34,6 +34,14 @@ class CheckoutCb(CallbackData, prefix="co"):
 class ReceiptCb(CallbackData, prefix="rc"):
     action: str  # ask, full, part
     operation_id: RowId
+
+
+class RefundCb(CallbackData, prefix="rf"):
+    """A partial refund's confirmation: `go` refunds `amount` kopecks, `no` does nothing."""
+
+    action: str  # go, no
+    operation_id: RowId
+    amount: RowId
 
 
 class PhoneNewCb(CallbackData, prefix="pn"):
@@ -122,6 +130,15 @@ def refund_keyboard(t: Translator, operation_id: int, refundable: int) -> Inline
         [InlineKeyboardButton(text=t("staff-btn-refund-partial"),
                               callback_data=ReceiptCb(action="part", operation_id=operation_id).pack())],
     ])
+
+
+def refund_confirm_keyboard(t: Translator, operation_id: int, amount: int) -> InlineKeyboardMarkup:
+    return _kb([[
+        InlineKeyboardButton(text=t("staff-btn-refund-go", amount=amount),
+                             callback_data=RefundCb(action="go", operation_id=operation_id, amount=amount).pack()),
+        InlineKeyboardButton(text=t("staff-btn-refund-no"),
+                             callback_data=RefundCb(action="no", operation_id=operation_id, amount=amount).pack()),
+    ]])
 
 
 def new_phone_keyboard(t: Translator, e164: str) -> InlineKeyboardMarkup:

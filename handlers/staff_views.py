@@ -11,7 +11,7 @@ from html import escape
 from bot.i18n import Translator
 from bot.report_render import whole_roubles
 from models.errors import DomainError, InvalidAmount
-from models.purchase import PurchaseResult, RefundResult
+from models.purchase import PurchaseResult, RefundPreview, RefundResult
 from models.staff import CheckoutView, CustomerCard, PeriodStats, StaffStats
 
 
@@ -81,6 +81,15 @@ def refund_text(t: Translator, result: RefundResult) -> str:
     if not result.customer_erased and result.shortfall:
         lines.append(t("staff-refund-shortfall", points=t("points", n=result.shortfall)))
     if not result.fully_refunded:
+        lines.append(t("staff-refund-partial-left"))
+    return "\n".join(lines)
+
+
+def refund_preview_text(t: Translator, p: RefundPreview) -> str:
+    """What the partial refund will do, before the cashier confirms it."""
+    lines = [t("staff-refund-preview", operation=str(p.purchase_id), amount=p.amount_kopecks, cash=p.cash_kopecks,
+               returned=t("points", n=p.points_returned), reversed=t("points", n=p.cashback_reversed))]
+    if not p.fully_refunded:
         lines.append(t("staff-refund-partial-left"))
     return "\n".join(lines)
 

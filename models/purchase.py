@@ -577,6 +577,64 @@ class RefundResult:
 ERASED_REFUND_COMMENT = "customer erased their data"
 
 
+def refund_share(value: int, total: int, before: int, amount: int) -> int:
+    """The part of `value` (points paid, cashback, cash) that a refund of `amount` kopecks of a
+    `total` check takes back, `before` being refunded already. Cumulative and rounded down, so
+    partial refunds that add up to the whole check take exactly what a full refund would."""
+    return value * (before + amount) // total - value * before // total
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund would do, before the cashier confirms it (the same arithmetic)."""
+
+    purchase_id: int
+    amount_kopecks: int
+    cash_kopecks: int
+    points_returned: int
+    cashback_reversed: int
+    fully_refunded: bool
+
+
+def _refund_amount(purchase: Operation, amount_kopecks: int | None, now: datetime, window_days: int,
+                   override_window: bool) -> int:
+    """The amount a refund of `amount_kopecks` (None: the rest) is, or the reason it cannot be."""
+    if purchase.refunded_kopecks >= purchase.amount_kopecks:
+        raise RefundNotAllowed("already refunded")
+    refundable = purchase.amount_kopecks - purchase.refunded_kopecks
+    amount = refundable if amount_kopecks is None else amount_kopecks
+    if amount <= 0:
+        raise InvalidAmount("zero")
+    if amount > refundable:
+        raise RefundTooLarge(f"{amount} > {refundable}")
+    if not override_window and now - purchase.created_at > timedelta(days=window_days):
+        raise RefundWindowClosed()
+    return amount
+
+
+async def preview_refund(dom: Domain, purchase_id: int, amount_kopecks: int | None, *,
+                         override_window: bool = False) -> RefundPreview:
+    """The figures `refund_purchase` would produce now (refused for the same reasons)."""
+    now = dom.clock.now()
+    async with dom.db.reading() as session:
+        purchase = await session.get(Operation, purchase_id)
+        if purchase is None or purchase.kind is not OperationKind.PURCHASE:
+            raise NotFound(str(purchase_id))
+        window = (await program_at(session, purchase.program_version)).refunds.window_days
+        amount = _refund_amount(purchase, amount_kopecks, now, window, override_window)
+        cashback = int((await session.execute(
+            select(func.coalesce(func.sum(Lot.amount), 0))
+            .where(Lot.operation_id == purchase.id, Lot.kind == LotKind.CASHBACK))).scalar() or 0)
+    total, before = purchase.amount_kopecks, purchase.refunded_kopecks
+    return RefundPreview(
+        purchase_id=purchase.id, amount_kopecks=amount,
+        cash_kopecks=refund_share(purchase.cash_kopecks, total, before, amount),
+        points_returned=refund_share(purchase.points_paid, total, before, amount),
+        cashback_reversed=refund_share(cashback, total, before, amount),
+        fully_refunded=before + amount >= total,
+    )
+
+
 async def refund_purchase(
     dom: Domain,
     purchase_id: int,
@@ -611,23 +669,14 @@ async def refund_purchase(
                 check_replay(found, OperationKind.REFUND, parent_id=purchase.id, amount_kopecks=amount_kopecks)
                 return await _refund_result(session, found, purchase, True)
         version, program = await current_program(session)
-        if purchase.refunded_kopecks >= purchase.amount_kopecks:
-            raise RefundNotAllowed("already refunded")
-        refundable = purchase.amount_kopecks - purchase.refunded_kopecks
-        amount = refundable if amount_kopecks is None else amount_kopecks
-        if amount <= 0:
-            raise InvalidAmount("zero")
-        if amount > refundable:
-            raise RefundTooLarge(f"{amount} > {refundable}")
         window = (await program_at(session, purchase.program_version)).refunds.window_days
-        if not override_window and now - purchase.created_at > timedelta(days=window):
-            raise RefundWindowClosed()
+        amount = _refund_amount(purchase, amount_kopecks, now, window, override_window)
         before = purchase.refunded_kopecks
         after = before + amount
         total = purchase.amount_kopecks
 
         def share_delta(value: int) -> int:
-            return value * after // total - value * before // total
+            return refund_share(value, total, before, amount)
 
         refund = Operation(
             kind=OperationKind.REFUND, customer_id=purchase.customer_id, staff_id=staff_id,
@@ -691,9 +740,10 @@ async def refund_purchase(
                             session, customer_id, excluding=purchase.id)
             if customer is not None and customer.erased_at is None:
                 await recalculate_tier(session, customer, program, now)
+                balance_now = (await ledger.balance(session, customer_id, now)).regular
                 await notify_customer(session, customer_id, "notify-refund", now, args={
                     "amount": amount, "returned": returned, "reversed": cashback_rev,
-                    "operation": purchase.id})
+                    "operation": purchase.id, "balance": balance_now})
         await add_to_till(session, purchase.created_at, purchase.staff_id, card_n=-1 if after >= total else 0,
                           card_rev=-amount, card_pts=-points_less)
         return RefundResult(

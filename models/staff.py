@@ -64,6 +64,7 @@ from models.purchase import (
     PurchaseRequest,
     PurchaseResult,
     Quote,
+    RefundPreview,
     RefundResult,
     StaleQuote,
     commit_purchase,
@@ -73,6 +74,7 @@ from models.purchase import (
     record_sale_without_card,
     refund_purchase,
 )
+from models.purchase import preview_refund as preview_purchase_refund
 from models.tables import (
     Customer,
     Operation,
@@ -898,13 +900,7 @@ async def refund(
     idempotency_key: str | None = None, alert_chat_id: int | None = None,
 ) -> RefundResult:
     """Full or partial refund; past the program's window only the owner (DOMAIN.md, "Refunds")."""
-    async with dom.db.reading() as session:
-        await _require_staff(session, actor)
-        purchase = await session.get(Operation, purchase_id)
-        if purchase is None or purchase.kind is not OperationKind.PURCHASE:
-            raise NotFound(str(purchase_id))
-        if purchase.customer_id is not None:
-            await check_not_own_account(session, purchase.customer_id, actor)
+    await _may_refund(dom, actor, purchase_id)
     result = await refund_purchase(dom, purchase_id, amount_kopecks, staff_id=actor.staff_id,
                                    override_window=actor.is_owner, idempotency_key=idempotency_key)
     await audit_action(dom, actor, "checkout.refund", f"operation:{purchase_id}", refund=result.operation_id,
@@ -913,6 +909,23 @@ async def refund(
     if result.customer_id is not None and not result.replayed:
         await check_fraud(dom, customer_id=result.customer_id, staff_id=actor.staff_id, alert_chat_id=alert_chat_id)
     return result
+
+
+async def _may_refund(dom: Domain, actor: StaffActor, purchase_id: int) -> None:
+    async with dom.db.reading() as session:
+        await _require_staff(session, actor)
+        purchase = await session.get(Operation, purchase_id)
+        if purchase is None or purchase.kind is not OperationKind.PURCHASE:
+            raise NotFound(str(purchase_id))
+        if purchase.customer_id is not None:
+            await check_not_own_account(session, purchase.customer_id, actor)
+
+
+async def preview_refund(dom: Domain, actor: StaffActor, purchase_id: int, amount_kopecks: int | None) -> RefundPreview:
+    """What `refund` would do now, refused for the same reasons (the role, one's own account,
+    the window, the amount): the partial refund's confirmation screen."""
+    await _may_refund(dom, actor, purchase_id)
+    return await preview_purchase_refund(dom, purchase_id, amount_kopecks, override_window=actor.is_owner)
 
 
 async def purchase_for_refund(dom: Domain, purchase_id: int) -> tuple[int, int]:

@@ -346,6 +346,11 @@ async def test_a_hundred_days_of_a_cafe(business: Business, dom: Domain, clock: 
         returned, reversed_ = model.refund(name, op, amount if rub is None else rub * 100)
         cashier.skip_pending()
         await cashier.send(f"/refund {op}" + ("" if rub is None else f" {rub}"))
+        if rub is not None:  # a partial refund is shown first, then confirmed
+            preview = await cashier.expect_text("Оформить?", timeout=10)
+            assert points_in(preview.content, "вернётся") == returned
+            assert points_in(preview.content, "спишется кешбэка") == reversed_
+            await press_when_shown(business.tg, cashier, "✅ Вернуть ", timeout=REPLY_TIMEOUT)
         done = await cashier.expect_text("Возврат по покупке", timeout=10)
         assert points_in(done.content, "баллов возвращено") == returned
         assert points_in(done.content, "кешбэка списано") == reversed_

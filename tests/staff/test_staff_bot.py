@@ -309,6 +309,10 @@ async def test_refunds_full_partial_window_and_command(botenv: BotEnv) -> None:
     await staff.send("abc")
     await staff.expect_text("Это не сумма")
     await staff.send("400")
+    preview = await staff.expect_text("Оформить?")  # a partial refund is shown first (issue 16)
+    assert "Клиенту вернётся 0 баллов, спишется кешбэка 12 баллов" in preview.content, preview.content
+    assert await count(env, OperationKind.REFUND) == 0
+    await env.press(staff, "✅ Вернуть 400\u00a0₽")
     done = await staff.expect_text("Возврат по покупке")
     assert "Остаток чека" in done.content
     await env.press(staff, "Вернуть всё")
@@ -317,6 +321,8 @@ async def test_refunds_full_partial_window_and_command(botenv: BotEnv) -> None:
     assert await count(env, OperationKind.REFUND) == 2
     told = [m for m in await env.outbox() if m.chat_id == anna.id and m.payload.get("key") == "notify-refund"]
     assert len(told) == 2  # the customer is told about each refund
+    notice = [m for m in env.tg.chat(anna.id).bot_messages() if "Оформлен возврат" in m.content][-1]
+    assert f"Баланс: {await balance(env.dom, customer)} балл" in notice.content, notice.content  # issue 16
 
     await staff.send(await fresh_code(env.dom, customer))
     await checkout_to_receipt(env, staff, "2000", "Без баллов")
@@ -329,6 +335,11 @@ async def test_refunds_full_partial_window_and_command(botenv: BotEnv) -> None:
     await staff.command("refund", f"{op} 500")
     await staff.expect_text("только владелец")
     await env.owner.command("refund", f"{op} 500")
+    await env.owner.expect_text("Оформить?")
+    await env.press(env.owner, "Отмена")
+    await env.owner.expect_text("Возврат не оформлен")
+    await env.owner.command("refund", f"{op} 500")
+    await env.press(env.owner, "✅ Вернуть 500\u00a0₽")
     await env.owner.expect_text("Возврат по покупке")
     await env.owner.command("refund", f"{op}")
     await env.owner.expect_text("1\u00a0500")

@@ -31,6 +31,10 @@ notify-refund =
         [one] { $reversed } point
        *[other] { $reversed } points
     }.
+    Balance: { $balance ->
+        [one] { $balance } point
+       *[other] { $balance } points
+    }.
 notify-adjustment = Your balance was changed: { $delta_sign }{ $delta_abs ->
     [one] { $delta_abs } point
    *[other] { $delta_abs } points

@@ -36,6 +36,11 @@ notify-refund =
         [few] { $reversed } балла
        *[many] { $reversed } баллов
     }.
+    Баланс: { $balance ->
+        [one] { $balance } балл
+        [few] { $balance } балла
+       *[many] { $balance } баллов
+    }.
 notify-adjustment = Баланс изменён: { $delta_sign }{ $delta_abs ->
     [one] { $delta_abs } балл
     [few] { $delta_abs } балла
