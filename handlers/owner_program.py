@@ -9,6 +9,8 @@ difference was computed against are kept in the FSM data until Confirm.
 from __future__ import annotations
 
 import logging
+import re
+from decimal import Decimal
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -34,7 +36,7 @@ from handlers.owner_views import (
     reply,
 )
 from models import owner as domain
-from models.errors import InvalidProgram
+from models.errors import InvalidProgram, SettingRejected
 from models.program import Program, ThresholdBasis, parse_program, program_from_document
 from models.programs_store import current_program
 
@@ -82,9 +84,9 @@ def describe(t: Translator, version: int, program: Program) -> str:
 
 def settings_keyboard(t: Translator, program: Program) -> Any:
     buttons = [button(t("program-set-welcome-points"), "pset", "welcome_points")]
-    for i in range(len(program.tiers.levels)):
-        buttons.append(button(t("program-set-cashback", n=i + 1), "pset", f"tier_cashback:{i}"))
-        buttons.append(button(t("program-set-cap", n=i + 1), "pset", f"tier_cap:{i}"))
+    for i, tier in enumerate(program.tiers.levels):
+        buttons.append(button(t("program-set-cashback", tier=tier.name), "pset", f"tier_cashback:{i}"))
+        buttons.append(button(t("program-set-cap", tier=tier.name), "pset", f"tier_cap:{i}"))
     for setting in ("birthday_points", "birthday_cap", "birthday_validity", "birthday_enabled",
                     "winback_points", "winback_after_days", "winback_enabled"):
         buttons.append(button(t(f"program-set-{setting.replace('_', '-')}"), "pset", setting))
@@ -136,36 +138,105 @@ async def ask_setting(callback: CallbackQuery, callback_data: OwnerCb, state: FS
         await callback.answer(t("not-allowed"), show_alert=True)
         return
     _, program = await _current(services)
+    if name in ("tier_cashback", "tier_cap") and not _tier_index_ok(program, setting):
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
     await state.set_state(ProgramEdit.value)
     await state.update_data(setting=setting)
-    await reply(callback, t("program-ask-value", setting=setting_label(t, setting),
-                            current=esc(current_value(program, setting))))
+    kind = domain.SETTING_KINDS[name]
+    await reply(callback, t("program-ask-value", setting=esc(setting_label(t, program, setting)),
+                            current=esc(current_value(t, program, setting))) + "\n" + t(f"program-ask-{kind}"))
     await callback.answer()
 
 
-def setting_label(t: Translator, setting: str) -> str:
+def _tier_index_ok(program: Program, setting: str) -> bool:
+    index = setting.partition(":")[2]
+    return index.isdigit() and int(index) < len(program.tiers.levels)
+
+
+def setting_label(t: Translator, program: Program, setting: str) -> str:
+    """The setting in the owner's words: "Кешбэк «Гость»", never a field path."""
     name, _, index = setting.partition(":")
-    if name == "tier_cashback":
-        return t("program-set-cashback", n=int(index) + 1)
-    if name == "tier_cap":
-        return t("program-set-cap", n=int(index) + 1)
+    if name in ("tier_cashback", "tier_cap") and _tier_index_ok(program, setting):
+        key = "program-set-cashback" if name == "tier_cashback" else "program-set-cap"
+        return t(key, tier=program.tier(int(index)).name)
     return t(f"program-set-{name.replace('_', '-')}")
 
 
-def current_value(program: Program, setting: str) -> str:
+def current_value(t: Translator, program: Program, setting: str) -> str:
     name, _, index = setting.partition(":")
+    kind = domain.SETTING_KINDS[name]
     if name == "welcome_points":
-        return str(program.welcome.points)
-    if name in ("tier_cashback", "tier_cap"):
+        value: Any = program.welcome.points
+    elif name in ("tier_cashback", "tier_cap"):
         tier = program.tier(int(index))
-        return str(tier.cashback_percent if name == "tier_cashback" else tier.max_redeem_percent)
-    section, _, what = name.partition("_")
-    cert = getattr(program, section)
-    if cert is None:
+        value = tier.cashback_percent if name == "tier_cashback" else tier.max_redeem_percent
+    else:
+        section, _, what = name.partition("_")
+        cert = getattr(program, section)
+        if cert is None:
+            return t("program-value-off")
+        field = {"points": "points", "cap": "max_redeem_percent", "validity": "validity_days",
+                 "after": "after_days", "enabled": "enabled"}[what.split("_")[0]]
+        value = getattr(cert, field)
+    return shown_value(t, value, percent=kind == "percent")
+
+
+def shown_value(t: Translator, value: Any, *, percent: bool = False) -> str:
+    """A program value as a person reads it: 5%, 5,5%, да/нет, —."""
+    if value is None:
         return "—"
-    field = {"points": "points", "cap": "max_redeem_percent", "validity": "validity_days",
-             "after": "after_days", "enabled": "enabled"}[what.split("_")[0]]
-    return str(getattr(cert, field))
+    if isinstance(value, bool):
+        return t("program-value-yes" if value else "program-value-no")
+    if isinstance(value, list):
+        return " / ".join(shown_value(t, item, percent=percent) for item in value) or "—"
+    text = str(value)
+    if percent or isinstance(value, Decimal):
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        if t.locale == "ru":
+            text = text.replace(".", ",")
+    return f"{text}%" if percent else text
+
+
+# Where a changed value lives -> how the owner calls it (program_diff's keys; a TOML upload can
+# change anything, so a key without a name here is shown as it is in the file).
+_PERCENT_KEYS = ("cashback_percent", "max_redeem_percent", "level_percents", "near_next_percent",
+                 "baseline_discount_percent")
+_DIFF_LABELS = {
+    "welcome.points": "program-set-welcome-points", "welcome.validity_days": "program-label-welcome-validity",
+    "points.validity_days": "program-label-points-validity", "points.pending_days": "program-label-points-pending",
+    "points.expiry_warning_days": "program-label-expiry-warning",
+    "birthday.points": "program-set-birthday-points", "birthday.max_redeem_percent": "program-set-birthday-cap",
+    "birthday.validity_days": "program-set-birthday-validity", "birthday.enabled": "program-set-birthday-enabled",
+    "birthday.days_before": "program-label-birthday-before",
+    "winback.points": "program-set-winback-points", "winback.max_redeem_percent": "program-label-winback-cap",
+    "winback.validity_days": "program-label-winback-validity", "winback.enabled": "program-set-winback-enabled",
+    "winback.after_days": "program-set-winback-after-days",
+    "referral.level_percents": "program-label-referral-levels",
+    "referral.first_purchase_points": "program-label-referral-first",
+    "refunds.window_days": "program-label-refund-window",
+    "business.name": "program-label-business-name",
+}
+_TIER_LABELS = {"cashback_percent": "program-set-cashback", "max_redeem_percent": "program-set-cap",
+                "threshold": "program-label-tier-threshold", "name": "program-label-tier-name"}
+
+
+def diff_label(t: Translator, old: Program, new: Program, key: str) -> str:
+    tier = re.fullmatch(r"tiers\.levels\[(\d+)\]\.(\w+)", key)
+    if tier is not None and tier.group(2) in _TIER_LABELS:
+        index = int(tier.group(1))
+        levels = new.tiers.levels if index < len(new.tiers.levels) else old.tiers.levels
+        name = levels[index].name if index < len(levels) else str(index + 1)
+        return t(_TIER_LABELS[tier.group(2)], tier=name)
+    if key in _DIFF_LABELS:
+        return t(_DIFF_LABELS[key])
+    return key
+
+
+def diff_line(t: Translator, old: Program, new: Program, key: str, before: Any, after: Any) -> str:
+    percent = key.rsplit(".", 1)[-1] in _PERCENT_KEYS
+    return t("program-diff-line", key=esc(diff_label(t, old, new, key)),
+             old=esc(shown_value(t, before, percent=percent)), new=esc(shown_value(t, after, percent=percent)))
 
 
 @router.message(ProgramEdit.value, F.text)
@@ -174,9 +245,14 @@ async def setting_value(message: Message, state: FSMContext, services: Services,
     version, program = await _current(services)
     try:
         candidate = domain.edit_setting(program, setting, message.text or "")
-    except InvalidProgram as exc:
-        await message.answer(t("program-invalid", errors=esc(exc)))
+    except SettingRejected as exc:
+        await message.answer(t(f"program-error-{exc.kind.replace('_', '-')}",
+                               setting=esc(setting_label(t, program, setting))))
         return  # stay in the state: the owner types another value
+    except InvalidProgram:
+        await state.clear()
+        await message.answer(t("owner-stale"))
+        return
     await _offer(message, state, t, version, program, candidate, f"{setting}={message.text}"[:200])
 
 
@@ -215,17 +291,12 @@ async def _offer(message: Message, state: FSMContext, t: Translator, version: in
     await state.set_state(None)
     await state.update_data(program_candidate=new.to_document(), program_base=version, program_comment=comment)
     lines = [t("program-diff-head", version=version)]
-    lines += [t("program-diff-line", key=esc(key), old=esc(_shown(before)), new=esc(_shown(after)))
-              for key, before, after in changes]
+    lines += [diff_line(t, old, new, key, before, after) for key, before, after in changes]
     parts = chunks(lines)
     for part in parts[:-1]:
         await message.answer(part)
     await message.answer(parts[-1], reply_markup=keyboard(
         [button(t("program-button-apply"), "papply"), button(t("button-cancel"), "pdrop")]))
-
-
-def _shown(value: Any) -> str:
-    return "—" if value is None else str(value)
 
 
 @router.callback_query(OwnerCb.filter(F.action == "papply"))

@@ -129,3 +129,15 @@ class PromoUnavailable(DomainError):
 
 class InvalidProgram(DomainError):
     code = "invalid_program"
+
+
+class SettingRejected(InvalidProgram):
+    """One setting typed in the bot's /program is not a value of its kind; `kind` says which
+    answer was expected ("whole", "percent", "yes_no", "digits") so the bot can say it in the
+    owner's words; a program that does not validate with the value is `kind` "program"."""
+
+    code = "setting_rejected"
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(detail or kind)
+        self.kind = kind

@@ -23,7 +23,7 @@ from models import audit, ledger
 from models.clock import start_of_day
 from models.context import Domain
 from models.customers import get_customer, peek_code
-from models.errors import CampaignUnavailable, CustomerNotFound, DomainError, InvalidProgram
+from models.errors import CampaignUnavailable, CustomerNotFound, DomainError, InvalidProgram, SettingRejected
 from models.history import HistoryPage, history_page
 from models.outbox import waiting_for_telegram
 from models.phone import looks_like_phone, normalize_phone
@@ -64,50 +64,82 @@ _CERTIFICATE_DEFAULTS = {"birthday": {"points": 500, "max_redeem_percent": "100"
                                      "after_days": 30}}
 
 
+# What each setting of the bot's /program is: the answer it expects and where it lives.
+SETTING_KINDS = {"welcome_points": "points", "tier_cashback": "percent", "tier_cap": "percent",
+                 "birthday_points": "points", "birthday_cap": "percent", "birthday_validity": "days",
+                 "birthday_enabled": "switch", "winback_points": "points", "winback_after_days": "days",
+                 "winback_enabled": "switch"}
+YES = ("да", "вкл", "включить", "yes", "on", "true", "1", "+")
+NO = ("нет", "выкл", "выключить", "no", "off", "false", "0", "-")
+# Units a person may type after a number ("300 баллов", "15 дней"); nothing else is accepted.
+_UNITS = r"(б|б\.|балл|балла|баллов|дн|дн\.|день|дня|дней|pts|points?|days?|d)?"
+
+
 def edit_setting(program: Program, setting: str, value: str) -> Program:
-    """A validated copy of the program with one setting changed (InvalidProgram names key + reason)."""
+    """A validated copy of the program with one setting changed; SettingRejected says what
+    kind of answer was expected (the bot words it)."""
     name, _, index_text = setting.partition(":")
     if name not in SETTINGS:
         raise InvalidProgram(f"{setting}: unknown setting")
     document = copy.deepcopy(program.model_dump(mode="json"))
-    raw = value.strip().replace(",", ".")
+    raw = value.strip()
     if name == "welcome_points":
-        document["welcome"]["points"] = _whole(raw, "welcome.points")
+        document["welcome"]["points"] = _whole(raw)
     elif name in ("tier_cashback", "tier_cap"):
         if not is_digits(index_text) or int(index_text) >= len(document["tiers"]["levels"]):
             raise InvalidProgram(f"{setting}: no such tier")
         field = "cashback_percent" if name == "tier_cashback" else "max_redeem_percent"
-        document["tiers"]["levels"][int(index_text)][field] = _percent(raw, f"tiers.levels[{index_text}].{field}")
+        document["tiers"]["levels"][int(index_text)][field] = _percent(raw)
     else:
         section, _, what = name.partition("_")
         block = document.get(section) or copy.deepcopy(_CERTIFICATE_DEFAULTS[section])
         key = {"points": "points", "cap": "max_redeem_percent", "validity": "validity_days",
                "after": "after_days", "enabled": "enabled"}[what.split("_")[0]]
-        where = f"{section}.{key}"
         if key == "enabled":
-            block[key] = raw.lower() in ("1", "true", "yes", "on", "да")
+            block[key] = _switch(raw)
         elif key == "max_redeem_percent":
-            block[key] = _percent(raw, where)
+            block[key] = _percent(raw)
         else:
-            block[key] = _whole(raw, where)
+            block[key] = _whole(raw)
         document[section] = block
-    return program_from_document(document, "program")
+    try:
+        return program_from_document(document, "program")
+    except SettingRejected:
+        raise
+    except InvalidProgram as exc:  # in range for its kind, but the program as a whole refuses it
+        raise SettingRejected("program", str(exc)) from None
 
 
-def _whole(raw: str, where: str) -> int:
+def _number_text(raw: str) -> str:
+    """Digits as typed by a person: spaces inside ("1 000") dropped, a decimal comma read."""
     if foreign_digits(raw):
-        raise InvalidProgram(f"{where}: type the number with the digits 0-9, not {raw!r}")
-    if not is_digits(raw) or len(raw) > 12:
-        raise InvalidProgram(f"{where}: a whole number is expected, not {raw!r}")
-    return int(raw)
+        raise SettingRejected("digits")
+    return re.sub(r"[\s\u00a0\u202f]", "", raw).replace(",", ".")
 
 
-def _percent(raw: str, where: str) -> str:
-    if foreign_digits(raw):
-        raise InvalidProgram(f"{where}: type the number with the digits 0-9, not {raw!r}")
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw):
-        raise InvalidProgram(f"{where}: a percentage is expected, not {raw!r}")
-    return raw
+def _whole(raw: str) -> int:
+    text = _number_text(raw).lower()
+    match = re.fullmatch(r"([0-9]{1,12})" + _UNITS, text)
+    if match is None:
+        raise SettingRejected("whole")
+    return int(match.group(1))
+
+
+def _percent(raw: str) -> str:
+    """"5", "5%", "5,5 %", "5.5" → "5.5"; 0 to 100 with at most two decimals."""
+    text = _number_text(raw).removesuffix("%")
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,2})?", text) or Decimal(text) > 100:
+        raise SettingRejected("percent")
+    return text
+
+
+def _switch(raw: str) -> bool:
+    answer = raw.strip().lower().rstrip(".!")
+    if answer in YES:
+        return True
+    if answer in NO:
+        return False
+    raise SettingRejected("yes_no")
 
 
 def diff(old: Program, new: Program) -> list[tuple[str, Any, Any]]:

@@ -52,19 +52,21 @@ async def test_program_change_by_file_by_buttons_and_a_bad_file(botenv: BotEnv) 
     assert (await program_version(botenv))[0] == 1
     await owner.send_document(PROGRAM.replace("points = 300", "points = 500").encode(), "new.toml")
     diff = await owner.expect_text("Изменения относительно версии 1")
-    assert "welcome.points" in diff.text and "300 → <b>500</b>" not in diff.text  # rendered, not raw HTML
+    assert "Баллы за регистрацию: 300 → 500" in diff.text, diff.text  # plain words, not welcome.points
+    assert "300 → <b>500</b>" not in diff.text  # rendered, not raw HTML
     await botenv.press(owner, "Применить")
     await owner.expect_text("действует версия 2")
     version, program = await program_version(botenv)
     assert version == 2 and program.welcome.points == 500  # type: ignore[attr-defined]
     await owner.send("/program")
     await owner.expect_text("версия 2")
-    await botenv.press(owner, "Кешбэк статуса 2")
-    await owner.expect_text("сейчас 5")
+    await botenv.press(owner, "Кешбэк «Статус 2»")
+    await owner.expect_text("сейчас 5%")
     await owner.send("сто")
-    await owner.expect_text("не принята")
-    await owner.send("6.5")
-    await owner.expect_text("cashback_percent")
+    await owner.expect_text("нужны проценты")
+    await owner.send("6,5 %")
+    diff = await owner.expect_text("Кешбэк «Статус 2»: 5% → 6,5%")
+    assert "cashback_percent" not in diff.text and "tiers" not in diff.text
     await botenv.press(owner, "Применить")
     await owner.expect_text("действует версия 3")
     version, program = await program_version(botenv)
@@ -72,6 +74,46 @@ async def test_program_change_by_file_by_buttons_and_a_bad_file(botenv: BotEnv) 
     async with botenv.db.reading() as session:
         actions = list((await session.execute(select(AuditEntry.action))).scalars())
     assert actions.count("owner.program") == 2
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_program_settings_take_what_a_person_types_and_answer_in_plain_words(
+        botenv: BotEnv, language: str) -> None:
+    """Issue 16: "5", "5%", "5,5 %" are percentages; each prompt fits its field (a yes/no hint
+    only on a switch); refusals and the confirmation name the setting by the tier's name, in
+    the owner's language, never a field path or English in Russian."""
+    owner = botenv.owner
+    if language == "en":
+        await owner.send("/language")
+        await botenv.press(owner, "English")
+        await owner.expect_text("English")
+    t = botenv.t(language)
+    label = t("program-set-cap", tier="Статус 1")
+    await owner.send("/program")
+    await botenv.press(owner, label)
+    ask = await owner.expect_text(t("program-ask-percent"))
+    assert t("program-ask-switch") not in ask.text and "10%" in ask.text
+    for bad, error in (("много", "program-error-percent"), ("150", "program-error-percent"),
+                       ("١٢", "program-error-digits")):
+        await owner.send(bad)
+        refused = await owner.expect_text(t(error, setting=label))
+        assert "max_redeem_percent" not in refused.text and "tiers" not in refused.text
+    await owner.send("12 %")
+    shown = "12%"
+    diff = await owner.expect_text(f"{label}: 10% → {shown}")
+    await botenv.press(owner, t("program-button-apply"))
+    await owner.expect_text(t("program-applied", version=2))
+    assert (await program_version(botenv))[1].tier(0).max_redeem_percent == Decimal(12)  # type: ignore[attr-defined]
+
+    switch = t("program-set-birthday-enabled")
+    await owner.send("/program")
+    await botenv.press(owner, switch)
+    await owner.expect_text(t("program-ask-switch"))
+    await owner.send("может быть" if language == "ru" else "maybe")
+    await owner.expect_text(t("program-error-yes-no", setting=switch))
+    await owner.send("нет" if language == "ru" else "no")
+    diff = await owner.expect_text(f"{switch}: {t('program-value-yes')} → {t('program-value-no')}")
+    assert "enabled" not in diff.text.replace(switch, "")
 
 
 # --- campaigns --------------------------------------------------------------------------------
