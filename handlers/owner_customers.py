@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -36,6 +37,7 @@ from models.errors import DomainError
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
 from models.programs_store import current_program
+from models.tables import AuditEntry
 from models.text import foreign_digits
 
 log = logging.getLogger(__name__)
@@ -241,16 +243,19 @@ async def card_view(services: Services, t: Translator, customer_id: int, page: i
     async with services.db.reading() as session:
         _, program = await current_program(session)
     tier = esc(program.tier(card.tier_index).name)
-    lines = [t("owner-card", id=card.customer_id, name=esc(card.name or "—"), phone=esc(card.phone or "—"),
+    def yes_no(value: bool) -> str:
+        return t("word-yes" if value else "word-no")
+
+    lines = [t("owner-card", id=str(card.customer_id), name=esc(card.name or "—"), phone=esc(card.phone or "—"),
                birthday=t.day(card.birthday) if card.birthday else "—", tier=tier,
-               pinned="yes" if card.tier_pinned is not None else "no",
+               pinned=yes_no(card.tier_pinned is not None),
                balance=card.balance.regular, certificates=card.balance.certificates,
                paid=t.money(card.paid_total_kopecks), purchases=card.purchase_count,
                source=t(f"owner-source-{card.source_kind.replace('_', '-')}"), campaign=esc(card.campaign or "—"),
-               linked="yes" if card.linked else "no", blocked="yes" if card.blocked else "no",
+               linked=yes_no(card.linked), blocked=yes_no(card.blocked),
                invitees=card.invitee_count)]
     if card.referrer is not None:
-        lines.append(t("owner-card-referrer", id=card.referrer[0], name=esc(card.referrer[1] or "—")))
+        lines.append(t("owner-card-referrer", id=str(card.referrer[0]), name=esc(card.referrer[1] or "—")))
     if card.invitees:
         lines.append(t("owner-card-invitees", names=esc(", ".join(n or "—" for _, n in card.invitees))))
     if card.history.items:
@@ -368,14 +373,45 @@ async def block(callback: CallbackQuery, callback_data: OwnerCb, services: Servi
 
 # --- The audit log ----------------------------------------------------------------------------
 
+_ROLES = ("owner", "staff", "customer", "system")
+
+
+def audit_who(t: Translator, entry: AuditEntry, names: dict[int, str]) -> str:
+    """"Мария (кассир)": the name the bot knows, else the Telegram id; the role in words."""
+    role = t(f"audit-role-{entry.actor_role}") if entry.actor_role in _ROLES else entry.actor_role
+    if entry.actor_telegram_id is None:
+        return role
+    name = names.get(entry.actor_telegram_id) or t("audit-telegram-id", id=str(entry.actor_telegram_id))
+    return t("audit-who", name=name, role=role)
+
+
+def audit_what(t: Translator, entry: AuditEntry) -> str:
+    """The action in words ("покупка №12 на 1 000 ₽"); ids as ids, money as money, да/нет.
+    An action without words of its own shows as it is stored."""
+    key = "audit-" + entry.action.replace(".", "-").replace("_", "-")
+    target = entry.target or ""
+    kind, _, ident = target.partition(":")
+    details = entry.details or {}
+    args: dict[str, Any] = {"id": ident or target, "kind": kind}
+    for name in ("amount", "points", "delta", "code", "name", "tier", "reason", "site", "uses"):
+        if name in details and details[name] is not None:
+            args[name] = details[name] if name != "tier" else str(details[name])
+    if "amount" in args and not isinstance(args["amount"], int):
+        args.pop("amount")
+    if not t.i18n.has(t.locale, key):
+        return t("audit-other", action=entry.action, target=target)
+    if key in ("audit-checkout-purchase", "audit-checkout-refund", "audit-checkout-sale-no-card",
+               "audit-checkout-quote") and "amount" not in args:
+        return t("audit-other", action=entry.action, target=target)
+    return t(key, **args)
+
 async def audit_view(services: Services, t: Translator, page: int) -> tuple[str, InlineKeyboardMarkup]:
     result = await domain.audit_page(services.dom, page)
     lines = [t("audit-head", page=result.page + 1, pages=result.pages)]
     for entry in result.entries:
         lines.append(t("audit-line", date=t.day(entry.created_at),
                        time=entry.created_at.astimezone(services.dom.tz).strftime("%H:%M"),
-                       who=entry.actor_telegram_id or "—", role=esc(entry.actor_role), action=esc(entry.action),
-                       target=esc(entry.target or "")))
+                       who=esc(audit_who(t, entry, result.names)), what=esc(audit_what(t, entry))))
     if not result.entries:
         lines.append(t("audit-empty"))
     nav = []

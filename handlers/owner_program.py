@@ -187,7 +187,7 @@ def shown_value(t: Translator, value: Any, *, percent: bool = False) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return t("program-value-yes" if value else "program-value-no")
+        return t("word-yes" if value else "word-no")
     if isinstance(value, list):
         return " / ".join(shown_value(t, item, percent=percent) for item in value) or "—"
     text = str(value)

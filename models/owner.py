@@ -11,7 +11,7 @@ import copy
 import re
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,7 +31,7 @@ from models.program import Program, program_diff, program_from_document
 from models.programs_store import current_program, set_program
 from models.purchase import adjust_points
 from models.reports import CampaignFunnel, build_report
-from models.tables import AuditEntry, Campaign, Customer, OperationKind, TelegramAccount
+from models.tables import AuditEntry, Campaign, Customer, OperationKind, Staff, TelegramAccount
 from models.text import foreign_digits, is_digits
 from models.tiers import recalculate_tier
 
@@ -403,6 +403,7 @@ class AuditPage:
     page: int
     pages: int
     entries: list[AuditEntry]
+    names: dict[int, str] = field(default_factory=dict)  # telegram id -> staff name, else their first name
 
 
 async def audit_page(dom: Domain, page: int = 0, size: int = AUDIT_PAGE) -> AuditPage:
@@ -412,7 +413,15 @@ async def audit_page(dom: Domain, page: int = 0, size: int = AUDIT_PAGE) -> Audi
         page = min(max(page, 0), pages - 1)
         entries = list((await session.execute(
             select(AuditEntry).order_by(AuditEntry.id.desc()).offset(page * size).limit(size))).scalars())
-    return AuditPage(page=page, pages=pages, entries=entries)
+        ids = {e.actor_telegram_id for e in entries if e.actor_telegram_id}
+        names: dict[int | None, str] = {}
+        if ids:
+            names.update((await session.execute(select(TelegramAccount.telegram_id, TelegramAccount.first_name)
+                                                .where(TelegramAccount.telegram_id.in_(ids)))).tuples().all())
+            names.update((await session.execute(select(Staff.telegram_id, Staff.display_name)
+                                                .where(Staff.telegram_id.in_(ids)))).tuples().all())
+    return AuditPage(page=page, pages=pages, entries=entries,
+                     names={tid: name for tid, name in names.items() if tid is not None and name})
 
 
 async def record_refusal(dom: Domain, telegram_id: int, role: str, what: str) -> None:

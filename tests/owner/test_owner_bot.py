@@ -23,7 +23,7 @@ from models.owner import CampaignSpec, OwnerActor, create_campaign
 from models.programs_store import current_program
 from models.purchase import adjust_points
 from models.tables import AuditEntry, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
-from tests.helpers import balance
+from tests.helpers import balance, fresh_code
 
 from .conftest import BotEnv
 
@@ -112,7 +112,7 @@ async def test_program_settings_take_what_a_person_types_and_answer_in_plain_wor
     await owner.send("может быть" if language == "ru" else "maybe")
     await owner.expect_text(t("program-error-yes-no", setting=switch))
     await owner.send("нет" if language == "ru" else "no")
-    diff = await owner.expect_text(f"{switch}: {t('program-value-yes')} → {t('program-value-no')}")
+    diff = await owner.expect_text(f"{switch}: {t('word-yes')} → {t('word-no')}")
     assert "enabled" not in diff.text.replace(switch, "")
 
 
@@ -467,13 +467,45 @@ async def test_find_adjust_pin_and_block(botenv: BotEnv) -> None:
     await owner.send("/find Анна")
     await owner.expect_text("Клиент #")
     await botenv.press(owner, "Заблокировать")
-    await owner.expect_text("заблокирован: yes")
+    blocked_card = await owner.expect_text("заблокирован: да")  # Russian words, not yes/no (issue 16)
+    assert "закреплён: да" in blocked_card.text and "yes" not in blocked_card.text
     async with botenv.db.reading() as session:
         customer = await session.get(Customer, anna_id)
     assert customer is not None and customer.blocked and customer.tier_index == 3
     await owner.send("/audit")
     log = await owner.expect_text("Журнал")
-    assert "owner.block" in log.text and "owner.adjust" in log.text and "owner.pin_tier" in log.text
+    # The log speaks plainly: who (name and role) and what, with ids as ids.
+    assert f"Owner (владелец): клиент №{anna_id} заблокирован" in log.text, log.text
+    assert f"баллы клиента №{anna_id} изменены вручную" in log.text
+    assert f"клиенту №{anna_id} закреплён статус" in log.text
+    assert "owner.block" not in log.text and "customer:" not in log.text
+
+
+async def test_the_audit_log_names_the_cashier_and_the_purchase(botenv: BotEnv) -> None:
+    """Issue 16: "Мария (кассир): покупка №12 на 1 000 ₽", in the owner's language."""
+    anna = botenv.customer("Анна")
+    customer_id = await botenv.register(anna)
+    cashier = botenv.customer("Мария")
+    await botenv.add_staff(cashier, "Мария")
+    await cashier.start(f"c_{await fresh_code(botenv.dom, customer_id)}")
+    await cashier.expect_text("Анна")
+    await cashier.send("1000")
+    await cashier.expect_text("Чек")
+    await botenv.press(cashier, "Без баллов")
+    await botenv.press(cashier, "✅ Подтвердить")
+    receipt = await cashier.expect_text("Покупка №")
+    number = re.search(r"Покупка №(\d+)", receipt.content).group(1)  # type: ignore[union-attr]
+    owner = botenv.owner
+    await owner.send("/audit")
+    log = await owner.expect_text("Журнал")
+    assert f"Мария (кассир): покупка №{number} на 1\u00a0000\u00a0₽" in log.text, log.text
+    assert f"Мария (кассир): открыта карта клиента №{customer_id}" in log.text
+    await owner.send("/language")
+    await botenv.press(owner, "English")
+    await owner.expect_text("English")
+    await owner.send("/audit")
+    log = await owner.expect_text("page 1 of")
+    assert f"Мария (cashier): purchase #{number} of 1,000" in log.text, log.text
 
 
 async def test_staff_and_customers_are_refused_and_logged(botenv: BotEnv) -> None:

@@ -20,6 +20,9 @@ not-allowed = You are not allowed to do this.
 
 ## Buttons
 
+# "да"/"нет" inside a sentence (a setting's value, a card's field); the buttons are capitalised.
+word-yes = yes
+word-no = no
 button-yes = Yes
 button-no = No
 button-back = « Back

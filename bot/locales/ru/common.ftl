@@ -21,6 +21,9 @@ not-allowed = Это действие вам недоступно.
 
 ## Buttons
 
+# "да"/"нет" inside a sentence (a setting's value, a card's field); the buttons are capitalised.
+word-yes = да
+word-no = нет
 button-yes = Да
 button-no = Нет
 button-back = « Назад
