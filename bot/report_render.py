@@ -70,6 +70,16 @@ def fmt_money(t: Translator, kopecks: Fraction | int | None, exact: bool = False
 
 # --- the figures, in the order the owner reads them ---------------------------------------
 
+def benefit_text(t: Translator, report: Report) -> str:
+    """The total benefit, said for what it is: a month without purchases has none (not a loss
+    of 0 ₽), and a negative one is points paid beyond what a direct discount would cost."""
+    if report.benefit_state == "none":
+        return t("report-benefit-none")
+    if report.benefit_state == "negative":
+        return t("report-benefit-negative", amount=fmt_money(t, -report.total_benefit))
+    return fmt_money(t, report.total_benefit)
+
+
 def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
     """(name, formatted value, definition) for every figure: the text, the XLSX and JSON use it."""
     loc = t.locale
@@ -102,9 +112,10 @@ def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
         ("report-certificates", certificates),
         ("report-ratings", t("report-rating-value", count=t.number(report.ratings),
                              average=fmt_decimal(report.average_rating, loc, 1))),
-        ("report-saving", fmt_money(t, report.saving)),
+        ("report-saving", fmt_money(t, report.saving) if report.saving >= 0
+         else t("report-saving-negative", amount=fmt_money(t, -report.saving))),
         ("report-brought-revenue", fmt_money(t, report.brought_revenue, exact=True)),
-        ("report-total-benefit", fmt_money(t, report.total_benefit)),
+        ("report-total-benefit", benefit_text(t, report)),
         ("report-card-vs-no-card", t("report-card-vs-no-card-value", card=fmt_money(t, o.average_check),
                                      plain=fmt_money(t, report.no_card_average),
                                      uplift=fmt_percent(report.card_uplift, loc, 0, signed=True))),

@@ -321,6 +321,16 @@ class Report:
         return self.saving + self.referred_revenue + self.brought_revenue
 
     @property
+    def benefit_state(self) -> str:
+        """How to read the total benefit: "none" (no card purchases and no revenue from
+        referred or brought customers: nothing to measure, not a loss), "negative" (points
+        paid more than a direct discount would have cost, with nothing to outweigh it), or
+        "positive". docs/REPORTS.md."""
+        if self.overall.purchases == 0 and not self.referred_revenue and not self.brought_revenue:
+            return "none"
+        return "negative" if self.total_benefit < 0 else "positive"
+
+    @property
     def no_card_average(self) -> Fraction | None:
         return ratio(self.no_card_revenue, self.no_card_sales)
 
@@ -1083,6 +1093,7 @@ async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInf
         "month": f"{month.month:02d}.{month.year}", "customers": o.customers, "new": o.new_customers,
         "digitised": share(o.digitised_share), "buyers": o.buyers, "purchases": o.purchases,
         "revenue": o.revenue, "average": int(o.average_check or 0), "discount": share(o.actual_discount),
-        "benefit": int(report.total_benefit), "champions": segments.get("champions", 0),
+        "benefit": int(report.total_benefit), "benefit_state": report.benefit_state,
+        "champions": segments.get("champions", 0),
         "at_risk": segments.get("at_risk", 0) + segments.get("cant_lose", 0),
     })

@@ -256,3 +256,22 @@ def test_split_message_keeps_lines_whole() -> None:
     parts = split_message(text, 1000)
     assert all(len(p) <= 1000 for p in parts) and "\n".join(parts) == text
     assert split_message("y" * 2500, 1000) == ["y" * 1000, "y" * 1000, "y" * 500]
+
+
+async def test_a_month_without_purchases_has_no_benefit_rather_than_a_loss(dom: Domain) -> None:
+    """Issue 16: an empty month says there was nothing to measure; a negative benefit is said
+    for what it is (points paid beyond a direct discount), never printed as a loss of money."""
+    from dataclasses import replace
+
+    await build_data_set(dom)
+    february = await build_report(dom, date(2026, 2, 1), date(2026, 2, 28))
+    assert february.benefit_state == "none"
+    for locale, none in (("ru", "нет покупок за период"), ("en", "no purchases in the period")):
+        text = render_text(february, I18n().translator(locale))
+        assert none in text and "-0" not in text and "−0" not in text
+    # Points paid half of a 1 000 ₽ check against a 10% direct discount: 100 − 500 = −400 ₽.
+    spent = replace(february, overall=replace(february.overall, purchases=1, revenue=100_000, points_paid=50_000))
+    assert spent.saving == -40_000 and spent.benefit_state == "negative"
+    text = render_text(spent, I18n().translator("ru"))
+    assert "нет: баллами оплатили на 400\u00a0₽ больше, чем стоила бы прямая скидка" in text, text
+    assert "-400" not in text and "−400" not in text

@@ -68,6 +68,9 @@ report-brought-revenue = Revenue from customers the platform brought
     .def = Revenue in the period from customers who came through campaign and source links (not referral, walk-in or import).
 report-total-benefit = Total economic benefit
     .def = Saved by not giving a direct discount + revenue from referred + revenue from brought customers.
+report-benefit-none = no purchases in the period: nothing to measure
+report-benefit-negative = none: points paid { $amount } more than a direct discount would have cost
+report-saving-negative = none: points paid { $amount } more than a direct discount would have cost
 report-card-vs-no-card = Average check: card vs no card
     .def = Average card check against the average check of sales recorded without a card in the same period, difference in percent.
 report-return-rate = Came back for a repeat purchase
@@ -176,7 +179,11 @@ report-monthly = 📊 Results for { $month }
     Bought: { $buyers }, card purchases: { $purchases }
     Card revenue: { MONEY($revenue) }, average check { MONEY($average) }
     Actual discount: { $discount }%
-    Total economic benefit: { MONEY($benefit) }
+    Total economic benefit: { $benefit_state ->
+        [none] no purchases this month
+        [negative] none: points paid more than a direct discount would have cost
+       *[positive] { MONEY($benefit) }
+    }
     RFM: { $champions } champions, { $at_risk } at risk or can't lose
     The full report with charts and a spreadsheet: /report
 
