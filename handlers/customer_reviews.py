@@ -34,6 +34,7 @@ from models.reviews import (
     ReviewAlreadyRewarded,
     ReviewPending,
     UnknownReviewSite,
+    comment_on_rating,
     decide_review,
     last_unrated_purchase,
     rate_purchase,
@@ -48,6 +49,7 @@ router = Router(name="customer-reviews")
 
 class ReviewFlow(StatesGroup):
     screenshot = State()
+    what_went_wrong = State()  # data: operation_id (a low rating just given)
 
 
 @router.message(Command("review", "rate"))
@@ -68,7 +70,9 @@ async def review_menu(message: Message, actor: Actor | None, t: Translator, serv
     if not rows:
         await message.answer(t("review-nothing"))
         return
-    await message.answer(t("review-menu"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+    can_rate = rows[0][0].callback_data == "review:rate"
+    await message.answer(t("review-menu" if can_rate else "review-menu-no-visit"),
+                         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 @router.callback_query(F.data == "review:rate")
@@ -88,7 +92,8 @@ async def rate_last(callback: CallbackQuery, actor: Actor | None, t: Translator,
 
 
 @router.callback_query(F.data.startswith(f"{RATE_PREFIX}:"))
-async def rate(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> None:
+async def rate(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
+               state: FSMContext, bot: Bot) -> None:
     parts = (callback.data or "").split(":")
     if actor is None or actor.customer_id is None or len(parts) != 3 or not all(
             is_digits(p) and len(p) < 19 for p in parts[1:]):
@@ -103,9 +108,44 @@ async def rate(callback: CallbackQuery, actor: Actor | None, t: Translator, serv
         await callback.answer(t("review-not-yours"), show_alert=True)
         return
     await callback.answer(t("review-thanks") if result.status == "rated" else t("review-already-rated"))
-    await drop_keyboard(callback.message)
+    if result.status == "rated":
+        await _show_stars(callback.message, t, int(parts[2]))
+    else:
+        await drop_keyboard(callback.message)
     if result.low:
         wake_sender(services)
+        await state.set_state(ReviewFlow.what_went_wrong)
+        await state.set_data({"operation_id": int(parts[1])})
+        await bot.send_message(actor.telegram_id, t("review-ask-what-went-wrong"))
+
+
+async def _show_stars(message: object, t: Translator, score: int) -> None:
+    """The rated message keeps its text and shows the stars given instead of the buttons."""
+    if not isinstance(message, Message):
+        return
+    stars = "★" * score + "☆" * (5 - score)
+    body = message.html_text if (message.text or message.caption) else ""
+    with contextlib.suppress(TelegramAPIError):
+        await message.edit_text(f"{body}\n{t('review-your-rating', stars=stars)}".strip(), reply_markup=None)
+
+
+@router.message(StateFilter(ReviewFlow.what_went_wrong), F.text, ~F.text.startswith("/"))
+async def what_went_wrong(message: Message, actor: Actor | None, t: Translator, services: Services,
+                          state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    if actor is None or actor.customer_id is None:
+        return
+    sent = await comment_on_rating(services.dom, actor.customer_id, int(data.get("operation_id", 0)),
+                                   message.text or "", staff_chat_id=services.settings.staff_chat_id)
+    if sent:
+        wake_sender(services)
+    await message.answer(t("review-comment-thanks"))
+
+
+@router.message(StateFilter(ReviewFlow.what_went_wrong))
+async def what_went_wrong_not_text(message: Message, t: Translator) -> None:
+    await message.answer(t("review-ask-what-went-wrong"))
 
 
 @router.callback_query(F.data.startswith("review:site:"))

@@ -38,6 +38,7 @@ from models.tables import (
     LotKind,
     Operation,
     OperationKind,
+    OutboxMessage,
     Rating,
     ReviewClaim,
     ReviewStatus,
@@ -98,11 +99,38 @@ async def rate_purchase(dom: Domain, customer_id: int, operation_id: int, score:
             await enqueue(session, staff_chat_id, {
                 **message_payload("notify-staff-low-rating", {
                     "score": score, "name": (customer.name if customer else None) or "—",
-                    "customer": customer_id,
-                    "operation": operation_id, "amount": op.amount_kopecks,
+                    "customer": str(customer_id),
+                    "operation": str(operation_id), "amount": op.amount_kopecks,
                     "staff": staff.display_name if staff is not None else "—"}),
             }, now)
         return RateResult("rated", low)
+
+
+MAX_RATING_COMMENT = 1000  # characters of "what went wrong" forwarded to the staff chat
+
+
+async def comment_on_rating(dom: Domain, customer_id: int, operation_id: int, text: str, *,
+                            staff_chat_id: int | None) -> bool:
+    """After a low rating the customer says what went wrong: forwarded to the staff chat
+    through the outbox, once per rating (a second message is not sent again). False when the
+    customer has no low rating of that purchase."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        _, program = await current_program(session)
+        rating = (await session.execute(select(Rating).where(
+            Rating.operation_id == operation_id, Rating.customer_id == customer_id))).scalar()
+        if rating is None or rating.score > program.limits.low_rating:
+            return False
+        key = f"rating-comment:{rating.id}"
+        if staff_chat_id is None or (await session.execute(
+                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))).scalar() is not None:
+            return True
+        customer = await session.get(Customer, customer_id)
+        await enqueue(session, staff_chat_id, message_payload("notify-staff-rating-comment", {
+            "score": rating.score, "name": (customer.name if customer else None) or "—",
+            "customer": str(customer_id), "operation": str(operation_id),
+            "text": " ".join(text.split())[:MAX_RATING_COMMENT]}), now, dedupe_key=key)
+    return True
 
 
 async def last_unrated_purchase(dom: Domain, customer_id: int) -> tuple[int, datetime] | None:

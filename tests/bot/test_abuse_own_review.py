@@ -14,7 +14,7 @@ from .test_customer_reviews import SCREENSHOT
 
 async def _submit_review(env: BotEnv, user) -> None:  # type: ignore[no-untyped-def]
     await user.send("/review")
-    await user.expect_text("Оцените последний визит")
+    await user.expect_text("за отзыв начислим баллы")
     await user.press("Отзыв на 2GIS (+100)")
     await user.expect_text("Оставьте отзыв на 2GIS")
     await user.send_photo(SCREENSHOT)

@@ -30,6 +30,7 @@ async def test_rating_after_a_purchase_is_stored_with_the_staff_member(botenv: B
     assert answer.text == "Спасибо за оценку!"
     edited = await anna.expect()
     assert edited.edited and not edited.buttons
+    assert "Оцените, пожалуйста, визит" in edited.text and "Ваша оценка: ★★★★★" in edited.text  # issue 16
     async with botenv.db.reading() as s:
         rating = (await s.execute(select(Rating))).scalar_one()
     assert (rating.operation_id, rating.customer_id, rating.staff_id, rating.score) == (
@@ -65,6 +66,33 @@ async def test_low_rating_alerts_the_staff_chat_and_foreign_purchases_cannot_be_
     assert "Низкая оценка: 2 из 5" in alert.text and "Борис" in alert.text and "1\u00a0234,50\u00a0₽" in alert.text
 
 
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_a_low_rating_asks_what_went_wrong_and_the_staff_chat_reads_it(botenv: BotEnv, language: str) -> None:
+    """Issue 16: after a low rating the bot asks what went wrong; the answer reaches the staff
+    chat once, through the outbox; the rated message shows the stars given. Without a visit the
+    menu says a visit can be rated after a purchase."""
+    gleb = botenv.customer("Глеб", language_code=language)
+    gleb_id = await botenv.register(gleb)
+    await gleb.send("/review")
+    await gleb.expect_text(botenv.text(gleb, "review-menu-no-visit")[:25])
+    purchase = await commit_purchase(botenv.dom, PurchaseRequest(customer_id=gleb_id, amount_kopecks=100_000))
+    await botenv.settle()
+    await botenv.press(gleb, "2⭐")
+    asked = await gleb.expect_text(botenv.text(gleb, "review-ask-what-went-wrong")[:20])
+    rated = [m for m in botenv.tg.chat(gleb.id).bot_messages() if m.edited and "★★☆☆☆" in m.text]
+    assert rated and not rated[0].buttons, gleb.transcript()
+    assert asked.text == botenv.text(gleb, "review-ask-what-went-wrong")
+    await gleb.send("Долго ждали кофе <b>и</b> было холодно")
+    await gleb.expect_text(botenv.text(gleb, "review-comment-thanks"))
+    await botenv.settle()
+    [comment] = [m for m in botenv.staff_chat.bot_messages() if "💬" in m.text]
+    assert f"#{purchase.operation_id}" in comment.text and "Долго ждали кофе <b>и</b> было холодно" in comment.text
+    # Another message is an ordinary message again, not a second comment.
+    await gleb.send("ещё одно")
+    await botenv.settle()
+    assert len([m for m in botenv.staff_chat.bot_messages() if "💬" in m.text]) == 1
+
+
 @pytest.mark.botenv(postgres=True)
 async def test_review_approved_by_staff_once_and_forged_approval_refused(
         botenv: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
@@ -73,7 +101,7 @@ async def test_review_approved_by_staff_once_and_forged_approval_refused(
     vera = botenv.customer("Вера")
     vera_id = await botenv.register(vera)
     await vera.send("⭐ Оценить визит")
-    await vera.expect_text("Оцените последний визит")
+    await vera.expect_text("за отзыв начислим баллы")
     await vera.press("Отзыв на 2GIS (+100)")
     link = await vera.expect_text("Оставьте отзыв на 2GIS")
     assert link.button("Открыть 2GIS") == {"text": "Открыть 2GIS", "url": "https://2gis.ru/"}
@@ -114,7 +142,7 @@ async def test_review_approved_by_staff_once_and_forged_approval_refused(
     assert (await botenv.staff_chat.press_callback(cashier, approve_data)).text == \
         "По этому отзыву уже принято решение."
     await vera.send("/review")
-    await vera.expect_text("Оцените последний визит")
+    await vera.expect_text("за отзыв начислим баллы")
     refused = await vera.press("Отзыв на 2GIS (+100)")
     assert refused.text == "За отзыв на 2GIS вы уже получили баллы."
 

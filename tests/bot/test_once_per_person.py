@@ -39,7 +39,7 @@ async def _lots(botenv: BotEnv, customer_id: int, kind: LotKind) -> list[int]:
 
 async def _review(botenv: BotEnv, user, cashier) -> None:  # type: ignore[no-untyped-def]
     await user.send("/review")
-    await user.expect_text("Оцените последний визит")
+    await user.expect_text("за отзыв начислим баллы")
     await user.press("Отзыв на 2GIS (+100)")
     await user.expect_text("Оставьте отзыв на 2GIS")
     await user.send_photo(SCREENSHOT)
@@ -95,7 +95,7 @@ async def test_erase_and_register_again_pays_no_once_only_reward_twice(botenv: B
     await vera.start("g_partner1")
     await vera.expect_text("уже получали сертификат")
     await vera.send("/review")
-    await vera.expect_text("Оцените последний визит")
+    await vera.expect_text("за отзыв начислим баллы")
     refused = await vera.press("Отзыв на 2GIS (+100)")
     assert refused.text == "За отзыв на 2GIS вы уже получили баллы."
     botenv.clock.advance(timedelta(days=1))

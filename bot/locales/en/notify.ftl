@@ -62,3 +62,4 @@ notify-staff-review = 📝 Review to check: { $site }. Guest: { $name } (#{ $cus
    *[other] { $points } points
 }.
 notify-staff-low-rating = ⚠️ Low rating: { $score } of 5. Guest: { $name } (#{ $customer }), purchase #{ $operation } of { $amount }, staff: { $staff }.
+notify-staff-rating-comment = 💬 { $name } (#{ $customer }) about purchase #{ $operation } (rated { $score } of 5): “{ $text }”

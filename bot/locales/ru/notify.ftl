@@ -72,3 +72,4 @@ notify-staff-review = 📝 Отзыв на проверку: { $site }. Гост
    *[many] { $points } баллов
 }.
 notify-staff-low-rating = ⚠️ Низкая оценка: { $score } из 5. Гость: { $name } (#{ $customer }), покупка #{ $operation } на { $amount }, сотрудник: { $staff }.
+notify-staff-rating-comment = 💬 Гость { $name } (#{ $customer }) о покупке #{ $operation } (оценка { $score } из 5): «{ $text }»
