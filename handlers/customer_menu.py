@@ -188,6 +188,7 @@ async def invite(message: Message, actor: Actor | None, t: Translator, services:
     for level in stats:
         lines.append(t("invite-level", level=level.level, invited=level.invited, bought=level.bought,
                        n=level.points))
-    share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(t('invite-share-text'), safe='')}"
+    invitation = t("invite-share-text", business=program.business.name, points=program.welcome.points)
+    share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(invitation, safe='')}"
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=t("invite-button-share"), url=share)]])
     await message.answer("\n".join(lines), reply_markup=markup, link_preview_options=NO_PREVIEW)

@@ -30,6 +30,7 @@ from models.errors import (
     NoFreeCode,
     PhoneTaken,
 )
+from models.outbox import notify_customer
 from models.phone import normalize_phone, phone_hash
 from models.phone_key import erased_key
 from models.programs_store import current_program
@@ -203,11 +204,13 @@ async def register_customer(dom: Domain, reg: Registration) -> Registered:
             customer.name = reg.name[:100] or customer.name
             if customer.birthday is None and reg.birthday is not None:
                 _set_birthday(customer, reg.birthday)
+            referrer_before = customer.referrer_id
             if customer.referrer_id is None:
                 customer.referrer_id = await _fixed_referrer(
                     session, reg.attribution.referral_code, reg.telegram_id, phone, customer.id, now
                 )
         else:
+            referrer_before = None
             referrer_id = await _fixed_referrer(
                 session, reg.attribution.referral_code, reg.telegram_id, phone, None, now
             )
@@ -255,6 +258,10 @@ async def register_customer(dom: Domain, reg: Registration) -> Registered:
                 validity_days=validity if validity is not None else program.points.validity_days,
             )
             welcome = program.welcome.points
+        if customer.referrer_id is not None and customer.referrer_id != referrer_before:
+            # The friend who invited them hears of it (their reward comes with the first purchase).
+            await notify_customer(session, customer.referrer_id, "notify-friend-joined", now,
+                                  args={"name": customer.name or "—"})
         campaign_points = 0
         missed = False
         if campaign is not None and not campaign.is_source:

@@ -129,9 +129,9 @@ async def test_referral_chain_of_three_levels(botenv: BotEnv) -> None:
     result = await commit_purchase(botenv.dom, PurchaseRequest(customer_id=ids[3], amount_kopecks=1_000_000))
     assert [(r.level, r.points) for r in result.referral_rewards] == [(1, 500), (2, 100), (3, 100)]
     await botenv.settle()
-    assert "уровень 1) сделал покупку: +500 баллов" in (await vika.expect()).text
-    assert "уровень 2) сделал покупку: +100 баллов" in (await bella.expect()).text
-    assert "уровень 3) сделал покупку: +100 баллов" in (await alla.expect()).text
+    assert "уровень 1) сделал покупку: +500 баллов" in (await vika.expect_text("сделал покупку")).text
+    assert "уровень 2) сделал покупку: +100 баллов" in (await bella.expect_text("сделал покупку")).text
+    assert "уровень 3) сделал покупку: +100 баллов" in (await alla.expect_text("сделал покупку")).text
     receipt = await gosha.expect_text("Покупка на 10\u00a0000\u00a0₽")
     assert "Начислено: +300 баллов" in receipt.text  # 3% cashback at the first tier
     assert receipt.button_texts[:5] == ["1⭐", "2⭐", "3⭐", "4⭐", "5⭐"]

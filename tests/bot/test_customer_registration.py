@@ -73,6 +73,34 @@ async def test_referral_link_fixes_the_referrer(botenv: BotEnv) -> None:
     await boris.expect_text("С возвращением")
 
 
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_the_referrer_hears_when_a_friend_joins_and_when_they_first_buy(botenv: BotEnv, language: str) -> None:
+    """Issue 16: the invitation names the business; the referrer is told when a friend joins
+    by their link and when the friend's first purchase pays them."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from models.purchase import PurchaseRequest, commit_purchase
+
+    anna = botenv.customer("Анна", language_code=language)
+    anna_id = await botenv.register(anna)
+    await anna.send("/invite")
+    invite = await anna.expect_text(botenv.text(anna, "invite-link", link="")[:10])
+    share = next(b["url"] for b in invite.inline_buttons if b.get("url"))
+    [text] = parse_qs(urlsplit(share).query)["text"]
+    assert "Case A" in text and "300" in text, text
+    code = (await _customer(botenv, anna_id)).referral_code
+    boris = botenv.customer("Борис")
+    boris_id = await botenv.register(boris, payload=f"r_{code}")
+    await botenv.settle()
+    await anna.expect_text(botenv.text(anna, "notify-friend-joined", name="Борис"))
+    await commit_purchase(botenv.dom, PurchaseRequest(customer_id=boris_id, amount_kopecks=100_000))
+    await botenv.settle()
+    reward = await anna.expect_text("👥")
+    assert reward.text.startswith(botenv.text(anna, "notify-referral-reward", level=1, points=0)[:10]), reward.text
+    # One message about the friend joining, not one per update.
+    assert len([m for m in botenv.tg.chat(anna.id).bot_messages() if "Борис" in m.content]) == 1
+
+
 @pytest.mark.botenv(postgres=True)
 async def test_campaign_link_gives_the_certificate_at_the_end_and_once(botenv: BotEnv) -> None:
     vera = botenv.customer("Вера")

@@ -135,7 +135,10 @@ invite-first-purchase = Plus { points } for a friend's first purchase.
 invite-link = Your link: { $link }
 invite-level = Level { $level }: invited { $invited }, bought { $bought }, you earned { points }
 invite-button-share = 📤 Share the link
-invite-share-text = Join the loyalty program and get welcome points!
+invite-share-text = { $points ->
+    [0] Join the loyalty program of “{ $business }”!
+   *[other] Join the loyalty program of “{ $business }”: { $points } welcome points for joining!
+}
 
 ## Ratings and reviews
 

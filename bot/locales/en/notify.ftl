@@ -18,6 +18,7 @@ notify-purchase =
     }.
     Please rate your visit:
 notify-tier-up = 🎉 Congratulations! Your new status is "{ $tier }". Your cashback grows from the next purchase.
+notify-friend-joined = 👥 A friend joined by your link: { $name }. When they make a purchase, you get points.
 notify-referral-reward = 👥 Your friend (level { $level }) made a purchase: +{ $points ->
     [one] { $points } point
    *[other] { $points } points

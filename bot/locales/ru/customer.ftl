@@ -135,7 +135,10 @@ invite-first-purchase = И ещё { points } за первую покупку д
 invite-link = Ваша ссылка: { $link }
 invite-level = Уровень { $level }: приглашено { $invited }, купили { $bought }, вам начислено { points }
 invite-button-share = 📤 Поделиться ссылкой
-invite-share-text = Присоединяйся к программе лояльности — получишь приветственные баллы!
+invite-share-text = { $points ->
+    [0] Присоединяйся к программе лояльности «{ $business }»!
+   *[other] Присоединяйся к программе лояльности «{ $business }» — { $points } приветственных баллов за регистрацию!
+}
 
 ## Ratings and reviews
 
