@@ -116,8 +116,9 @@ def describe_progress(t: Translator, next_tier_name: str | None, *,
     if remaining_purchases is not None:
         return t("card-progress-purchases", count=max(remaining_purchases, 0),
                  tier=next_tier_name)
-    return t("card-progress-money", kopecks=max(remaining_kopecks or 0, 0),
-             tier=next_tier_name)
+    # Whole roubles, rounded up: "Ещё 9 464 ₽", never 9 463,26 ₽ (and never a rouble short).
+    left = max(remaining_kopecks or 0, 0)
+    return t("card-progress-money", kopecks=-(-left // 100) * 100, tier=next_tier_name)
 
 
 # ---------------------------------------------------------------------------

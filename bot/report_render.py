@@ -102,7 +102,7 @@ def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
         ("report-revenue", fmt_money(t, o.revenue, exact=True)),
         ("report-average-check", fmt_money(t, o.average_check)),
         ("report-purchases-per-buyer", fmt_decimal(o.purchases_per_buyer, loc, 1)),
-        ("report-points-paid", fmt_money(t, o.points_paid, exact=True)),
+        ("report-points-paid", fmt_money(t, o.points_paid)),  # points are whole: no kopecks shown
         ("report-actual-discount", fmt_percent(o.actual_discount, loc, 2)),
         ("report-referred", t("report-of-which", value=t.number(report.referred_customers),
                               bought=t.number(report.referred_buyers))),

@@ -131,7 +131,10 @@ def test_describe_progress(i18n: I18n) -> None:
     t = i18n.translator("ru")
     assert describe_progress(t, None) == "У вас максимальный статус"
     assert describe_progress(t, "Gold", remaining_purchases=2) == "Ещё 2 покупки до «Gold»"
-    assert describe_progress(t, "Gold", remaining_kopecks=50) == "Ещё 0,50\u00a0₽ до «Gold»"
+    # Whole roubles, rounded up (issue 16): never kopecks, never a rouble short.
+    assert describe_progress(t, "Gold", remaining_kopecks=50) == "Ещё 1\u00a0₽ до «Gold»"
+    assert describe_progress(t, "Друг", remaining_kopecks=946_326) == "Ещё 9\u00a0464\u00a0₽ до «Друг»"
+    assert describe_progress(t, "Друг", remaining_kopecks=946_300) == "Ещё 9\u00a0463\u00a0₽ до «Друг»"
 
 
 def test_spaced_code() -> None:

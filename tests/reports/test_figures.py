@@ -275,3 +275,13 @@ async def test_a_month_without_purchases_has_no_benefit_rather_than_a_loss(dom: 
     text = render_text(spent, I18n().translator("ru"))
     assert "нет: баллами оплатили на 400\u00a0₽ больше, чем стоила бы прямая скидка" in text, text
     assert "-400" not in text and "−400" not in text
+
+
+async def test_points_paid_show_as_whole_roubles(dom: Domain) -> None:
+    """Issue 16: "Оплачено баллами 263 ₽", not 263,27 ₽ (net of refunds it can carry kopecks)."""
+    from dataclasses import replace
+
+    report = await build_report(dom, date(2026, 2, 1), date(2026, 2, 28))
+    paid = replace(report, overall=replace(report.overall, purchases=3, revenue=1_000_000, points_paid=26_327))
+    text = render_text(paid, I18n().translator("ru"))
+    assert "Оплачено баллами: 263\u00a0₽" in text, text
