@@ -110,9 +110,15 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
     await state.set_state(Reg.consent)
     await state.update_data(attribution=attribution)
     _, program = await load_program(services.dom)
-    await message.answer(t("reg-welcome", business=esc(program.business.name),
-                           description=esc(program.business.description), n=program.welcome.points),
-                         reply_markup=keyboards.remove())
+    # The owner's description says what the program gives (the presets name the welcome
+    # points there): it replaces the generated line instead of repeating it.
+    description = program.business.description.strip()
+    lines = [t("reg-welcome", business=esc(program.business.name))]
+    if description:
+        lines.append(esc(description))
+    elif program.welcome.points:
+        lines.append(t("reg-welcome-points", n=program.welcome.points))
+    await message.answer("\n".join(lines), reply_markup=keyboards.remove())
     policy = program.business.policy_url
     text = t("reg-consent", url=esc(policy)) if policy else t("reg-consent-no-policy")
     await message.answer(text, reply_markup=keyboards.consent(t), link_preview_options=NO_PREVIEW)

@@ -256,3 +256,12 @@ async def test_two_messages_at_once_are_handled_one_after_the_other(botenv: BotE
     texts = [m.text or "" for m in anna.unread]
     assert sum(botenv.text(anna, "reg-ask-birthday") in t for t in texts) == 1, anna.transcript()
     assert any(botenv.text(anna, "reg-birthday-format") in t for t in texts), anna.transcript()
+
+
+async def test_the_welcome_names_the_welcome_points_once(botenv: BotEnv) -> None:
+    """Issue 16: case A's description already says "300 баллов за регистрацию"; the welcome
+    does not add "За регистрацию — 300 баллов" under it."""
+    anna = botenv.customer("Анна")
+    await anna.start()
+    welcome = await anna.expect_text("Добро пожаловать")
+    assert welcome.text.count("300") == 1, welcome.text

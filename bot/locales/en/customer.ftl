@@ -54,10 +54,8 @@ start-campaign-unavailable = This campaign has ended or its certificates have ru
 
 ## Registration
 
-reg-welcome =
-    Welcome to the { $business } loyalty program!
-    { $description }
-    You get { points } for joining.
+reg-welcome = Welcome to the { $business } loyalty program!
+reg-welcome-points = You get { points } for joining.
 reg-consent = To continue, please agree to the processing of your personal data (<a href="{ $url }">privacy policy</a>).
 reg-consent-no-policy = To continue, please agree to the processing of your personal data (phone number, name, date of birth).
 reg-button-agree = ✅ I agree
