@@ -120,8 +120,12 @@ async def render_history(services: Services, t: Translator, customer_id: int,
         lines.append(t("history-empty"))
     for item in page_data.items:
         sign = "+" if item.points >= 0 else "−"
-        line = t("history-line", date=t.day(item.created_at.astimezone(dom.tz)), what=t(f"history-kind-{item.label}"),
-                 sign=sign, points=abs(item.points))
+        day, what = t.day(item.created_at.astimezone(dom.tz)), t(f"history-kind-{item.label}")
+        if item.label == "purchase" and item.spent and item.earned:
+            # What the receipt said: paid with points and cashback, not their difference.
+            line = t("history-line-paid-and-earned", date=day, what=what, spent=item.spent, earned=item.earned)
+        else:
+            line = t("history-line", date=day, what=what, sign=sign, points=abs(item.points))
         if item.amount_kopecks:
             line += " " + t("history-check", amount=t.money(item.amount_kopecks))
         if item.expires_at is not None and item.points > 0:

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from models import ledger
 from models.context import Domain
-from models.tables import LedgerEntry, Lot, LotKind, Operation, OperationKind
+from models.tables import EntryKind, LedgerEntry, Lot, LotKind, Operation, OperationKind
 
 HISTORY_PAGE = 8
 
@@ -23,9 +23,11 @@ class HistoryItem:
     operation_id: int
     created_at: datetime
     label: str  # purchase, referral, refund, welcome, review, certificate, manual, expiry, erase, reward, import
-    points: int  # the change of this customer's points by the operation
+    points: int  # the change of this customer's points by the operation (earned − spent)
     amount_kopecks: int  # the check of a purchase / the refunded part; 0 otherwise
     expires_at: datetime | None  # when the points this operation granted expire
+    spent: int = 0  # points the operation took (a purchase paid with points: what the receipt says)
+    earned: int = 0  # points it granted (the receipt's cashback)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ def _label(op: Operation, customer_id: int, lot_kind: LotKind | None) -> str:
         return "reward"
     if op.kind is OperationKind.MANUAL and op.comment.startswith("erased"):
         return "erase"
+    if op.kind is OperationKind.EXPIRY and lot_kind is LotKind.CERTIFICATE:
+        return "certificate-expiry"  # an unused certificate ran out, not "points expired"
     return {OperationKind.MANUAL: "manual", OperationKind.IMPORT: "import",
             OperationKind.EXPIRY: "expiry"}.get(op.kind, "reward")
 
@@ -65,7 +69,9 @@ async def history_page(dom: Domain, customer_id: int, page: int) -> HistoryPage:
         pages = max((total + HISTORY_PAGE - 1) // HISTORY_PAGE, 1)
         page = min(max(page, 0), pages - 1)
         rows = (await session.execute(
-            select(LedgerEntry.operation_id, func.sum(LedgerEntry.delta), func.max(LedgerEntry.id))
+            select(LedgerEntry.operation_id, func.sum(LedgerEntry.delta), func.max(LedgerEntry.id),
+                   func.coalesce(func.sum(case((LedgerEntry.delta < 0, -LedgerEntry.delta), else_=0)), 0),
+                   func.coalesce(func.sum(case((LedgerEntry.delta > 0, LedgerEntry.delta), else_=0)), 0))
             .where(LedgerEntry.customer_id == customer_id)
             .group_by(LedgerEntry.operation_id)
             .order_by(func.max(LedgerEntry.id).desc())
@@ -81,14 +87,21 @@ async def history_page(dom: Domain, customer_id: int, page: int) -> HistoryPage:
                 .where(Lot.operation_id.in_(op_ids), Lot.customer_id == customer_id).order_by(Lot.id)
             )).all():
                 lots.setdefault(op_id, (kind, expires))
+            # An expiry creates no lot: the kind of the lots it wrote off names it.
+            for op_id, kind in (await session.execute(
+                select(LedgerEntry.operation_id, Lot.kind).join(Lot, Lot.id == LedgerEntry.lot_id)
+                .where(LedgerEntry.operation_id.in_(op_ids), LedgerEntry.customer_id == customer_id,
+                       LedgerEntry.kind == EntryKind.EXPIRE).order_by(LedgerEntry.id)
+            )).all():
+                lots.setdefault(op_id, (kind, None))
         items = []
-        for op_id, delta, _ in rows:
+        for op_id, delta, _, spent, earned in rows:
             op = ops[op_id]
             lot_kind, expires = lots.get(op_id, (None, None))
             own = op.customer_id == customer_id
             items.append(HistoryItem(
                 operation_id=op_id, created_at=op.created_at, label=_label(op, customer_id, lot_kind),
-                points=int(delta or 0),
+                points=int(delta or 0), spent=int(spent or 0), earned=int(earned or 0),
                 amount_kopecks=op.amount_kopecks if own and op.kind in (OperationKind.PURCHASE,
                                                                        OperationKind.REFUND) else 0,
                 expires_at=expires))

@@ -143,3 +143,31 @@ async def test_referral_chain_of_three_levels(botenv: BotEnv) -> None:
     assert f"https://t.me/{botenv.tg.bot_username}?start=r_" in invite.text
     share = invite.button("Поделиться ссылкой")
     assert share is not None and share["url"].startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2F")
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_history_says_what_the_receipt_said_and_names_an_expired_certificate(
+        botenv: BotEnv, language: str) -> None:
+    """Issue 16: a purchase paid with points shows the points paid and the cashback, as on the
+    receipt (not their difference); an unused certificate that ran out is the certificate
+    expiring, not "points expired"."""
+    from decimal import Decimal
+
+    from models.certificates import owner_certificate
+    from models.expiry import expire_lots
+
+    anna = botenv.customer("Анна", language_code=language)
+    anna_id = await botenv.register(anna)
+    await commit_purchase(botenv.dom, PurchaseRequest(customer_id=anna_id, amount_kopecks=100_000, points=100,
+                                                      phone_confirmed=True))
+    await owner_certificate(botenv.dom, anna_id, 500, Decimal(100), 3)
+    botenv.clock.advance(timedelta(days=4))
+    await expire_lots(botenv.dom)
+    await botenv.settle()
+    anna.skip_pending()
+    await anna.send(botenv.text(anna, "menu-balance"))
+    history = await anna.expect_text(botenv.text(anna, "history-kind-purchase"))
+    paid_and_earned = botenv.text(anna, "history-line-paid-and-earned", date="", what="", spent=100, earned=27)
+    assert paid_and_earned.split("·", 2)[-1].strip() in history.text, history.text  # 3% of 900 ₽
+    assert botenv.text(anna, "history-kind-certificate-expiry") in history.text, history.text
+    assert botenv.text(anna, "history-kind-expiry") not in history.text

@@ -96,6 +96,7 @@ history-next-expiry = Next to expire: { points } on { $date }
 history-empty = No operations yet.
 # $sign is "+" or "−", $points a whole number.
 history-line = { $date } · { $what } · { $sign }{ $points }
+history-line-paid-and-earned = { $date } · { $what } · −{ $spent } paid with points, +{ $earned } cashback
 history-check = (check { $amount })
 history-until = until { $date }
 history-page = Page { $page } of { $pages }
@@ -112,6 +113,7 @@ history-kind-reward = Bonus
 history-kind-manual = Adjustment
 history-kind-import = Balance transfer
 history-kind-expiry = Points expired
+history-kind-certificate-expiry = Certificate not used: it expired
 history-kind-erase = Data deleted
 
 ## Certificates

@@ -252,6 +252,7 @@ owner-history-reward = reward
 owner-history-manual = adjustment
 owner-history-import = import
 owner-history-expiry = expiry
+owner-history-certificate-expiry = certificate expired
 owner-history-erase = data erased
 owner-button-adjust = Add / take points
 owner-button-pin = Pin a tier

@@ -96,6 +96,7 @@ history-next-expiry = Ближайшее сгорание: { points } — { $dat
 history-empty = Операций пока нет.
 # $sign is "+" or "−", $points a whole number.
 history-line = { $date } · { $what } · { $sign }{ $points }
+history-line-paid-and-earned = { $date } · { $what } · −{ $spent } баллами, +{ $earned } кешбэк
 history-check = (чек { $amount })
 history-until = до { $date }
 history-page = Страница { $page } из { $pages }
@@ -112,6 +113,7 @@ history-kind-reward = Бонус
 history-kind-manual = Корректировка
 history-kind-import = Перенос баланса
 history-kind-expiry = Сгорание баллов
+history-kind-certificate-expiry = Сертификат не использован — срок истёк
 history-kind-erase = Удаление данных
 
 ## Certificates

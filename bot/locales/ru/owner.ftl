@@ -253,6 +253,7 @@ owner-history-reward = награда
 owner-history-manual = корректировка
 owner-history-import = импорт
 owner-history-expiry = сгорание
+owner-history-certificate-expiry = сертификат истёк
 owner-history-erase = удаление данных
 owner-button-adjust = Начислить / списать
 owner-button-pin = Закрепить статус
