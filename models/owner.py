@@ -416,10 +416,10 @@ async def audit_page(dom: Domain, page: int = 0, size: int = AUDIT_PAGE) -> Audi
         ids = {e.actor_telegram_id for e in entries if e.actor_telegram_id}
         names: dict[int | None, str] = {}
         if ids:
-            names.update((await session.execute(select(TelegramAccount.telegram_id, TelegramAccount.first_name)
-                                                .where(TelegramAccount.telegram_id.in_(ids)))).tuples().all())
-            names.update((await session.execute(select(Staff.telegram_id, Staff.display_name)
-                                                .where(Staff.telegram_id.in_(ids)))).tuples().all())
+            for query in (select(TelegramAccount.telegram_id, TelegramAccount.first_name)
+                          .where(TelegramAccount.telegram_id.in_(ids)),
+                          select(Staff.telegram_id, Staff.display_name).where(Staff.telegram_id.in_(ids))):
+                names.update({tid: name for tid, name in (await session.execute(query)).all()})
     return AuditPage(page=page, pages=pages, entries=entries,
                      names={tid: name for tid, name in names.items() if tid is not None and name})
 
