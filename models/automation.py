@@ -386,9 +386,12 @@ async def birthday_certificates(dom: Domain, business_date: date, now: datetime 
             return Issued(skipped="beyond the certificate's validity")
         due = await due_birthdays(session, business_date, cert.days_before)
     target, _ = birthday_target(business_date, cert.days_before)
+    # Sent days early, it says the birthday is coming (and that the certificate works already).
+    early = target != business_date
     return await issue_certificates(
         dom, due, kind=CertificateKind.BIRTHDAY, certificate=cert, period_of=lambda _cid: str(target.year),
-        message_key="scheduler-birthday", message_args={}, now=now, by_person=True,
+        message_key="scheduler-birthday-soon" if early else "scheduler-birthday",
+        message_args={"birthday": f"{target.day:02d}.{target.month:02d}"} if early else {}, now=now, by_person=True,
     )
 
 

@@ -72,6 +72,14 @@ async def test_birthday_days_before_and_the_claim_year(dom: Domain, case_a: Prog
         periods = (await s.execute(select(RewardClaim.period).where(RewardClaim.kind == "birthday"))).scalars().all()
     assert periods == ["2027"]  # the birthday it celebrates, not the year it was issued
     assert lot.amount == 1000
+    # Three days early the greeting says the birthday is coming, not "happy birthday" (issue 16).
+    [soon] = await messages(dom, "scheduler-birthday-soon")
+    assert soon["args"]["birthday"] == "01.01" and not await messages(dom, "scheduler-birthday")
+    from bot.i18n import I18n
+
+    for locale, words in (("ru", "скоро ваш день рождения — 01.01"), ("en", "your birthday is coming on 01.01")):
+        text = I18n().get(locale, "scheduler-birthday-soon", **soon["args"])
+        assert words in text and "{" not in text, text
 
 
 async def test_29_february_birthdays(dom: Domain) -> None:

@@ -24,6 +24,12 @@ scheduler-birthday = 🎂 Happy birthday, { $name }!
        *[other] { $points } points
     }: it pays up to { $cap }% of a check until { scheduler-date } inclusive.
 
+# The same, sent program.birthday.days_before days early: $birthday is "DD.MM".
+scheduler-birthday-soon = 🎂 { $name }, your birthday is coming on { $birthday }! Here is a certificate in advance: { $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    }. It pays up to { $cap }% of a check from now until { scheduler-date } inclusive.
+
 # Win-back: $days without a purchase.
 scheduler-winback = { $name }, we have missed you! Here is a certificate for { $points ->
         [one] { $points } point

@@ -34,6 +34,13 @@ scheduler-birthday = 🎂 { $name }, с днём рождения!
        *[many] { $points } баллов
     }: им можно оплатить до { $cap }% чека до { scheduler-date } включительно.
 
+# The same, sent program.birthday.days_before days early: $birthday is "DD.MM".
+scheduler-birthday-soon = 🎂 { $name }, скоро ваш день рождения — { $birthday }! Дарим сертификат заранее: { $points ->
+        [one] { $points } балл
+        [few] { $points } балла
+       *[many] { $points } баллов
+    }. Им можно оплатить до { $cap }% чека уже сейчас и до { scheduler-date } включительно.
+
 # Win-back: $days without a purchase.
 scheduler-winback = { $name }, давно не виделись! Мы скучаем и дарим сертификат на { $points ->
         [one] { $points } балл
