@@ -23,8 +23,9 @@ Decisions where DOMAIN.md is silent (also in docs/AUTOMATION.md):
   blocked customers get nothing.
 * Win-back needs at least one purchase: the inactivity period is measured from the last one and
   identified by its business date, so a new purchase starts a new period.
-* Expiry warnings cover regular points only: a certificate states its own end date when it is
-  issued, and its validity (15 days) is shorter than the warning lead (14 days).
+* Expiry warnings cover regular points; a certificate states its own end date when it is issued
+  and, still unused, is recalled CERTIFICATE_REMINDER_DAYS (3) days before it ends (one reminder
+  per certificate, `warned_at`).
 * Tier recalculation with a rolling window is incremental: each day only customers whose
   purchases or refunds left the window that day are recomputed (upgrades already happen at
   purchase time). The first run, and the first run after the program changed, recalculate
@@ -471,20 +472,24 @@ async def warn_expiring_points(dom: Domain, business_date: date, now: datetime |
         return (Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0, Lot.expired_at.is_(None),
                 Lot.warned_at.is_(None), Lot.kind != LotKind.CERTIFICATE)
 
+    reminders = _certificates_to_remind(dom, business_date, now)
     async with dom.db.reading() as session:  # most days nothing is due: no write transaction then
         due = await due_lots(session)
-        if due is None or (await session.execute(select(Lot.id).where(*due).limit(1))).scalar() is None:
+        points_due = due is not None and (await session.execute(select(Lot.id).where(*due).limit(1))).scalar()
+        certificates_due = (await session.execute(select(Lot.id).where(*reminders).limit(1))).scalar()
+        if not points_due and certificates_due is None:
             return {"lots": 0, "messages": 0}
     async with dom.db.transaction() as session:
+        reminded = await _remind_certificates(session, dom, reminders, now)
         due = await due_lots(session)  # the program may have changed in between
         if due is None:
-            return {"lots": 0, "messages": 0}
+            return {"lots": 0, "messages": reminded}
         rows = (await session.execute(
             select(Lot.id, Lot.customer_id, Lot.remaining, Lot.expires_at, Customer.blocked)
             .join(Customer, Customer.id == Lot.customer_id).where(*due)
         )).all()
         if not rows:
-            return {"lots": 0, "messages": 0}
+            return {"lots": 0, "messages": reminded}
         for part in _chunks([r[0] for r in rows]):
             await session.execute(update(Lot).where(Lot.id.in_(part)).values(warned_at=now)
                                   .execution_options(synchronize_session=False))
@@ -500,7 +505,39 @@ async def warn_expiring_points(dom: Domain, business_date: date, now: datetime |
             for (cid, day), points in sorted(totals.items()) if cid in chats
         ]
         sent = await enqueue_many(session, messages, now)
-        return {"lots": len(rows), "messages": sent}
+        return {"lots": len(rows), "messages": sent + reminded}
+
+
+CERTIFICATE_REMINDER_DAYS = 3  # an unused certificate is recalled this many days before its end
+
+
+def _certificates_to_remind(dom: Domain, business_date: date, now: datetime) -> tuple[Any, ...]:
+    until = start_of_day(business_date + timedelta(days=CERTIFICATE_REMINDER_DAYS + 1), dom.tz)
+    return (Lot.kind == LotKind.CERTIFICATE, Lot.expires_at > now, Lot.expires_at < until, Lot.remaining > 0,
+            Lot.expired_at.is_(None), Lot.warned_at.is_(None), (Lot.available_at.is_(None)) | (Lot.available_at <= now))
+
+
+async def _remind_certificates(session: AsyncSession, dom: Domain, due: tuple[Any, ...], now: datetime) -> int:
+    """One reminder per certificate with points left on it, CERTIFICATE_REMINDER_DAYS
+    before it ends: "your certificate of 500 points works until 12.03". Marked `warned_at` like
+    points, so a catch-up or a restart never reminds twice."""
+    rows = (await session.execute(
+        select(Lot.id, Lot.customer_id, Lot.remaining, Lot.expires_at)
+        .join(Customer, Customer.id == Lot.customer_id)
+        .where(*due, Customer.blocked.is_(False), Customer.erased_at.is_(None))
+    )).all()
+    if not rows:
+        return 0
+    for part in _chunks([r[0] for r in rows]):
+        await session.execute(update(Lot).where(Lot.id.in_(part)).values(warned_at=now)
+                              .execution_options(synchronize_session=False))
+    chats = await _chats(session, sorted({cid for _, cid, _, _ in rows}))
+    return await enqueue_many(session, [
+        Outgoing(chats[cid], message_payload("scheduler-certificate-reminder",
+                                             {"points": remaining, **day_month(expires, dom.tz)}),
+                 f"certificate-reminder:{lot_id}")
+        for lot_id, cid, remaining, expires in rows if cid in chats and expires is not None
+    ], now)
 
 
 # --- Tiers ----------------------------------------------------------------------------------

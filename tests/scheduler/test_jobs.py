@@ -445,3 +445,33 @@ async def test_a_lease_renewal_that_fails_stops_the_run_instead_of_crashing_it(
     assert {(o.job, o.business_date) for o in outcomes + rest} == {
         (j.name, date(2026, 3, d)) for j in flaky.jobs for d in (2, 3, 4)}
     assert len(await certificates(dom, cid)) == 1
+
+
+async def test_a_certificate_with_points_left_is_recalled_three_days_before_it_ends(dom: Domain) -> None:
+    """Issue 16: a certificate gets a reminder before it expires, once, and not after it was
+    spent; the regular expiry warning stays as it was."""
+    from models.automation import CERTIFICATE_REMINDER_DAYS
+    from models.certificates import owner_certificate
+    from models.purchase import PurchaseRequest, commit_purchase
+
+    at(dom, date(2026, 3, 2), 10)
+    anna = await register(dom)
+    boris = await register(dom)
+    await owner_certificate(dom, anna, 500, Decimal(100), 15)  # until 17.03 10:00
+    spent = await owner_certificate(dom, boris, 200, Decimal(100), 15)
+    assert spent is not None
+    await commit_purchase(dom, PurchaseRequest(customer_id=boris, amount_kopecks=20_000, points=200,
+                                               phone_confirmed=True, certificate_lot_id=spent.id))
+    jobs = runner(dom)
+    await jobs.catch_up()
+    await live_days(dom, jobs, date(2026, 3, 13), hour=12)
+    assert await messages(dom, "scheduler-certificate-reminder") == []
+    await live_days(dom, jobs, date(2026, 3, 17 - CERTIFICATE_REMINDER_DAYS), hour=12)
+    [reminder] = await messages(dom, "scheduler-certificate-reminder")
+    assert reminder["chat_id"] == (await messages(dom, None, anna))[0]["chat_id"]
+    assert I18n().get("ru", reminder["key"], **reminder["args"]).startswith(
+        "🎁 Напоминаем: ваш сертификат на 500 баллов действует до 17.03 включительно.")
+    assert "500 points works until" in I18n().get("en", reminder["key"], **reminder["args"])
+    await live_days(dom, jobs, date(2026, 3, 16), hour=12)
+    assert len(await messages(dom, "scheduler-certificate-reminder")) == 1  # once
+    await assert_invariants(dom)

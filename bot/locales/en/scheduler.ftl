@@ -30,6 +30,12 @@ scheduler-birthday-soon = 🎂 { $name }, your birthday is coming on { $birthday
        *[other] { $points } points
     }. It pays up to { $cap }% of a check from now until { scheduler-date } inclusive.
 
+# An unused certificate, CERTIFICATE_REMINDER_DAYS before its end (models/automation.py).
+scheduler-certificate-reminder = 🎁 A reminder: your certificate for { $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    } works until { scheduler-date } inclusive. Show your card at the till to pay with it.
+
 # Win-back: $days without a purchase.
 scheduler-winback = { $name }, we have missed you! Here is a certificate for { $points ->
         [one] { $points } point

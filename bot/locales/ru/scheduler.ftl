@@ -41,6 +41,13 @@ scheduler-birthday-soon = 🎂 { $name }, скоро ваш день рожде�
        *[many] { $points } баллов
     }. Им можно оплатить до { $cap }% чека уже сейчас и до { scheduler-date } включительно.
 
+# An unused certificate, CERTIFICATE_REMINDER_DAYS before its end (models/automation.py).
+scheduler-certificate-reminder = 🎁 Напоминаем: ваш сертификат на { $points ->
+        [one] { $points } балл
+        [few] { $points } балла
+       *[many] { $points } баллов
+    } действует до { scheduler-date } включительно. Покажите карту на кассе, чтобы им оплатить.
+
 # Win-back: $days without a purchase.
 scheduler-winback = { $name }, давно не виделись! Мы скучаем и дарим сертификат на { $points ->
         [one] { $points } балл
