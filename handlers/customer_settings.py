@@ -24,7 +24,14 @@ from handlers.customer_menu import member
 from handlers.customer_registration import birthday_error_key
 from handlers.customer_views import drop_keyboard
 from models import ledger
-from models.customers import erase_customer, get_customer, parse_birthday, set_birthday, set_broadcasts
+from models.customers import (
+    broadcasts_off,
+    erase_customer,
+    get_customer,
+    parse_birthday,
+    set_birthday,
+    set_broadcasts,
+)
 from models.errors import CustomerErased, CustomerNotFound, InvalidDate
 
 log = logging.getLogger(__name__)
@@ -51,8 +58,8 @@ async def settings_menu(message: Message, actor: Actor | None, t: Translator, se
     await state.clear()
     async with services.db.reading() as session:
         customer = await get_customer(session, customer_id)
-        birthday, broadcasts_off = customer.birthday, customer.broadcasts_off
-    text, markup = settings_screen(t, birthday, broadcasts_off)
+        birthday, off = customer.birthday, await broadcasts_off(session, customer_id)
+    text, markup = settings_screen(t, birthday, off)
     await message.answer(text, reply_markup=markup)
 
 
@@ -81,11 +88,12 @@ async def toggle_broadcasts(callback: CallbackQuery, callback_data: BroadcastsCb
         await set_broadcasts(services.dom, actor.customer_id, on=callback_data.on, telegram_id=actor.telegram_id)
         async with services.db.reading() as session:
             customer = await get_customer(session, actor.customer_id)
+            off = await broadcasts_off(session, actor.customer_id)
     except (CustomerNotFound, CustomerErased):
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
     await callback.answer(t("settings-broadcasts-saved-on" if callback_data.on else "settings-broadcasts-saved-off"))
-    text, markup = settings_screen(t, customer.birthday, customer.broadcasts_off)
+    text, markup = settings_screen(t, customer.birthday, off)
     if isinstance(callback.message, Message):
         with contextlib.suppress(TelegramBadRequest):  # "message is not modified": a double tap
             await callback.message.edit_text(text, reply_markup=markup)

@@ -11,7 +11,7 @@ kill -9 is counted as failed "uncertain", never resent).
 Who receives a broadcast: customers who finished registration, have a Telegram account
 that has not blocked the bot, are not erased and are not blocked by the owner (a blocked
 customer is outside the program, so advertising its rewards to them would mislead), and have
-not turned broadcasts off in /settings (`Customer.broadcasts_off`: advertising needs the
+not turned broadcasts off in /settings (a `BroadcastOptOut` row: advertising needs the
 customer's consent; the messages about their own points do not depend on it).
 """
 
@@ -44,6 +44,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models import rfm
 from models.base import Base, BigId, JsonType, UTCDateTime, str_enum
 from models.tables import (
+    BroadcastOptOut,
     Customer,
     Lot,
     LotKind,
@@ -184,7 +185,9 @@ def recipients_query(segment: Segment, now: datetime) -> Any:
     """SELECT the chat ids of a segment (one per customer: an account links one customer)."""
     return (select(TelegramAccount.telegram_id.label("chat_id"))
             .join(Customer, Customer.id == TelegramAccount.customer_id)
-            .where(reachable(), Customer.broadcasts_off.is_(False), segment_filter(segment, now)))
+            .where(reachable(), ~exists(select(BroadcastOptOut.customer_id)
+                                        .where(BroadcastOptOut.customer_id == Customer.id)),
+                   segment_filter(segment, now)))
 
 
 async def count_recipients(session: AsyncSession, segment: Segment, now: datetime) -> int:

@@ -35,6 +35,7 @@ from models.phone import normalize_phone, phone_hash
 from models.phone_key import erased_key
 from models.programs_store import current_program
 from models.tables import (
+    BroadcastOptOut,
     Campaign,
     Customer,
     CustomerCode,
@@ -296,12 +297,20 @@ async def set_broadcasts(dom: Domain, customer_id: int, *, on: bool, telegram_id
     needs consent, and the audit log shows when it was given or withdrawn."""
     now = dom.clock.now()
     async with dom.db.transaction() as session:
-        customer = await get_customer(session, customer_id)
-        if customer.broadcasts_off == (not on):
+        await get_customer(session, customer_id)  # erased or unknown: refused
+        opted_out = await session.get(BroadcastOptOut, customer_id)
+        if (opted_out is None) == on:
             return
-        customer.broadcasts_off = not on
+        if on:
+            await session.delete(opted_out)
+        else:
+            session.add(BroadcastOptOut(customer_id=customer_id, created_at=now))
         audit.record(session, now, "customer.broadcasts_on" if on else "customer.broadcasts_off",
                      actor_telegram_id=telegram_id, actor_role="customer", target=f"customer:{customer_id}")
+
+
+async def broadcasts_off(session: AsyncSession, customer_id: int) -> bool:
+    return await session.get(BroadcastOptOut, customer_id) is not None
 
 
 async def _campaign_by_code(session: AsyncSession, code: str | None) -> Campaign | None:

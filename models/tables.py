@@ -21,7 +21,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -145,9 +144,6 @@ class Customer(Base):
     certificate_revenue_kopecks: Mapped[int] = mapped_column(BigId, default=0, server_default=text("0"))
     last_live_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The customer turned promotional broadcasts off in /settings (advertising needs consent);
-    # messages about their own points, certificates and purchases still come.
-    broadcasts_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every balance-changing operation: the row write is the per-customer lock.
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
@@ -167,6 +163,18 @@ class TelegramAccount(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # 403: blocked the bot
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BroadcastOptOut(Base):
+    """The customer turned promotional broadcasts off in /settings (advertising needs consent);
+    messages about their own points, certificates and purchases still come. A row of its own,
+    not a column of `customers`: withdrawing consent is recorded with its time, and no row
+    means "receives broadcasts" (everyone already in the base when this arrived)."""
+
+    __tablename__ = "broadcast_opt_outs"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Staff(Base):
