@@ -206,6 +206,32 @@ async def campaign_answer(message: Message, state: FSMContext, services: Service
         await state.update_data(campaign_step=index + 1, campaign=answers)
         await message.answer(t(STEPS[index + 1][1]))
         return
+    # Every answer given: a recap to check before anything is created.
+    await state.set_state(None)
+    await state.update_data(campaign_step=0, campaign=answers, campaign_ready=True)
+    await message.answer(recap(t, answers), reply_markup=keyboard(
+        [button(t("campaign-button-create"), "cnewok"), button(t("button-cancel"), "cnewno")]))
+
+
+def recap(t: Translator, answers: dict[str, Any]) -> str:
+    ends = date.fromisoformat(answers["ends"]) if answers.get("ends") else None
+    return t("campaign-recap", name=esc(answers["name"]), points=answers["points"],
+             cap=str(answers["cap"] or 100).replace(".", "," if t.locale == "ru" else "."),
+             validity=answers["validity"],
+             limit=str(answers["limit"]) if answers.get("limit") else t("campaign-recap-no-limit"),
+             ends=t.day(ends) if ends else t("campaign-recap-no-end"),
+             partner=esc(answers["partner"]) if answers.get("partner") else t("campaign-recap-no-partner"))
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cnewok"))
+async def campaign_create(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
+                          t: Translator, bot: Bot) -> None:
+    data = await state.get_data()
+    answers: dict[str, Any] = dict(data.get("campaign") or {})
+    if not data.get("campaign_ready") or not answers:
+        await callback.answer(t("owner-stale"), show_alert=True)
+        return
+    await state.update_data(campaign_ready=False, campaign={})  # a double tap creates one campaign
     spec = domain.CampaignSpec(
         name=answers["name"], points=answers["points"],
         max_redeem_percent=Decimal(answers["cap"] or 100), validity_days=answers["validity"],
@@ -214,11 +240,20 @@ async def campaign_answer(message: Message, state: FSMContext, services: Service
     try:
         campaign = await domain.create_campaign(services.dom, owner_actor(actor), spec)
     except CampaignUnavailable as exc:
-        await state.update_data(campaign_step=0, campaign={})
-        await message.answer(t("campaign-invalid", reason=esc(exc.detail)) + "\n" + t(STEPS[0][1]))
+        await edit(callback, t("campaign-invalid-recap", reason=esc(exc.detail)))
+        await callback.answer()
         return
-    await state.clear()
-    await send_link(bot, message.chat.id, services, t, campaign)
+    await edit(callback, recap(t, answers))
+    await callback.answer(t("campaign-created"))
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+    await send_link(bot, chat_id, services, t, campaign)
+
+
+@router.callback_query(OwnerCb.filter(F.action == "cnewno"))
+async def campaign_drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.update_data(campaign_ready=False, campaign={})
+    await edit(callback, t("campaign-dropped"))
+    await callback.answer()
 
 
 # --- A new source tag --------------------------------------------------------------------------

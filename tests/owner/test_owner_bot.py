@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.broadcast_progress import ensure_progress
 from bot.sender import OutboxSender
@@ -22,7 +22,7 @@ from models.broadcasts import Broadcast
 from models.owner import CampaignSpec, OwnerActor, create_campaign
 from models.programs_store import current_program
 from models.purchase import adjust_points
-from models.tables import AuditEntry, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
+from models.tables import AuditEntry, Campaign, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
 from tests.helpers import balance, fresh_code
 
 from .conftest import BotEnv
@@ -126,11 +126,49 @@ async def new_campaign(env: BotEnv, answers: list[str]) -> str:
     for answer in answers:
         await owner.expect_text("?")
         await owner.send(answer)
-    shown = await owner.expect_text("Ссылка")
+    await owner.expect_text("Проверьте кампанию")  # a recap, then Create (issue 16)
+    await env.press(owner, "✅ Создать")
+    shown = await owner.expect_text("Ссылка: https")
     assert shown.photo is not None and shown.photo.startswith(b"\x89PNG")
     match = re.search(r"start=g_([a-z0-9]+)", shown.content)
     assert match is not None
     return match.group(1)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_the_campaign_wizard_ends_with_a_recap_and_creates_only_on_confirm(
+        botenv: BotEnv, language: str) -> None:
+    owner = botenv.owner
+    if language == "en":
+        await owner.send("/language")
+        await botenv.press(owner, "English")
+        await owner.expect_text("English")
+    t = botenv.t(language)
+    async def autumn() -> int:
+        async with botenv.db.reading() as session:
+            return int((await session.execute(select(func.count()).select_from(Campaign)
+                                              .where(Campaign.name == "Осень"))).scalar() or 0)
+
+    for create in (False, True):
+        await owner.send("/campaigns")
+        await botenv.press(owner, t("campaigns-button-new"))
+        for answer in ("Осень", "300", "50,5", "14", "-", "-", "-"):
+            await owner.expect_text("?")
+            await owner.send(answer)
+        recap = await owner.expect_text(t("campaign-recap", name="Осень", points=300, cap="", validity=14,
+                                          limit="", ends="", partner="").split("\n")[0])
+        assert "Осень" in recap.text and ("50,5%" in recap.text if language == "ru" else "50.5%" in recap.text)
+        assert t("campaign-recap-no-limit") in recap.text and t("campaign-recap-no-end") in recap.text
+        assert await autumn() == 0  # nothing created before Confirm
+        await botenv.press(owner, t("campaign-button-create") if create else t("button-cancel"))
+        if not create:
+            await owner.expect_text(t("campaign-dropped"))
+    shown = await owner.expect_text(t("campaign-link", name="Осень", link="")[:10])
+    assert shown.photo is not None and "Осень" in (shown.caption or "")  # the QR has its caption
+    assert await autumn() == 1
+    # A second tap on Create (the recap's button is gone; a forged tap) creates nothing more.
+    record = await owner.press_callback("ow|cnewok|")
+    assert record.show_alert and await autumn() == 1
 
 
 async def test_campaign_link_for_new_and_existing_customers_its_limit_and_end(botenv: BotEnv) -> None:

@@ -111,6 +111,16 @@ campaign-ask-ends = The last day the link works (dd.mm.yyyy)? (“-”: no end)
 campaign-ask-partner = Partner (cross-marketing)? (“-”: none)
 campaign-bad-answer = I did not understand the answer.
 campaign-invalid = The campaign cannot be created ({ $reason }). Let us start again.
+campaign-recap = Check the campaign:
+    “{ $name }”: a certificate for { $points } pts that pays up to { $cap }% of a check, valid { $validity } days.
+    At most { $limit } certificates. The link works until: { $ends }. Partner: { $partner }.
+campaign-recap-no-limit = no limit
+campaign-recap-no-end = no end date
+campaign-recap-no-partner = none
+campaign-button-create = ✅ Create
+campaign-created = The campaign is created.
+campaign-dropped = The campaign was not created.
+campaign-invalid-recap = The campaign cannot be created ({ $reason }). Start again: /campaigns.
 campaign-link = 🎁 Campaign “{ $name }”
     Link: { $link }
     The QR code is ready to print.

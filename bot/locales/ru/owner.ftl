@@ -112,6 +112,16 @@ campaign-ask-ends = До какой даты включительно работ
 campaign-ask-partner = Партнёр (для кросс-маркетинга)? («-» — нет)
 campaign-bad-answer = Не понял ответ.
 campaign-invalid = Кампанию не создать ({ $reason }). Начнём заново.
+campaign-recap = Проверьте кампанию:
+    «{ $name }»: сертификат на { $points } б., им можно оплатить до { $cap }% чека, действует { $validity } дн.
+    Сертификатов не больше: { $limit }. Ссылка работает до: { $ends }. Партнёр: { $partner }.
+campaign-recap-no-limit = без ограничения
+campaign-recap-no-end = бессрочно
+campaign-recap-no-partner = нет
+campaign-button-create = ✅ Создать
+campaign-created = Кампания создана.
+campaign-dropped = Кампания не создана.
+campaign-invalid-recap = Кампанию не создать ({ $reason }). Начните заново: /campaigns.
 campaign-link = 🎁 Кампания «{ $name }»
     Ссылка: { $link }
     QR-код можно распечатать.
