@@ -125,7 +125,9 @@ def _plan_lines(t: Translator, plan: ImportPlan) -> list[str]:
     if plan.unknown_columns:
         lines.append(t("import-unknown-columns", columns=esc(", ".join(plan.unknown_columns))))
     if plan.unknown_sources:
-        lines.append(t("import-unknown-sources", sources=esc(", ".join(plan.unknown_sources[:20]))))
+        lines.append(t("import-new-sources", sources=esc(", ".join(plan.unknown_sources[:20]))))
+    if plan.bad_sources:
+        lines.append(t("import-bad-sources", sources=esc(", ".join(plan.bad_sources[:20]))))
     for error in plan.errors[:SHOWN_ERRORS]:
         lines.append(t("import-error-line", line=error.line, column=error.column,
                        reason=t(f"import-reason-{error.reason.replace('_', '-')}"), value=esc(error.value[:60])))

@@ -4,7 +4,8 @@ Header `phone,name,birthday,balance,total_spent,purchases,source`; only `phone` 
 Files come as spreadsheets export them: `;` or `,` separators, UTF-8 (with or without BOM)
 or Windows-1251, XLSX. Birthdays `dd.mm.yyyy` or `yyyy-mm-dd`; `total_spent` in roubles;
 `balance` in whole points; `purchases` a whole number; `source` an optional campaign or
-source-tag code (unknown codes are ignored with a note).
+source-tag code: an unknown one is created as a source tag by the import (the dry run lists
+it first), one that cannot be a tag (other characters, over 32) is left out with a note.
 
 Two steps: `plan_import` (the dry run: what would be created, per-row errors) and
 `apply_import` (the same plan, written in one transaction). Imported customers:
@@ -44,6 +45,7 @@ from models.phone import normalize_phone
 from models.program import Program, ThresholdBasis
 from models.programs_store import current_program
 from models.tables import Campaign, Customer, LotKind, Operation, OperationKind, SourceKind
+from models.text import SOURCE_TAG_RE
 from models.tiers import tier_for_value
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,8 @@ class ImportPlan:
     already_imported: int = 0  # rows a previous import of this base already created
     errors: list[RowError] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
-    unknown_sources: list[str] = field(default_factory=list)
+    unknown_sources: list[str] = field(default_factory=list)  # new source tags the import creates
+    bad_sources: list[str] = field(default_factory=list)  # cannot be tags: the rows import without them
     total_lines: int = 0  # data rows read (empty lines skipped)
 
     @property
@@ -393,8 +396,24 @@ async def _resolve(session: AsyncSession, plan: ImportPlan) -> dict[str, int]:
     plan.errors.sort(key=lambda e: e.line)
     sources = {r.source for r in plan.rows if r.source}
     campaigns = await _campaigns_by_code(session, sources)
-    plan.unknown_sources = sorted(s for s in sources if s.lower() not in campaigns)
+    unknown = {s.lower(): s for s in sorted(sources) if s.lower() not in campaigns}
+    plan.unknown_sources = sorted(tag for tag in unknown.values() if SOURCE_TAG_RE.match(tag))
+    plan.bad_sources = sorted(tag for tag in unknown.values() if not SOURCE_TAG_RE.match(tag))
     return campaigns
+
+
+async def _create_sources(session: AsyncSession, plan: ImportPlan, now: datetime, actor_telegram_id: int | None,
+                          actor_role: str) -> dict[str, int]:
+    """The base's unknown source codes become source tags (s_<tag> links), audited."""
+    created: dict[str, int] = {}
+    for tag in plan.unknown_sources:
+        source = Campaign(code=tag, name=tag[:80], is_source=True, points=0, created_at=now)
+        session.add(source)
+        await session.flush()
+        audit.record(session, now, "owner.source_create", actor_telegram_id=actor_telegram_id,
+                     actor_role=actor_role, target=f"campaign:{source.id}", details={"code": tag, "by": "import"})
+        created[tag.lower()] = source.id
+    return created
 
 
 async def plan_import(dom: Domain, data: bytes, filename: str = "") -> ImportPlan:
@@ -422,6 +441,7 @@ async def apply_import(
     async with dom.db.transaction() as session:
         version, program = await current_program(session)
         campaigns = await _resolve(session, plan)
+        campaigns.update(await _create_sources(session, plan, now, actor_telegram_id, actor_role))
         customers = [Customer(
             phone=row.phone, name=row.name, birthday=row.birthday,
             birth_month=row.birthday.month if row.birthday else None,

@@ -32,12 +32,11 @@ from models.programs_store import current_program, set_program
 from models.purchase import adjust_points
 from models.reports import CampaignFunnel, build_report
 from models.tables import AuditEntry, Campaign, Customer, OperationKind, Staff, TelegramAccount
-from models.text import foreign_digits, is_digits
+from models.text import SOURCE_TAG_RE, foreign_digits, is_digits
 from models.tiers import recalculate_tier
 
 OWNER_ROLE = "owner"
 _CODE_ALPHABET = string.ascii_lowercase + string.digits
-_TAG_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -221,7 +220,7 @@ async def create_campaign(dom: Domain, actor: OwnerActor, spec: CampaignSpec) ->
 async def create_source(dom: Domain, actor: OwnerActor, tag: str, name: str | None = None) -> Campaign:
     """A source tag `s_<tag>`: attribution without a certificate."""
     tag = tag.strip()
-    if not _TAG_RE.match(tag):
+    if not SOURCE_TAG_RE.match(tag):
         raise CampaignUnavailable("bad tag")
     now = dom.clock.now()
     async with dom.db.transaction() as session:

@@ -38,3 +38,8 @@ def ascii_int(text: str, *, max_digits: int = 18) -> int:
     if not is_digits(text) or len(text) > max_digits:
         raise ValueError(f"not a whole number of at most {max_digits} digits 0-9: {text[:40]!r}")
     return int(text)
+
+
+# A source tag (s_<tag> links; owner /campaigns and the import's source column): what a deep
+# link payload can carry, at most 32 characters.
+SOURCE_TAG_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

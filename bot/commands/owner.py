@@ -35,7 +35,9 @@ def _print_plan(plan: ImportPlan) -> None:
     if plan.unknown_columns:
         print(f"unknown columns skipped: {', '.join(plan.unknown_columns)}")
     if plan.unknown_sources:
-        print(f"unknown sources (ignored): {', '.join(plan.unknown_sources)}")
+        print(f"new sources (created as source tags): {', '.join(plan.unknown_sources)}")
+    if plan.bad_sources:
+        print(f"sources that cannot be tags (rows import without them): {', '.join(plan.bad_sources)}")
     print(f"errors: {len(plan.errors)}")
     for error in plan.errors:
         print(f"  line {error.line}, {error.column}: {error.reason} ({error.value})")

@@ -24,6 +24,7 @@ from models.programs_store import current_program
 from models.purchase import PurchaseRequest, commit_purchase
 from models.tables import (
     AuditEntry,
+    Campaign,
     Customer,
     Lot,
     LotKind,
@@ -124,19 +125,21 @@ CSV_TEXT = (
     "89160000003,Плохая дата,31.02.1990,,,,\n"
     "+79160000001,Дубль,,,,,\n"
     "89160000004,,,,,,unknown-tag\n"
+    "89160000005,,,,,,Инстаграм\n"
 )
 
 
 async def test_import_dry_run_confirm_and_reimport(dom: Domain) -> None:
     data = CSV_TEXT.encode()
     plan = await plan_import(dom, data, "base.csv")
-    assert [r.phone for r in plan.rows] == ["+79160000001", "+79160000002", "+79160000004"]
+    assert [r.phone for r in plan.rows] == ["+79160000001", "+79160000002", "+79160000004", "+79160000005"]
     assert sorted((e.line, e.reason) for e in plan.errors) == [(4, "bad_phone"), (5, "bad_date"), (6, "duplicate")]
-    assert plan.unknown_sources == ["unknown-tag"] and plan.points == 500
+    # An unknown source is created by the import (issue 16), one that cannot be a tag is named.
+    assert plan.unknown_sources == ["unknown-tag"] and plan.bad_sources == ["Инстаграм"] and plan.points == 500
     async with dom.db.reading() as session:  # the dry run wrote nothing
         assert (await session.execute(select(Customer.id))).first() is None
     result = await apply_import(dom, data, "base.csv", actor_telegram_id=1)
-    assert (result.created, result.points) == (3, 500)
+    assert (result.created, result.points) == (4, 500)
     async with dom.db.reading() as session:
         olga = (await session.execute(select(Customer).where(Customer.phone == "+79160000001"))).scalar_one()
         assert (olga.base_paid_kopecks, olga.paid_total_kopecks, olga.purchase_count) == (6_000_050, 6_000_050, 7)
@@ -147,14 +150,21 @@ async def test_import_dry_run_confirm_and_reimport(dom: Domain) -> None:
         op = await session.get(Operation, lot.operation_id)
         assert op is not None and op.kind is OperationKind.IMPORT
     assert await balance(dom, olga.id) == 500
+    async with dom.db.reading() as session:
+        tag = (await session.execute(select(Campaign).where(Campaign.code == "unknown-tag"))).scalar_one()
+        tagged = (await session.execute(select(Customer).where(Customer.phone == "+79160000004"))).scalar_one()
+        untagged = (await session.execute(select(Customer).where(Customer.phone == "+79160000005"))).scalar_one()
+    assert tag.is_source and tagged.campaign_id == tag.id and untagged.campaign_id is None
     await assert_invariants(dom)
     again = await apply_import(dom, data, "base.csv")
-    assert (again.created, again.already_imported) == (0, 3)
+    assert (again.created, again.already_imported) == (0, 4)
     async with dom.db.reading() as session:
-        assert len(list((await session.execute(select(Customer.id))).scalars())) == 3
+        assert len(list((await session.execute(select(Customer.id))).scalars())) == 4
+        # The re-run finds the tag the first run created: no second one.
+        assert len((await session.execute(select(Campaign).where(Campaign.code == "unknown-tag"))).all()) == 1
         assert len(list((await session.execute(select(Lot.id))).scalars())) == 1
     replan = await plan_import(dom, data, "base.csv")
-    assert replan.rows == [] and replan.already_imported == 3
+    assert replan.rows == [] and replan.already_imported == 4
 
 
 async def test_import_existing_customer_is_an_error_row(dom: Domain) -> None:

@@ -207,7 +207,8 @@ import-plan = <b>File check</b>: { $rows } rows
     imported before: { $imported }
     errors: { $errors }
 import-unknown-columns = Unknown columns skipped: { $columns }
-import-unknown-sources = Unknown sources (customers load without them): { $sources }
+import-new-sources = New sources: they will be created (their s_… links appear in /campaigns): { $sources }
+import-bad-sources = These sources cannot be tags (Latin letters, digits, "-" and "_", up to 32): the customers import without them: { $sources }
 import-error-line = line { $line }, { $column }: { $reason } ({ $value })
 import-more-errors = …and { $n } more errors
 import-nothing = Nothing to load.

@@ -208,7 +208,8 @@ import-plan = <b>Проверка файла</b>: строк { $rows }
     уже загружены раньше: { $imported }
     ошибок: { $errors }
 import-unknown-columns = Неизвестные столбцы пропущены: { $columns }
-import-unknown-sources = Неизвестные источники (клиенты загрузятся без них): { $sources }
+import-new-sources = Новые источники — будут созданы (ссылки s_… появятся в /campaigns): { $sources }
+import-bad-sources = Эти источники не подходят как метки (только латиница, цифры, «-» и «_», до 32 символов) — клиенты загрузятся без них: { $sources }
 import-error-line = строка { $line }, { $column }: { $reason } ({ $value })
 import-more-errors = …и ещё ошибок: { $n }
 import-nothing = Загружать нечего.
