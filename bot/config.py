@@ -47,9 +47,15 @@ class Settings(BaseSettings):
     # How long a notification is retried through a Telegram outage before it is `failed`.
     outbox_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     log_level: str = "INFO"
+    # The personal-data policy linked at registration; overrides the program's business.policy_url.
+    privacy_policy_url: str | None = Field(default=None, pattern=r"^https?://[^\s<>\"]{3,490}$")
     phone_region: str = "RU"  # how numbers typed without "+" are read (models/phone.py)
     phone_hash_key: SecretStr | None = None  # keys the fingerprints kept after erasure (models/phone_key.py)
     phone_hash_key_file: Path | None = None  # default: next to the SQLite file, or ./phone-hash.key
+
+    def policy_url(self, program_url: str) -> str:
+        """The privacy-policy link customers see: PRIVACY_POLICY_URL, else the program's."""
+        return self.privacy_policy_url or program_url
 
     @field_validator("owner_ids", mode="before")
     @classmethod

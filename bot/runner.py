@@ -145,6 +145,24 @@ async def start_up(bot: Bot, services: Services, i18n: I18n, *, storage: BaseSto
     return assembly.dp, assembly.sender
 
 
+PLACEHOLDER_POLICY_HOSTS = ("example.com", "example.org", "example.net")
+
+
+def policy_warning(settings: Settings, program_url: str) -> str | None:
+    """One line for the operator when customers would be asked for consent without a real
+    privacy-policy link: none at all, or the presets' example.com placeholder. A business must
+    set PRIVACY_POLICY_URL (or business.policy_url) before it goes live."""
+    url = settings.policy_url(program_url)
+    if not url:
+        return ("PRIVACY_POLICY_URL is not set and the program has no policy_url: customers are asked "
+                "for consent without a link to your privacy policy; set it before going live")
+    host = url.split("://", 1)[-1].split("/", 1)[0].lower()
+    if host in PLACEHOLDER_POLICY_HOSTS or host.endswith(tuple("." + h for h in PLACEHOLDER_POLICY_HOSTS)):
+        return (f"the privacy policy link is a placeholder ({url}): set PRIVACY_POLICY_URL to your own "
+                "policy before going live")
+    return None
+
+
 async def start_scheduler(services: Services) -> Stopper:
     """THE one place the scheduler is started; returns its async stop function."""
     from scheduler.service import start_scheduler as start
@@ -220,6 +238,12 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     if install_signals:  # before Telegram is asked anything: SIGTERM also stops a start-up retrying
         _install_signal_handlers(stop_event)
     try:
+        from models.programs_store import current_program
+
+        async with services.db.reading() as session:
+            _, program = await current_program(session)
+        if (warning := policy_warning(settings, program.business.policy_url)) is not None:
+            log.warning("%s", warning)
         dp, sender = await start_up(bot, services, i18n, stop_event=stop_event)
         tasks.append(asyncio.create_task(sender.run(stop_event), name="outbox-sender"))
         role_commands = start_sync(bot, services, i18n, stop_event)  # staff and owners' own lists, in the background

@@ -119,7 +119,7 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
     elif program.welcome.points:
         lines.append(t("reg-welcome-points", n=program.welcome.points))
     await message.answer("\n".join(lines), reply_markup=keyboards.remove())
-    policy = program.business.policy_url
+    policy = services.settings.policy_url(program.business.policy_url)
     text = t("reg-consent", url=esc(policy)) if policy else t("reg-consent-no-policy")
     await message.answer(text, reply_markup=keyboards.consent(t), link_preview_options=NO_PREVIEW)
 
