@@ -46,10 +46,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Date,
-    Integer,
-    String,
-    UniqueConstraint,
     case,
     delete,
     func,
@@ -59,9 +55,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, JsonType, UTCDateTime, table_of
+from models.base import table_of
 from models.claims import person_key_for
 from models.clock import start_of_day
 from models.context import Domain
@@ -77,6 +72,7 @@ from models.tables import (
     CertificateKind,
     Customer,
     EntryKind,
+    JobRun,
     Lease,
     LedgerEntry,
     Lot,
@@ -93,22 +89,6 @@ from models.tiers import in_window
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # customers per transaction when granting in bulk (bind-parameter limits, lock time)
-
-
-class JobRun(Base):
-    """A job finished for a business date: the catch-up runner starts after the last one."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (UniqueConstraint("name", "business_date"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(40))
-    business_date: Mapped[date] = mapped_column(Date)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    holder: Mapped[str] = mapped_column(String(100), default="")
-    program_version: Mapped[int | None] = mapped_column(Integer)
-    result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
 # --- Job bookkeeping ------------------------------------------------------------------------

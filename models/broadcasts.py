@@ -21,14 +21,12 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
-    Text,
     and_,
     cast,
     exists,
@@ -39,17 +37,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from models import rfm
-from models.base import Base, BigId, JsonType, UTCDateTime, str_enum
+from models.base import BigId, JsonType, UTCDateTime
 from models.tables import (
+    Broadcast,
     BroadcastOptOut,
+    BroadcastStatus,
     Customer,
     Lot,
     LotKind,
     OutboxMessage,
     OutboxStatus,
+    SegmentKind,
     SourceKind,
     TelegramAccount,
 )
@@ -64,43 +64,6 @@ def visible_length(text: str) -> int:
     """What Telegram measures against those limits: the text after HTML parsing (no tags,
     entities decoded), in UTF-16 code units (an emoji counts twice)."""
     return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
-
-
-class BroadcastStatus(StrEnum):
-    DRAFT = "draft"  # composed, previewed, not confirmed
-    SENDING = "sending"  # rows queued; the sender is working through them
-    DONE = "done"  # no row left pending
-    CANCELLED = "cancelled"  # the owner pressed Cancel; pending rows became cancelled
-
-
-class SegmentKind(StrEnum):
-    ALL = "all"
-    TIER = "tier"  # value: tier index
-    INACTIVE = "inactive"  # value: days without a purchase (≥)
-    RFM = "rfm"  # value: an RFM segment name (models/rfm.py SEGMENTS)
-    CAMPAIGN = "campaign"  # value: campaign or source-tag id (first touch)
-    SOURCE_KIND = "source_kind"  # value: a SourceKind (referral, import, ...)
-    BIRTHDAY_MONTH = "birthday_month"  # value: 1..12
-    EXPIRING = "expiring"  # value: a certificate expires within this many days
-
-
-class Broadcast(Base):
-    __tablename__ = "broadcasts"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    created_by: Mapped[int] = mapped_column(BigId)  # the owner's telegram id
-    text: Mapped[str] = mapped_column(Text, default="")  # HTML (formatting kept)
-    photo: Mapped[str | None] = mapped_column(String(200))  # Telegram file_id
-    buttons: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # [[{"text", "url"}]]
-    segment: Mapped[SegmentKind] = mapped_column(str_enum(SegmentKind))
-    segment_value: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[BroadcastStatus] = mapped_column(str_enum(BroadcastStatus), default=BroadcastStatus.DRAFT)
-    recipients: Mapped[int] = mapped_column(Integer, default=0)  # rows queued at confirmation
-    owner_chat_id: Mapped[int] = mapped_column(BigId)  # where the progress message lives
-    progress_message_id: Mapped[int | None] = mapped_column(Integer)
-    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import ForeignKey, String, and_, case, delete, false, func, literal, select, update
+from sqlalchemy import and_, case, delete, false, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from models import audit, ledger
-from models.base import Base, BigId, Int64, UTCDateTime
 from models.context import Domain
 from models.customers import create_phone_customer, customer_by_phone, get_customer, new_referral_code, peek_code
 from models.errors import (
@@ -76,10 +74,12 @@ from models.purchase import (
 )
 from models.purchase import preview_refund as preview_purchase_refund
 from models.tables import (
+    CheckoutQuote,
     Customer,
     Operation,
     OperationKind,
     OutboxMessage,
+    PhoneConfirmation,
     Rating,
     Role,
     Staff,
@@ -133,49 +133,7 @@ class ConfirmationExpired(DomainError):
     code = "confirmation_expired"
 
 
-# --- Tables owned by this module -------------------------------------------------------------
-
-class CheckoutQuote(Base):
-    """A checkout in progress: who, whom, how much and what was chosen (server-side state)."""
-
-    __tablename__ = "checkout_quotes"
-    # Housekeeping deletes finished checkouts; `quote:<id>` keys, buttons and audit targets are
-    # built from the id, so on SQLite it must never be handed out again (AUTOINCREMENT).
-    __table_args__ = ({"sqlite_autoincrement": True},)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    chat_id: Mapped[int | None] = mapped_column(BigId)  # where the checkout runs (private or staff group)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    amount_kopecks: Mapped[int] = mapped_column(BigId)
-    points: Mapped[int | None] = mapped_column(Int64)  # None: not chosen yet
-    certificate_lot_id: Mapped[int | None] = mapped_column(BigId)  # an explicit choice
-    found_by: Mapped[str] = mapped_column(String(16))  # code, qr, phone
-    code: Mapped[str | None] = mapped_column(String(6))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    operation_id: Mapped[int | None] = mapped_column(BigId)  # the purchase, once committed
-
-
-class PhoneConfirmation(Base):
-    """The customer's Confirm/Decline for paying with points after a phone lookup."""
-
-    __tablename__ = "phone_confirmations"
-    __table_args__ = ({"sqlite_autoincrement": True},)  # `phone-confirm:<id>` keys and buttons
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    quote_id: Mapped[int] = mapped_column(ForeignKey("checkout_quotes.id"), index=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    amount_kopecks: Mapped[int] = mapped_column(BigId)
-    points: Mapped[int] = mapped_column(Int64)
-    # pending → confirming → confirmed | stale | failed; or pending → declined | expired | cancelled
-    # (cancelled: the cashier cancelled the checkout or asked again with other figures)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    operation_id: Mapped[int | None] = mapped_column(BigId)
+# --- Housekeeping of finished checkouts ------------------------------------------------------
 
 
 async def purge_checkouts(session: AsyncSession, now: datetime) -> int:
