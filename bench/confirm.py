@@ -20,7 +20,7 @@ The four are interleaved (bare, commit, tap, api, bare, ...) so that a noisy nei
 of them alike, and the medians are printed with their ratio to the bare commit. Each purchase
 adds a cashback lot, so the buyer's live lots grow by one per purchase during a row (printed).
 
-`--profile DIR` also writes a pyinstrument profile of the taps (HTML) per database.
+`--profile DIR` also writes a pyinstrument profile of the taps (HTML and text) per database and row.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ async def bench_database(label: str, url: str, lots_list: list[int], taps: int, 
             profiler = None
             if profile is not None:
                 from pyinstrument import Profiler  # dev dependency, only with --profile
-                profiler = Profiler(async_mode="enabled")
+                profiler = Profiler(async_mode="disabled")  # every task on the loop: the bot, fakegram, the sender
             for i in range(taps):
                 times["bare"].append(await timed(till.bare, i))
                 times["commit"].append(await timed(commit, i))
@@ -228,7 +228,8 @@ async def bench_database(label: str, url: str, lots_list: list[int], taps: int, 
                 profile.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
                 out = profile / f"confirm-{label.lower()}-{lots}.html"
                 out.write_text(profiler.output_html())
-                print(f"  profile: {out}")
+                out.with_suffix(".txt").write_text(profiler.output_text(show_all=False))
+                print(f"  profile: {out} (and .txt)")
     problems = await check_ledger(db)
     await db.dispose()
     if problems:
