@@ -292,6 +292,13 @@ async def set_birthday(dom: Domain, customer_id: int, day: date, *, by_staff: bo
         _set_birthday(customer, day)
 
 
+async def set_language(dom: Domain, telegram_id: int, locale: str) -> None:
+    """The language a person chose (/language): their Telegram account's, whoever they are."""
+    async with dom.db.transaction() as session:
+        await session.execute(update(TelegramAccount).where(TelegramAccount.telegram_id == telegram_id)
+                              .values(language=locale))
+
+
 async def set_broadcasts(dom: Domain, customer_id: int, *, on: bool, telegram_id: int | None) -> None:
     """The customer's own choice about promotional broadcasts (/settings), audited: advertising
     needs consent, and the audit log shows when it was given or withdrawn."""

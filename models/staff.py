@@ -201,6 +201,20 @@ async def audit_action(dom: Domain, actor: StaffActor, action: str, target: str 
         _audit(session, dom.clock.now(), actor, action, target, **details)
 
 
+async def refuse_staff_button(dom: Domain, telegram_id: int, role: str, data: str) -> None:
+    """Someone who is not (or no longer) staff pressed a till's button: nothing happens, it is audited."""
+    async with dom.db.transaction() as session:
+        audit.record(session, dom.clock.now(), "staff.callback_refused", actor_telegram_id=telegram_id,
+                     actor_role=role, target=data[:80])
+
+
+async def max_check(dom: Domain) -> int:
+    """The largest check the program accepts, in kopecks: what a typed amount is parsed against."""
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    return program.limits.max_check_kopecks
+
+
 async def check_not_own_account(session: AsyncSession, customer_id: int, actor: StaffActor) -> None:
     """Staff never run operations on their own customer account (DOMAIN.md, "Roles")."""
     if actor.telegram_id is None:
