@@ -629,6 +629,16 @@ class _AccrualWithoutCode(Exception):
     """Raised out of the transaction (rolling it back) to run it again without the code."""
 
 
+_CODE_GONE = (CodeUsed, CodeExpired, CodeNotFound)
+
+
+def _may_go_without_code(points: int) -> bool:
+    """The code was used or expired between the scan and the tap. Paying with points needs a
+    fresh code (DOMAIN.md, "The customer code"); accrual alone needs none: the customer is
+    known, the code only proved they were there."""
+    return points == 0
+
+
 # The points were validated against a quote when chosen; if the commit finds them no longer
 # allowed, the balance (or the certificate) changed in between: re-quote, never fail.
 _STALE = (StaleQuote, RedeemLimitExceeded, InsufficientFunds)
@@ -666,10 +676,9 @@ async def _confirm_in_one_transaction(dom: Domain, actor: StaffActor, quote_id: 
                                     phone_confirmed=False)
         try:
             result = await commit_purchase_in(session, request, now)
-        except (CodeUsed, CodeExpired, CodeNotFound):
-            if points or not with_code:
-                raise  # paying with points needs a fresh code (DOMAIN.md, "The customer code")
-            # Accrual alone needs no code: the customer is known, the code only proved presence.
+        except _CODE_GONE:
+            if not with_code or not _may_go_without_code(points):
+                raise
             raise _AccrualWithoutCode() from None
         await _tie_quote(session, now, actor, row, result)
         if not result.replayed:  # the purchase is recorded under whoever confirmed it, not who opened the quote
@@ -708,9 +717,9 @@ async def _commit(dom: Domain, row: CheckoutQuote, staff_id: int | None, points:
     request = _purchase_request(row, staff_id, points, code=code, phone_confirmed=phone_confirmed)
     try:
         return await commit_purchase(dom, request)
-    except (CodeUsed, CodeExpired, CodeNotFound):
-        if points:
-            raise  # paying with points needs a fresh code (DOMAIN.md, "The customer code")
+    except _CODE_GONE:
+        if not _may_go_without_code(points):
+            raise
         return await commit_purchase(dom, replace(request, code=None))
 
 
