@@ -804,3 +804,12 @@ __all__ = [
     "recalculate_tiers", "record_run", "register_housekeeping",
     "send_monthly_report", "warn_expiring_points", "winback_certificates", "write_off_expired",
 ]
+
+
+async def tiers_need_full_run(dom: Domain) -> bool:
+    """Everyone's tier is recomputed on the first run and after the program changed (thresholds
+    or window); otherwise only the customers whose purchases left the window that day."""
+    async with dom.db.reading() as session:
+        version, _ = await current_program(session)
+        last = await last_run(session, "tiers")
+    return last is None or last.program_version != version

@@ -91,9 +91,8 @@ async def export_command(args: argparse.Namespace) -> int:
     services = await build_services(load_settings())
     try:
         data, name = await export(services.dom, ExportWhat(args.what), ExportFormat(args.format))
-        async with services.db.transaction() as session:
-            audit.record(session, services.dom.clock.now(), "owner.export", actor_telegram_id=None, actor_role="cli",
-                         target=name, details={"bytes": len(data)})
+        await audit.record_alone(services.dom, "owner.export", actor_telegram_id=None, actor_role="cli", target=name,
+                                 bytes=len(data))
     finally:
         await services.db.dispose()
     if args.output == "-":
