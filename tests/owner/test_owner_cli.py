@@ -56,3 +56,14 @@ async def test_import_dry_run_then_import_then_nothing(cli_env: Domain, tmp_path
     async with cli_env.db.reading() as session:
         actions = list((await session.execute(select(AuditEntry.action, AuditEntry.actor_role))).all())
     assert ("owner.import", "cli") in actions and ("owner.export", "cli") in actions
+
+
+def test_export_takes_a_language_and_defaults_to_russian(backend: str) -> None:  # backend: the module marks
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["export"]).locale == "ru"
+    assert parser.parse_args(["export", "--lang", "en"]).locale == "en"
+    assert parser.parse_args(["export", "--locale", "en"]).locale == "en"  # as `loyalty-bot report` spells it
+    with pytest.raises(SystemExit):
+        parser.parse_args(["export", "--lang", "de"])

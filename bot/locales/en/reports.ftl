@@ -203,7 +203,7 @@ report-xlsx-caption = Every table of the report, in Excel.
 ## Charts and the workbook: axis labels and typed rows (issue 16, bot/report_render.py).
 chart-month-axis = Month
 chart-rfm-scale = Customers in the cell
-chart-funnel-axis = People (certificates: count)
+chart-funnel-axis = Count (people or certificates)
 chart-funnel-campaign = Campaign or source
 xlsx-period-from = Period: from
 xlsx-period-to = Period: to

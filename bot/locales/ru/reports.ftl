@@ -204,7 +204,7 @@ report-xlsx-caption = Все таблицы отчёта в Excel.
 ## Charts and the workbook: axis labels and typed rows (issue 16, bot/report_render.py).
 chart-month-axis = Месяц
 chart-rfm-scale = Клиентов в клетке
-chart-funnel-axis = Человек (сертификатов — штук)
+chart-funnel-axis = Количество (людей или сертификатов)
 chart-funnel-campaign = Кампания или источник
 xlsx-period-from = Период: с
 xlsx-period-to = Период: по
