@@ -195,7 +195,7 @@ async def export_file(callback: CallbackQuery, callback_data: OwnerCb, services:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
     await callback.answer(t("export-preparing"))
-    data, name = await export(services.dom, what, fmt)
+    data, name = await export(services.dom, what, fmt, t)  # in the owner's language
     await domain.record(services.dom, owner_actor(actor), "owner.export", name, bytes=len(data))
     await bot.send_document(callback.from_user.id, BufferedInputFile(data, name))
 

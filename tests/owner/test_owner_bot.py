@@ -473,8 +473,8 @@ async def test_export_contents(botenv: BotEnv) -> None:
     while sent.document is None:
         sent = await botenv.owner.expect()
     assert sent.document_name is not None and sent.document_name.endswith(".csv")
-    rows = list(csv.DictReader(io.StringIO(sent.document.decode("utf-8-sig"))))
-    assert [(r["phone"], r["name"], r["balance"]) for r in rows] == [("+79160000201", "Анна", "300")]
+    rows = list(csv.DictReader(io.StringIO(sent.document.decode("utf-8-sig")), delimiter=";"))
+    assert [(r["Телефон"], r["Имя"], r["Баллы"]) for r in rows] == [("+79160000201", "Анна", "300")]
     await botenv.press(botenv.owner, "Операции, XLSX")
     sent = await botenv.owner.expect()
     while sent.document is None:

@@ -199,3 +199,22 @@ report-custom-prompt = Send the period as “01.03.2026 - 31.03.2026”.
 report-custom-bad = I could not read that period. Example: “01.03.2026 - 31.03.2026” — the first day, then the last.
 report-working = Working out the report…
 report-xlsx-caption = Every table of the report, in Excel.
+
+## Charts and the workbook: axis labels and typed rows (issue 16, bot/report_render.py).
+chart-month-axis = Month
+chart-rfm-scale = Customers in the cell
+chart-funnel-axis = Count (people or certificates)
+chart-funnel-campaign = Campaign or source
+xlsx-period-from = Period: from
+xlsx-period-to = Period: to
+xlsx-scope = Cohort
+xlsx-share-of = { $name }: share of customers in CRM
+xlsx-referred-bought = Of those referred, bought
+xlsx-certificates-of-kind = Certificates: { $kind }
+xlsx-average-card = Average check with the card
+xlsx-average-no-card = Average check without a card
+xlsx-no-card-total = Total of sales without a card
+xlsx-with-card = With the card in Telegram
+xlsx-card-revenue = Card revenue, ₽
+xlsx-new-from = New: { $source }
+xlsx-rfm-grid = F (frequency) \ R (recency)

@@ -200,3 +200,22 @@ report-custom-prompt = Пришлите период в виде «01.03.2026 - 
 report-custom-bad = Не понял период. Пример: «01.03.2026 - 31.03.2026» — сначала первый день, потом последний.
 report-working = Считаю отчёт…
 report-xlsx-caption = Все таблицы отчёта в Excel.
+
+## Charts and the workbook: axis labels and typed rows (issue 16, bot/report_render.py).
+chart-month-axis = Месяц
+chart-rfm-scale = Клиентов в клетке
+chart-funnel-axis = Количество (людей или сертификатов)
+chart-funnel-campaign = Кампания или источник
+xlsx-period-from = Период: с
+xlsx-period-to = Период: по
+xlsx-scope = Срез
+xlsx-share-of = { $name }: доля от клиентов в CRM
+xlsx-referred-bought = Из пришедших по рекомендации купили
+xlsx-certificates-of-kind = Сертификатов: { $kind }
+xlsx-average-card = Средний чек по карте
+xlsx-average-no-card = Средний чек без карты
+xlsx-no-card-total = Сумма продаж без карты
+xlsx-with-card = С картой в Telegram
+xlsx-card-revenue = Выручка по карте, ₽
+xlsx-new-from = Новых: { $source }
+xlsx-rfm-grid = F (частота) \ R (давность)
