@@ -24,7 +24,8 @@ from bot.middlewares import Actor
 from bot.services import Services
 from handlers.owner_views import (
     MAX_FILE_BYTES,
-    OwnerCb,
+    MenuCb,
+    ProgramCb,
     button,
     chunks,
     download,
@@ -83,14 +84,16 @@ def describe(t: Translator, version: int, program: Program) -> str:
 
 
 def settings_keyboard(t: Translator, program: Program) -> Any:
-    buttons = [button(t("program-set-welcome-points"), "pset", "welcome_points")]
+    buttons = [button(t("program-set-welcome-points"), ProgramCb(action="set", setting="welcome_points"))]
     for i, tier in enumerate(program.tiers.levels):
-        buttons.append(button(t("program-set-cashback", tier=tier.name), "pset", f"tier_cashback:{i}"))
-        buttons.append(button(t("program-set-cap", tier=tier.name), "pset", f"tier_cap:{i}"))
+        buttons.append(button(t("program-set-cashback", tier=tier.name),
+                              ProgramCb(action="set", setting="tier_cashback", tier=i)))
+        buttons.append(button(t("program-set-cap", tier=tier.name),
+                              ProgramCb(action="set", setting="tier_cap", tier=i)))
     for setting in ("birthday_points", "birthday_cap", "birthday_validity", "birthday_enabled",
                     "winback_points", "winback_after_days", "winback_enabled"):
-        buttons.append(button(t(f"program-set-{setting.replace('_', '-')}"), "pset", setting))
-    buttons.append(button(t("program-download"), "pdownload"))
+        buttons.append(button(t(f"program-set-{setting.replace('_', '-')}"), ProgramCb(action="set", setting=setting)))
+    buttons.append(button(t("program-download"), ProgramCb(action="download")))
     return keyboard(*in_rows(buttons))
 
 
@@ -110,14 +113,14 @@ async def program_command(message: Message, services: Services, t: Translator, s
     await show_program(message, services, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "program")))
+@router.callback_query(MenuCb.filter(F.item == "program"))
 async def program_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await show_program(callback.message, services, t)
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "pdownload"))
+@router.callback_query(ProgramCb.filter(F.action == "download"))
 async def program_download(callback: CallbackQuery, services: Services, bot: Bot) -> None:
     import tomli_w
 
@@ -129,11 +132,12 @@ async def program_download(callback: CallbackQuery, services: Services, bot: Bot
 
 # --- Button edits ------------------------------------------------------------------------------
 
-@router.callback_query(OwnerCb.filter(F.action == "pset"))
-async def ask_setting(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+@router.callback_query(ProgramCb.filter(F.action == "set"))
+async def ask_setting(callback: CallbackQuery, callback_data: ProgramCb, state: FSMContext, t: Translator,
                       services: Services) -> None:
-    setting = callback_data.value
-    name = setting.partition(":")[0]
+    name = callback_data.setting
+    # Stored in the conversation as before: "tier_cap:1" for a tier's setting.
+    setting = name if callback_data.tier is None else f"{name}:{callback_data.tier}"
     if name not in domain.SETTINGS:
         await callback.answer(t("not-allowed"), show_alert=True)
         return
@@ -296,10 +300,11 @@ async def _offer(message: Message, state: FSMContext, t: Translator, version: in
     for part in parts[:-1]:
         await message.answer(part)
     await message.answer(parts[-1], reply_markup=keyboard(
-        [button(t("program-button-apply"), "papply"), button(t("button-cancel"), "pdrop")]))
+        [button(t("program-button-apply"), ProgramCb(action="apply")),
+         button(t("button-cancel"), ProgramCb(action="drop"))]))
 
 
-@router.callback_query(OwnerCb.filter(F.action == "papply"))
+@router.callback_query(ProgramCb.filter(F.action == "apply"))
 async def apply(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                 t: Translator) -> None:
     data = await state.get_data()
@@ -321,7 +326,7 @@ async def apply(callback: CallbackQuery, state: FSMContext, services: Services, 
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "pdrop"))
+@router.callback_query(ProgramCb.filter(F.action == "drop"))
 async def drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await state.update_data(program_candidate=None)
     await edit(callback, t("program-dropped"))
