@@ -127,7 +127,7 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
 # --- consent -------------------------------------------------------------------------
 
 
-@router.callback_query(F.data == "reg:agree")
+@router.callback_query(keyboards.ConsentCb.filter())
 async def agree(callback: CallbackQuery, state: FSMContext, t: Translator, actor: Actor | None, bot: Bot) -> None:
     if actor is None or actor.customer_id is not None:
         await callback.answer(t("reg-already-member"))
