@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -31,6 +31,7 @@ from bot.sender import wake_sender
 from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_views import drop_keyboard, esc, load_program
+from handlers.flow_data import FlowData
 from models import audit
 from models.errors import NotFound, OwnAccount
 from models.reviews import (
@@ -52,6 +53,16 @@ router = Router(name="customer-reviews")
 class ReviewFlow(StatesGroup):
     screenshot = State()
     what_went_wrong = State()  # data: operation_id (a low rating just given)
+
+
+class ReviewData(TypedDict, total=False):
+    """ReviewFlow's conversation data."""
+
+    operation_id: int  # what_went_wrong: the purchase just rated low
+    site: str  # screenshot: the review site chosen
+
+
+review_data = FlowData[ReviewData]()
 
 
 class ReviewCb(CallbackData, prefix="review"):
@@ -127,7 +138,7 @@ async def rate(callback: CallbackQuery, callback_data: RateCb, actor: Actor | No
     if result.low:
         wake_sender(services)
         await state.set_state(ReviewFlow.what_went_wrong)
-        await state.set_data({"operation_id": operation_id})
+        await review_data.set(state, ReviewData(operation_id=operation_id))
         await bot.send_message(actor.telegram_id, t("review-ask-what-went-wrong"))
 
 
@@ -144,7 +155,7 @@ async def _show_stars(message: object, t: Translator, score: int) -> None:
 @router.message(StateFilter(ReviewFlow.what_went_wrong), F.text, ~F.text.startswith("/"))
 async def what_went_wrong(message: Message, actor: Actor | None, t: Translator, services: Services,
                           state: FSMContext) -> None:
-    data = await state.get_data()
+    data = await review_data.get(state)
     await state.clear()
     if actor is None or actor.customer_id is None:
         return
@@ -179,7 +190,7 @@ async def choose_site(callback: CallbackQuery, callback_data: ReviewCb, actor: A
         return
     await callback.answer()
     await state.set_state(ReviewFlow.screenshot)
-    await state.update_data(site=site.site)
+    await review_data.update(state, ReviewData(site=site.site))
     markup = InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=t("review-button-open", site=site.site), url=site.url)]])
     await bot.send_message(actor.telegram_id, t("review-open-site", site=esc(site.site), n=site.points),
@@ -192,7 +203,7 @@ async def got_screenshot(message: Message, actor: Actor | None, t: Translator, s
     if actor is None or actor.customer_id is None or not message.photo:
         await state.clear()
         return
-    site = str((await state.get_data()).get("site") or "")
+    site = str((await review_data.get(state)).get("site") or "")
     await state.clear()
     try:
         await submit_review(services.dom, actor.customer_id, site, message.photo[-1].file_id,

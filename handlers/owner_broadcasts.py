@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -27,6 +27,7 @@ from bot.markups import url_buttons
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     NOT_A_COMMAND,
     BroadcastCb,
@@ -58,6 +59,18 @@ class Compose(StatesGroup):
     days = State()  # data: bc_kind (inactive or expiring)
 
 
+class ComposeData(TypedDict, total=False):
+    """Compose's conversation data, kept until the draft is written (`_finalize`)."""
+
+    bc_text: str  # HTML (the text, or the photo's caption)
+    bc_photo: str | None  # a file id
+    bc_buttons: list[list[dict[str, str]]]  # URL buttons: [[{"text", "url"}]]
+    bc_kind: str  # days: the segment kind that asks for a number of days
+
+
+compose_data = FlowData[ComposeData]()
+
+
 # --- Compose -------------------------------------------------------------------------------------
 
 async def start_compose(message: Message, state: FSMContext, t: Translator) -> None:
@@ -85,7 +98,7 @@ async def content_photo(message: Message, state: FSMContext, t: Translator) -> N
         await message.answer(t("broadcast-too-long", limit=domain.MAX_CAPTION))
         return
     assert message.photo
-    await state.update_data(bc_text=caption, bc_photo=message.photo[-1].file_id)
+    await compose_data.update(state, ComposeData(bc_text=caption, bc_photo=message.photo[-1].file_id))
     await _ask_button(message, state, t)
 
 
@@ -95,7 +108,7 @@ async def content_text(message: Message, state: FSMContext, t: Translator) -> No
     if domain.visible_length(text) > domain.MAX_TEXT:
         await message.answer(t("broadcast-too-long", limit=domain.MAX_TEXT))
         return
-    await state.update_data(bc_text=text, bc_photo=None)
+    await compose_data.update(state, ComposeData(bc_text=text, bc_photo=None))
     await _ask_button(message, state, t)
 
 
@@ -117,13 +130,13 @@ async def button_text(message: Message, state: FSMContext, t: Translator) -> Non
     if not label or len(label) > 64 or not _URL_RE.match(url):
         await message.answer(t("broadcast-bad-button"))
         return
-    await state.update_data(bc_buttons=[[{"text": label, "url": url}]])
+    await compose_data.update(state, ComposeData(bc_buttons=[[{"text": label, "url": url}]]))
     await _ask_segment(message, state, t)
 
 
 @router.callback_query(Compose.button, BroadcastCb.filter(F.action == "no_button"))
 async def no_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(bc_buttons=[])
+    await compose_data.update(state, ComposeData(bc_buttons=[]))
     if isinstance(callback.message, Message):
         await _ask_segment(callback.message, state, t)
     await callback.answer()
@@ -140,7 +153,7 @@ async def _ask_segment(message: Message, state: FSMContext, t: Translator) -> No
 @router.callback_query(BroadcastCb.filter(F.action == "kind"))
 async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, t: Translator,
                        services: Services, actor: Actor, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await compose_data.get(state)
     if "bc_text" not in data:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
@@ -156,7 +169,7 @@ async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, stat
         return
     if kind in (SegmentKind.INACTIVE, SegmentKind.EXPIRING):
         await state.set_state(Compose.days)
-        await state.update_data(bc_kind=kind.value)
+        await compose_data.update(state, ComposeData(bc_kind=kind.value))
         await reply(callback, t("broadcast-ask-days-inactive" if kind is SegmentKind.INACTIVE
                                 else "broadcast-ask-days-expiring"))
         await callback.answer()
@@ -196,7 +209,7 @@ async def segment_value(callback: CallbackQuery, callback_data: BroadcastCb, sta
 @router.message(Compose.days, F.text)
 async def segment_days(message: Message, state: FSMContext, t: Translator, services: Services, actor: Actor,
                        bot: Bot) -> None:
-    kind = str((await state.get_data()).get("bc_kind", "inactive"))
+    kind = str((await compose_data.get(state)).get("bc_kind", "inactive"))
     try:
         segment = Segment.parse(f"{kind}:{(message.text or '').strip()}")
     except ValueError:
@@ -209,7 +222,7 @@ async def segment_days(message: Message, state: FSMContext, t: Translator, servi
 async def _finalize(source: CallbackQuery | Message, state: FSMContext, t: Translator, services: Services,
                     actor: Actor, bot: Bot, segment: Segment) -> None:
     """A draft row, the recipient count, a preview to the owner, then Send / Cancel."""
-    data = await state.get_data()
+    data = await compose_data.get(state)
     if "bc_text" not in data:
         if isinstance(source, Message):
             await source.answer(t("owner-stale"))

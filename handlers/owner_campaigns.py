@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import qrcode
 from aiogram import Bot, F, Router
@@ -24,6 +24,7 @@ from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     NOT_A_COMMAND,
     CampaignCb,
@@ -50,6 +51,17 @@ SKIP = "-"
 
 class CampaignNew(StatesGroup):
     step = State()  # data: campaign_step (index into STEPS), campaign (answers so far)
+
+
+class CampaignData(TypedDict, total=False):
+    """CampaignNew's conversation data."""
+
+    campaign_step: int  # the index into STEPS of the question asked
+    campaign: dict[str, Any]  # the answers so far, by STEPS key (JSON: dates as ISO strings)
+    campaign_ready: bool  # every answer given: the recap's Create may create it (once)
+
+
+campaign_data = FlowData[CampaignData]()
 
 
 class SourceNew(StatesGroup):
@@ -183,7 +195,7 @@ async def campaign_stop(callback: CallbackQuery, callback_data: CampaignCb, serv
 @router.callback_query(CampaignCb.filter(F.action == "new"))
 async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await state.set_state(CampaignNew.step)
-    await state.update_data(campaign_step=0, campaign={})
+    await campaign_data.update(state, CampaignData(campaign_step=0, campaign={}))
     await reply(callback, t("campaign-new") + "\n" + t(STEPS[0][1]))
     await callback.answer()
 
@@ -191,7 +203,7 @@ async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator
 @router.message(CampaignNew.step, F.text, NOT_A_COMMAND)
 async def campaign_answer(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
                           bot: Bot) -> None:
-    data = await state.get_data()
+    data = await campaign_data.get(state)
     index = int(data.get("campaign_step", 0))
     answers: dict[str, Any] = dict(data.get("campaign") or {})
     key, prompt, parse, optional = STEPS[index]
@@ -205,12 +217,12 @@ async def campaign_answer(message: Message, state: FSMContext, services: Service
             await message.answer(t("input-digits" if foreign_digits(raw) else "campaign-bad-answer") + "\n" + t(prompt))
             return
     if index + 1 < len(STEPS):
-        await state.update_data(campaign_step=index + 1, campaign=answers)
+        await campaign_data.update(state, CampaignData(campaign_step=index + 1, campaign=answers))
         await message.answer(t(STEPS[index + 1][1]))
         return
     # Every answer given: a recap to check before anything is created.
     await state.set_state(None)
-    await state.update_data(campaign_step=0, campaign=answers, campaign_ready=True)
+    await campaign_data.update(state, CampaignData(campaign_step=0, campaign=answers, campaign_ready=True))
     await message.answer(recap(t, answers), reply_markup=keyboard(
         [button(t("campaign-button-create"), CampaignCb(action="create")),
          button(t("button-cancel"), CampaignCb(action="drop"))]))
@@ -229,12 +241,12 @@ def recap(t: Translator, answers: dict[str, Any]) -> str:
 @router.callback_query(CampaignCb.filter(F.action == "create"))
 async def campaign_create(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                           t: Translator, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await campaign_data.get(state)
     answers: dict[str, Any] = dict(data.get("campaign") or {})
     if not data.get("campaign_ready") or not answers:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
-    await state.update_data(campaign_ready=False, campaign={})  # a double tap creates one campaign
+    await campaign_data.update(state, CampaignData(campaign_ready=False, campaign={}))  # a double tap: one campaign
     spec = domain.CampaignSpec(
         name=answers["name"], points=answers["points"],
         max_redeem_percent=Decimal(answers["cap"] or 100), validity_days=answers["validity"],
@@ -254,7 +266,7 @@ async def campaign_create(callback: CallbackQuery, state: FSMContext, services: 
 
 @router.callback_query(CampaignCb.filter(F.action == "drop"))
 async def campaign_drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(campaign_ready=False, campaign={})
+    await campaign_data.update(state, CampaignData(campaign_ready=False, campaign={}))
     await edit(callback, t("campaign-dropped"))
     await callback.answer()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -18,6 +18,7 @@ from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.errors import answer_domain_errors
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     MAX_FILE_BYTES,
     NOT_A_COMMAND,
@@ -64,6 +65,17 @@ class OwnerCustomers(StatesGroup):
     import_file = State()
     query = State()
     adjust = State()  # data: customer_id
+
+
+class CustomersData(TypedDict, total=False):
+    """OwnerCustomers' conversation data."""
+
+    import_file_id: str | None  # the planned import's file (None: confirmed or dropped)
+    import_name: str
+    customer_id: int  # adjust: whose points
+
+
+customers_data = FlowData[CustomersData]()
 
 
 # --- Import -----------------------------------------------------------------------------------
@@ -114,7 +126,7 @@ async def import_file(message: Message, state: FSMContext, services: Services, t
         await message.answer(import_file_error(t, exc))
         return
     await state.set_state(None)
-    await state.update_data(import_file_id=document.file_id, import_name=name)
+    await customers_data.update(state, CustomersData(import_file_id=document.file_id, import_name=name))
     parts = chunks(_plan_lines(t, plan))
     for part in parts[:-1]:
         await message.answer(part)
@@ -145,12 +157,12 @@ def _plan_lines(t: Translator, plan: ImportPlan) -> list[str]:
 @router.callback_query(ImportCb.filter(F.action == "confirm"))
 async def import_confirm(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                          t: Translator, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await customers_data.get(state)
     file_id, name = data.get("import_file_id"), str(data.get("import_name") or "import.csv")
     if not file_id:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
-    await state.update_data(import_file_id=None)
+    await customers_data.update(state, CustomersData(import_file_id=None))
     await callback.answer()
     content = await download(bot, str(file_id))
     try:
@@ -164,7 +176,7 @@ async def import_confirm(callback: CallbackQuery, state: FSMContext, services: S
 
 @router.callback_query(ImportCb.filter(F.action == "drop"))
 async def import_drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(import_file_id=None)
+    await customers_data.update(state, CustomersData(import_file_id=None))
     await edit(callback, t("cancelled"))
     await callback.answer()
 
@@ -302,7 +314,7 @@ async def _card_reply(callback: CallbackQuery, services: Services, t: Translator
 @router.callback_query(CardCb.filter(F.action == "adjust"))
 async def adjust_start(callback: CallbackQuery, callback_data: CardCb, state: FSMContext, t: Translator) -> None:
     await state.set_state(OwnerCustomers.adjust)
-    await state.update_data(customer_id=callback_data.customer_id)
+    await customers_data.update(state, CustomersData(customer_id=callback_data.customer_id))
     await reply(callback, t("owner-adjust-ask"))
     await callback.answer()
 
@@ -326,7 +338,7 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
     if abs(delta) > program.limits.max_reward_points:
         await message.answer(t("owner-adjust-too-large", max=program.limits.max_reward_points))
         return
-    customer_id = int((await state.get_data()).get("customer_id", 0))
+    customer_id = int((await customers_data.get(state)).get("customer_id", 0))
     try:
         await domain.adjust(services.dom, owner_actor(actor), customer_id, delta, reason)
     except DomainError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -22,6 +22,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     MAX_FILE_BYTES,
     MenuCb,
@@ -47,6 +48,18 @@ router = Router(name="owner-program")
 
 class ProgramEdit(StatesGroup):
     value = State()  # data: setting
+
+
+class ProgramData(TypedDict, total=False):
+    """ProgramEdit's conversation data, and the change offered for Apply."""
+
+    setting: str  # value: the setting typed for ("tier_cap:1" for a tier's)
+    program_candidate: dict[str, Any] | None  # the new program's document (None: applied or dropped)
+    program_base: int  # the version it changes
+    program_comment: str
+
+
+program_data = FlowData[ProgramData]()
 
 
 def describe(t: Translator, version: int, program: Program) -> str:
@@ -146,7 +159,7 @@ async def ask_setting(callback: CallbackQuery, callback_data: ProgramCb, state: 
         await callback.answer(t("owner-stale"), show_alert=True)
         return
     await state.set_state(ProgramEdit.value)
-    await state.update_data(setting=setting)
+    await program_data.update(state, ProgramData(setting=setting))
     kind = domain.SETTING_KINDS[name]
     await reply(callback, t("program-ask-value", setting=esc(setting_label(t, program, setting)),
                             current=esc(current_value(t, program, setting))) + "\n" + t(f"program-ask-{kind}"))
@@ -245,7 +258,7 @@ def diff_line(t: Translator, old: Program, new: Program, key: str, before: Any, 
 
 @router.message(ProgramEdit.value, F.text)
 async def setting_value(message: Message, state: FSMContext, services: Services, t: Translator) -> None:
-    setting = str((await state.get_data()).get("setting", ""))
+    setting = str((await program_data.get(state)).get("setting", ""))
     version, program = await _current(services)
     try:
         candidate = domain.edit_setting(program, setting, message.text or "")
@@ -293,7 +306,8 @@ async def _offer(message: Message, state: FSMContext, t: Translator, version: in
         await message.answer(t("program-no-changes"))
         return
     await state.set_state(None)
-    await state.update_data(program_candidate=new.to_document(), program_base=version, program_comment=comment)
+    await program_data.update(state, ProgramData(program_candidate=new.to_document(), program_base=version,
+                                                 program_comment=comment))
     lines = [t("program-diff-head", version=version)]
     lines += [diff_line(t, old, new, key, before, after) for key, before, after in changes]
     parts = chunks(lines)
@@ -307,7 +321,7 @@ async def _offer(message: Message, state: FSMContext, t: Translator, version: in
 @router.callback_query(ProgramCb.filter(F.action == "apply"))
 async def apply(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                 t: Translator) -> None:
-    data = await state.get_data()
+    data = await program_data.get(state)
     document = data.get("program_candidate")
     if document is None:
         await callback.answer(t("owner-stale"), show_alert=True)
@@ -318,16 +332,16 @@ async def apply(callback: CallbackQuery, state: FSMContext, services: Services, 
                                              str(data.get("program_comment", "")),
                                              expected_version=int(data.get("program_base", 0)))
     except InvalidProgram:
-        await state.update_data(program_candidate=None)
+        await program_data.update(state, ProgramData(program_candidate=None))
         await callback.answer(t("program-stale"), show_alert=True)
         return
-    await state.update_data(program_candidate=None)
+    await program_data.update(state, ProgramData(program_candidate=None))
     await edit(callback, t("program-applied", version=version))
     await callback.answer()
 
 
 @router.callback_query(ProgramCb.filter(F.action == "drop"))
 async def drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(program_candidate=None)
+    await program_data.update(state, ProgramData(program_candidate=None))
     await edit(callback, t("program-dropped"))
     await callback.answer()
