@@ -15,12 +15,13 @@ keyword arguments. Builders of other areas live in their own modules; importing
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from bot.i18n import Translator
 
@@ -59,16 +60,27 @@ def build_markup(t: Translator, spec: dict[str, Any] | None) -> InlineKeyboardMa
 
 # --- The customer's area --------------------------------------------------------------
 
-# Ids in callback data: whole numbers a 64-bit column holds; anything else is not our button.
-Id = Annotated[int, Field(ge=0, lt=10**18)]
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _digits_only(value: object) -> object:
+    """An id in callback data is written in 0-9 only: "+5", " 5", "5_0", "5.0" or "٥" are not our buttons."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("not an id")
+    return value
+
+
+# Ids in callback data: whole numbers a 64-bit column holds; anything else is not our button
+# (the factory does not unpack it, so the fallback answers).
+CallbackId = Annotated[int, BeforeValidator(_digits_only), Field(ge=0, lt=10**18)]
 
 
 class RateCb(CallbackData, prefix="rate"):
     """A star under a purchase notification: "rate:<operation_id>:<score>", as before the
     factory, so the keyboards under notifications already sent keep working."""
 
-    operation_id: Id
-    score: Id
+    operation_id: CallbackId
+    score: CallbackId
 
 
 @register_markup("rating")
@@ -84,7 +96,7 @@ class ReviewDecisionCb(CallbackData, prefix="rv"):
     """Approve / Reject under a review screenshot: "rv:<approve|reject>:<claim_id>" as before."""
 
     action: Literal["approve", "reject"]
-    claim_id: Id
+    claim_id: CallbackId
 
 
 @register_markup("review-decision")

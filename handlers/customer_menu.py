@@ -20,6 +20,7 @@ from bot import keyboards
 from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.keyboards import NO_PREVIEW, Button
+from bot.markups import CallbackId
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_views import delete_quietly, esc, load_program, send_card
@@ -35,7 +36,7 @@ MAX_PAGE = 99_999  # a forged page beyond it shows the first page
 class HistoryCb(CallbackData, prefix="hist"):
     """A page of balance and history: "hist:<page>", as before the factory."""
 
-    page: int
+    page: CallbackId
 
 
 async def member(message: Message, actor: Actor | None, t: Translator) -> int | None:

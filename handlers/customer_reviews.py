@@ -25,7 +25,7 @@ from pydantic import Field
 
 from bot.i18n import Translator
 from bot.keyboards import Button
-from bot.markups import RateCb, ReviewDecisionCb, rating_markup
+from bot.markups import CallbackId, RateCb, ReviewDecisionCb, rating_markup
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
@@ -69,7 +69,7 @@ class ReviewCb(CallbackData, prefix="review"):
     """The review menu: rate the last visit, or claim a review on the program's site `index`."""
 
     action: Literal["rate", "site"]
-    index: Annotated[int, Field(ge=0, lt=1000)] | None = None
+    index: Annotated[CallbackId, Field(lt=1000)] | None = None
 
 
 RATE_LAST = ReviewCb(action="rate").pack()

@@ -7,15 +7,15 @@ filter (the role re-read from the database for this update, bot/middlewares.py).
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal
+from typing import Literal
 
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from pydantic import Field
 
 from bot.i18n import Translator
 from bot.keyboards import edit_pressed
+from bot.markups import CallbackId as Id
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.common import NOT_A_COMMAND, esc  # noqa: F401 (re-exported for the owner routers)
@@ -23,10 +23,6 @@ from models.exports import ExportFormat, ExportWhat
 from models.owner import OwnerActor, messages_waiting
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's limit (TELEGRAM.md, "Limits")
-
-# Ids in callback data: whole numbers a 64-bit column holds; anything else is not our button.
-Id = Annotated[int, Field(ge=0, lt=10**18)]
-
 
 # --- Callback data: one factory per owner screen -------------------------------------------
 # Packed as `<prefix>:<field>:...`, well within Telegram's 64 bytes (tests/bot/test_callback_data.py).

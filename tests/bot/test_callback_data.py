@@ -79,7 +79,7 @@ async def test_old_and_garbled_customer_buttons_get_a_clear_answer(botenv: BotEn
     stale = botenv.text(anna, "fallback-stale-button")
     # Buttons from before the factories whose data changed, and forged or garbled data.
     for data in ("set:erase:yes", "review:rate", "hist:abc", "rate:x:y", "rate:-1:5", f"rate:{10**19}:5",
-                 "set:nonsense", "set-er:maybe", "review:site:x", "lang", "💥"):
+                 "rate:1:+5", "hist:-1", "set:nonsense", "set-er:maybe", "review:site:x", "lang", "💥"):
         record = await anna.press_callback(data)
         assert record.answered and record.text == stale, (data, record.text)
     async with botenv.db.reading() as session:
