@@ -11,7 +11,6 @@ the part paid with points, pending points never spendable, one certificate per c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -24,22 +23,10 @@ from models.errors import CertificateNotApplicable, InsufficientFunds, InvalidAm
 from models.program import Business, Limits, Points, Program, Tier, Tiers
 from models.purchase import Quote, compute_quote
 from models.tables import LotKind
+from tests.domain.test_quote_pure import LotRow  # the columns compute_quote reads
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 FAST = settings(max_examples=100, deadline=None)
-
-
-@dataclass(frozen=True)
-class LotRow:
-    """The columns `compute_quote` reads from a live lot row."""
-
-    id: int
-    kind: LotKind
-    remaining: int
-    expires_at: datetime | None
-    available_at: datetime | None
-    max_redeem_percent: str | None
-    certificate_kind: None = None
 
 
 percents = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)

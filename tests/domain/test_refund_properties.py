@@ -120,16 +120,21 @@ drawn_lots = st.lists(
     max_size=6, unique_by=lambda d: d.lot_id)
 
 
+@st.composite
+def returns(draw: st.DrawFn) -> tuple[list[DrawnLot], int]:
+    """Lots a purchase drew from, and how many paid points a refund gives back (at most what is owed)."""
+    lots = draw(drawn_lots)
+    return lots, draw(st.integers(0, sum(lot.taken - lot.returned for lot in lots)))
+
+
 def alive(lot: DrawnLot) -> bool:
     return not lot.written_off and (lot.expires_at is None or lot.expires_at > NOW)
 
 
 @FAST
-@given(lots=drawn_lots, data=st.data())
-def test_points_go_back_to_their_lots_and_expired_lots_are_not_revived(lots: list[DrawnLot],
-                                                                      data: st.DataObject) -> None:
-    owed = sum(lot.taken - lot.returned for lot in lots)
-    points = data.draw(st.integers(0, owed))
+@given(case=returns())
+def test_points_go_back_to_their_lots_and_expired_lots_are_not_revived(case: tuple[list[DrawnLot], int]) -> None:
+    lots, points = case
     plan, lost = return_plan(lots, points, NOW)
     by_id = {lot.lot_id: lot for lot in lots}
     assert len({lot_id for lot_id, _ in plan}) == len(plan)
@@ -140,21 +145,20 @@ def test_points_go_back_to_their_lots_and_expired_lots_are_not_revived(lots: lis
     assert lost >= 0 and sum(part for _, part in plan) + lost == points
     # Lots that live longest get their points back first: a lot gets a part only when every
     # lot living longer (or never expiring) got all it was owed.
-    given = dict(plan)
+    credited = dict(plan)
     for lot_id, _ in plan:
         lot = by_id[lot_id]
         for other in lots:
             if alive(other) and (lot.expires_at is not None and (other.expires_at is None
                                                                   or other.expires_at > lot.expires_at)):
-                assert given.get(other.lot_id, 0) == other.taken - other.returned
+                assert credited.get(other.lot_id, 0) == other.taken - other.returned
 
 
 @FAST
-@given(lots=drawn_lots, data=st.data())
-def test_returning_points_in_parts_returns_what_returning_them_at_once_does(lots: list[DrawnLot],
+@given(case=returns(), data=st.data())
+def test_returning_points_in_parts_returns_what_returning_them_at_once_does(case: tuple[list[DrawnLot], int],
                                                                             data: st.DataObject) -> None:
-    owed = sum(lot.taken - lot.returned for lot in lots)
-    total = data.draw(st.integers(0, owed))
+    lots, total = case
     at_once, lost_at_once = return_plan(lots, total, NOW)
     parts = data.draw(partition(total)) if total else []
     current = list(lots)
