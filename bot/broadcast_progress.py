@@ -22,7 +22,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.sender import SendOutcome
 from bot.services import Services
-from handlers.owner_views import button, keyboard
+from handlers.owner_views import BroadcastCb, button, keyboard
 from models import broadcasts as domain
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def progress_view(t: Translator, progress: domain.Progress, rate: float) -> tupl
              eta=_eta(t, progress.eta_seconds(rate)))
     markup = None
     if progress.status is domain.BroadcastStatus.SENDING and progress.remaining:
-        markup = keyboard([button(t("broadcast-button-stop"), "bstop", progress.broadcast_id)])
+        stop = BroadcastCb(action="stop", broadcast_id=progress.broadcast_id)
+        markup = keyboard([button(t("broadcast-button-stop"), stop)])
     return text, markup
 
 

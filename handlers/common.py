@@ -87,10 +87,10 @@ async def language(message: Message, t: Translator) -> None:
     await message.answer(t("common-choose-language"), reply_markup=keyboards.language_choice())
 
 
-@router.callback_query(F.data.startswith("lang:"))
-async def set_language(callback: CallbackQuery, actor: Actor | None, services: Services, i18n: I18n,
-                       bot: Bot) -> None:
-    locale = (callback.data or "").partition(":")[2]
+@router.callback_query(keyboards.LanguageCb.filter())
+async def set_language(callback: CallbackQuery, callback_data: keyboards.LanguageCb, actor: Actor | None,
+                       services: Services, i18n: I18n, bot: Bot) -> None:
+    locale = callback_data.locale
     if actor is None or locale not in LOCALES:
         await callback.answer(i18n.get(actor.locale if actor else "ru", "fallback-stale-button"))
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import date
+from typing import Literal
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -42,6 +43,19 @@ class SettingsFlow(StatesGroup):
     birthday = State()
 
 
+class SettingsCb(CallbackData, prefix="set"):
+    """The settings screen's buttons: "set:lang", "set:birthday", "set:erase" as before the factory."""
+
+    action: Literal["lang", "birthday", "erase"]
+
+
+class EraseCb(CallbackData, prefix="set-er"):
+    """Yes / No under "erase my data?" (before the factory "set:erase:yes|no": such an old
+    confirmation gets the fallback's "this button no longer works", never an erasure)."""
+
+    erase: bool
+
+
 class BroadcastsCb(CallbackData, prefix="set-bc"):
     """Turn promotional broadcasts on or off (`on`: the wanted state)."""
 
@@ -65,16 +79,18 @@ async def settings_menu(message: Message, actor: Actor | None, t: Translator, se
 
 def settings_screen(t: Translator, birthday: date | None, broadcasts_off: bool) -> tuple[str, InlineKeyboardMarkup]:
     lines = [t("settings-title")]
-    rows = [[InlineKeyboardButton(text=t("settings-button-language"), callback_data="set:lang")]]
+    rows = [[InlineKeyboardButton(text=t("settings-button-language"), callback_data=SettingsCb(action="lang").pack())]]
     if birthday is not None:
         lines.append(t("settings-birthday-set", date=t.day(birthday)))
     else:
-        rows.append([InlineKeyboardButton(text=t("settings-button-birthday"), callback_data="set:birthday")])
+        rows.append([InlineKeyboardButton(text=t("settings-button-birthday"),
+                                          callback_data=SettingsCb(action="birthday").pack())])
     lines.append(t("settings-broadcasts-off" if broadcasts_off else "settings-broadcasts-on"))
     rows.append([InlineKeyboardButton(
         text=t("settings-button-broadcasts-on" if broadcasts_off else "settings-button-broadcasts-off"),
         callback_data=BroadcastsCb(on=broadcasts_off).pack())])
-    rows.append([InlineKeyboardButton(text=t("settings-button-erase"), callback_data="set:erase")])
+    rows.append([InlineKeyboardButton(text=t("settings-button-erase"),
+                                      callback_data=SettingsCb(action="erase").pack())])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -99,14 +115,14 @@ async def toggle_broadcasts(callback: CallbackQuery, callback_data: BroadcastsCb
             await callback.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(F.data == "set:lang")
+@router.callback_query(SettingsCb.filter(F.action == "lang"))
 async def choose_language(callback: CallbackQuery, t: Translator, bot: Bot) -> None:
     await callback.answer()
     await bot.send_message(callback.from_user.id, t("common-choose-language"),
                            reply_markup=keyboards.language_choice())
 
 
-@router.callback_query(F.data == "set:birthday")
+@router.callback_query(SettingsCb.filter(F.action == "birthday"))
 async def ask_birthday(callback: CallbackQuery, actor: Actor | None, t: Translator, state: FSMContext,
                        bot: Bot) -> None:
     if actor is None or actor.customer_id is None:
@@ -143,7 +159,7 @@ async def birthday_expected(message: Message, t: Translator) -> None:
     await message.answer(t("settings-ask-birthday"))
 
 
-@router.callback_query(F.data == "set:erase")
+@router.callback_query(SettingsCb.filter(F.action == "erase"))
 async def confirm_erase(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
                         bot: Bot) -> None:
     if actor is None or actor.customer_id is None:
@@ -153,21 +169,21 @@ async def confirm_erase(callback: CallbackQuery, actor: Actor | None, t: Transla
         bal = await ledger.balance(session, actor.customer_id, services.dom.clock.now())
     await callback.answer()
     markup = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=t("settings-button-erase-yes"), callback_data="set:erase:yes"),
-        InlineKeyboardButton(text=t("settings-button-erase-no"), callback_data="set:erase:no"),
+        InlineKeyboardButton(text=t("settings-button-erase-yes"), callback_data=EraseCb(erase=True).pack()),
+        InlineKeyboardButton(text=t("settings-button-erase-no"), callback_data=EraseCb(erase=False).pack()),
     ]])
     await bot.send_message(actor.telegram_id, t("settings-erase-confirm", n=bal.total), reply_markup=markup)
 
 
-@router.callback_query(F.data.in_({"set:erase:yes", "set:erase:no"}))
-async def erase(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
-                state: FSMContext, bot: Bot) -> None:
+@router.callback_query(EraseCb.filter())
+async def erase(callback: CallbackQuery, callback_data: EraseCb, actor: Actor | None, t: Translator,
+                services: Services, state: FSMContext, bot: Bot) -> None:
     if actor is None or actor.customer_id is None:
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
     await callback.answer()
     await drop_keyboard(callback.message)
-    if callback.data == "set:erase:no":
+    if not callback_data.erase:
         await bot.send_message(actor.telegram_id, t("settings-erase-kept"), reply_markup=keyboards.main_menu(t))
         return
     try:

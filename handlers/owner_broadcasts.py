@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -27,7 +27,19 @@ from bot.markups import url_buttons
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
-from handlers.owner_views import NOT_A_COMMAND, OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from handlers.flow_data import FlowData
+from handlers.owner_views import (
+    NOT_A_COMMAND,
+    BroadcastCb,
+    MenuCb,
+    button,
+    edit,
+    esc,
+    in_rows,
+    keyboard,
+    owner_actor,
+    reply,
+)
 from models import broadcasts as domain
 from models import owner as owner_domain
 from models import rfm
@@ -47,6 +59,18 @@ class Compose(StatesGroup):
     days = State()  # data: bc_kind (inactive or expiring)
 
 
+class ComposeData(TypedDict, total=False):
+    """Compose's conversation data, kept until the draft is written (`_finalize`)."""
+
+    bc_text: str  # HTML (the text, or the photo's caption)
+    bc_photo: str | None  # a file id
+    bc_buttons: list[list[dict[str, str]]]  # URL buttons: [[{"text", "url"}]]
+    bc_kind: str  # days: the segment kind that asks for a number of days
+
+
+compose_data = FlowData[ComposeData]()
+
+
 # --- Compose -------------------------------------------------------------------------------------
 
 async def start_compose(message: Message, state: FSMContext, t: Translator) -> None:
@@ -60,7 +84,7 @@ async def broadcast_command(message: Message, state: FSMContext, t: Translator) 
     await start_compose(message, state, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "broadcast")))
+@router.callback_query(MenuCb.filter(F.item == "broadcast"))
 async def broadcast_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await start_compose(callback.message, state, t)
@@ -74,7 +98,7 @@ async def content_photo(message: Message, state: FSMContext, t: Translator) -> N
         await message.answer(t("broadcast-too-long", limit=domain.MAX_CAPTION))
         return
     assert message.photo
-    await state.update_data(bc_text=caption, bc_photo=message.photo[-1].file_id)
+    await compose_data.update(state, ComposeData(bc_text=caption, bc_photo=message.photo[-1].file_id))
     await _ask_button(message, state, t)
 
 
@@ -84,7 +108,7 @@ async def content_text(message: Message, state: FSMContext, t: Translator) -> No
     if domain.visible_length(text) > domain.MAX_TEXT:
         await message.answer(t("broadcast-too-long", limit=domain.MAX_TEXT))
         return
-    await state.update_data(bc_text=text, bc_photo=None)
+    await compose_data.update(state, ComposeData(bc_text=text, bc_photo=None))
     await _ask_button(message, state, t)
 
 
@@ -96,7 +120,7 @@ async def content_other(message: Message, t: Translator) -> None:
 async def _ask_button(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(Compose.button)
     await message.answer(t("broadcast-ask-button"), reply_markup=keyboard([button(t("broadcast-no-button"),
-                                                                                 "bnobtn")]))
+                                                                                 BroadcastCb(action="no_button"))]))
 
 
 @router.message(Compose.button, F.text)
@@ -106,13 +130,13 @@ async def button_text(message: Message, state: FSMContext, t: Translator) -> Non
     if not label or len(label) > 64 or not _URL_RE.match(url):
         await message.answer(t("broadcast-bad-button"))
         return
-    await state.update_data(bc_buttons=[[{"text": label, "url": url}]])
+    await compose_data.update(state, ComposeData(bc_buttons=[[{"text": label, "url": url}]]))
     await _ask_segment(message, state, t)
 
 
-@router.callback_query(Compose.button, OwnerCb.filter(F.action == "bnobtn"))
+@router.callback_query(Compose.button, BroadcastCb.filter(F.action == "no_button"))
 async def no_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(bc_buttons=[])
+    await compose_data.update(state, ComposeData(bc_buttons=[]))
     if isinstance(callback.message, Message):
         await _ask_segment(callback.message, state, t)
     await callback.answer()
@@ -121,19 +145,20 @@ async def no_button(callback: CallbackQuery, state: FSMContext, t: Translator) -
 async def _ask_segment(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(None)
     kinds = [k for k in SegmentKind]
-    buttons = [button(t(f"owner-segment-{k.value.replace('_', '-')}"), "bseg", k.value) for k in kinds]
+    buttons = [button(t(f"owner-segment-{k.value.replace('_', '-')}"), BroadcastCb(action="kind", kind=k.value))
+               for k in kinds]
     await message.answer(t("broadcast-ask-segment"), reply_markup=keyboard(*in_rows(buttons)))
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bseg"))
-async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "kind"))
+async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, t: Translator,
                        services: Services, actor: Actor, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await compose_data.get(state)
     if "bc_text" not in data:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
     try:
-        kind = SegmentKind(callback_data.value)
+        kind = SegmentKind(callback_data.kind)
     except ValueError:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
@@ -144,7 +169,7 @@ async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: F
         return
     if kind in (SegmentKind.INACTIVE, SegmentKind.EXPIRING):
         await state.set_state(Compose.days)
-        await state.update_data(bc_kind=kind.value)
+        await compose_data.update(state, ComposeData(bc_kind=kind.value))
         await reply(callback, t("broadcast-ask-days-inactive" if kind is SegmentKind.INACTIVE
                                 else "broadcast-ask-days-expiring"))
         await callback.answer()
@@ -164,16 +189,16 @@ async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: F
     if not options:
         await callback.answer(t("broadcast-no-options"), show_alert=True)
         return
-    buttons = [button(label, "bval", f"{kind.value}:{value}") for label, value in options]
+    buttons = [button(label, BroadcastCb(action="value", kind=kind.value, value=value)) for label, value in options]
     await edit(callback, t("broadcast-ask-value"), keyboard(*in_rows(buttons, 3)))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bval"))
-async def segment_value(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "value"))
+async def segment_value(callback: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, t: Translator,
                         services: Services, actor: Actor, bot: Bot) -> None:
     try:
-        segment = Segment.parse(callback_data.value)
+        segment = Segment.parse(f"{callback_data.kind}:{callback_data.value}")
     except ValueError:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
@@ -184,7 +209,7 @@ async def segment_value(callback: CallbackQuery, callback_data: OwnerCb, state: 
 @router.message(Compose.days, F.text)
 async def segment_days(message: Message, state: FSMContext, t: Translator, services: Services, actor: Actor,
                        bot: Bot) -> None:
-    kind = str((await state.get_data()).get("bc_kind", "inactive"))
+    kind = str((await compose_data.get(state)).get("bc_kind", "inactive"))
     try:
         segment = Segment.parse(f"{kind}:{(message.text or '').strip()}")
     except ValueError:
@@ -197,7 +222,7 @@ async def segment_days(message: Message, state: FSMContext, t: Translator, servi
 async def _finalize(source: CallbackQuery | Message, state: FSMContext, t: Translator, services: Services,
                     actor: Actor, bot: Bot, segment: Segment) -> None:
     """A draft row, the recipient count, a preview to the owner, then Send / Cancel."""
-    data = await state.get_data()
+    data = await compose_data.get(state)
     if "bc_text" not in data:
         if isinstance(source, Message):
             await source.answer(t("owner-stale"))
@@ -212,8 +237,9 @@ async def _finalize(source: CallbackQuery | Message, state: FSMContext, t: Trans
     await state.clear()
     await _send_preview(bot, actor.telegram_id, domain.payload_of(draft))
     text = t("broadcast-summary", segment=segment_label(t, segment), n=recipients)
-    rows = [[button(t("broadcast-button-send", n=recipients), "bsend", draft.id)]] if recipients else []
-    rows.append([button(t("button-cancel"), "bdrop", draft.id)])
+    rows = [[button(t("broadcast-button-send", n=recipients), BroadcastCb(action="send", broadcast_id=draft.id))]
+            ] if recipients else []
+    rows.append([button(t("button-cancel"), BroadcastCb(action="drop", broadcast_id=draft.id))])
     await bot.send_message(actor.telegram_id, text, reply_markup=keyboard(*rows))
 
 
@@ -230,12 +256,12 @@ async def _send_preview(bot: Bot, chat_id: int, payload: dict[str, Any]) -> None
         await bot.send_message(chat_id, payload.get("text") or "", reply_markup=markup)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bsend"))
-async def send(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "send"))
+async def send(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
     now = services.dom.clock.now()
     try:
-        broadcast_id = int(callback_data.value)
+        broadcast_id = callback_data.broadcast_id
         async with services.db.transaction() as session:
             queued = await domain.queue_broadcast(session, broadcast_id, now)
             broadcast = await session.get(domain.Broadcast, broadcast_id)
@@ -266,20 +292,20 @@ async def send(callback: CallbackQuery, callback_data: OwnerCb, services: Servic
         await tracker.refresh(broadcast_id, force=True)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bdrop"))
-async def drop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
+@router.callback_query(BroadcastCb.filter(F.action == "drop"))
+async def drop(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, t: Translator) -> None:
     async with services.db.transaction() as session:
-        broadcast = await session.get(domain.Broadcast, int(callback_data.value))
+        broadcast = await session.get(domain.Broadcast, callback_data.broadcast_id)
         if broadcast is not None and broadcast.status is domain.BroadcastStatus.DRAFT:
             broadcast.status = domain.BroadcastStatus.CANCELLED
     await edit(callback, t("cancelled"))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bstop"))
-async def stop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "stop"))
+async def stop(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
-    broadcast_id = int(callback_data.value)
+    broadcast_id = callback_data.broadcast_id
     async with services.db.transaction() as session:
         cancelled = await domain.cancel_broadcast(session, broadcast_id, services.dom.clock.now())
     await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast_cancel",
@@ -313,7 +339,7 @@ async def history_command(message: Message, services: Services, t: Translator) -
     await show_history(message, services, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "broadcasts")))
+@router.callback_query(MenuCb.filter(F.item == "broadcasts"))
 async def history_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await show_history(callback.message, services, t)
