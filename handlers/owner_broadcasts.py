@@ -19,7 +19,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.exc import NoResultFound
 
 from bot.broadcast_progress import BroadcastProgress, ensure_progress, progress_view
 from bot.i18n import Translator
@@ -37,15 +36,13 @@ from handlers.owner_views import (
     esc,
     in_rows,
     keyboard,
-    owner_actor,
     reply,
 )
 from models import broadcasts as domain
-from models import owner as owner_domain
 from models import rfm
 from models.broadcasts import Segment, SegmentKind
 from models.owner import list_campaigns
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 from models.tables import SourceKind
 
 log = logging.getLogger(__name__)
@@ -175,8 +172,7 @@ async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, stat
         await callback.answer()
         return
     if kind is SegmentKind.TIER:
-        async with services.db.reading() as session:
-            _, program = await current_program(session)
+        _, program = await program_in_force(services.dom)
         options = [(esc(tier.name), str(i)) for i, tier in enumerate(program.tiers.levels)]
     elif kind is SegmentKind.RFM:
         options = [(t(f"rfm-{name}"), name) for name in rfm.SEGMENTS]
@@ -227,19 +223,16 @@ async def _finalize(source: CallbackQuery | Message, state: FSMContext, t: Trans
         if isinstance(source, Message):
             await source.answer(t("owner-stale"))
         return
-    now = services.dom.clock.now()
-    async with services.db.transaction() as session:
-        draft = await domain.create_draft(
-            session, now=now, owner_id=actor.telegram_id, owner_chat_id=actor.telegram_id,
-            text=str(data["bc_text"]), photo=data.get("bc_photo"), buttons=list(data.get("bc_buttons") or []),
-            segment=segment)
-        recipients = await domain.count_recipients(session, segment, now)
+    draft = await domain.compose(services.dom, actor.telegram_id, text=str(data["bc_text"]),
+                                 photo=data.get("bc_photo"), buttons=list(data.get("bc_buttons") or []),
+                                 segment=segment)
+    recipients = draft.recipients
     await state.clear()
-    await _send_preview(bot, actor.telegram_id, domain.payload_of(draft))
+    await _send_preview(bot, actor.telegram_id, draft.payload)
     text = t("broadcast-summary", segment=segment_label(t, segment), n=recipients)
-    rows = [[button(t("broadcast-button-send", n=recipients), BroadcastCb(action="send", broadcast_id=draft.id))]
-            ] if recipients else []
-    rows.append([button(t("button-cancel"), BroadcastCb(action="drop", broadcast_id=draft.id))])
+    send_cb = BroadcastCb(action="send", broadcast_id=draft.broadcast_id)
+    rows = [[button(t("broadcast-button-send", n=recipients), send_cb)]] if recipients else []
+    rows.append([button(t("button-cancel"), BroadcastCb(action="drop", broadcast_id=draft.broadcast_id))])
     await bot.send_message(actor.telegram_id, text, reply_markup=keyboard(*rows))
 
 
@@ -259,32 +252,20 @@ async def _send_preview(bot: Bot, chat_id: int, payload: dict[str, Any]) -> None
 @router.callback_query(BroadcastCb.filter(F.action == "send"))
 async def send(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
-    now = services.dom.clock.now()
+    broadcast_id = callback_data.broadcast_id
     try:
-        broadcast_id = callback_data.broadcast_id
-        async with services.db.transaction() as session:
-            queued = await domain.queue_broadcast(session, broadcast_id, now)
-            broadcast = await session.get(domain.Broadcast, broadcast_id)
-            already_shown = broadcast is not None and broadcast.progress_message_id is not None
-            dropped = broadcast is None or (broadcast.status is domain.BroadcastStatus.CANCELLED
-                                            and broadcast.queued_at is None)
-        if dropped:  # Cancel was pressed on the draft before Send
-            raise ValueError("dropped draft")
-    except (ValueError, NoResultFound):
+        sent = await domain.send(services.dom, actor.telegram_id, broadcast_id)
+    except domain.BroadcastDropped:  # Cancel was pressed on the draft before Send
         await callback.answer(t("owner-stale"), show_alert=True)
         return
-    if already_shown:  # a double tap: the first press already queued and shows progress
+    if sent.already_shown:  # a double tap: the first press already queued and shows progress
         await callback.answer()
         return
-    await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast", f"broadcast:{broadcast_id}",
-                              recipients=queued)
-    await edit(callback, t("broadcast-queued", n=queued))
-    async with services.db.reading() as session:
-        progress = await domain.progress(session, broadcast_id)
+    progress = sent.progress
+    await edit(callback, t("broadcast-queued", n=sent.queued))
     text, markup = progress_view(t, progress, services.settings.send_rate)
     shown = await bot.send_message(actor.telegram_id, text, reply_markup=markup)
-    async with services.db.transaction() as session:
-        await domain.set_progress_message(session, broadcast_id, shown.message_id)
+    await domain.show_progress_in(services.dom, broadcast_id, shown.message_id)
     await callback.answer()
     tracker = ensure_progress(services, bot)
     wake_sender(services)
@@ -294,10 +275,7 @@ async def send(callback: CallbackQuery, callback_data: BroadcastCb, services: Se
 
 @router.callback_query(BroadcastCb.filter(F.action == "drop"))
 async def drop(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, t: Translator) -> None:
-    async with services.db.transaction() as session:
-        broadcast = await session.get(domain.Broadcast, callback_data.broadcast_id)
-        if broadcast is not None and broadcast.status is domain.BroadcastStatus.DRAFT:
-            broadcast.status = domain.BroadcastStatus.CANCELLED
+    await domain.drop_draft(services.dom, callback_data.broadcast_id)
     await edit(callback, t("cancelled"))
     await callback.answer()
 
@@ -306,10 +284,7 @@ async def drop(callback: CallbackQuery, callback_data: BroadcastCb, services: Se
 async def stop(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
     broadcast_id = callback_data.broadcast_id
-    async with services.db.transaction() as session:
-        cancelled = await domain.cancel_broadcast(session, broadcast_id, services.dom.clock.now())
-    await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast_cancel",
-                              f"broadcast:{broadcast_id}", cancelled=cancelled)
+    cancelled = await domain.stop(services.dom, actor.telegram_id, broadcast_id)
     await callback.answer(t("broadcast-stopped", n=cancelled))
     tracker = ensure_progress(services, bot) or BroadcastProgress(services, bot)
     await tracker.refresh(broadcast_id, force=True)
@@ -318,8 +293,7 @@ async def stop(callback: CallbackQuery, callback_data: BroadcastCb, services: Se
 # --- History -------------------------------------------------------------------------------------
 
 async def show_history(message: Message, services: Services, t: Translator) -> None:
-    async with services.db.reading() as session:
-        rows = await domain.history(session, limit=15)
+    rows = await domain.recent(services.dom, limit=15)
     if not rows:
         await message.answer(t("broadcasts-empty"))
         return
