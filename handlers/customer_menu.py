@@ -24,7 +24,7 @@ from bot.markups import CallbackId
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_views import delete_quietly, esc, load_program, send_card
-from models.customers import get_customer
+from models.customers import referral_code_of
 from models.errors import CustomerErased, CustomerNotFound
 from models.history import HISTORY_PAGE, certificates_of, history_page, next_expiry, referral_stats
 
@@ -185,9 +185,7 @@ async def invite(message: Message, actor: Actor | None, t: Translator, services:
         return
     dom = services.dom
     _, program = await load_program(dom)
-    async with dom.db.reading() as session:
-        customer = await get_customer(session, customer_id)
-        code = customer.referral_code
+    code = await referral_code_of(dom, customer_id)
     link = make_link(services.bot_username, "referral", code)
     levels = max(len(program.referral.level_percents), 1)
     stats = await referral_stats(dom, customer_id, levels)

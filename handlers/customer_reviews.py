@@ -238,9 +238,8 @@ async def _staff_only(callback: CallbackQuery, actor: Actor | None, t: Translato
         return True
     user_id = callback.from_user.id
     log.warning("review: user %s (not staff) pressed %r", user_id, callback.data)
-    async with services.db.transaction() as session:
-        audit.record(session, services.dom.clock.now(), "review.forbidden", actor_telegram_id=user_id,
-                     actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
+    await audit.record_alone(services.dom, "review.forbidden", actor_telegram_id=user_id,
+                             actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
     await callback.answer(t("not-allowed"), show_alert=True)
     return False
 
@@ -261,9 +260,8 @@ async def decide(callback: CallbackQuery, callback_data: ReviewDecisionCb, actor
         return
     except OwnAccount:
         # Staff never reward their own account (DOMAIN.md, "Roles"): the owner too.
-        async with services.db.transaction() as session:
-            audit.record(session, services.dom.clock.now(), "review.own_refused", actor_telegram_id=user_id,
-                         actor_role=actor.role, target=f"review:{claim_id}")
+        await audit.record_alone(services.dom, "review.own_refused", actor_telegram_id=user_id,
+                                 actor_role=actor.role, target=f"review:{claim_id}")
         await callback.answer(t("abuse-own-review"), show_alert=True)
         return
     if decision.already_decided:

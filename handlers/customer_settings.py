@@ -24,14 +24,13 @@ from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_registration import birthday_error_key
 from handlers.customer_views import drop_keyboard
-from models import ledger
 from models.customers import (
-    broadcasts_off,
+    balance_now,
     erase_customer,
-    get_customer,
     parse_birthday,
     set_birthday,
     set_broadcasts,
+    settings_of,
 )
 from models.errors import CustomerErased, CustomerNotFound, InvalidDate
 
@@ -70,10 +69,8 @@ async def settings_menu(message: Message, actor: Actor | None, t: Translator, se
     if customer_id is None:
         return
     await state.clear()
-    async with services.db.reading() as session:
-        customer = await get_customer(session, customer_id)
-        birthday, off = customer.birthday, await broadcasts_off(session, customer_id)
-    text, markup = settings_screen(t, birthday, off)
+    shown = await settings_of(services.dom, customer_id)
+    text, markup = settings_screen(t, shown.birthday, shown.broadcasts_off)
     await message.answer(text, reply_markup=markup)
 
 
@@ -102,14 +99,12 @@ async def toggle_broadcasts(callback: CallbackQuery, callback_data: BroadcastsCb
         return
     try:
         await set_broadcasts(services.dom, actor.customer_id, on=callback_data.on, telegram_id=actor.telegram_id)
-        async with services.db.reading() as session:
-            customer = await get_customer(session, actor.customer_id)
-            off = await broadcasts_off(session, actor.customer_id)
+        shown = await settings_of(services.dom, actor.customer_id)
     except (CustomerNotFound, CustomerErased):
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
     await callback.answer(t("settings-broadcasts-saved-on" if callback_data.on else "settings-broadcasts-saved-off"))
-    text, markup = settings_screen(t, customer.birthday, off)
+    text, markup = settings_screen(t, shown.birthday, shown.broadcasts_off)
     if isinstance(callback.message, Message):
         with contextlib.suppress(TelegramBadRequest):  # "message is not modified": a double tap
             await callback.message.edit_text(text, reply_markup=markup)
@@ -165,8 +160,7 @@ async def confirm_erase(callback: CallbackQuery, actor: Actor | None, t: Transla
     if actor is None or actor.customer_id is None:
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
-    async with services.db.reading() as session:
-        bal = await ledger.balance(session, actor.customer_id, services.dom.clock.now())
+    bal = await balance_now(services.dom, actor.customer_id)
     await callback.answer()
     markup = InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=t("settings-button-erase-yes"), callback_data=EraseCb(erase=True).pack()),
