@@ -38,10 +38,8 @@ class ApiKeyCb(CallbackData, prefix="apikey"):
 
 
 async def _refuse(services: Services, actor: Actor | None, action: str) -> None:
-    async with services.db.transaction() as session:
-        audit.record(session, services.dom.clock.now(), "api_key.denied",
-                     actor_telegram_id=actor.telegram_id if actor else None,
-                     actor_role=actor.role if actor else "unknown", target=action)
+    await audit.record_alone(services.dom, "api_key.denied", actor_telegram_id=actor.telegram_id if actor else None,
+                             actor_role=actor.role if actor else "unknown", target=action)
 
 
 def _keys_text(t: Translator, keys: list, company: int | None) -> str:  # type: ignore[type-arg]

@@ -41,7 +41,7 @@ from models import owner as domain
 from models.errors import DomainError
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 from models.tables import AuditEntry
 from models.text import foreign_digits
 
@@ -254,8 +254,7 @@ async def _show_found(message: Message, services: Services, t: Translator, query
 async def card_view(services: Services, t: Translator, customer_id: int, page: int = 0
                     ) -> tuple[str, InlineKeyboardMarkup]:
     card = await domain.customer_card(services.dom, customer_id, page)
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     tier = esc(program.tier(card.tier_index).name)
     def yes_no(value: bool) -> str:
         return t("word-yes" if value else "word-no")
@@ -333,8 +332,7 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
         await message.answer(t("owner-adjust-bad"))
         return
     delta = int(match[2]) * (-1 if match[1] == "-" else 1)
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     if abs(delta) > program.limits.max_reward_points:
         await message.answer(t("owner-adjust-too-large", max=program.limits.max_reward_points))
         return
@@ -352,8 +350,7 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
 
 @router.callback_query(CardCb.filter(F.action == "pin"))
 async def pin_choose(callback: CallbackQuery, callback_data: CardCb, services: Services, t: Translator) -> None:
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     customer_id = callback_data.customer_id
     buttons = [button(tier.name[:30], CardCb(action="pin_set", customer_id=customer_id, tier=i))
                for i, tier in enumerate(program.tiers.levels)]
@@ -367,8 +364,7 @@ async def pin_set(callback: CallbackQuery, callback_data: CardCb, services: Serv
                   t: Translator) -> None:
     tier = callback_data.tier
     new = await domain.pin_tier(services.dom, owner_actor(actor), callback_data.customer_id, tier)
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned", tier=esc(program.tier(new).name)))
     await callback.answer()
 

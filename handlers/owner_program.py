@@ -40,7 +40,7 @@ from handlers.owner_views import (
 from models import owner as domain
 from models.errors import InvalidProgram, SettingRejected
 from models.program import Program, ThresholdBasis, parse_program, program_from_document
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-program")
@@ -111,8 +111,7 @@ def settings_keyboard(t: Translator, program: Program) -> Any:
 
 
 async def _current(services: Services) -> tuple[int, Program]:
-    async with services.db.reading() as session:
-        return await current_program(session)
+    return await program_in_force(services.dom)
 
 
 async def show_program(message: Message, services: Services, t: Translator) -> None:
