@@ -203,9 +203,7 @@ async def test_an_english_speaking_owner_gets_an_english_csv_from_the_bot(botenv
     anna = botenv.customer("Анна", phone="+79160000531")
     await botenv.register(anna)
     owner_user = botenv.owner
-    await owner_user.send("/language")
-    await botenv.press(owner_user, "English")
-    await owner_user.expect_text("English")
+    await botenv.choose_language(owner_user, "en")
     await owner_user.send("/export")
     await botenv.press(owner_user, "Customers, CSV")
     sent = await owner_user.expect()
