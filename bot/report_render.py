@@ -1,4 +1,5 @@
-"""Showing a report (models/reports.py): a text summary, PNG charts, an XLSX workbook, JSON.
+"""Showing a report (models/reports.py): the bot's short summary, the detailed text and the
+definitions behind its buttons, the command line's text, PNG charts, an XLSX workbook, JSON.
 
 Figures are exact fractions in the report and are rounded here, only for display:
 shares as whole percents (one decimal below 10%), the actual discount with two decimals,
@@ -81,8 +82,26 @@ def benefit_text(t: Translator, report: Report) -> str:
     return fmt_money(t, report.total_benefit)
 
 
-def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
-    """(name, formatted value, definition) for every figure: the text, the XLSX and JSON use it."""
+# Every figure's message key, in the order the owner reads them (the detailed text, the XLSX,
+# the definitions behind "Что это значит?").
+FIGURE_KEYS = (
+    "report-customers", "report-new-customers", "report-digitised", "report-buyers", "report-purchases",
+    "report-revenue", "report-average-check", "report-purchases-per-buyer", "report-points-paid",
+    "report-actual-discount", "report-referred", "report-referral-depth", "report-referred-revenue",
+    "report-certificate-revenue", "report-certificates", "report-ratings", "report-saving",
+    "report-brought-revenue", "report-total-benefit", "report-card-vs-no-card", "report-no-card-sales",
+    "report-return-rate", "report-frequent", "report-top20", "report-buyers-60",
+)
+# The short summary `/report` sends first: the figures an owner looks at (docs/REPORTS.md,
+# "The summary"); the rest is behind "Подробнее".
+SUMMARY_KEYS = (
+    "report-revenue", "report-purchases", "report-average-check", "report-new-customers",
+    "report-return-rate", "report-points-paid", "report-total-benefit",
+)
+
+
+def _figure_values(report: Report, t: Translator) -> dict[str, str]:
+    """Every figure's formatted value, by message key."""
     loc = t.locale
     o = report.overall
 
@@ -94,53 +113,92 @@ def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
         for kind in CertificateKind if report.certificates.get(kind.value, (0, 0))[0]
     )
     certificates = t.number(report.certificates_issued) + (f" ({cert_parts})" if cert_parts else "")
-    rows: list[tuple[str, str]] = [
-        ("report-customers", t.number(o.customers)),
-        ("report-new-customers", t.number(o.new_customers)),
-        ("report-digitised", share(o.digitised, o.digitised_share)),
-        ("report-buyers", share(o.buyers, o.buyers_share)),
-        ("report-purchases", t.number(o.purchases)),
-        ("report-revenue", fmt_money(t, o.revenue, exact=True)),
-        ("report-average-check", fmt_money(t, o.average_check)),
-        ("report-purchases-per-buyer", fmt_decimal(o.purchases_per_buyer, loc, 1)),
-        ("report-points-paid", fmt_money(t, o.points_paid)),  # points are whole: no kopecks shown
-        ("report-actual-discount", fmt_percent(o.actual_discount, loc, 2)),
-        ("report-referred", t("report-of-which", value=t.number(report.referred_customers),
-                              bought=t.number(report.referred_buyers))),
-        ("report-referral-depth", t("report-generations", n=report.referral_depth)),
-        ("report-referred-revenue", fmt_money(t, report.referred_revenue, exact=True)),
-        ("report-certificate-revenue", fmt_money(t, o.certificate_revenue, exact=True)),
-        ("report-certificates", certificates),
-        ("report-ratings", t("report-rating-value", count=t.number(report.ratings),
-                             average=fmt_decimal(report.average_rating, loc, 1))),
-        ("report-saving", fmt_money(t, report.saving) if report.saving >= 0
-         else t("report-saving-negative", amount=fmt_money(t, -report.saving))),
-        ("report-brought-revenue", fmt_money(t, report.brought_revenue, exact=True)),
-        ("report-total-benefit", benefit_text(t, report)),
-        ("report-card-vs-no-card", t("report-card-vs-no-card-value", card=fmt_money(t, o.average_check),
-                                     plain=fmt_money(t, report.no_card_average),
-                                     uplift=fmt_percent(report.card_uplift, loc, 0, signed=True))),
-        ("report-no-card-sales", t("report-share", value=t.number(report.no_card_sales),
-                                   share=fmt_money(t, report.no_card_revenue, exact=True))),
-        ("report-return-rate", fmt_percent(o.return_rate, loc)),
-        ("report-frequent", fmt_percent(o.frequent_share, loc)),
-        ("report-top20", t("report-concentration-value", share=fmt_percent(report.top20_share, loc))),
-        ("report-buyers-60", fmt_percent(report.buyers_for_60_share, loc)),
-    ]
-    percent = fmt_decimal(Fraction(report.baseline_percent), loc, 2).rstrip("0").rstrip(",.")
-    return [(t(key), value, t(f"{key}.def", percent=percent)) for key, value in rows]
+    values = {
+        "report-customers": t.number(o.customers),
+        "report-new-customers": t.number(o.new_customers),
+        "report-digitised": share(o.digitised, o.digitised_share),
+        "report-buyers": share(o.buyers, o.buyers_share),
+        "report-purchases": t.number(o.purchases),
+        "report-revenue": fmt_money(t, o.revenue, exact=True),
+        "report-average-check": fmt_money(t, o.average_check),
+        "report-purchases-per-buyer": fmt_decimal(o.purchases_per_buyer, loc, 1),
+        "report-points-paid": fmt_money(t, o.points_paid),  # points are whole: no kopecks shown
+        "report-actual-discount": fmt_percent(o.actual_discount, loc, 2),
+        "report-referred": t("report-of-which", value=t.number(report.referred_customers),
+                             bought=t.number(report.referred_buyers)),
+        "report-referral-depth": t("report-generations", n=report.referral_depth),
+        "report-referred-revenue": fmt_money(t, report.referred_revenue, exact=True),
+        "report-certificate-revenue": fmt_money(t, o.certificate_revenue, exact=True),
+        "report-certificates": certificates,
+        "report-ratings": t("report-rating-value", count=t.number(report.ratings),
+                            average=fmt_decimal(report.average_rating, loc, 1)),
+        "report-saving": fmt_money(t, report.saving) if report.saving >= 0
+        else t("report-saving-negative", amount=fmt_money(t, -report.saving)),
+        "report-brought-revenue": fmt_money(t, report.brought_revenue, exact=True),
+        "report-total-benefit": benefit_text(t, report),
+        "report-card-vs-no-card": t("report-card-vs-no-card-value", card=fmt_money(t, o.average_check),
+                                    plain=fmt_money(t, report.no_card_average),
+                                    uplift=fmt_percent(report.card_uplift, loc, 0, signed=True)),
+        "report-no-card-sales": t("report-share", value=t.number(report.no_card_sales),
+                                  share=fmt_money(t, report.no_card_revenue, exact=True)),
+        "report-return-rate": fmt_percent(o.return_rate, loc),
+        "report-frequent": fmt_percent(o.frequent_share, loc),
+        "report-top20": t("report-concentration-value", share=fmt_percent(report.top20_share, loc)),
+        "report-buyers-60": fmt_percent(report.buyers_for_60_share, loc),
+    }
+    return values
 
 
-def _title(report: Report, t: Translator) -> str:
+def _definition(t: Translator, key: str, baseline_percent: Decimal) -> str:
+    percent = fmt_decimal(Fraction(baseline_percent), t.locale, 2).rstrip("0").rstrip(",.")
+    return t(f"{key}.def", percent=percent)
+
+
+def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
+    """(name, formatted value, definition) for every figure: the text, the XLSX and JSON use it."""
+    values = _figure_values(report, t)
+    return [(t(key), values[key], _definition(t, key, report.baseline_percent)) for key in FIGURE_KEYS]
+
+
+def _title(report: Report, t: Translator, key: str = "report-title") -> str:
     args = {"from": t.day(report.period.first_day), "to": t.day(report.period.last_day)}
     if report.scope is not None:
-        return t("report-title-scope", scope=f"{report.scope.kind}: {report.scope.value}", **args)
-    return t("report-title", **args)
+        return t(f"{key}-scope", scope=f"{report.scope.kind}: {report.scope.value}", **args)
+    return t(key, **args)
 
 
-def render_text(report: Report, t: Translator, *, definitions: bool = True, tables: bool = True) -> str:
-    """A compact summary: every figure (with its definition), then the short tables."""
+def render_summary(report: Report, t: Translator) -> str:
+    """The short summary `/report` sends first: the figures an owner looks at, no definitions
+    (they are behind "Что это значит?"), the rest behind "Подробнее"."""
+    values = _figure_values(report, t)
     lines = [_title(report, t), ""]
+    lines += [t("report-line", name=t(key), value=values[key]) for key in SUMMARY_KEYS]
+    return "\n".join(lines)
+
+
+def render_details(report: Report, t: Translator) -> str:
+    """What "Подробнее" sends: every figure and the short tables, without definitions."""
+    return render_text(report, t, definitions=False, title_key="report-details-title")
+
+
+def render_definitions(t: Translator, baseline_percent: Decimal) -> str:
+    """What "Что это значит?" sends: every figure's name with its one-line definition, then the
+    customer groups (RFM segments). The same definitions are in the XLSX."""
+    lines = [t("report-definitions-title")]
+    for key in FIGURE_KEYS:
+        lines += ["", f"▪️ {t(key)}", _definition(t, key, baseline_percent)]
+    lines += ["", t("report-section-rfm")]
+    for segment in SEGMENTS:
+        lines += ["", f"▪️ {t(f'rfm-{segment}')}", t(f"rfm-{segment}.def")]
+    return "\n".join(lines)
+
+
+def render_text(report: Report, t: Translator, *, definitions: bool = True, tables: bool = True,
+                title_key: str = "report-title") -> str:
+    """Every figure (with its definition unless `definitions=False`), then the short tables:
+    the command line's text report; the bot sends `render_summary` and, on request,
+    `render_details` and `render_definitions`."""
+    lines = [_title(report, t, title_key), ""]
     for name, value, definition in figure_rows(report, t):
         lines.append(t("report-line", name=name, value=value))
         if definitions:
