@@ -33,10 +33,10 @@ from bot.markups import register_markup
 from bot.middlewares import Actor
 from bot.report_render import render_definitions, render_details, render_summary, split_message
 from bot.services import Services
-from models.audit import record
+from models.audit import record_alone
 from models.dates import parse_dmy
 from models.errors import InvalidDate
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 from models.reports import REPORT_YEARS, build_report
 
 log = logging.getLogger(__name__)
@@ -200,8 +200,7 @@ async def details(callback: CallbackQuery, callback_data: ReportDetails, service
 @router.callback_query(ReportDefinitions.filter())
 async def definitions(callback: CallbackQuery, services: Services, t: Translator, bot: Bot) -> None:
     await callback.answer()
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     for part in split_message(render_definitions(t, program.reports.baseline_discount_percent)):
         await bot.send_message(_chat_of(callback), part, parse_mode=None)
 
@@ -227,9 +226,8 @@ async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, 
     stamp = f"{report.period.first_day:%Y%m%d}-{report.period.last_day:%Y%m%d}"
     await bot.send_document(chat_id, BufferedInputFile(xlsx, filename=f"report-{stamp}.xlsx"),
                             caption=t("report-xlsx-caption"))
-    async with services.db.transaction() as session:
-        record(session, services.dom.clock.now(), "report.sent", actor_telegram_id=actor.telegram_id,
-               actor_role=actor.role, target=stamp)
+    await record_alone(services.dom, "report.sent", actor_telegram_id=actor.telegram_id, actor_role=actor.role,
+                       target=stamp)
 
 
 __all__ = ["ReportDefinitions", "ReportDetails", "callback_period", "parse_range", "period_dates", "router",
