@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -105,8 +105,10 @@ def summary_markup(t: Translator, *, first: str, last: str) -> InlineKeyboardMar
 def callback_period(data: ReportDetails) -> tuple[date, date] | None:
     """The period a "Подробнее" button carries; None when it is not one a summary could show
     (forged, damaged: not a real day, reversed, outside `REPORT_YEARS`)."""
-    try:
-        first, last = (datetime.strptime(day, _DAY).date() for day in (data.first, data.last))
+    if not all(len(day) == 8 and day.isascii() and day.isdigit() for day in (data.first, data.last)):
+        return None
+    try:  # YYYYMMDD, ISO 8601's basic form
+        first, last = (date.fromisoformat(day) for day in (data.first, data.last))
     except ValueError:
         return None
     return (first, last) if first <= last and first.year in REPORT_YEARS and last.year in REPORT_YEARS else None
