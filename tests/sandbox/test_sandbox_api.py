@@ -408,3 +408,23 @@ async def test_the_cli_reads_the_sandbox_database(client: Client, monkeypatch: p
     monkeypatch.delenv("PHONE_HASH_KEY", raising=False)
     monkeypatch.delenv("PHONE_HASH_KEY_FILE", raising=False)
     assert await asyncio.to_thread(cli_main, ["check"]) == 0  # the phone key is found next to the database
+
+
+def test_the_sandbox_starts_on_case_a_unless_a_program_is_configured(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Any) -> None:
+    """+31 дней must show a win-back: the starter template waits 45 days, case A 30."""
+    from bot.commands.sandbox import _configured_program
+    from models.program import load_program_file
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("PROGRAM_FILE", raising=False)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    chosen = _configured_program()
+    assert chosen.resolve() == CASE_A.resolve()
+    winback = load_program_file(chosen).winback
+    assert winback is not None and winback.after_days <= 31
+    monkeypatch.setenv("PROGRAM_FILE", "default")
+    assert _configured_program().name == "default.toml"
+    (tmp_path / ".env").write_text("PROGRAM_FILE=cosmocode\n")
+    monkeypatch.delenv("PROGRAM_FILE")
+    assert _configured_program().name == "cosmocode.toml"
