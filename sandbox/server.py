@@ -436,8 +436,9 @@ def build_app(sandbox: Sandbox, *, loopback: bool = True) -> web.Application:
     app.router.add_get("/files/{file_id}", files)
     app.router.add_get("/chat/{chat_id}", chat_panel)
     app.router.add_get("/api/state", state)
-    for path, handler in (("/api/send", send), ("/api/photo", photo), ("/api/document", document), ("/api/press", press), ("/api/key", key),
-                          ("/api/start", start_link), ("/api/forward", forward), ("/api/clock", clock),
+    for path, handler in (("/api/send", send), ("/api/photo", photo), ("/api/document", document),
+                          ("/api/press", press), ("/api/key", key), ("/api/start", start_link),
+                          ("/api/forward", forward), ("/api/clock", clock),
                           ("/api/reset", reset), ("/api/customers", add_customer)):
         app.router.add_post(path, handler)
     return app

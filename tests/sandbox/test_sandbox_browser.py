@@ -152,6 +152,7 @@ async def test_more_customers_the_command_menu_and_a_photo_of_the_card(page: Any
     await shot(page, "06-second-customer-photo-scan")
 
 
+CASE_A_TEXT = CASE_A.read_text(encoding="utf-8")
 CSV_BASE = "phone;name;balance\r\n89160000101;Ольга;500\r\n89160000102;Пётр;\r\n"
 
 
@@ -173,7 +174,7 @@ async def test_import_and_a_program_change_by_file(page: Any) -> None:
 
     await type_into(owner, "/program")
     await expect(owner.locator(".messages")).to_contain_text("версия 1")
-    toml = (Path(__file__).resolve().parents[2] / "programs" / "case-a.toml").read_text(encoding="utf-8")
+    toml = CASE_A_TEXT
     await attach(owner, "program.toml", toml.replace("points = 300", "points = 500", 1).encode(), "application/toml")
     await expect(owner.locator(".messages")).to_contain_text(f"{ru('program-set-welcome-points')}: 300 → 500")
     await click_button(owner, ru("program-button-apply"))
@@ -192,7 +193,8 @@ async def test_a_staff_invite_link_is_clicked_and_followed_by_a_new_cashier(page
     newcomer = page.locator("section.chat[data-role=cashier]:not([hidden])")
     await expect(page.locator(".column.staff .tab.active")).to_have_text("Пётр")
     await expect(newcomer.locator(".msg.user")).to_contain_text("/start staff_")
-    await expect(newcomer.locator(".messages")).to_contain_text(re.sub("<[^>]+>", "", ru("staff-welcome", name="Пётр")).split("!")[0])
+    welcome = re.sub("<[^>]+>", "", ru("staff-welcome", name="Пётр")).split("!")[0]
+    await expect(newcomer.locator(".messages")).to_contain_text(welcome)
     await expect(owner.locator(".messages")).to_contain_text("Пётр")
     await shot(page, "09-staff-invite-followed")
 
