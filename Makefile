@@ -9,7 +9,7 @@ EDITABLE := PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-all lint demo bench migrate check lock clean
+.PHONY: run test test-all lint demo bench migrate check lock clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ demo: $(RUN_STAMP)
 	$(BIN)/loyalty-bot simulate --program programs/case-a.toml --customers 1200 --months 18 --seed 1 \
 		--fresh --database sqlite+aiosqlite:///demo.db
 	$(BIN)/loyalty-bot report --database sqlite+aiosqlite:///demo.db
+
+# docs/screenshots/*.png: the sandbox in the system Chromium (apt-get install -y chromium
+# fonts-noto-color-emoji), driven by Playwright; re-run when those screens change.
+screenshots: $(DEV_STAMP)
+	$(BIN)/python -m sandbox.screenshots
 
 bench: $(DEV_STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done

@@ -44,6 +44,11 @@ _SIMPLE_TAGS = {
 _LINK_TYPES = frozenset({"text_link", "url", "email", "bot_command", "mention", "text_mention", "code", "pre"})
 # Telegram apps make /commands in any message tappable, entity or not.
 _COMMAND_RE = re.compile(r"(?<![^\s(«\"'])/[A-Za-z][A-Za-z0-9_]{0,31}(?![\w/])")
+# Telegram also makes bare links tappable (its server adds `url` entities to what a bot sends):
+# http(s) URLs, and t.me links written without the scheme. Trailing punctuation is not part of them.
+_URL_RE = re.compile(r"(?<![\w/@.])(?:https?://|(?:www\.)?(?:t|telegram)\.me/)[^\s<>\"«»]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?)'»"
+_PLAIN_RE = re.compile(f"(?P<url>{_URL_RE.pattern})|(?P<command>{_COMMAND_RE.pattern})", re.IGNORECASE)
 _SAFE_SCHEMES = frozenset({"http", "https", "tg", "mailto"})
 _TELEGRAM_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"})
 
@@ -102,14 +107,25 @@ def _tags(entity: Entity, full_text: str, bot_username: str) -> tuple[str, str]:
     return opening, "</span>" if opening.startswith("<span") else "</a>"
 
 
-def _with_commands(raw: str) -> str:
-    """Escaped *raw* with each /command made a link (matched on the raw text, escaped after)."""
+def _linked(raw: str, bot_username: str) -> str:
+    """Escaped *raw* with each /command and each bare URL made a link (matched on the raw
+    text, escaped after), as Telegram apps show a message without entities for them."""
     out, last = [], 0
-    for match in _COMMAND_RE.finditer(raw):
-        command = esc(match.group(0))
-        out.append(esc(raw[last:match.start()]))
-        out.append(f'<a class="command" href="#" data-command="{command}">{command}</a>')
-        last = match.end()
+    for match in _PLAIN_RE.finditer(raw):
+        if match.group("url"):
+            url = match.group(0).rstrip(_URL_TAIL)
+            end = match.start() + len(url)
+            target = url if "://" in url else f"https://{url}"
+            opening = link_open(target, bot_username)
+            closing = "</span>" if opening.startswith("<span") else "</a>"
+            out.append(esc(raw[last:match.start()]))
+            out.append(f"{opening}{esc(url)}{closing}")
+            last = end
+        else:
+            command = esc(match.group(0))
+            out.append(esc(raw[last:match.start()]))
+            out.append(f'<a class="command" href="#" data-command="{command}">{command}</a>')
+            last = match.end()
     out.append(esc(raw[last:]))
     return "".join(out)
 
@@ -136,7 +152,7 @@ def render_text(text: str | None, entities: Iterable[Entity] | None, bot_usernam
     for left, right in itertools.pairwise(cuts):
         raw = _utf16_slice(encoded, left, right)
         covering = [s for s in spans if s[0] <= left and s[1] >= right]
-        piece = esc(raw) if any(s[2].get("type") in _LINK_TYPES for s in covering) else _with_commands(raw)
+        piece = esc(raw) if any(s[2].get("type") in _LINK_TYPES for s in covering) else _linked(raw, bot_username)
         for start, end, entity in reversed(covering):
             opening, closing = _tags(entity, _utf16_slice(encoded, start, end), bot_username)
             piece = f"{opening}{piece}{closing}"

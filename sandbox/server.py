@@ -7,13 +7,16 @@ GET  /api/state          everything the page shows, as JSON (rendered chat HTML 
 GET  /files/{file_id}    a photo or document from the fake Telegram
 POST /api/send           {"chat_id", "text"}                         a simulated user types
 POST /api/photo          multipart: chat_id, photo[, caption]         ... uploads a photo
+POST /api/document       multipart: chat_id, document[, caption]      ... attaches a file (CSV, XLSX, TOML...)
 POST /api/press          {"chat_id", "message_id", "row", "col"}     ... taps an inline button
 POST /api/key            {"chat_id", "row", "col"}                   ... a reply-keyboard key
 POST /api/start          {"chat_id", "payload"}                      ... opens a t.me deep link
 POST /api/forward        {"chat_id", "from_chat_id", "message_id"}   ... sends another chat's photo
 POST /api/clock          {"days": n} or {"date": "YYYY-MM-DD"}       moves business time, runs jobs
 POST /api/reset          {"program": "case-a.toml"}                  a fresh database
-POST /api/customers      {"name": optional}                          one more simulated customer
+POST /api/customers      {"name": optional, "role": "customer"|"cashier"} one more simulated person
+The WebSocket's first event is {"type": "hello", "generation", "instance", "clock"}: `instance` is new
+each time the server starts, so a page still open from before a restart reloads itself.
 Errors answer 400 {"error": "..."}.
 """
 
@@ -33,7 +36,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from sandbox.render import esc
-from sandbox.world import Person, Sandbox, SandboxError
+from sandbox.world import FIRST_CUSTOMER_ID, Person, Sandbox, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 LOOPBACK_KEY = web.AppKey("loopback", bool)
 MAX_UPLOAD = 10 * 1024 * 1024
+MULTIPART_PATHS = frozenset({"/api/photo", "/api/document"})
+# What the attach button offers: the files the bot reads (an import, a program), anything else allowed.
+ATTACH_ACCEPT = ".csv,.xlsx,.xlsm,.txt,.toml"
 
 EMPTY_HINTS = {
     "customer": "Напишите /start — так начинает каждый новый гость.",
@@ -83,7 +89,7 @@ async def same_origin_only(request: web.Request, handler: Handler) -> web.Stream
     origin = request.headers.get("Origin")
     if origin is not None and origin != f"{request.scheme}://{request.host}":
         return _error("cross-origin requests are refused", 403)
-    if request.method == "POST" and request.path != "/api/photo" and request.content_type != "application/json":
+    if request.method == "POST" and request.path not in MULTIPART_PATHS and request.content_type != "application/json":
         return _error("send JSON (Content-Type: application/json)", 415)
     return await handler(request)
 
@@ -119,9 +125,15 @@ def _ok(**extra: Any) -> web.Response:
 # --- the page ---------------------------------------------------------------------------------
 
 
+ATTACH = (f'<label class="upload attach" title="прикрепить файл (CSV/XLSX для /import, TOML для /program)">📎'
+          f'<input type="file" name="document" accept="{ATTACH_ACCEPT}" hidden></label>')
+
+
 def _chat_panel(sandbox: Sandbox, person: Person, hidden: bool = False) -> str:
     world = sandbox.w
     role_line = {"customer": "клиент", "cashier": "кассир (сотрудник)", "owner": "владелец (OWNER_IDS)"}[person.role]
+    if person.role == "cashier" and person.id >= FIRST_CUSTOMER_ID:
+        role_line = "новый сотрудник (входит по ссылке-приглашению владельца)"
     commands = esc(json.dumps(world.commands_for(person), ensure_ascii=False))
     return (
         f'<section class="chat" id="chat-{person.id}" data-chat="{person.id}" data-role="{person.role}"'
@@ -139,7 +151,7 @@ def _chat_panel(sandbox: Sandbox, person: Person, hidden: bool = False) -> str:
         f'<button type="submit" class="send">➤</button>'
         f'<label class="upload" title="send a photo (e.g. a QR code)">📷'
         f'<input type="file" name="photo" accept="image/*" hidden></label>'
-        f"</form></section>"
+        f"{ATTACH}</form></section>"
     )
 
 
@@ -163,19 +175,46 @@ def _group_panel(sandbox: Sandbox, hidden: bool) -> str:
         f'<input type="text" name="text" placeholder="Сообщение в группу…" aria-label="message to the group">'
         f'<button type="submit" class="send">➤</button>'
         f'<label class="upload" title="send a photo">📷<input type="file" name="photo" accept="image/*" hidden></label>'
-        f"</form></section>"
+        f"{ATTACH}</form></section>"
     )
 
 
-def render_page(sandbox: Sandbox) -> str:
+def _notes_html(notes: dict[str, Any], database: dict[str, str], today: str) -> str:
+    """The header's notes: the placeholder privacy policy, when the win-back comes, the database."""
+    parts = []
+    if notes["policy_placeholder"]:
+        url = notes["policy_url"]
+        link = (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>' if url
+                else "без ссылки")
+        parts.append(f'<span id="policy-note" class="note">⚠ Политика конфиденциальности — заглушка ({link}): '
+                     "её ссылку клиент видит при согласии на обработку данных. Перед запуском задайте "
+                     "PRIVACY_POLICY_URL.</span>")
+    days = notes["winback_days"]
+    parts.append(f'<span id="winback-note" class="muted">Возвращение клиента: через {days} дн. без покупок</span>'
+                 if days else '<span id="winback-note" class="muted">Возвращения клиента в программе нет</span>')
+    parts.append(
+        f'<details id="database"><summary>База и командная строка</summary>'
+        f'<div>База песочницы (SQLite, новая при каждом сбросе; удаляется, когда песочница остановлена): '
+        f'<code id="db-path">{esc(database["path"])}</code></div>'
+        f'<div>Отчёт в терминале: <code id="db-report">{esc(database["report"])} --to '
+        f'<span class="db-today">{esc(today)}</span></code></div>'
+        f'<div>Другие команды: <code id="db-env">{esc(database["env"])} loyalty-bot check</code></div>'
+        f"</details>")
+    return f'<div class="notes">{"".join(parts)}</div>'
+
+
+def render_page(sandbox: Sandbox, notes: dict[str, Any]) -> str:
     world = sandbox.w
     people = list(world.people.values())
     customers = [p for p in people if p.role == "customer"]
-    cashier = next(p for p in people if p.role == "cashier")
+    cashiers = [p for p in people if p.role == "cashier"]
     owner = next(p for p in people if p.role == "owner")
     tabs = "".join(
         f'<button type="button" class="tab{" active" if i == 0 else ""}" data-tab="{p.id}">{esc(p.user.first_name)}'
         f"</button>" for i, p in enumerate(customers))
+    staff_tabs = "".join(
+        f'<button type="button" class="tab{" active" if i == 0 else ""}" data-tab="{p.id}">{esc(p.user.first_name)}'
+        f"</button>" for i, p in enumerate(cashiers))
     options = "".join(
         f'<option value="{esc(name)}"{" selected" if name == world.program_file.name else ""}>{esc(name)}</option>'
         for name in sandbox.state()["programs"])
@@ -187,12 +226,13 @@ def render_page(sandbox: Sandbox) -> str:
 <title>Loyalty sandbox</title>
 <link rel="stylesheet" href="/static/sandbox.css">
 </head>
-<body data-generation="{sandbox.generation}" data-people="{people_json}">
+<body data-generation="{sandbox.generation}" data-instance="{esc(sandbox.instance)}" data-people="{people_json}">
 <header class="top">
   <div class="title"><b>Loyalty sandbox</b> <span class="muted">· @{esc(world.services.bot_username)} ·
     настоящий бот на локальном фейковом Telegram: ничего не уходит с этого компьютера</span></div>
   <form id="clock" class="panel">
-    <span>Бизнес-время: <b id="clock-label" data-date="{esc(clock["date"])}">{esc(clock["label"])}</b></span>
+    <span>Бизнес-время: <b id="clock-label" data-date="{esc(clock["date"])}" data-iso="{esc(clock["iso"])}"
+      data-tz="{esc(clock["tz"])}">{esc(clock["label"])}</b></span>
     <button type="button" data-days="1">+1 день</button>
     <button type="button" data-days="7">+1 неделя</button>
     <button type="button" data-days="31">+31 день</button>
@@ -203,17 +243,18 @@ def render_page(sandbox: Sandbox) -> str:
     <button type="submit">Сбросить базу</button>
   </form>
   <div id="status" class="status" role="status"></div>
+  {_notes_html(notes, world.database_info(), clock["date"])}
 </header>
 <main>
   <div class="column customers">
     <nav class="tabs">{tabs}<button type="button" id="add-customer" title="add a customer">+ клиент</button></nav>
     {"".join(_chat_panel(sandbox, p, hidden=i > 0) for i, p in enumerate(customers))}
   </div>
-  <div class="column">
-    <nav class="tabs"><button type="button" class="tab active" data-tab="{cashier.id}">{esc(cashier.user.first_name)}
-    </button><button type="button" class="tab" data-tab="{world.group.chat_id if world.group else ""}">Группа
-    сотрудников</button></nav>
-    {_chat_panel(sandbox, cashier)}{_group_panel(sandbox, hidden=True) if world.group else ""}
+  <div class="column staff">
+    <nav class="tabs">{staff_tabs}<button type="button" class="tab" id="group-tab"
+    data-tab="{world.group.chat_id if world.group else ""}">Группа сотрудников</button></nav>
+    {"".join(_chat_panel(sandbox, p, hidden=i > 0) for i, p in enumerate(cashiers))}
+    {_group_panel(sandbox, hidden=True) if world.group else ""}
   </div>
   <div class="column">{_chat_panel(sandbox, owner)}</div>
 </main>
@@ -223,7 +264,9 @@ def render_page(sandbox: Sandbox) -> str:
 
 
 async def page(request: web.Request) -> web.Response:
-    return web.Response(text=render_page(request.app[SANDBOX_KEY]), content_type="text/html")
+    sandbox = request.app[SANDBOX_KEY]
+    notes = await sandbox.w.program_notes()
+    return web.Response(text=render_page(sandbox, notes), content_type="text/html")
 
 
 async def chat_panel(request: web.Request) -> web.Response:
@@ -280,6 +323,23 @@ async def photo(request: web.Request) -> web.Response:
     return _ok()
 
 
+async def document(request: web.Request) -> web.Response:
+    form = await request.post()
+    upload = form.get("document")
+    if not isinstance(upload, web.FileField):
+        raise SandboxError("no file in the form")
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise SandboxError("the file is larger than 10 MB")
+    caption = form.get("caption")
+    as_id = form.get("as")
+    content_type = upload.content_type if upload.content_type not in ("", "application/octet-stream") else None
+    await request.app[SANDBOX_KEY].w.send_document(
+        int(str(form["chat_id"])), data, upload.filename or "document", content_type,
+        caption if isinstance(caption, str) else None, int(as_id) if isinstance(as_id, str) and as_id else None)
+    return _ok()
+
+
 async def press(request: web.Request) -> web.Response:
     b = await _body(request)
     await request.app[SANDBOX_KEY].w.press(int(b["chat_id"]), int(b["message_id"]), int(b["row"]), int(b["col"]),
@@ -328,7 +388,10 @@ async def reset(request: web.Request) -> web.Response:
 
 async def add_customer(request: web.Request) -> web.Response:
     b = await _body(request)
-    person = request.app[SANDBOX_KEY].add_customer(b.get("name"))
+    role = str(b.get("role") or "customer")
+    if role not in ("customer", "cashier"):
+        raise SandboxError("role is customer or cashier")
+    person = request.app[SANDBOX_KEY].add_customer(b.get("name"), role=role)
     return _ok(person=person.to_dict())
 
 
@@ -350,7 +413,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     sandbox.subscribers.add(push)
     task = asyncio.create_task(pump())
     try:
-        await ws.send_str(json.dumps({"type": "hello", "generation": sandbox.generation}))
+        await ws.send_str(json.dumps({"type": "hello", "generation": sandbox.generation,
+                                      "instance": sandbox.instance, "clock": sandbox.w.clock_info()}))
         async for msg in ws:  # the page only listens; anything it sends is ignored
             if msg.type == WSMsgType.ERROR:
                 break
@@ -372,8 +436,9 @@ def build_app(sandbox: Sandbox, *, loopback: bool = True) -> web.Application:
     app.router.add_get("/files/{file_id}", files)
     app.router.add_get("/chat/{chat_id}", chat_panel)
     app.router.add_get("/api/state", state)
-    for path, handler in (("/api/send", send), ("/api/photo", photo), ("/api/press", press), ("/api/key", key),
-                          ("/api/start", start_link), ("/api/forward", forward), ("/api/clock", clock),
+    for path, handler in (("/api/send", send), ("/api/photo", photo), ("/api/document", document),
+                          ("/api/press", press), ("/api/key", key), ("/api/start", start_link),
+                          ("/api/forward", forward), ("/api/clock", clock),
                           ("/api/reset", reset), ("/api/customers", add_customer)):
         app.router.add_post(path, handler)
     return app

@@ -22,6 +22,7 @@ import itertools
 import logging
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -60,6 +61,7 @@ CASHIER_ID = 700_000_200
 STAFF_CHAT_ID = -1_007_000_000_300  # the staff group (STAFF_CHAT_ID): review claims, alerts, group checkout
 FIRST_CUSTOMER_ID = 700_001_001
 CUSTOMER_NAMES = ("Анна", "Борис", "Вера", "Григорий", "Дарья", "Егор", "Жанна", "Зиновий")
+STAFF_NAMES = ("Пётр", "Светлана", "Тимур", "Ульяна")  # people added to follow a staff invite
 WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
@@ -119,6 +121,13 @@ def program_choices(extra: Path | None = None) -> list[Path]:
     return found
 
 
+def _file_name(name: str) -> str:
+    """The name as Telegram keeps it: no folders (a browser may send them), at most 255 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or "document"
+
+
 def default_start(tz: ZoneInfo) -> datetime:
     """Today, 10:00 business time: a daytime start, so the day's messages are not at night."""
     today = datetime.now(tz).date()
@@ -139,6 +148,7 @@ class World:
     people: dict[int, Person] = field(default_factory=dict)
     group: FakeGroup | None = None
     qr_links: dict[str, str] = field(default_factory=dict)
+    database_path: Path | None = None  # the SQLite file of this generation (the CLI can read it)
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     customer_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(FIRST_CUSTOMER_ID))
 
@@ -163,7 +173,8 @@ class World:
             tg = FakeTelegram(token=SANDBOX_TOKEN, bot_username=BOT_USERNAME, bot_name="Loyalty sandbox",
                               wall_clock=lambda: clock.now().timestamp())
             await stack.enter_async_context(tg)
-            url = f"sqlite+aiosqlite:///{data_dir / f'sandbox-{generation}.db'}"
+            database_path = (data_dir / f"sandbox-{generation}.db").resolve()
+            url = f"sqlite+aiosqlite:///{database_path}"
             db = Database(url)
             stack.push_async_callback(db.dispose)
             await db.create_all()
@@ -172,9 +183,10 @@ class World:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, bot_token=SANDBOX_TOKEN, database_url=url, telegram_api_url=tg.base_url,
                 owner_ids=frozenset({OWNER_ID}), staff_chat_id=STAFF_CHAT_ID, program_file=program_file,
-                timezone=timezone, redis_url=None, webhook_url=None,
-                phone_hash_key_file=data_dir / "phone-hash.key")
-            configure_phones(settings, create=True)  # PHONE_HASH_KEY if set, else the sandbox's own key file
+                timezone=timezone, redis_url=None, webhook_url=None)
+            # PHONE_HASH_KEY if set, else a key file next to the database (`sandbox-N.db.phone-hash.key`),
+            # where `loyalty-bot` commands given only DATABASE_URL look for it.
+            configure_phones(settings, create=True)
             services = Services(settings=settings, dom=dom, bot_username=BOT_USERNAME)
             bot = create_bot(SANDBOX_TOKEN, tg.base_url)
             stack.push_async_callback(bot.session.close)
@@ -205,7 +217,7 @@ class World:
             await stack.aclose()
             raise
         world = cls(program_file=program_file, tg=tg, clock=clock, services=services, bot=bot, dp=dp,
-                    sender=sender, stack=stack)
+                    sender=sender, stack=stack, database_path=database_path)
         await world.add_people()
         # The owner's and the cashier's own command lists, as `loyalty-bot run` sets them at
         # start-up (bot/role_commands.py); here after the people exist in the fake Telegram.
@@ -216,6 +228,29 @@ class World:
 
     async def close(self) -> None:
         await self.stack.aclose()
+
+    # --- what the page says about this world --------------------------------------------------
+
+    def database_info(self) -> dict[str, str]:
+        """Where this generation's database is, and the command lines that read it."""
+        path = str(self.database_path)
+        url = f"sqlite+aiosqlite:///{path}"
+        return {"path": path, "url": url, "phone_key": str(self.services.settings.phone_key_path),
+                "report": f"loyalty-bot report --database {url}", "env": f"DATABASE_URL={url}"}
+
+    async def program_notes(self) -> dict[str, Any]:
+        """What a person trying the sandbox should know about the current program: whether the
+        consent message links a placeholder privacy policy, and when the win-back comes."""
+        from bot.runner import policy_warning
+        from models.programs_store import current_program
+
+        async with self.services.db.reading() as session:
+            version, program = await current_program(session)
+        policy = self.services.settings.policy_url(program.business.policy_url)
+        return {"version": version, "name": program.business.name,
+                "policy_url": policy, "policy_placeholder": policy_warning(self.services.settings,
+                                                                           program.business.policy_url) is not None,
+                "winback_days": program.winback.after_days if program.winback is not None else None}
 
     # --- people -----------------------------------------------------------------------------
 
@@ -230,12 +265,15 @@ class World:
         self.group = self.tg.group(chat_id=STAFF_CHAT_ID, title="Сотрудники", bot_is_admin=True)
         self.add_customer()
 
-    def add_customer(self, name: str | None = None) -> Person:
+    def add_customer(self, name: str | None = None, role: str = "customer") -> Person:
+        """One more simulated person: a customer, or a "cashier" who joins by the owner's invite."""
         user_id = next(self.customer_ids)
         index = user_id - FIRST_CUSTOMER_ID
-        name = (name or "").strip()[:32] or CUSTOMER_NAMES[index % len(CUSTOMER_NAMES)]
+        names = STAFF_NAMES if role == "cashier" else CUSTOMER_NAMES
+        taken = sum(1 for p in self.people.values() if p.role == role and p.id >= FIRST_CUSTOMER_ID)
+        name = (name or "").strip()[:32] or names[taken % len(names)]
         user = self.tg.user(id=user_id, first_name=name, phone=f"+7999{1_000_000 + index:07d}")
-        person = Person(user, "customer")
+        person = Person(user, role)
         self.people[user_id] = person
         return person
 
@@ -335,6 +373,19 @@ class World:
         else:
             await person.user.send(str(button.get("text", "")))
 
+    async def send_document(self, chat_id: int, data: bytes, filename: str, mime_type: str | None = None,
+                            caption: str | None = None, as_id: int | None = None) -> None:
+        """A file attached in the chat: a Telegram document (file_id, file_name, mime_type,
+        file_size) the bot downloads with getFile, as from a real client."""
+        if not data:
+            raise SandboxError("empty file")
+        name = _file_name(filename)
+        if self.is_group(chat_id):
+            assert self.group is not None
+            await self.group.send_document(self._group_member(as_id), data, name, mime_type, caption or None)
+        else:
+            await self.person(chat_id).user.send_document(data, name, mime_type, caption or None)
+
     async def open_link(self, chat_id: int, payload: str) -> None:
         """Opening `t.me/<bot>?start=payload` is `/start payload` in Telegram."""
         await self.person(chat_id).user.start(payload.strip()[:64] or None)
@@ -402,6 +453,7 @@ class Sandbox:
         self.data_dir = data_dir
         self.world: World | None = None
         self.generation = 0
+        self.instance = uuid.uuid4().hex  # a new one each time the server starts: the page reloads on a change
         self.subscribers: set[Callable[[dict[str, Any]], None]] = set()
         self._lock = asyncio.Lock()  # reset and clock moves never overlap
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -454,8 +506,8 @@ class Sandbox:
         self.publish({"type": "clock", "clock": self.w.clock_info(), "summary": summary})
         return summary
 
-    def add_customer(self, name: str | None = None) -> Person:
-        person = self.w.add_customer(name)
+    def add_customer(self, name: str | None = None, role: str = "customer") -> Person:
+        person = self.w.add_customer(name, role)
         self.publish({"type": "person", "person": person.to_dict()})
         return person
 
@@ -507,6 +559,8 @@ class Sandbox:
         world = self.w
         return {
             "generation": self.generation,
+            "instance": self.instance,
+            "database": world.database_info(),
             "program": world.program_file.name,
             "programs": [p.name for p in program_choices(self.program_file)],
             "clock": world.clock_info(),

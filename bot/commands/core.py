@@ -98,7 +98,7 @@ async def run(_args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         from bot.commands.sandbox import start_sandbox_instead
 
-        return await start_sandbox_instead(settings.program_file)
+        return await start_sandbox_instead()
     from bot.runner import run_bot
     from migrations.runner import upgrade_head
 

@@ -51,13 +51,24 @@ def _timezone() -> str:
         return "Europe/Moscow"
 
 
+SANDBOX_DEFAULT = "case-a"
+
+
 def _configured_program() -> Path:
-    """The program the real bot would run (PROGRAM_FILE), so the sandbox shows the same thing."""
+    """The program the real bot would run (PROGRAM_FILE), so the sandbox shows the same thing.
+
+    With no PROGRAM_FILE at all, case A: the worked example, where every mechanic shows within
+    the clock panel's jumps (its win-back comes 30 days after the last purchase, so "+31 день"
+    shows it; the starter template waits 45 days). The page's program list has the others.
+    """
     try:
-        return load_settings().program_file
+        settings = load_settings()
     except SettingsError:
         env_program = os.environ.get("PROGRAM_FILE")
-        return programs.resolve(env_program) if env_program else programs.default_path()
+        return programs.resolve(env_program) if env_program else programs.shipped_path(SANDBOX_DEFAULT)
+    if "program_file" not in settings.model_fields_set:
+        return programs.shipped_path(SANDBOX_DEFAULT)
+    return settings.program_file
 
 
 async def sandbox_command(args: argparse.Namespace) -> int:
@@ -99,6 +110,7 @@ async def run_sandbox(program: Path, *, host: str = "127.0.0.1", port: int = DEF
         print(f"error: cannot listen on {url_host}:{port}: {exc.strerror or exc} (try --port)", file=sys.stderr)
         return 2
     print(f"Sandbox is ready: open http://{url_host}:{server.port}  (Ctrl+C to stop)", flush=True)
+    print(f"Its database (gone when it stops): {server.sandbox.w.database_path}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,12 +123,10 @@ async def run_sandbox(program: Path, *, host: str = "127.0.0.1", port: int = DEF
     return 0
 
 
-def _existing_or_default(program: Path | None) -> Path:
-    return program if program is not None and program.is_file() else programs.default_path()
-
-
-async def start_sandbox_instead(program: Path | None = None) -> int:
-    """For `loyalty-bot run` / `make run` without BOT_TOKEN: say so first, then run the sandbox."""
-    return await run_sandbox(_existing_or_default(program), notice=(
+async def start_sandbox_instead() -> int:
+    """For `loyalty-bot run` / `make run` without BOT_TOKEN: say so first, then run the sandbox
+    (on PROGRAM_FILE when it is set, else case A)."""
+    program = _configured_program()
+    return await run_sandbox(program if program.is_file() else programs.shipped_path(SANDBOX_DEFAULT), notice=(
         f"BOT_TOKEN is not set: starting the sandbox instead — open http://127.0.0.1:{DEFAULT_PORT} "
         "(a local fake Telegram; set BOT_TOKEN from @BotFather to run the real bot)."))

@@ -96,15 +96,52 @@ async function addPersonPanel(person) {
   }
   if (document.getElementById("chat-" + person.id)) return;
   const html = await (await fetch("/chat/" + person.id)).text();
-  const column = document.querySelector(".column.customers");
+  if (document.getElementById("chat-" + person.id)) return;
+  const staff = person.role === "cashier";
+  const column = document.querySelector(staff ? ".column.staff" : ".column.customers");
   column.insertAdjacentHTML("beforeend", html);
   const tab = document.createElement("button");
   tab.type = "button";
   tab.className = "tab";
   tab.dataset.tab = person.id;
   tab.textContent = person.name;
-  document.getElementById("add-customer").before(tab);
+  document.getElementById(staff ? "group-tab" : "add-customer").before(tab);
   selectTab(person.id);
+}
+
+// --- the business clock: the server's time at the last sync, ticking here in between ------------
+
+const clockLabel = document.getElementById("clock-label");
+const clockState = { base: Date.parse(clockLabel.dataset.iso), at: Date.now(), tz: clockLabel.dataset.tz };
+const WEEKDAYS = ["вс", "пн", "вт", "ср", "чт", "пт", "сб"];
+
+function businessParts(moment) {
+  const parts = {};
+  new Intl.DateTimeFormat("en-GB", {
+    timeZone: clockState.tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+    minute: "2-digit", weekday: "short", hourCycle: "h23",
+  }).formatToParts(moment).forEach((p) => { parts[p.type] = p.value; });
+  return parts;
+}
+
+function renderClock() {
+  const p = businessParts(new Date(clockState.base + (Date.now() - clockState.at)));
+  const weekday = WEEKDAYS[["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(p.weekday)];
+  const text = `${weekday} ${p.day}.${p.month}.${p.year} ${p.hour}:${p.minute}`;
+  if (clockLabel.textContent !== text) clockLabel.textContent = text;
+  const date = `${p.year}-${p.month}-${p.day}`;
+  if (clockLabel.dataset.date !== date) {
+    clockLabel.dataset.date = date;
+    limitDatePicker();
+  }
+  document.querySelectorAll(".db-today").forEach((el) => { el.textContent = date; });
+}
+
+function syncClock(clock) {
+  clockState.base = Date.parse(clock.iso);
+  clockState.at = Date.now();
+  clockState.tz = clock.tz;
+  renderClock();
 }
 
 function selectTab(chatId) {
@@ -129,7 +166,15 @@ function connect() {
     const event = JSON.parse(message.data);
     switch (event.type) {
       case "hello":
-        if (String(event.generation) !== document.body.dataset.generation) location.reload();
+        // Another server instance (restarted) or another database (reset while away): the chats
+        // on this page are gone, so load them again.
+        if (String(event.generation) !== document.body.dataset.generation
+            || event.instance !== document.body.dataset.instance) {
+          setStatus("Песочница перезапущена — загружаю чаты заново…");
+          location.reload();
+          return;
+        }
+        if (event.clock) syncClock(event.clock);
         document.body.classList.add("live");
         break;
       case "message": upsertMessage(event.chat_id, event.message_id, event.html); break;
@@ -140,13 +185,7 @@ function connect() {
       }
       case "toast": showToast(event.chat_id, event.text, event.alert); break;
       case "typing": showTyping(event.chat_id); break;
-      case "clock": {
-        const label = document.getElementById("clock-label");
-        label.textContent = event.clock.label;
-        label.dataset.date = event.clock.date;
-        limitDatePicker();
-        break;
-      }
+      case "clock": syncClock(event.clock); break;
       case "person": addPersonPanel(event.person); break;
       case "reload": location.reload(); break;
     }
@@ -190,6 +229,13 @@ function asPeople(onPick) {
   }));
 }
 
+// A link someone new follows (a friend's referral, a campaign, a staff invite): a new person for it.
+async function newPerson(role) {
+  const data = await post("/api/customers", { role });
+  await addPersonPanel(data.person);
+  return data.person.id;
+}
+
 document.addEventListener("click", (event) => {
   const target = event.target;
   if (!menu.hidden && !menu.contains(target)) menu.hidden = true;
@@ -203,10 +249,17 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
     event.stopPropagation();
     const payload = deeplink.dataset.start;
-    return openMenu(deeplink, "Открыть ссылку как…", asPeople((chatId) => {
+    const follow = (chatId) => {
       post("/api/start", { chat_id: chatId, payload }).catch(() => {});
       selectChat(chatId);
-    }));
+    };
+    const role = payload.startsWith("staff_") ? "cashier" : "customer";
+    const fresh = {
+      label: role === "cashier" ? "+ новый сотрудник" : "+ новый клиент", data: { as: "new" },
+      pick: () => newPerson(role).then(follow).catch(() => {}),
+    };
+    return openMenu(deeplink, `Открыть ?start=${payload} как… (отправит /start ${payload})`,
+      [fresh, ...asPeople(follow)]);
   }
   const forward = target.closest("a.forward");
   if (forward) {
@@ -294,6 +347,7 @@ document.addEventListener("submit", (event) => {
 
 document.addEventListener("change", (event) => {
   const input = event.target;
+  if (input.name === "document" && input.files.length) return attachFile(input);
   if (input.name !== "photo" || !input.files.length) return;
   const form = new FormData();
   form.append("chat_id", chatOf(input));
@@ -302,6 +356,20 @@ document.addEventListener("change", (event) => {
   if (as) form.append("as", as);
   post("/api/photo", form).catch(() => {}).finally(() => { input.value = ""; });
 });
+
+// 📎: the file goes to the bot as a Telegram document (an import's CSV/XLSX, a program's TOML).
+function attachFile(input) {
+  const form = new FormData();
+  const chatId = chatOf(input);
+  form.append("chat_id", chatId);
+  form.append("document", input.files[0], input.files[0].name);
+  const as = actingAs(chatId);
+  if (as) form.append("as", as);
+  const caption = input.closest("form.composer").elements.text;
+  if (caption.value.trim()) form.append("caption", caption.value.trim());
+  post("/api/document", form).then(() => { caption.value = ""; }).catch(() => {})
+    .finally(() => { input.value = ""; });
+}
 
 // A photo grows the chat when it loads: keep the newest message in view.
 document.addEventListener("load", (event) => {
@@ -319,5 +387,7 @@ function limitDatePicker() {
 }
 
 limitDatePicker();
+renderClock();
+setInterval(renderClock, 1000);
 document.querySelectorAll("section.chat").forEach(scrollDown);
 connect();

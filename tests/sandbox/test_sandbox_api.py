@@ -21,6 +21,7 @@ from fakegram import ChatMessage
 from sandbox.render import RenderContext, deep_link_payload, render_message, render_text
 from sandbox.server import SandboxServer
 from sandbox.world import BOT_USERNAME
+from tests.sandbox.conftest import CASE_A
 
 Event = dict[str, Any]
 
@@ -62,7 +63,9 @@ class Client:
 async def client(sandbox_server: SandboxServer) -> AsyncIterator[Client]:
     async with aiohttp.ClientSession() as http, http.ws_connect(sandbox_server.url + "/ws") as ws:
         hello = json.loads((await ws.receive()).data)
-        assert hello == {"type": "hello", "generation": 1}
+        assert hello["type"] == "hello" and hello["generation"] == 1
+        assert hello["instance"] == sandbox_server.sandbox.instance
+        assert hello["clock"]["date"] == sandbox_server.sandbox.w.clock_info()["date"]
         yield Client(sandbox_server, http, ws)
 
 
@@ -256,3 +259,172 @@ async def test_each_person_sees_the_command_menu_telegram_would_show(sandbox_ser
         await bot.session.close()
     assert world.commands_for(cashier) == [{"command": "/sale", "description": "Продажа"}]
     assert world.commands_for(customer) == start_menu
+
+
+# --- files, deep links, the clock, restarts, the database (issue 16) ------------------------------
+
+CSV_BASE = ("phone;name;balance\r\n"
+            "89160000101;Ольга;500\r\n"
+            "89160000102;Пётр;\r\n")
+
+
+async def attach(client: Client, chat_id: int, data: bytes, filename: str, content_type: str) -> None:
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(chat_id))
+    form.add_field("document", data, filename=filename, content_type=content_type)
+    async with client.http.post(client.server.url + "/api/document", data=form) as response:
+        assert response.status == 200, await response.text()
+
+
+def button_at(html: str, label: str) -> dict[str, int]:
+    """The position of the inline button with this label in a rendered message."""
+    found = re.search(r'data-action="press" data-mid="(\d+)" data-row="(\d+)" data-col="(\d+)">'
+                      + re.escape(label) + "</button>", html)
+    assert found, f"no button {label!r} in {html}"
+    return {"message_id": int(found.group(1)), "row": int(found.group(2)), "col": int(found.group(3))}
+
+
+async def test_a_file_attached_in_the_owner_chat_is_imported(client: Client) -> None:
+    """📎 sends a real Telegram document: the bot downloads it by file_id (getFile + the file route)."""
+    owner = await client.person("owner")
+    await client.post("/api/send", {"chat_id": owner, "text": "/import"})
+    await client.bot_message(owner, "phone,name")
+    data = CSV_BASE.encode("cp1251")
+    await attach(client, owner, data, "base.csv", "text/csv")
+    own = await client.event(lambda e: e["type"] == "message" and e["chat_id"] == owner
+                             and 'class="msg user' in e["html"])
+    assert 'class="doc"' in own["html"] and "📄 base.csv" in own["html"]
+    file_id = re.search(r'href="/files/([^"]+)"', own["html"]).group(1)  # type: ignore[union-attr]
+    stored = client.server.sandbox.w.tg.files[file_id]
+    assert stored.data == data and stored.file_name == "base.csv" and stored.kind == "document"
+    plan = await client.bot_message(owner, "Проверка файла")
+    assert "будет создано клиентов: 2" in plan["html"]
+    await client.post("/api/press", {"chat_id": owner, **button_at(plan["html"], ru("import-button-confirm", n=2))})
+    await client.bot_message(owner, ru("import-done", created=2, points=500, imported=0, errors=0).split(",")[0])
+
+
+async def test_a_program_file_attached_after_program_shows_the_diff(client: Client) -> None:
+    owner = await client.person("owner")
+    await client.post("/api/send", {"chat_id": owner, "text": "/program"})
+    await client.bot_message(owner, "версия 1")
+    toml = CASE_A.read_text(encoding="utf-8").replace("points = 300", "points = 500", 1).encode()
+    await attach(client, owner, toml, "program.toml", "application/octet-stream")
+    diff = await client.bot_message(owner, ru("program-diff-head", version=1))
+    assert f"{ru('program-set-welcome-points')}: 300 → <b>500</b>" in diff["html"]
+    await client.post("/api/press", {"chat_id": owner, **button_at(diff["html"], ru("program-button-apply"))})
+    await client.bot_message(owner, ru("program-applied", version=2).split(".")[0])
+    assert "no file" in (await client.post("/api/document", {"chat_id": owner}, status=400))["error"]
+
+
+def test_bare_links_in_a_bot_text_are_links_and_deep_links_open_in_the_sandbox() -> None:
+    """The bot sends invite links as plain text (no entity): Telegram still shows them as links."""
+    invite = f"https://t.me/{BOT_USERNAME}?start=staff_AbCdEf123456"
+    text = (f"Ссылка: {invite}.\nДругу: t.me/{BOT_USERNAME}?start=r_abcd, сайт https://example.com/a?b=1&c=<x> "
+            "и /help; не ссылка: a.t.me/x, mail@t.me/x")
+    html = render_text(text, [], BOT_USERNAME)
+    assert (f'<a class="deeplink" href="{invite}" data-start="staff_AbCdEf123456" '
+            f'title="open this link as one of the simulated users">{invite}</a>.') in html
+    assert 'data-start="r_abcd"' in html and f">t.me/{BOT_USERNAME}?start=r_abcd</a>," in html
+    assert '<a href="https://example.com/a?b=1&amp;c=" target="_blank"' in html  # stops at "<", escaped
+    assert "&lt;x&gt;" in html and "<x>" not in html
+    assert 'data-command="/help"' in html
+    assert html.count("<a ") == 4  # a.t.me and mail@t.me are not links
+    # A link a bot sends as an entity (HTML <a href>) or a URL button: the same deep link.
+    entity = render_text("вступить", [{"type": "text_link", "offset": 0, "length": 8, "url": invite}], BOT_USERNAME)
+    assert 'class="deeplink"' in entity and 'data-start="staff_AbCdEf123456"' in entity
+
+
+async def test_a_staff_invite_link_is_followed_by_a_new_person(client: Client) -> None:
+    owner = await client.person("owner")
+    await client.post("/api/send", {"chat_id": owner, "text": "/staff"})
+    staff = await client.bot_message(owner, ru("staff-btn-invite"))
+    await client.post("/api/press", {"chat_id": owner, **button_at(staff["html"], ru("staff-btn-invite"))})
+    invite = await client.bot_message(owner, "start=staff_")
+    payload = re.search(r'class="deeplink" href="[^"]+" data-start="(staff_[^"]+)"', invite["html"]).group(1)  # type: ignore[union-attr]
+    added = await client.post("/api/customers", {"role": "cashier"})
+    newcomer = added["person"]
+    assert newcomer["role"] == "cashier" and newcomer["name"] == "Пётр"
+    await client.post("/api/customers", {"role": "admin"}, status=400)
+    async with client.http.get(f"{client.server.url}/chat/{newcomer['id']}") as response:
+        assert "новый сотрудник" in await response.text()
+    await client.post("/api/start", {"chat_id": newcomer["id"], "payload": payload})
+    await client.bot_message(owner, "Пётр")  # the owner is told a cashier joined
+    welcome = ru("staff-welcome", name="Пётр").split("!")[0]
+    assert any(welcome in html for html in (await client.state())["chats"][str(newcomer["id"])]["messages"])
+
+
+async def test_the_page_carries_the_clock_the_instance_and_the_notes(client: Client) -> None:
+    sandbox = client.server.sandbox
+    async with client.http.get(client.server.url + "/") as response:
+        page = await response.text()
+    clock = sandbox.w.clock_info()
+    assert f'data-instance="{sandbox.instance}"' in page
+    assert f'data-tz="{clock["tz"]}"' in page and 'data-iso="' in page
+    # The consent message links case A's placeholder policy: the page says so.
+    assert 'id="policy-note"' in page and "https://example.com/privacy" in page and "PRIVACY_POLICY_URL" in page
+    assert "Возвращение клиента: через 30 дн. без покупок" in page  # case A's win-back
+    database = (await client.state())["database"]
+    assert database["path"] == str(sandbox.w.database_path) and database["path"] in page
+    moved = await client.post("/api/clock", {"days": 31})
+    assert moved["clock"]["date"] > clock["date"]
+
+
+async def test_a_restarted_server_is_another_instance(tmp_path: Any, unused_tcp_port: int) -> None:
+    from sandbox.world import Sandbox
+
+    instances = []
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        async with SandboxServer(Sandbox(CASE_A, data_dir=tmp_path / run), port=unused_tcp_port) as server, \
+                aiohttp.ClientSession() as http, http.ws_connect(server.url + "/ws") as ws:
+            hello = json.loads((await ws.receive()).data)
+            instances.append(hello["instance"])
+            assert hello["generation"] == 1
+    assert instances[0] != instances[1]
+
+
+async def test_the_cli_reads_the_sandbox_database(client: Client, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """What the page's "База и командная строка" says works, while the sandbox runs."""
+    anna = await client.person("customer")
+    await client.post("/api/send", {"chat_id": anna, "text": "/start"})
+    consent = await client.bot_message(anna, ru("reg-button-agree"))
+    await client.post("/api/press", {"chat_id": anna, **button_at(consent["html"], ru("reg-button-agree"))})
+    await client.event(lambda e: e["type"] == "keyboard" and "contact" in e["html"])
+    await client.post("/api/key", {"chat_id": anna, "row": 0, "col": 0})
+    for label in ("reg-button-keep-name", "reg-button-skip-birthday"):  # reply-keyboard keys
+        await client.event(lambda e, text=ru(label): e["type"] == "keyboard" and text in e["html"])
+        await client.post("/api/send", {"chat_id": anna, "text": ru(label)})
+    await client.event(lambda e: e["type"] == "message" and e["chat_id"] == anna and 'class="photo"' in e["html"])
+    database = (await client.state())["database"]
+    today = client.server.sandbox.w.clock_info()["date"]
+    assert database["report"] == f"loyalty-bot report --database {database['url']}"
+    capsys.readouterr()
+    code = await asyncio.to_thread(cli_main, [*database["report"].split()[1:], "--to", today, "--format", "json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["figures"]["customers"] == 1 and report["period"]["to"] == today  # Анна, registered just now
+    monkeypatch.setenv("DATABASE_URL", database["url"])
+    monkeypatch.delenv("PHONE_HASH_KEY", raising=False)
+    monkeypatch.delenv("PHONE_HASH_KEY_FILE", raising=False)
+    assert await asyncio.to_thread(cli_main, ["check"]) == 0  # the phone key is found next to the database
+
+
+def test_the_sandbox_starts_on_case_a_unless_a_program_is_configured(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Any) -> None:
+    """+31 дней must show a win-back: the starter template waits 45 days, case A 30."""
+    from bot.commands.sandbox import _configured_program
+    from models.program import load_program_file
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("PROGRAM_FILE", raising=False)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    chosen = _configured_program()
+    assert chosen.resolve() == CASE_A.resolve()
+    winback = load_program_file(chosen).winback
+    assert winback is not None and winback.after_days <= 31
+    monkeypatch.setenv("PROGRAM_FILE", "default")
+    assert _configured_program().name == "default.toml"
+    (tmp_path / ".env").write_text("PROGRAM_FILE=cosmocode\n")
+    monkeypatch.delenv("PROGRAM_FILE")
+    assert _configured_program().name == "cosmocode.toml"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import pytest
 
 from bot.i18n import I18n
 from sandbox.server import SandboxServer
+from sandbox.world import Sandbox
+from tests.sandbox.conftest import CASE_A
 
 CHROMIUM = Path(os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "sandbox"
@@ -147,3 +150,94 @@ async def test_more_customers_the_command_menu_and_a_photo_of_the_card(page: Any
     await page.locator(".tab", has_text="Анна").click()
     await expect(page.locator("section.chat[data-role=customer]:not([hidden]) header")).to_contain_text("Анна")
     await shot(page, "06-second-customer-photo-scan")
+
+
+CASE_A_TEXT = CASE_A.read_text(encoding="utf-8")
+CSV_BASE = "phone;name;balance\r\n89160000101;Ольга;500\r\n89160000102;Пётр;\r\n"
+
+
+async def attach(chat: Any, name: str, data: bytes, mime: str) -> None:
+    """📎 in the chat's composer: the file goes to the bot as a Telegram document."""
+    await chat.locator("input[name=document]").set_input_files({"name": name, "mimeType": mime, "buffer": data})
+
+
+async def test_import_and_a_program_change_by_file(page: Any) -> None:
+    owner = page.locator("section.chat[data-role=owner]")
+    await type_into(owner, "/import")
+    await expect(owner.locator(".messages")).to_contain_text("phone,name")
+    await attach(owner, "base.csv", CSV_BASE.encode("cp1251"), "text/csv")
+    await expect(owner.locator(".msg.user a.doc")).to_contain_text("base.csv")
+    await expect(owner.locator(".messages")).to_contain_text("будет создано клиентов: 2")
+    await click_button(owner, ru("import-button-confirm", n=2))
+    await expect(owner.locator(".messages")).to_contain_text("Загружено клиентов: 2")
+    await shot(page, "07-import-by-file")
+
+    await type_into(owner, "/program")
+    await expect(owner.locator(".messages")).to_contain_text("версия 1")
+    toml = CASE_A_TEXT
+    await attach(owner, "program.toml", toml.replace("points = 300", "points = 500", 1).encode(), "application/toml")
+    await expect(owner.locator(".messages")).to_contain_text(f"{ru('program-set-welcome-points')}: 300 → 500")
+    await click_button(owner, ru("program-button-apply"))
+    await expect(owner.locator(".messages")).to_contain_text(ru("program-applied", version=2).split(".")[0])
+    await shot(page, "08-program-by-file")
+
+
+async def test_a_staff_invite_link_is_clicked_and_followed_by_a_new_cashier(page: Any) -> None:
+    owner = page.locator("section.chat[data-role=owner]")
+    await type_into(owner, "/staff")
+    await click_button(owner, ru("staff-btn-invite"))
+    link = owner.locator("a.deeplink").last  # a bare URL in the text: shown as a link
+    await expect(link).to_contain_text("start=staff_")
+    await link.click()
+    await page.locator("#menu button[data-as=new]").click()
+    newcomer = page.locator("section.chat[data-role=cashier]:not([hidden])")
+    await expect(page.locator(".column.staff .tab.active")).to_have_text("Пётр")
+    await expect(newcomer.locator(".msg.user")).to_contain_text("/start staff_")
+    welcome = re.sub("<[^>]+>", "", ru("staff-welcome", name="Пётр")).split("!")[0]
+    await expect(newcomer.locator(".messages")).to_contain_text(welcome)
+    await expect(owner.locator(".messages")).to_contain_text("Пётр")
+    await shot(page, "09-staff-invite-followed")
+
+
+def _clock_value(text: str) -> datetime:
+    return datetime.strptime(text.split(" ", 1)[1], "%d.%m.%Y %H:%M")
+
+
+async def test_the_header_clock_ticks_and_follows_the_jumps(page: Any) -> None:
+    label = page.locator("#clock-label")
+    await page.clock.install()  # the page's own time, moved by the test (the server's is untouched)
+    await page.reload()
+    await expect(page.locator("body.live")).to_have_count(1)
+    before = _clock_value(await label.text_content())
+    await page.clock.fast_forward("03:00:00")
+    await expect(label).not_to_have_text(re.compile(re.escape(before.strftime("%H:%M")) + "$"))
+    ticked = _clock_value(await label.text_content())
+    assert timedelta(hours=3) <= ticked - before <= timedelta(hours=3, minutes=2)
+    await page.locator("#clock button[data-days='1']").click()
+    await expect(page.locator("#status")).to_contain_text("Время:")
+    # The server's business time a day later (its clock never saw the page's three hours).
+    jumped = _clock_value(await label.text_content())
+    assert timedelta(0) <= jumped - (before + timedelta(days=1)) <= timedelta(minutes=2), (before, jumped)
+
+
+async def test_the_page_reloads_its_chats_after_the_server_restarts(page: Any, sandbox_server: SandboxServer,
+                                                                     tmp_path: Path) -> None:
+    customer = page.locator("section.chat[data-role=customer]").first
+    await type_into(customer, "/start")
+    await expect(customer.locator(".msg.bot")).not_to_have_count(0)
+    old_instance = sandbox_server.sandbox.instance
+    port = sandbox_server.port
+    await sandbox_server.stop()
+    await expect(page.locator("body.live")).to_have_count(0)
+    (tmp_path / "again").mkdir()
+    restarted = SandboxServer(Sandbox(CASE_A, data_dir=tmp_path / "again", per_chat_interval=0.05), port=port)
+    await restarted.start()
+    try:
+        await expect(page.locator("body")).to_have_attribute("data-instance", restarted.sandbox.instance)
+        assert restarted.sandbox.instance != old_instance
+        await expect(page.locator("body.live")).to_have_count(1)
+        await expect(customer.locator(".msg")).to_have_count(0)  # the new server's (empty) chats
+        await type_into(customer, "/start")
+        await expect(customer.locator(".msg.bot")).not_to_have_count(0)
+    finally:
+        await restarted.stop()
