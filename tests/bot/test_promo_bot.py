@@ -107,6 +107,8 @@ async def test_the_owner_creates_lists_and_stops_promo_codes(botenv: BotEnv) -> 
     # /report (this month) counts the code's uses and the points it gave.
     await owner.send("/report")
     await botenv.press(owner, botenv.text(owner, "report-period-month"))
+    await owner.expect_text(botenv.text(owner, "report-xlsx-caption"), timeout=20)  # summary, charts, workbook
+    await botenv.press(owner, botenv.text(owner, "report-button-more"))  # the promo codes are in the details
     report = await owner.expect_text("Промокоды\n• ЛЕТО24", timeout=20)
     assert "• ЛЕТО24: использований 1, выдано 200 баллов" in report.text
 

@@ -56,7 +56,7 @@ async def test_the_report_workbook_has_numbers_dates_and_russian_headers(dom: Do
     assert abs(digitised_share.value - 6 / 7) < 1e-12 and digitised_share.number_format == "0.0%"
     assert summary["Из пришедших по рекомендации купили"].value == 1
     assert summary["Сертификатов: кампании"].value == 1 and summary["Сертификатов: от владельца"].value == 1
-    assert summary["Общий экономический эффект"].value == 31_700
+    assert summary["Общая выгода от программы"].value == 31_700
     uplift = summary["Средний чек: с картой и без"]
     assert abs(uplift.value - (78_000 / 9 / 8_000 - 1)) < 1e-12 and uplift.number_format == "+0%;-0%;0%"
     assert summary["Средний чек без карты"].value == 8_000
@@ -105,6 +105,6 @@ async def test_a_month_without_purchases_says_so_in_the_workbook(dom: Domain, i1
     april = await build_report(dom, date(2026, 4, 1), date(2026, 4, 30))
     wb = load_workbook(BytesIO(render_xlsx(april, i18n.translator("ru"))))
     summary = _summary(wb, "Сводка")
-    assert summary["Общий экономический эффект"].value == i18n.get("ru", "report-benefit-none")
+    assert summary["Общая выгода от программы"].value == i18n.get("ru", "report-benefit-none")
     assert summary["Средний чек"].value is None  # no purchases: no average, not 0 ₽
-    assert summary["Клиентов в CRM"].value == 7
+    assert summary["Клиентов в базе"].value == 7
