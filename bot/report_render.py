@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from bot.i18n import Translator, default_i18n, format_number
+from models.program import default_text, text_in
 from models.reports import Report
 from models.rfm import NONE, SEGMENTS
 from models.tables import CertificateKind, SourceKind
@@ -166,7 +167,7 @@ def render_text(report: Report, t: Translator, *, definitions: bool = True, tabl
     if report.funnels:
         lines += ["", t("report-section-campaigns")]
         for c in report.funnels:
-            lines.append("• " + t("report-campaign-line", name=c.name, opened=t.number(c.opened),
+            lines.append("• " + t("report-campaign-line", name=text_in(c.name, t.locale), opened=t.number(c.opened),
                                   registered=t.number(c.registered), certificates=t.number(c.certificates),
                                   buyers=t.number(c.buyers), revenue=fmt_money(t, c.revenue, exact=True),
                                   cost=t("points", n=c.cost_points)))
@@ -248,7 +249,8 @@ def report_as_dict(report: Report) -> dict[str, Any]:
                    "sales_no_card": s.sales_no_card, "revenue": s.revenue, "points_paid": s.points_paid,
                    "enrolled": s.enrolled, "ratings": s.ratings, "average_rating": _exact(s.average_rating)}
                   for s in report.staff],
-        "funnels": [{"campaign_id": c.campaign_id, "code": c.code, "name": c.name, "is_source": c.is_source,
+        "funnels": [{"campaign_id": c.campaign_id, "code": c.code, "name": default_text(c.name),
+                     "is_source": c.is_source,
                      "opened": c.opened, "registered": c.registered, "certificates": c.certificates,
                      "buyers": c.buyers, "revenue": c.revenue, "cost_points": c.cost_points}
                     for c in report.funnels],
@@ -364,7 +366,7 @@ def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str
         for i, (label, attr) in enumerate(stages):
             ax.barh([j + i * height for j in range(len(funnels))], [getattr(c, attr) for c in funnels],
                     height=height, label=t(label))
-        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(funnels))], [c.name for c in funnels])
+        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(funnels))], [text_in(c.name, t.locale) for c in funnels])
         ax.invert_yaxis()
         ax.set_title(t("chart-funnel-title"))
         ax.legend()
@@ -433,7 +435,8 @@ def render_xlsx(report: Report, t: Translator | None = None) -> bytes:
     _sheet(wb, t("xlsx-campaigns"), [
         t("xlsx-code"), t("xlsx-name"), t("xlsx-opened"), t("xlsx-registered"), t("xlsx-certificates-issued"),
         t("xlsx-buyers"), t("xlsx-revenue"), t("xlsx-cost"),
-    ], [[c.code, c.name, c.opened, c.registered, c.certificates, c.buyers, _rub(c.revenue), c.cost_points]
+    ], [[c.code, text_in(c.name, t.locale), c.opened, c.registered, c.certificates, c.buyers, _rub(c.revenue),
+         c.cost_points]
         for c in report.funnels], {7: _MONEY})
     kinds = list(SourceKind)
     _sheet(wb, t("xlsx-monthly"), [

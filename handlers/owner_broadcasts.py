@@ -33,6 +33,7 @@ from models import owner as owner_domain
 from models import rfm
 from models.broadcasts import Segment, SegmentKind
 from models.owner import list_campaigns
+from models.program import text_in
 from models.programs_store import current_program
 from models.tables import SourceKind
 
@@ -152,11 +153,14 @@ async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: F
     if kind is SegmentKind.TIER:
         async with services.db.reading() as session:
             _, program = await current_program(session)
-        options = [(esc(tier.name), str(i)) for i, tier in enumerate(program.tiers.levels)]
+        options = [(esc(text_in(tier.name, t.locale)), str(i)) for i, tier in enumerate(program.tiers.levels)]
     elif kind is SegmentKind.RFM:
         options = [(t(f"rfm-{name}"), name) for name in rfm.SEGMENTS]
     elif kind is SegmentKind.CAMPAIGN:
-        options = [(c.name[:40], str(c.id)) for c in await list_campaigns(services.dom)][-40:]
+        async with services.db.reading() as session:
+            _, program = await current_program(session)
+        options = [(text_in(program.campaign_name(c.code, c.name), t.locale)[:40], str(c.id))
+                   for c in await list_campaigns(services.dom)][-40:]
     elif kind is SegmentKind.SOURCE_KIND:
         options = [(t(f"owner-source-{k.value.replace('_', '-')}"), k.value) for k in SourceKind]
     elif kind is SegmentKind.BIRTHDAY_MONTH:

@@ -36,6 +36,7 @@ from models import owner as domain
 from models.errors import DomainError
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
+from models.program import text_in
 from models.programs_store import current_program
 from models.tables import AuditEntry
 from models.text import foreign_digits
@@ -244,7 +245,7 @@ async def card_view(services: Services, t: Translator, customer_id: int, page: i
     card = await domain.customer_card(services.dom, customer_id, page)
     async with services.db.reading() as session:
         _, program = await current_program(session)
-    tier = esc(program.tier(card.tier_index).name)
+    tier = esc(text_in(program.tier(card.tier_index).name, t.locale))
     def yes_no(value: bool) -> str:
         return t("word-yes" if value else "word-no")
 
@@ -253,7 +254,8 @@ async def card_view(services: Services, t: Translator, customer_id: int, page: i
                pinned=yes_no(card.tier_pinned is not None),
                balance=card.balance.regular, certificates=card.balance.certificates,
                paid=t.money(card.paid_total_kopecks), purchases=card.purchase_count,
-               source=t(f"owner-source-{card.source_kind.replace('_', '-')}"), campaign=esc(card.campaign or "—"),
+               source=t(f"owner-source-{card.source_kind.replace('_', '-')}"),
+               campaign=esc(text_in(card.campaign or "—", t.locale)),
                linked=yes_no(card.linked), blocked=yes_no(card.blocked),
                invitees=card.invitee_count)]
     if card.referrer is not None:
@@ -344,7 +346,8 @@ async def pin_choose(callback: CallbackQuery, callback_data: OwnerCb, services: 
     async with services.db.reading() as session:
         _, program = await current_program(session)
     customer_id = callback_data.value
-    buttons = [button(tier.name[:30], "cpinset", f"{customer_id}.{i}") for i, tier in enumerate(program.tiers.levels)]
+    buttons = [button(text_in(tier.name, t.locale)[:30], "cpinset", f"{customer_id}.{i}")
+               for i, tier in enumerate(program.tiers.levels)]
     buttons.append(button(t("owner-button-unpin"), "cpinset", f"{customer_id}.none"))
     await reply(callback, t("owner-pin-ask"), keyboard(*in_rows(buttons)))
     await callback.answer()
@@ -358,7 +361,8 @@ async def pin_set(callback: CallbackQuery, callback_data: OwnerCb, services: Ser
     new = await domain.pin_tier(services.dom, owner_actor(actor), int(customer), tier)
     async with services.db.reading() as session:
         _, program = await current_program(session)
-    await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned", tier=esc(program.tier(new).name)))
+    await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned",
+                           tier=esc(text_in(program.tier(new).name, t.locale))))
     await callback.answer()
 
 
