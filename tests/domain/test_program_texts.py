@@ -3,12 +3,14 @@ language or `name = { ru = "…", en = "…" }`, read through `text_in` in the r
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 import tomli_w
 from sqlalchemy import select
 
+from bot.commands.core import program_set, program_show
 from bot.i18n import LOCALES, I18n
 from handlers.owner_program import _error_words
 from models.context import Domain
@@ -185,3 +187,26 @@ async def test_a_preset_campaign_keeps_its_russian_name_and_reports_read_every_l
     assert names["opening"] == {"ru": "Открытие магазина", "en": "Store opening"}
     # case A's preset, which the current program no longer presets: the one name the base keeps
     assert names["partner1"] == "Партнёр: кросс-маркетинг"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_cli_shows_and_sets_names_in_both_forms(dom: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`loyalty-bot program show` prints a file `program set` takes back unchanged."""
+    monkeypatch.setenv("DATABASE_URL", dom.db.url)
+    monkeypatch.setenv("PROGRAM_FILE", str(PROGRAMS / "case-a.toml"))
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    assert await program_show(argparse.Namespace()) == 0
+    shown = capsys.readouterr().out
+    assert 'ru = "Статус 1"' in shown and 'en = "Tier 1"' in shown and 'site = "2GIS"' in shown
+    file = tmp_path / "p.toml"
+    file.write_text(shown, encoding="utf-8")
+    assert await program_set(argparse.Namespace(file=str(file), comment="same")) == 0
+    assert "no changes" in capsys.readouterr().out
+    file.write_text(shown.replace('en = "Tier 1"', 'en = "Guest"'), encoding="utf-8")
+    assert await program_set(argparse.Namespace(file=str(file), comment="en")) == 0
+    out = capsys.readouterr().out
+    assert "tiers.levels[0].name: {'ru': 'Статус 1', 'en': 'Tier 1'} -> {'ru': 'Статус 1', 'en': 'Guest'}" in out
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    assert text_in(program.tier(0).name, "en") == "Guest" and text_in(program.tier(0).name, "ru") == "Статус 1"
