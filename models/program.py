@@ -80,10 +80,10 @@ def _local_text(*, max_length: int, min_length: int = 1, pattern: str | None = N
                 raise PydanticCustomError("text_too_short", "the text is empty" if min_length == 1
                                           else "at least {min} characters", {"min": min_length})
             if len(text) > max_length:
-                raise PydanticCustomError("text_too_long", "at most {max} characters, {text!r} is longer",
+                raise PydanticCustomError("text_too_long", "at most {max} characters, \"{text}\" is longer",
                                           {"max": max_length, "text": text})
             if compiled is not None and not compiled.fullmatch(text):
-                raise PydanticCustomError("text_pattern", "{text!r} may have only letters, digits, spaces, . and -",
+                raise PydanticCustomError("text_pattern", "\"{text}\" may have only letters, digits, spaces, . and -",
                                           {"text": text})
         return value
 
