@@ -18,14 +18,12 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import select
 
 from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.sender import SendOutcome
 from bot.services import Services
-from handlers.owner_views import button, keyboard
+from handlers.owner_views import BroadcastCb, button, keyboard
 from models import broadcasts as domain
-from models.tables import TelegramAccount
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +63,9 @@ class BroadcastProgress:
         lock = self._locks.setdefault(broadcast_id, asyncio.Lock())
         async with lock:
             self._last[broadcast_id] = self.monotonic()
-            async with self.services.db.reading() as session:
-                progress = await domain.progress(session, broadcast_id)
-            if progress.finished and progress.status is domain.BroadcastStatus.SENDING:
-                async with self.services.db.transaction() as session:
-                    await domain.mark_finished_if_done(session, broadcast_id, self.services.dom.clock.now())
-                async with self.services.db.reading() as session:
-                    progress = await domain.progress(session, broadcast_id)
-            await self._edit(broadcast_id, progress)
+            shown = await domain.progress_message(self.services.dom, broadcast_id)
+            if shown is not None:
+                await self._edit(broadcast_id, shown)
 
     def _schedule(self, broadcast_id: int) -> None:
         """One trailing refresh per interval; outcomes arriving meanwhile mark it dirty again."""
@@ -96,18 +89,15 @@ class BroadcastProgress:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _edit(self, broadcast_id: int, progress: domain.Progress) -> None:
-        async with self.services.db.reading() as session:
-            broadcast = await session.get(domain.Broadcast, broadcast_id)
-            language = (await session.execute(select(TelegramAccount.language).where(
-                TelegramAccount.telegram_id == broadcast.owner_chat_id))).scalar() if broadcast else None
-        if broadcast is None or broadcast.progress_message_id is None:
+    async def _edit(self, broadcast_id: int, shown: domain.ProgressMessage) -> None:
+        if shown.message_id is None:
             return
-        t = self.i18n.translator(resolve_locale(None, language))
+        progress = shown.progress
+        t = self.i18n.translator(resolve_locale(None, shown.language))
         text, markup = progress_view(t, progress, self.services.settings.send_rate)
         try:
-            await self.bot.edit_message_text(text=text, chat_id=broadcast.owner_chat_id,
-                                             message_id=broadcast.progress_message_id, reply_markup=markup)
+            await self.bot.edit_message_text(text=text, chat_id=shown.chat_id, message_id=shown.message_id,
+                                             reply_markup=markup)
         except TelegramBadRequest as exc:
             if "not modified" not in str(exc):
                 log.warning("broadcast %s: progress message not edited: %s", broadcast_id, exc)
@@ -116,10 +106,8 @@ class BroadcastProgress:
 
     async def resume(self) -> None:
         """After a restart: show where every unfinished broadcast stands."""
-        async with self.services.db.reading() as session:
-            active = await domain.active_broadcasts(session)
-        for broadcast in active:
-            await self.refresh(broadcast.id, force=True)
+        for broadcast_id in await domain.unfinished(self.services.dom):
+            await self.refresh(broadcast_id, force=True)
 
 
 def progress_view(t: Translator, progress: domain.Progress, rate: float) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -131,7 +119,8 @@ def progress_view(t: Translator, progress: domain.Progress, rate: float) -> tupl
              eta=_eta(t, progress.eta_seconds(rate)))
     markup = None
     if progress.status is domain.BroadcastStatus.SENDING and progress.remaining:
-        markup = keyboard([button(t("broadcast-button-stop"), "bstop", progress.broadcast_id)])
+        stop = BroadcastCb(action="stop", broadcast_id=progress.broadcast_id)
+        markup = keyboard([button(t("broadcast-button-stop"), stop)])
     return text, markup
 
 

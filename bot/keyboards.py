@@ -10,10 +10,11 @@ handler of its command (handlers/role_keys.py for staff and owners).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -93,9 +94,31 @@ def remove() -> ReplyKeyboardRemove:
     return ReplyKeyboardRemove()
 
 
+# --- The customer's inline buttons (callback data factories) ------------------------------
+# Each packs as before the factories ("reg:agree", "card:refresh", "lang:ru"), so the buttons
+# already on people's screens keep working.
+
+class ConsentCb(CallbackData, prefix="reg"):
+    """Registration's "I agree" (consent to personal-data processing)."""
+
+    action: Literal["agree"]
+
+
+class RefreshCardCb(CallbackData, prefix="card"):
+    """The card's "new code"."""
+
+    action: Literal["refresh"]
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    """/language: the chosen locale (checked against the bot's locales by the handler)."""
+
+    locale: str
+
+
 def consent(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=t("reg-button-agree"), callback_data="reg:agree")]])
+        InlineKeyboardButton(text=t("reg-button-agree"), callback_data=ConsentCb(action="agree").pack())]])
 
 
 def share_phone(t: Translator) -> ReplyKeyboardMarkup:
@@ -123,13 +146,13 @@ def cancel_only(t: Translator) -> ReplyKeyboardMarkup:
 
 def card_refresh(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=t("card-button-refresh"), callback_data="card:refresh")]])
+        InlineKeyboardButton(text=t("card-button-refresh"), callback_data=RefreshCardCb(action="refresh").pack())]])
 
 
 def language_choice() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="Русский", callback_data="lang:ru"),
-        InlineKeyboardButton(text="English", callback_data="lang:en"),
+        InlineKeyboardButton(text="Русский", callback_data=LanguageCb(locale="ru").pack()),
+        InlineKeyboardButton(text="English", callback_data=LanguageCb(locale="en").pack()),
     ]])
 
 

@@ -15,10 +15,13 @@ keyword arguments. Builders of other areas live in their own modules; importing
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import BeforeValidator, Field
 
 from bot.i18n import Translator
 
@@ -57,18 +60,43 @@ def build_markup(t: Translator, spec: dict[str, Any] | None) -> InlineKeyboardMa
 
 # --- The customer's area --------------------------------------------------------------
 
-RATE_PREFIX = "rate"  # callback data "rate:<operation_id>:<score>"
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _digits_only(value: object) -> object:
+    """An id in callback data is written in 0-9 only: "+5", " 5", "5_0", "5.0" or "٥" are not our buttons."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("not an id")
+    return value
+
+
+# Ids in callback data: whole numbers a 64-bit column holds; anything else is not our button
+# (the factory does not unpack it, so the fallback answers).
+CallbackId = Annotated[int, BeforeValidator(_digits_only), Field(ge=0, lt=10**18)]
+
+
+class RateCb(CallbackData, prefix="rate"):
+    """A star under a purchase notification: "rate:<operation_id>:<score>", as before the
+    factory, so the keyboards under notifications already sent keep working."""
+
+    operation_id: CallbackId
+    score: CallbackId
 
 
 @register_markup("rating")
 def rating_markup(t: Translator, *, operation_id: int) -> InlineKeyboardMarkup:
     """1–5 under a purchase notification (DOMAIN.md, "Reviews and ratings")."""
-    row = [InlineKeyboardButton(text=f"{score}⭐", callback_data=f"{RATE_PREFIX}:{int(operation_id)}:{score}")
+    row = [InlineKeyboardButton(text=f"{score}⭐",
+                                callback_data=RateCb(operation_id=int(operation_id), score=score).pack())
            for score in range(1, 6)]
     return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
-REVIEW_DECISION_PREFIX = "rv"  # callback data "rv:<approve|reject>:<claim_id>"
+class ReviewDecisionCb(CallbackData, prefix="rv"):
+    """Approve / Reject under a review screenshot: "rv:<approve|reject>:<claim_id>" as before."""
+
+    action: Literal["approve", "reject"]
+    claim_id: CallbackId
 
 
 @register_markup("review-decision")
@@ -76,9 +104,9 @@ def review_decision_markup(t: Translator, *, claim_id: int) -> InlineKeyboardMar
     """Approve / Reject under a review screenshot in the staff chat."""
     return InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=t("review-button-approve"),
-                             callback_data=f"{REVIEW_DECISION_PREFIX}:approve:{int(claim_id)}"),
+                             callback_data=ReviewDecisionCb(action="approve", claim_id=int(claim_id)).pack()),
         InlineKeyboardButton(text=t("review-button-reject"),
-                             callback_data=f"{REVIEW_DECISION_PREFIX}:reject:{int(claim_id)}"),
+                             callback_data=ReviewDecisionCb(action="reject", claim_id=int(claim_id)).pack()),
     ]])
 
 

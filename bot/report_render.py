@@ -1,4 +1,5 @@
-"""Showing a report (models/reports.py): a text summary, PNG charts, an XLSX workbook, JSON.
+"""Showing a report (models/reports.py): the bot's short summary, the detailed text and the
+definitions behind its buttons, the command line's text, PNG charts, an XLSX workbook, JSON.
 
 Figures are exact fractions in the report and are rounded here, only for display:
 shares as whole percents (one decimal below 10%), the actual discount with two decimals,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -81,8 +83,26 @@ def benefit_text(t: Translator, report: Report) -> str:
     return fmt_money(t, report.total_benefit)
 
 
-def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
-    """(name, formatted value, definition) for every figure: the text, the XLSX and JSON use it."""
+# Every figure's message key, in the order the owner reads them (the detailed text, the XLSX,
+# the definitions behind "Что это значит?").
+FIGURE_KEYS = (
+    "report-customers", "report-new-customers", "report-digitised", "report-buyers", "report-purchases",
+    "report-revenue", "report-average-check", "report-purchases-per-buyer", "report-points-paid",
+    "report-actual-discount", "report-referred", "report-referral-depth", "report-referred-revenue",
+    "report-certificate-revenue", "report-certificates", "report-ratings", "report-saving",
+    "report-brought-revenue", "report-total-benefit", "report-card-vs-no-card", "report-no-card-sales",
+    "report-return-rate", "report-frequent", "report-top20", "report-buyers-60",
+)
+# The short summary `/report` sends first: the figures an owner looks at (docs/REPORTS.md,
+# "The summary"); the rest is behind "Подробнее".
+SUMMARY_KEYS = (
+    "report-revenue", "report-purchases", "report-average-check", "report-new-customers",
+    "report-return-rate", "report-points-paid", "report-total-benefit",
+)
+
+
+def _figure_values(report: Report, t: Translator) -> dict[str, str]:
+    """Every figure's formatted value, by message key."""
     loc = t.locale
     o = report.overall
 
@@ -94,53 +114,92 @@ def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
         for kind in CertificateKind if report.certificates.get(kind.value, (0, 0))[0]
     )
     certificates = t.number(report.certificates_issued) + (f" ({cert_parts})" if cert_parts else "")
-    rows: list[tuple[str, str]] = [
-        ("report-customers", t.number(o.customers)),
-        ("report-new-customers", t.number(o.new_customers)),
-        ("report-digitised", share(o.digitised, o.digitised_share)),
-        ("report-buyers", share(o.buyers, o.buyers_share)),
-        ("report-purchases", t.number(o.purchases)),
-        ("report-revenue", fmt_money(t, o.revenue, exact=True)),
-        ("report-average-check", fmt_money(t, o.average_check)),
-        ("report-purchases-per-buyer", fmt_decimal(o.purchases_per_buyer, loc, 1)),
-        ("report-points-paid", fmt_money(t, o.points_paid)),  # points are whole: no kopecks shown
-        ("report-actual-discount", fmt_percent(o.actual_discount, loc, 2)),
-        ("report-referred", t("report-of-which", value=t.number(report.referred_customers),
-                              bought=t.number(report.referred_buyers))),
-        ("report-referral-depth", t("report-generations", n=report.referral_depth)),
-        ("report-referred-revenue", fmt_money(t, report.referred_revenue, exact=True)),
-        ("report-certificate-revenue", fmt_money(t, o.certificate_revenue, exact=True)),
-        ("report-certificates", certificates),
-        ("report-ratings", t("report-rating-value", count=t.number(report.ratings),
-                             average=fmt_decimal(report.average_rating, loc, 1))),
-        ("report-saving", fmt_money(t, report.saving) if report.saving >= 0
-         else t("report-saving-negative", amount=fmt_money(t, -report.saving))),
-        ("report-brought-revenue", fmt_money(t, report.brought_revenue, exact=True)),
-        ("report-total-benefit", benefit_text(t, report)),
-        ("report-card-vs-no-card", t("report-card-vs-no-card-value", card=fmt_money(t, o.average_check),
-                                     plain=fmt_money(t, report.no_card_average),
-                                     uplift=fmt_percent(report.card_uplift, loc, 0, signed=True))),
-        ("report-no-card-sales", t("report-share", value=t.number(report.no_card_sales),
-                                   share=fmt_money(t, report.no_card_revenue, exact=True))),
-        ("report-return-rate", fmt_percent(o.return_rate, loc)),
-        ("report-frequent", fmt_percent(o.frequent_share, loc)),
-        ("report-top20", t("report-concentration-value", share=fmt_percent(report.top20_share, loc))),
-        ("report-buyers-60", fmt_percent(report.buyers_for_60_share, loc)),
-    ]
-    percent = fmt_decimal(Fraction(report.baseline_percent), loc, 2).rstrip("0").rstrip(",.")
-    return [(t(key), value, t(f"{key}.def", percent=percent)) for key, value in rows]
+    values = {
+        "report-customers": t.number(o.customers),
+        "report-new-customers": t.number(o.new_customers),
+        "report-digitised": share(o.digitised, o.digitised_share),
+        "report-buyers": share(o.buyers, o.buyers_share),
+        "report-purchases": t.number(o.purchases),
+        "report-revenue": fmt_money(t, o.revenue, exact=True),
+        "report-average-check": fmt_money(t, o.average_check),
+        "report-purchases-per-buyer": fmt_decimal(o.purchases_per_buyer, loc, 1),
+        "report-points-paid": fmt_money(t, o.points_paid),  # points are whole: no kopecks shown
+        "report-actual-discount": fmt_percent(o.actual_discount, loc, 2),
+        "report-referred": t("report-of-which", value=t.number(report.referred_customers),
+                             bought=t.number(report.referred_buyers)),
+        "report-referral-depth": t("report-generations", n=report.referral_depth),
+        "report-referred-revenue": fmt_money(t, report.referred_revenue, exact=True),
+        "report-certificate-revenue": fmt_money(t, o.certificate_revenue, exact=True),
+        "report-certificates": certificates,
+        "report-ratings": t("report-rating-value", count=t.number(report.ratings),
+                            average=fmt_decimal(report.average_rating, loc, 1)),
+        "report-saving": fmt_money(t, report.saving) if report.saving >= 0
+        else t("report-saving-negative", amount=fmt_money(t, -report.saving)),
+        "report-brought-revenue": fmt_money(t, report.brought_revenue, exact=True),
+        "report-total-benefit": benefit_text(t, report),
+        "report-card-vs-no-card": t("report-card-vs-no-card-value", card=fmt_money(t, o.average_check),
+                                    plain=fmt_money(t, report.no_card_average),
+                                    uplift=fmt_percent(report.card_uplift, loc, 0, signed=True)),
+        "report-no-card-sales": t("report-share", value=t.number(report.no_card_sales),
+                                  share=fmt_money(t, report.no_card_revenue, exact=True)),
+        "report-return-rate": fmt_percent(o.return_rate, loc),
+        "report-frequent": fmt_percent(o.frequent_share, loc),
+        "report-top20": t("report-concentration-value", share=fmt_percent(report.top20_share, loc)),
+        "report-buyers-60": fmt_percent(report.buyers_for_60_share, loc),
+    }
+    return values
 
 
-def _title(report: Report, t: Translator) -> str:
+def _definition(t: Translator, key: str, baseline_percent: Decimal) -> str:
+    percent = fmt_decimal(Fraction(baseline_percent), t.locale, 2).rstrip("0").rstrip(",.")
+    return t(f"{key}.def", percent=percent)
+
+
+def figure_rows(report: Report, t: Translator) -> list[tuple[str, str, str]]:
+    """(name, formatted value, definition) for every figure: the text, the XLSX and JSON use it."""
+    values = _figure_values(report, t)
+    return [(t(key), values[key], _definition(t, key, report.baseline_percent)) for key in FIGURE_KEYS]
+
+
+def _title(report: Report, t: Translator, key: str = "report-title") -> str:
     args = {"from": t.day(report.period.first_day), "to": t.day(report.period.last_day)}
     if report.scope is not None:
-        return t("report-title-scope", scope=f"{report.scope.kind}: {report.scope.value}", **args)
-    return t("report-title", **args)
+        return t(f"{key}-scope", scope=f"{report.scope.kind}: {report.scope.value}", **args)
+    return t(key, **args)
 
 
-def render_text(report: Report, t: Translator, *, definitions: bool = True, tables: bool = True) -> str:
-    """A compact summary: every figure (with its definition), then the short tables."""
+def render_summary(report: Report, t: Translator) -> str:
+    """The short summary `/report` sends first: the figures an owner looks at, no definitions
+    (they are behind "Что это значит?"), the rest behind "Подробнее"."""
+    values = _figure_values(report, t)
     lines = [_title(report, t), ""]
+    lines += [t("report-line", name=t(key), value=values[key]) for key in SUMMARY_KEYS]
+    return "\n".join(lines)
+
+
+def render_details(report: Report, t: Translator) -> str:
+    """What "Подробнее" sends: every figure and the short tables, without definitions."""
+    return render_text(report, t, definitions=False, title_key="report-details-title")
+
+
+def render_definitions(t: Translator, baseline_percent: Decimal) -> str:
+    """What "Что это значит?" sends: every figure's name with its one-line definition, then the
+    customer groups (RFM segments). The same definitions are in the XLSX."""
+    lines = [t("report-definitions-title")]
+    for key in FIGURE_KEYS:
+        lines += ["", f"▪️ {t(key)}", _definition(t, key, baseline_percent)]
+    lines += ["", t("report-section-rfm")]
+    for segment in SEGMENTS:
+        lines += ["", f"▪️ {t(f'rfm-{segment}')}", t(f"rfm-{segment}.def")]
+    return "\n".join(lines)
+
+
+def render_text(report: Report, t: Translator, *, definitions: bool = True, tables: bool = True,
+                title_key: str = "report-title") -> str:
+    """Every figure (with its definition unless `definitions=False`), then the short tables:
+    the command line's text report; the bot sends `render_summary` and, on request,
+    `render_details` and `render_definitions`."""
+    lines = [_title(report, t, title_key), ""]
     for name, value, definition in figure_rows(report, t):
         lines.append(t("report-line", name=name, value=value))
         if definitions:
@@ -270,18 +329,88 @@ def report_as_dict(report: Report) -> dict[str, Any]:
 
 
 # --- charts -----------------------------------------------------------------------------
+#
+# Every chart has a title and axis labels in the reader's language; counts sit on whole-number
+# axes (no "2.5 customers"); money axes are roubles with the locale's digit grouping.
+# Colours: dark text on white everywhere (the heatmap picks black or white per cell, whichever
+# contrasts more with the cell), and bars from Paul Tol's colour-blind-safe "muted" scheme,
+# keeping only its colours with at least 3:1 contrast against the white background (WCAG 2.1,
+# 1.4.11 "Non-text contrast"). The style is set for each render, so no global rcParams (a
+# dark style set elsewhere in the process) can change what the owner gets.
+
+CHART_BACKGROUND = "#ffffff"
+CHART_TEXT = "#1a1a1a"
+CHART_PALETTE = ("#332288", "#cc6677", "#117733", "#aa4499", "#999933", "#882255")
+HEATMAP = "cividis"  # sequential and readable with every common colour-vision deficiency
+_CHART_STYLE: dict[str, Any] = {
+    "figure.facecolor": CHART_BACKGROUND, "axes.facecolor": CHART_BACKGROUND,
+    "savefig.facecolor": CHART_BACKGROUND, "savefig.edgecolor": CHART_BACKGROUND,
+    "text.color": CHART_TEXT, "axes.labelcolor": CHART_TEXT, "axes.titlecolor": CHART_TEXT,
+    "xtick.color": CHART_TEXT, "ytick.color": CHART_TEXT, "xtick.labelcolor": CHART_TEXT,
+    "ytick.labelcolor": CHART_TEXT, "axes.edgecolor": "#595959",
+    "legend.facecolor": CHART_BACKGROUND, "legend.edgecolor": "#bfbfbf", "legend.framealpha": 1.0,
+    "legend.labelcolor": CHART_TEXT, "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold",
+    "axes.axisbelow": True, "grid.color": "#dddddd",
+}
+
+
+def _srgb_channel(value: float) -> float:
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(rgb: tuple[float, ...]) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour (channels 0..1; alpha ignored)."""
+    r, g, b = (_srgb_channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: tuple[float, ...], second: tuple[float, ...]) -> float:
+    """WCAG 2.1 contrast ratio, 1..21 (4.5 is the minimum for normal text)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_colour_on(background: tuple[float, ...]) -> str:
+    """Black or white, whichever contrasts more with `background` (at least 4.58:1 for any colour)."""
+    black, white = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    return "#000000" if contrast_ratio(background, black) >= contrast_ratio(background, white) else "#ffffff"
+
 
 def _figure(width: float, height: float) -> Any:
     """A figure of its own (`matplotlib.figure.Figure`, no pyplot): nothing global to set up,
     close or share between renders, and no GUI backend is ever chosen."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), facecolor=CHART_BACKGROUND)
+
+
+def _axes(fig: Any) -> Any:
+    ax = fig.subplots()
+    ax.set_facecolor(CHART_BACKGROUND)
+    # Explicit, not only from the style: ticks are created lazily, when the figure is drawn.
+    ax.tick_params(colors=CHART_TEXT, labelcolor=CHART_TEXT)
+    return ax
+
+
+def _whole_number_axis(axis: Any, locale: str) -> None:
+    """Ticks only at whole numbers, grouped the locale's way ("12 250" / "12,250"): counts of
+    customers never show as "2.5", roubles never as "12 250,5"."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: format_number(round(float(value)), locale)))
+
+
+def _legend(ax: Any) -> None:
+    legend = ax.legend(frameon=True, framealpha=1.0, facecolor=CHART_BACKGROUND, edgecolor="#bfbfbf")
+    for text in legend.get_texts():
+        text.set_color(CHART_TEXT)
 
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")  # Agg: a Figure without a canvas renders with it
+    # Agg: a Figure without a canvas renders with it.
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", facecolor=CHART_BACKGROUND)
     return buf.getvalue()
 
 
@@ -290,114 +419,178 @@ def _month_label(report: Report, index: int, t: Translator) -> str:
     return f"{m.month:02d}.{m.year % 100:02d}"
 
 
-def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str, bytes]]:
-    """PNG charts: revenue by month (card / no card), new customers by source, the RFM grid,
-    the referral depth and the campaign funnels. Charts with nothing to show are skipped."""
+def chart_figures(report: Report, t: Translator | None = None) -> list[tuple[str, Any]]:
+    """The charts as `matplotlib.figure.Figure`s, (file name, figure): revenue by month (card /
+    no card), new customers by source, the RFM grid, the referral depth and the campaign
+    funnels. Charts with nothing to show are skipped. Build (and save) them inside
+    `chart_style()`."""
     t = t or default_i18n().translator("ru")
-    from matplotlib.ticker import FuncFormatter
-
-    charts: list[tuple[str, bytes]] = []
+    loc = t.locale
+    charts: list[tuple[str, Any]] = []
     months = [_month_label(report, i, t) for i in range(len(report.monthly))]
     if report.monthly:
         # Bars at numeric positions with the months as tick labels ("03.26" would otherwise be
         # taken for a number by matplotlib's categorical axis).
         x = list(range(len(months)))
         fig = _figure(9, 4)
-        ax = fig.subplots()
+        ax = _axes(fig)
         card = [m.card_revenue / 100 for m in report.monthly]
         plain = [m.no_card_revenue / 100 for m in report.monthly]
-        ax.bar(x, card, label=t("chart-revenue-card"), color="#2a9d8f")
-        ax.bar(x, plain, bottom=card, label=t("chart-revenue-no-card"), color="#e9c46a")
+        ax.bar(x, card, label=t("chart-revenue-card"), color=CHART_PALETTE[0], edgecolor=CHART_BACKGROUND)
+        ax.bar(x, plain, bottom=card, label=t("chart-revenue-no-card"), color=CHART_PALETTE[1],
+               edgecolor=CHART_BACKGROUND)
         ax.set_xticks(x, months)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_number(int(value), t.locale)))
+        _whole_number_axis(ax.yaxis, loc)
+        ax.grid(axis="y")
         ax.set_title(t("chart-revenue-title"))
+        ax.set_xlabel(t("chart-month-axis"))
         ax.set_ylabel(t("chart-revenue-axis"))
-        ax.legend()
+        _legend(ax)
         ax.tick_params(axis="x", labelrotation=45)
-        charts.append(("revenue_by_month.png", _png(fig)))
+        charts.append(("revenue_by_month.png", fig))
 
         fig = _figure(9, 4)
-        ax = fig.subplots()
+        ax = _axes(fig)
         bottom = [0] * len(months)
-        for kind in SourceKind:
+        for kind, colour in zip(SourceKind, CHART_PALETTE, strict=True):  # a source keeps its colour
             values = [m.new_customers.get(kind.value, 0) for m in report.monthly]
             if any(values):
-                ax.bar(x, values, bottom=bottom, label=t(f"report-source-{kind.value}"))
+                ax.bar(x, values, bottom=bottom, label=t(f"report-source-{kind.value}"), color=colour,
+                       edgecolor=CHART_BACKGROUND)
                 bottom = [a + b for a, b in zip(bottom, values, strict=True)]
         ax.set_xticks(x, months)
+        _whole_number_axis(ax.yaxis, loc)
+        ax.grid(axis="y")
         ax.set_title(t("chart-new-title"))
+        ax.set_xlabel(t("chart-month-axis"))
         ax.set_ylabel(t("chart-new-axis"))
         if any(bottom):
-            ax.legend()
+            _legend(ax)
+        else:
+            ax.set_ylim(0, 1)  # an empty chart still gets the whole-number axis 0..1
         ax.tick_params(axis="x", labelrotation=45)
-        charts.append(("new_customers_by_source.png", _png(fig)))
+        charts.append(("new_customers_by_source.png", fig))
     if report.rfm is not None and report.rfm.buyers:
         fig = _figure(5.5, 4.5)
-        ax = fig.subplots()
+        ax = _axes(fig)
         grid = [[report.rfm.grid.get((r, f), 0) for r in range(1, 6)] for f in range(1, 6)]
-        image = ax.imshow(grid, origin="lower", cmap="YlGnBu")
+        image = ax.imshow(grid, origin="lower", cmap=HEATMAP)
         for f in range(5):
             for r in range(5):
-                ax.text(r, f, str(grid[f][r]), ha="center", va="center", fontsize=9)
+                cell = image.cmap(image.norm(grid[f][r]))
+                ax.text(r, f, format_number(grid[f][r], loc), ha="center", va="center", fontsize=9,
+                        color=text_colour_on(cell))
         ax.set_xticks(range(5), [str(i) for i in range(1, 6)])
         ax.set_yticks(range(5), [str(i) for i in range(1, 6)])
         ax.set_xlabel(t("chart-rfm-r"))
         ax.set_ylabel(t("chart-rfm-f"))
         ax.set_title(t("chart-rfm-title"))
-        fig.colorbar(image, ax=ax)
-        charts.append(("rfm_grid.png", _png(fig)))
+        bar = fig.colorbar(image, ax=ax)
+        bar.set_label(t("chart-rfm-scale"), color=CHART_TEXT)
+        bar.ax.tick_params(colors=CHART_TEXT, labelcolor=CHART_TEXT)
+        _whole_number_axis(bar.ax.yaxis, loc)
+        charts.append(("rfm_grid.png", fig))
     if report.referral_generations:
         fig = _figure(6, 4)
-        ax = fig.subplots()
+        ax = _axes(fig)
         generations = [g for g, _ in report.referral_generations]
-        ax.bar(generations, [n for _, n in report.referral_generations], color="#264653")
+        ax.bar(generations, [n for _, n in report.referral_generations], color=CHART_PALETTE[0])
         ax.set_xticks(generations, [str(g) for g in generations])
+        _whole_number_axis(ax.yaxis, loc)
+        ax.grid(axis="y")
         ax.set_title(t("chart-referral-title"))
         ax.set_xlabel(t("chart-referral-generation"))
         ax.set_ylabel(t("chart-referral-axis"))
-        charts.append(("referral_depth.png", _png(fig)))
+        charts.append(("referral_depth.png", fig))
     funnels = [c for c in report.funnels if c.opened or c.registered or c.certificates or c.buyers][:8]
     if funnels:
-        fig = _figure(9, 1.2 + 0.9 * len(funnels))
-        ax = fig.subplots()
+        fig = _figure(9, 1.6 + 0.9 * len(funnels))
+        ax = _axes(fig)
         stages = [("chart-funnel-opened", "opened"), ("chart-funnel-registered", "registered"),
                   ("chart-funnel-certificates", "certificates"), ("chart-funnel-bought", "buyers")]
         height = 0.8 / len(stages)
         for i, (label, attr) in enumerate(stages):
             ax.barh([j + i * height for j in range(len(funnels))], [getattr(c, attr) for c in funnels],
-                    height=height, label=t(label))
+                    height=height, label=t(label), color=CHART_PALETTE[i])
         ax.set_yticks([j + 0.4 - height / 2 for j in range(len(funnels))], [text_in(c.name, t.locale) for c in funnels])
         ax.invert_yaxis()
+        _whole_number_axis(ax.xaxis, loc)
+        ax.grid(axis="x")
         ax.set_title(t("chart-funnel-title"))
-        ax.legend()
-        charts.append(("campaign_funnels.png", _png(fig)))
+        ax.set_xlabel(t("chart-funnel-axis"))
+        ax.set_ylabel(t("chart-funnel-campaign"))
+        _legend(ax)
+        charts.append(("campaign_funnels.png", fig))
     return charts
 
 
+def chart_style() -> Any:
+    """The charts' own style (a context manager): build and save the figures inside it."""
+    import matplotlib
+
+    return matplotlib.rc_context(_CHART_STYLE)  # type: ignore[arg-type]  # keys are rcParams names
+
+
+def render_charts(report: Report, t: Translator | None = None) -> list[tuple[str, bytes]]:
+    """The charts of `chart_figures` as PNG files, (file name, bytes)."""
+    with chart_style():
+        return [(name, _png(fig)) for name, fig in chart_figures(report, t)]
+
+
 # --- XLSX -------------------------------------------------------------------------------
+#
+# Numbers are numbers and dates are dates, so the owner can sum, sort and chart them: a cell
+# holds the exact value (roubles as a float of the exact kopecks, a share as a fraction of 1)
+# and its number format does the rounding for display. Format codes are the file's own
+# language, not the reader's: "#,##0" shows as "12 250" in Russian Excel and "12,250" in
+# English Excel, "0.0%" as "12,5%" / "12.5%".
 
-_MONEY = '#,##0.00'
-_PCT = '0.00%'
+XLSX_COUNT = "#,##0"
+XLSX_RUB = "#,##0"  # whole roubles; the header says "₽"
+XLSX_RUB_SIGNED = '#,##0 "₽"'  # in the summary, where no header names the unit
+XLSX_SHARE = "0.0%"
+XLSX_DISCOUNT = "0.00%"  # the actual discount: two decimals, as in the text
+XLSX_UPLIFT = "+0%;-0%;0%"
+XLSX_RATIO = "0.0"
+XLSX_ID = "0"
+XLSX_DATE = {"ru": "DD.MM.YYYY", "en": "D MMM YYYY"}
+XLSX_MONTH = {"ru": "MM.YYYY", "en": "MMM YYYY"}
+
+Column = tuple[str, str | None]  # (header, number format of its cells; None: as written)
 
 
-def _sheet(wb: Any, title: str, header: Iterable[str], rows: Iterable[Iterable[Any]],
-           formats: dict[int, str] | None = None) -> None:
+def _sheet(wb: Any, title: str, columns: list[Column], rows: Iterable[Iterable[Any]]) -> Any:
     from openpyxl.styles import Font
 
     ws = wb.create_sheet(title[:31])
-    ws.append(list(header))
+    ws.append([header for header, _ in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
         ws.append(list(row))
-    for col, fmt in (formats or {}).items():
-        for cells in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+    for index, (_, fmt) in enumerate(columns, start=1):
+        if fmt is None:
+            continue
+        for cells in ws.iter_rows(min_row=2, min_col=index, max_col=index):
             for cell in cells:
-                cell.number_format = fmt
+                if cell.value is not None and not isinstance(cell.value, str):
+                    cell.number_format = fmt
     for column in ws.columns:
-        width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
+        width = max(_shown_width(c.value) for c in column)
         ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 80)
     ws.freeze_panes = "A2"
+    return ws
+
+
+def _shown_width(value: Any) -> int:
+    """Roughly how many characters a cell shows (its format rounds floats; dates are 10 wide)."""
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return 11
+    if isinstance(value, float | int):
+        return len(f"{value:,.0f}") + 3
+    return len(str(value))
 
 
 def _rub(kopecks: int | Fraction | None) -> float | None:
@@ -405,61 +598,153 @@ def _rub(kopecks: int | Fraction | None) -> float | None:
     return None if kopecks is None else float(Fraction(kopecks) / 100)
 
 
-def _pct(value: Fraction | None) -> float | None:
+def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
+SummaryRow = tuple[str, Any, str | None, str]  # (figure, value, number format, definition)
+
+
+def summary_rows(report: Report, t: Translator) -> list[SummaryRow]:
+    """The Summary sheet: the period as dates, then every figure of the text summary as a number
+    with its format (a compound figure, "12 (40%)", becomes a row per number)."""
+    loc = t.locale
+    o = report.overall
+    percent = fmt_decimal(Fraction(report.baseline_percent), loc, 2).rstrip("0").rstrip(",.")
+
+    def figure(key: str, value: Any, fmt: str | None) -> SummaryRow:
+        return (t(key), value, fmt, t(f"{key}.def", percent=percent))
+
+    def part(key: str, value: Any, fmt: str | None, **args: Any) -> SummaryRow:
+        return (t(key, **args), value, fmt, "")
+
+    rows: list[SummaryRow] = [
+        part("xlsx-period-from", report.period.first_day, XLSX_DATE.get(loc, XLSX_DATE["ru"])),
+        part("xlsx-period-to", report.period.last_day, XLSX_DATE.get(loc, XLSX_DATE["ru"])),
+    ]
+    if report.scope is not None:
+        rows.append(part("xlsx-scope", f"{report.scope.kind}: {report.scope.value}", None))
+    rows += [
+        figure("report-customers", o.customers, XLSX_COUNT),
+        figure("report-new-customers", o.new_customers, XLSX_COUNT),
+        figure("report-digitised", o.digitised, XLSX_COUNT),
+        part("xlsx-share-of", _float(o.digitised_share), XLSX_SHARE, name=t("report-digitised")),
+        figure("report-buyers", o.buyers, XLSX_COUNT),
+        part("xlsx-share-of", _float(o.buyers_share), XLSX_SHARE, name=t("report-buyers")),
+        figure("report-purchases", o.purchases, XLSX_COUNT),
+        figure("report-revenue", _rub(o.revenue), XLSX_RUB_SIGNED),
+        figure("report-average-check", _rub(o.average_check), XLSX_RUB_SIGNED),
+        figure("report-purchases-per-buyer", _float(o.purchases_per_buyer), XLSX_RATIO),
+        figure("report-points-paid", _rub(o.points_paid), XLSX_RUB_SIGNED),
+        figure("report-actual-discount", _float(o.actual_discount), XLSX_DISCOUNT),
+        figure("report-referred", report.referred_customers, XLSX_COUNT),
+        part("xlsx-referred-bought", report.referred_buyers, XLSX_COUNT),
+        figure("report-referral-depth", report.referral_depth, XLSX_COUNT),
+        figure("report-referred-revenue", _rub(report.referred_revenue), XLSX_RUB_SIGNED),
+        figure("report-certificate-revenue", _rub(o.certificate_revenue), XLSX_RUB_SIGNED),
+        figure("report-certificates", report.certificates_issued, XLSX_COUNT),
+        *[part("xlsx-certificates-of-kind", report.certificates.get(kind.value, (0, 0))[0], XLSX_COUNT,
+               kind=t(f"report-cert-{kind.value}"))
+          for kind in CertificateKind if report.certificates.get(kind.value, (0, 0))[0]],
+        figure("report-ratings", report.ratings, XLSX_COUNT),
+        part("xlsx-average-rating", _float(report.average_rating), XLSX_RATIO),
+        figure("report-saving", _rub(report.saving), XLSX_RUB_SIGNED),
+        figure("report-brought-revenue", _rub(report.brought_revenue), XLSX_RUB_SIGNED),
+        # A month without purchases has no benefit to measure: say so rather than show 0 ₽.
+        figure("report-total-benefit", benefit_text(t, report) if report.benefit_state == "none"
+               else _rub(report.total_benefit), XLSX_RUB_SIGNED),
+        figure("report-card-vs-no-card", _float(report.card_uplift), XLSX_UPLIFT),
+        part("xlsx-average-card", _rub(o.average_check), XLSX_RUB_SIGNED),
+        part("xlsx-average-no-card", _rub(report.no_card_average), XLSX_RUB_SIGNED),
+        figure("report-no-card-sales", report.no_card_sales, XLSX_COUNT),
+        part("xlsx-no-card-total", _rub(report.no_card_revenue), XLSX_RUB_SIGNED),
+        figure("report-return-rate", _float(o.return_rate), XLSX_SHARE),
+        figure("report-frequent", _float(o.frequent_share), XLSX_SHARE),
+        figure("report-top20", _float(report.top20_share), XLSX_SHARE),
+        figure("report-buyers-60", _float(report.buyers_for_60_share), XLSX_SHARE),
+    ]
+    return rows
+
+
+def _summary_sheet(wb: Any, report: Report, t: Translator) -> None:
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet(t("xlsx-summary")[:31])
+    ws.append([_title(report, t)])
+    ws["A1"].font = Font(bold=True, size=12)
+    ws.append([t("xlsx-figure"), t("xlsx-value"), t("xlsx-definition")])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for name, value, fmt, definition in summary_rows(report, t):
+        ws.append([name, value, definition])
+        if fmt is not None and value is not None and not isinstance(value, str):
+            ws.cell(row=ws.max_row, column=2).number_format = fmt
+    ws.column_dimensions["A"].width = min(max(len(str(c.value or "")) for c in ws["A"][1:]) + 2, 70)
+    ws.column_dimensions["B"].width = 18
+    ws.column_dimensions["C"].width = 80
+    ws.freeze_panes = "A3"
+
+
 def render_xlsx(report: Report, t: Translator | None = None) -> bytes:
-    """A workbook with every table of the report (money in roubles, shares as percents)."""
+    """A workbook with every table of the report, in the reader's language: money in roubles,
+    shares as percents, months and the period as dates — every one a number, not text."""
     from openpyxl import Workbook
 
     t = t or default_i18n().translator("ru")
+    loc = t.locale
     wb = Workbook()
     wb.remove(wb.active)
-    _sheet(wb, t("xlsx-summary"), [t("xlsx-figure"), t("xlsx-value"), t("xlsx-definition")],
-           [[_title(report, t), "", ""], *figure_rows(report, t)])
-    src_header = [t("xlsx-name"), t("xlsx-customers"), t("xlsx-new"), t("xlsx-digitised"), t("xlsx-buyers"),
-                  t("xlsx-purchases"), t("xlsx-revenue"), t("xlsx-average-check"), t("xlsx-points-paid")]
-    _sheet(wb, t("xlsx-sources"), src_header, [
+    _summary_sheet(wb, report, t)
+    _sheet(wb, t("xlsx-sources"), [
+        (t("xlsx-name"), None), (t("xlsx-customers"), XLSX_COUNT), (t("xlsx-new"), XLSX_COUNT),
+        (t("xlsx-with-card"), XLSX_COUNT), (t("xlsx-buyers"), XLSX_COUNT), (t("xlsx-purchases"), XLSX_COUNT),
+        (t("xlsx-revenue"), XLSX_RUB), (t("xlsx-average-check"), XLSX_RUB), (t("xlsx-points-paid"), XLSX_RUB),
+    ], [
         [t(f"report-source-{g.key}"), g.figures.customers, g.figures.new_customers, g.figures.digitised,
          g.figures.buyers, g.figures.purchases, _rub(g.figures.revenue), _rub(g.figures.average_check),
          _rub(g.figures.points_paid)] for g in report.by_source
-    ], {7: _MONEY, 8: _MONEY, 9: _MONEY})
+    ])
     _sheet(wb, t("xlsx-staff"), [
-        t("xlsx-name"), t("xlsx-operations"), t("xlsx-purchases"), t("xlsx-no-card"), t("xlsx-revenue"),
-        t("xlsx-average-check"), t("xlsx-points-paid"), t("xlsx-enrolled"), t("xlsx-ratings"),
-        t("xlsx-average-rating"),
+        (t("xlsx-name"), None), (t("xlsx-operations"), XLSX_COUNT), (t("xlsx-purchases"), XLSX_COUNT),
+        (t("xlsx-no-card"), XLSX_COUNT), (t("xlsx-revenue"), XLSX_RUB), (t("xlsx-average-check"), XLSX_RUB),
+        (t("xlsx-points-paid"), XLSX_RUB), (t("xlsx-enrolled"), XLSX_COUNT), (t("xlsx-ratings"), XLSX_COUNT),
+        (t("xlsx-average-rating"), XLSX_RATIO),
     ], [[s.name, s.operations, s.purchases, s.sales_no_card, _rub(s.revenue), _rub(s.average_check),
-         _rub(s.points_paid), s.enrolled, s.ratings, _pct(s.average_rating)] for s in report.staff],
-        {5: _MONEY, 6: _MONEY, 7: _MONEY, 10: "0.0"})
+         _rub(s.points_paid), s.enrolled, s.ratings, _float(s.average_rating)] for s in report.staff])
     _sheet(wb, t("xlsx-campaigns"), [
-        t("xlsx-code"), t("xlsx-name"), t("xlsx-opened"), t("xlsx-registered"), t("xlsx-certificates-issued"),
-        t("xlsx-buyers"), t("xlsx-revenue"), t("xlsx-cost"),
+        (t("xlsx-code"), None), (t("xlsx-name"), None), (t("xlsx-opened"), XLSX_COUNT),
+        (t("xlsx-registered"), XLSX_COUNT), (t("xlsx-certificates-issued"), XLSX_COUNT),
+        (t("xlsx-buyers"), XLSX_COUNT), (t("xlsx-revenue"), XLSX_RUB), (t("xlsx-cost"), XLSX_COUNT),
     ], [[c.code, text_in(c.name, t.locale), c.opened, c.registered, c.certificates, c.buyers, _rub(c.revenue),
          c.cost_points]
-        for c in report.funnels], {7: _MONEY})
+        for c in report.funnels])
     kinds = list(SourceKind)
     _sheet(wb, t("xlsx-monthly"), [
-        t("xlsx-month"), t("chart-revenue-card"), t("xlsx-purchases"), t("xlsx-no-card-revenue"), t("xlsx-no-card"),
-        *[t(f"report-source-{k.value}") for k in kinds],
+        (t("xlsx-month"), XLSX_MONTH.get(loc, XLSX_MONTH["ru"])), (t("xlsx-card-revenue"), XLSX_RUB),
+        (t("xlsx-purchases"), XLSX_COUNT), (t("xlsx-no-card-revenue"), XLSX_RUB), (t("xlsx-no-card"), XLSX_COUNT),
+        *[(t("xlsx-new-from", source=t(f"report-source-{k.value}")), XLSX_COUNT) for k in kinds],
     ], [[m.month, _rub(m.card_revenue), m.card_purchases, _rub(m.no_card_revenue), m.no_card_sales,
-         *[m.new_customers.get(k.value, 0) for k in kinds]] for m in report.monthly],
-        {1: "yyyy-mm", 2: _MONEY, 4: _MONEY})
+         *[m.new_customers.get(k.value, 0) for k in kinds]] for m in report.monthly])
     if report.rfm is not None:
-        _sheet(wb, t("xlsx-rfm"), [t("xlsx-segment"), t("xlsx-customers"), t("xlsx-revenue"), t("xlsx-definition")],
-               [[t(f"rfm-{s.segment}"), s.customers, _rub(s.revenue), t(f"rfm-{s.segment}.def")]
-                for s in report.rfm.segments], {3: _MONEY})
-        ws = wb[t("xlsx-rfm")[:31]]
+        ws = _sheet(wb, t("xlsx-rfm"), [
+            (t("xlsx-segment"), None), (t("xlsx-customers"), XLSX_COUNT), (t("xlsx-revenue"), XLSX_RUB),
+            (t("xlsx-definition"), None),
+        ], [[t(f"rfm-{s.segment}"), s.customers, _rub(s.revenue), t(f"rfm-{s.segment}.def")]
+            for s in report.rfm.segments])
         ws.append([])
-        ws.append(["F \\ R", 1, 2, 3, 4, 5])
+        ws.append([t("xlsx-rfm-grid"), 1, 2, 3, 4, 5])
         for f in range(5, 0, -1):
             ws.append([f, *[report.rfm.grid.get((r, f), 0) for r in range(1, 6)]])
+            for cell in ws[ws.max_row][1:]:
+                cell.number_format = XLSX_COUNT
         names = [NONE, *SEGMENTS]
-        _sheet(wb, t("xlsx-movement"), [f"{t('xlsx-before')} \\ {t('xlsx-after')}",
-                                        *[t(f"rfm-{n}") for n in SEGMENTS]],
-               [[t(f"rfm-{b}"), *[report.rfm.movement.get((b, a), 0) for a in SEGMENTS]] for b in names])
-    _sheet(wb, t("xlsx-referrals"), [t("xlsx-generation"), t("xlsx-customers")], report.referral_generations)
-    _sheet(wb, t("xlsx-certificates"), [t("xlsx-kind"), t("xlsx-count"), t("xlsx-points")],
+        _sheet(wb, t("xlsx-movement"), [
+            (f"{t('xlsx-before')} \\ {t('xlsx-after')}", None), *[(t(f"rfm-{n}"), XLSX_COUNT) for n in SEGMENTS],
+        ], [[t(f"rfm-{b}"), *[report.rfm.movement.get((b, a), 0) for a in SEGMENTS]] for b in names])
+    _sheet(wb, t("xlsx-referrals"), [(t("xlsx-generation"), XLSX_ID), (t("xlsx-customers"), XLSX_COUNT)],
+           report.referral_generations)
+    _sheet(wb, t("xlsx-certificates"), [(t("xlsx-kind"), None), (t("xlsx-count"), XLSX_COUNT),
+                                        (t("xlsx-points"), XLSX_COUNT)],
            [[t(f"report-cert-{k}"), c, p] for k, (c, p) in report.certificates.items()])
     buf = io.BytesIO()
     wb.save(buf)

@@ -238,10 +238,9 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     if install_signals:  # before Telegram is asked anything: SIGTERM also stops a start-up retrying
         _install_signal_handlers(stop_event)
     try:
-        from models.programs_store import current_program
+        from models.programs_store import program_in_force
 
-        async with services.db.reading() as session:
-            _, program = await current_program(session)
+        _, program = await program_in_force(services.dom)
         if (warning := policy_warning(settings, program.business.policy_url)) is not None:
             log.warning("%s", warning)
         dp, sender = await start_up(bot, services, i18n, stop_event=stop_event)

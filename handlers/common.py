@@ -13,14 +13,13 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
-from sqlalchemy import update
 
 from bot import keyboards
 from bot.i18n import LOCALES, I18n, Translator
 from bot.keyboards import Button
 from bot.middlewares import Actor
 from bot.services import Services
-from models.tables import TelegramAccount
+from models.customers import set_language as set_account_language
 
 log = logging.getLogger(__name__)
 router = Router(name="common")
@@ -88,16 +87,14 @@ async def language(message: Message, t: Translator) -> None:
     await message.answer(t("common-choose-language"), reply_markup=keyboards.language_choice())
 
 
-@router.callback_query(F.data.startswith("lang:"))
-async def set_language(callback: CallbackQuery, actor: Actor | None, services: Services, i18n: I18n,
-                       bot: Bot) -> None:
-    locale = (callback.data or "").partition(":")[2]
+@router.callback_query(keyboards.LanguageCb.filter())
+async def set_language(callback: CallbackQuery, callback_data: keyboards.LanguageCb, actor: Actor | None,
+                       services: Services, i18n: I18n, bot: Bot) -> None:
+    locale = callback_data.locale
     if actor is None or locale not in LOCALES:
         await callback.answer(i18n.get(actor.locale if actor else "ru", "fallback-stale-button"))
         return
-    async with services.db.transaction() as session:
-        await session.execute(update(TelegramAccount).where(TelegramAccount.telegram_id == actor.telegram_id)
-                              .values(language=locale))
+    await set_account_language(services.dom, actor.telegram_id, locale)
     t = i18n.translator(locale)
     await callback.answer(t("common-language-set"))
     chat_id = callback.message.chat.id if callback.message else actor.telegram_id

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -19,17 +20,24 @@ from bot import keyboards
 from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.keyboards import NO_PREVIEW, Button
+from bot.markups import CallbackId
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_views import delete_quietly, esc, load_program, send_card
-from models.customers import get_customer
+from models.customers import referral_code_of
 from models.errors import CustomerErased, CustomerNotFound
 from models.history import HISTORY_PAGE, certificates_of, history_page, next_expiry, referral_stats
 from models.program import text_in
-from models.text import is_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-menu")
+MAX_PAGE = 99_999  # a forged page beyond it shows the first page
+
+
+class HistoryCb(CallbackData, prefix="hist"):
+    """A page of balance and history: "hist:<page>", as before the factory."""
+
+    page: CallbackId
 
 
 async def member(message: Message, actor: Actor | None, t: Translator) -> int | None:
@@ -59,7 +67,7 @@ async def card(message: Message, actor: Actor | None, t: Translator, services: S
     await send_card(bot, message.chat.id, services, t, customer_id)
 
 
-@router.callback_query(F.data == "card:refresh")
+@router.callback_query(keyboards.RefreshCardCb.filter())
 async def refresh_card(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
                        bot: Bot) -> None:
     if actor is None or actor.customer_id is None:
@@ -92,13 +100,13 @@ async def balance(message: Message, actor: Actor | None, t: Translator, services
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(F.data.startswith("hist:"))
-async def history_page_cb(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> None:
+@router.callback_query(HistoryCb.filter())
+async def history_page_cb(callback: CallbackQuery, callback_data: HistoryCb, actor: Actor | None, t: Translator,
+                          services: Services) -> None:
     if actor is None or actor.customer_id is None:
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
-    raw = (callback.data or "").partition(":")[2]
-    page = int(raw) if is_digits(raw) and len(raw) < 6 else 0
+    page = callback_data.page if 0 <= callback_data.page <= MAX_PAGE else 0
     text, markup = await render_history(services, t, actor.customer_id, page)
     await callback.answer()
     await keyboards.edit_pressed(callback, text, markup)  # a double tap changes nothing: not an error
@@ -138,9 +146,11 @@ async def render_history(services: Services, t: Translator, customer_id: int,
         lines.append(t("history-page", page=page_data.page + 1, pages=pages))
     buttons = []
     if page_data.page > 0:
-        buttons.append(InlineKeyboardButton(text=t("history-newer"), callback_data=f"hist:{page_data.page - 1}"))
+        buttons.append(InlineKeyboardButton(text=t("history-newer"),
+                                            callback_data=HistoryCb(page=page_data.page - 1).pack()))
     if page_data.page + 1 < pages:
-        buttons.append(InlineKeyboardButton(text=t("history-older"), callback_data=f"hist:{page_data.page + 1}"))
+        buttons.append(InlineKeyboardButton(text=t("history-older"),
+                                            callback_data=HistoryCb(page=page_data.page + 1).pack()))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
 
 
@@ -176,9 +186,7 @@ async def invite(message: Message, actor: Actor | None, t: Translator, services:
         return
     dom = services.dom
     _, program = await load_program(dom)
-    async with dom.db.reading() as session:
-        customer = await get_customer(session, customer_id)
-        code = customer.referral_code
+    code = await referral_code_of(dom, customer_id)
     link = make_link(services.bot_username, "referral", code)
     levels = max(len(program.referral.level_percents), 1)
     stats = await referral_stats(dom, customer_id, levels)

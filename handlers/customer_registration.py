@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
@@ -31,6 +32,7 @@ from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
 from handlers.customer_views import drop_keyboard, esc, load_program, send_card, send_menu
+from handlers.flow_data import FlowData
 from models.certificates import claim_campaign, record_link_visit
 from models.customers import Attribution, Registered, Registration, parse_birthday, register_customer
 from models.errors import AlreadyRegistered, CampaignUnavailable, InvalidDate, InvalidPhone, PhoneTaken
@@ -48,6 +50,25 @@ class Reg(StatesGroup):
     phone = State()
     name = State()
     birthday = State()
+
+
+class AttributionData(TypedDict):
+    """Where the person came from (the /start link), kept until registration completes."""
+
+    referral: str | None
+    campaign: str | None
+    staff: str | None
+
+
+class RegData(TypedDict, total=False):
+    """Reg's conversation data: the attribution from /start, then the phone and the name."""
+
+    attribution: AttributionData
+    phone: str
+    name: str
+
+
+reg_data = FlowData[RegData]()
 
 
 # --- /start --------------------------------------------------------------------------
@@ -105,11 +126,11 @@ async def _start_member(message: Message, link: DeepLink, actor: Actor, services
 
 async def _begin_registration(message: Message, link: DeepLink, state: FSMContext, services: Services,
                               t: Translator) -> None:
-    attribution = {"referral": link.value if link.kind == "referral" else None,
-                   "campaign": link.value if link.kind in ("campaign", "source") else None,
-                   "staff": link.value if link.kind == "enrol" else None}
+    attribution = AttributionData(referral=link.value if link.kind == "referral" else None,
+                                  campaign=link.value if link.kind in ("campaign", "source") else None,
+                                  staff=link.value if link.kind == "enrol" else None)
     await state.set_state(Reg.consent)
-    await state.update_data(attribution=attribution)
+    await reg_data.update(state, RegData(attribution=attribution))
     _, program = await load_program(services.dom)
     # The owner's description says what the program gives (the presets name the welcome
     # points there): it replaces the generated line instead of repeating it.
@@ -128,7 +149,7 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
 # --- consent -------------------------------------------------------------------------
 
 
-@router.callback_query(F.data == "reg:agree")
+@router.callback_query(keyboards.ConsentCb.filter())
 async def agree(callback: CallbackQuery, state: FSMContext, t: Translator, actor: Actor | None, bot: Bot) -> None:
     if actor is None or actor.customer_id is not None:
         await callback.answer(t("reg-already-member"))
@@ -165,7 +186,7 @@ async def got_contact(message: Message, state: FSMContext, t: Translator) -> Non
         await message.answer(t("reg-phone-invalid"), reply_markup=keyboards.share_phone(t))
         return
     name = " ".join(p for p in (message.from_user.first_name, message.from_user.last_name) if p)[:NAME_MAX]
-    await state.update_data(phone=phone, name=name or contact.first_name[:NAME_MAX])
+    await reg_data.update(state, RegData(phone=phone, name=name or contact.first_name[:NAME_MAX]))
     await state.set_state(Reg.name)
     await message.answer(t("reg-ask-name", name=esc(name or contact.first_name)), reply_markup=keyboards.keep_name(t))
 
@@ -202,7 +223,7 @@ async def got_name(message: Message, state: FSMContext, t: Translator, i18n: I18
         if not name or len(name) > NAME_MAX or name.startswith("/") or not any(ch.isalpha() for ch in name):
             await message.answer(t("reg-name-invalid", max=NAME_MAX), reply_markup=keyboards.keep_name(t))
             return
-        await state.update_data(name=name)
+        await reg_data.update(state, RegData(name=name))
     await state.set_state(Reg.birthday)
     await message.answer(t("reg-ask-birthday"), reply_markup=keyboards.skip_birthday(t))
 
@@ -244,8 +265,8 @@ def birthday_error_key(exc: InvalidDate) -> str:
 
 async def finish(message: Message, state: FSMContext, actor: Actor, services: Services, t: Translator, bot: Bot,
                  birthday: date | None) -> None:
-    data = await state.get_data()
-    attribution = data.get("attribution") or {}
+    data = await reg_data.get(state)
+    attribution = data.get("attribution") or AttributionData(referral=None, campaign=None, staff=None)
     reg = Registration(
         telegram_id=actor.telegram_id, phone=str(data.get("phone")), name=str(data.get("name") or actor.first_name),
         birthday=birthday, language=actor.locale,

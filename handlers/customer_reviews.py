@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Annotated, Literal, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from pydantic import Field
 
 from bot.i18n import Translator
 from bot.keyboards import Button
-from bot.markups import RATE_PREFIX, REVIEW_DECISION_PREFIX, rating_markup
+from bot.markups import CallbackId, RateCb, ReviewDecisionCb, rating_markup
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_views import drop_keyboard, esc, load_program
+from handlers.flow_data import FlowData
 from models import audit
 from models.errors import NotFound, OwnAccount
 from models.program import text_in
@@ -42,7 +46,6 @@ from models.reviews import (
     review_status,
     submit_review,
 )
-from models.text import is_digits
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-reviews")
@@ -51,6 +54,26 @@ router = Router(name="customer-reviews")
 class ReviewFlow(StatesGroup):
     screenshot = State()
     what_went_wrong = State()  # data: operation_id (a low rating just given)
+
+
+class ReviewData(TypedDict, total=False):
+    """ReviewFlow's conversation data."""
+
+    operation_id: int  # what_went_wrong: the purchase just rated low
+    site: str  # screenshot: the review site chosen
+
+
+review_data = FlowData[ReviewData]()
+
+
+class ReviewCb(CallbackData, prefix="review"):
+    """The review menu: rate the last visit, or claim a review on the program's site `index`."""
+
+    action: Literal["rate", "site"]
+    index: Annotated[CallbackId, Field(lt=1000)] | None = None
+
+
+RATE_LAST = ReviewCb(action="rate").pack()
 
 
 @router.message(Command("review", "rate"))
@@ -64,20 +87,20 @@ async def review_menu(message: Message, actor: Actor | None, t: Translator, serv
     _, program = await load_program(services.dom)
     rows = []
     if await last_unrated_purchase(services.dom, customer_id) is not None:
-        rows.append([InlineKeyboardButton(text=t("review-button-rate"), callback_data="review:rate")])
+        rows.append([InlineKeyboardButton(text=t("review-button-rate"), callback_data=RATE_LAST)])
     for index, site in enumerate(program.reviews):
         rows.append([InlineKeyboardButton(text=t("review-site-button", site=text_in(site.site, t.locale),
                                                  points=site.points),
-                                          callback_data=f"review:site:{index}")])
+                                          callback_data=ReviewCb(action="site", index=index).pack())])
     if not rows:
         await message.answer(t("review-nothing"))
         return
-    can_rate = rows[0][0].callback_data == "review:rate"
+    can_rate = rows[0][0].callback_data == RATE_LAST
     await message.answer(t("review-menu" if can_rate else "review-menu-no-visit"),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(F.data == "review:rate")
+@router.callback_query(ReviewCb.filter(F.action == "rate"))
 async def rate_last(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
                     bot: Bot) -> None:
     if actor is None or actor.customer_id is None:
@@ -93,31 +116,31 @@ async def rate_last(callback: CallbackQuery, actor: Actor | None, t: Translator,
                            reply_markup=rating_markup(t, operation_id=operation_id))
 
 
-@router.callback_query(F.data.startswith(f"{RATE_PREFIX}:"))
-async def rate(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
-               state: FSMContext, bot: Bot) -> None:
-    parts = (callback.data or "").split(":")
-    if actor is None or actor.customer_id is None or len(parts) != 3 or not all(
-            is_digits(p) and len(p) < 19 for p in parts[1:]):
-        log.warning("rating: malformed or foreign rating callback %r from user %s", callback.data,
+@router.callback_query(RateCb.filter())
+async def rate(callback: CallbackQuery, callback_data: RateCb, actor: Actor | None, t: Translator,
+               services: Services, state: FSMContext, bot: Bot) -> None:
+    # Garbled rating data never gets here: the factory does not unpack it (handlers/fallback.py answers).
+    if actor is None or actor.customer_id is None:
+        log.warning("rating: rating callback %r from user %s who is not a member", callback.data,
                     callback.from_user.id)
         await callback.answer(t("fallback-stale-button"))
         return
-    result = await rate_purchase(services.dom, actor.customer_id, int(parts[1]), int(parts[2]),
+    operation_id, score = callback_data.operation_id, callback_data.score
+    result = await rate_purchase(services.dom, actor.customer_id, operation_id, score,
                                  staff_chat_id=services.settings.staff_chat_id)
     if result.status == "not_found":
-        log.warning("rating: user %s tried to rate operation %s that is not theirs", actor.telegram_id, parts[1])
+        log.warning("rating: user %s tried to rate operation %s that is not theirs", actor.telegram_id, operation_id)
         await callback.answer(t("review-not-yours"), show_alert=True)
         return
     await callback.answer(t("review-thanks") if result.status == "rated" else t("review-already-rated"))
     if result.status == "rated":
-        await _show_stars(callback.message, t, int(parts[2]))
+        await _show_stars(callback.message, t, score)
     else:
         await drop_keyboard(callback.message)
     if result.low:
         wake_sender(services)
         await state.set_state(ReviewFlow.what_went_wrong)
-        await state.set_data({"operation_id": int(parts[1])})
+        await review_data.set(state, ReviewData(operation_id=operation_id))
         await bot.send_message(actor.telegram_id, t("review-ask-what-went-wrong"))
 
 
@@ -134,7 +157,7 @@ async def _show_stars(message: object, t: Translator, score: int) -> None:
 @router.message(StateFilter(ReviewFlow.what_went_wrong), F.text, ~F.text.startswith("/"))
 async def what_went_wrong(message: Message, actor: Actor | None, t: Translator, services: Services,
                           state: FSMContext) -> None:
-    data = await state.get_data()
+    data = await review_data.get(state)
     await state.clear()
     if actor is None or actor.customer_id is None:
         return
@@ -150,18 +173,18 @@ async def what_went_wrong_not_text(message: Message, t: Translator) -> None:
     await message.answer(t("review-ask-what-went-wrong"))
 
 
-@router.callback_query(F.data.startswith("review:site:"))
-async def choose_site(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services,
-                      state: FSMContext, bot: Bot) -> None:
+@router.callback_query(ReviewCb.filter(F.action == "site"))
+async def choose_site(callback: CallbackQuery, callback_data: ReviewCb, actor: Actor | None, t: Translator,
+                      services: Services, state: FSMContext, bot: Bot) -> None:
     if actor is None or actor.customer_id is None:
         await callback.answer(t("common-start-hint"), show_alert=True)
         return
-    raw = (callback.data or "").rsplit(":", 1)[-1]
+    index = callback_data.index
     _, program = await load_program(services.dom)
-    if not is_digits(raw) or len(raw) > 3 or int(raw) >= len(program.reviews):
+    if index is None or index >= len(program.reviews):
         await callback.answer(t("review-site-unknown"), show_alert=True)
         return
-    site = program.reviews[int(raw)]
+    site = program.reviews[index]
     status = await review_status(services.dom, actor.customer_id, site.key)
     if status != "open":
         key = "review-already-rewarded" if status == "rewarded" else "review-already-pending"
@@ -169,7 +192,7 @@ async def choose_site(callback: CallbackQuery, actor: Actor | None, t: Translato
         return
     await callback.answer()
     await state.set_state(ReviewFlow.screenshot)
-    await state.update_data(site=site.key)
+    await review_data.update(state, ReviewData(site=site.key))
     name = text_in(site.site, t.locale)
     markup = InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=t("review-button-open", site=name), url=site.url)]])
@@ -183,7 +206,7 @@ async def got_screenshot(message: Message, actor: Actor | None, t: Translator, s
     if actor is None or actor.customer_id is None or not message.photo:
         await state.clear()
         return
-    site = str((await state.get_data()).get("site") or "")
+    site = str((await review_data.get(state)).get("site") or "")
     await state.clear()
     review = (await load_program(services.dom))[1].review(site)
     shown = text_in(review.site, t.locale) if review is not None else site
@@ -213,33 +236,37 @@ async def screenshot_expected(message: Message, t: Translator) -> None:
 # --- the staff chat: Approve / Reject -----------------------------------------------------
 
 
-@router.callback_query(F.data.startswith(f"{REVIEW_DECISION_PREFIX}:"))
-async def decide(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> None:
-    parts = (callback.data or "").split(":")
+async def _staff_only(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> bool:
+    """DOMAIN.md, "Roles": the role is re-checked here, whatever the button says; anyone else is
+    refused and audited."""
+    if actor is not None and actor.is_staff:
+        return True
     user_id = callback.from_user.id
-    if actor is None or not actor.is_staff:
-        # DOMAIN.md, "Roles": the role is re-checked here, whatever the button says.
-        log.warning("review: user %s (not staff) pressed %r", user_id, callback.data)
-        async with services.db.transaction() as session:
-            audit.record(session, services.dom.clock.now(), "review.forbidden", actor_telegram_id=user_id,
-                         actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
-        await callback.answer(t("not-allowed"), show_alert=True)
+    log.warning("review: user %s (not staff) pressed %r", user_id, callback.data)
+    await audit.record_alone(services.dom, "review.forbidden", actor_telegram_id=user_id,
+                             actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
+    await callback.answer(t("not-allowed"), show_alert=True)
+    return False
+
+
+@router.callback_query(ReviewDecisionCb.filter())
+async def decide(callback: CallbackQuery, callback_data: ReviewDecisionCb, actor: Actor | None, t: Translator,
+                 services: Services) -> None:
+    if not await _staff_only(callback, actor, t, services):
         return
-    if len(parts) != 3 or parts[1] not in ("approve", "reject") or not is_digits(parts[2]) or len(parts[2]) > 18:
-        log.warning("review: malformed decision %r from staff %s", callback.data, user_id)
-        await callback.answer(t("fallback-stale-button"))
-        return
+    assert actor is not None
+    user_id = callback.from_user.id
+    claim_id = callback_data.claim_id
     try:
-        decision = await decide_review(services.dom, int(parts[2]), approve=parts[1] == "approve",
+        decision = await decide_review(services.dom, claim_id, approve=callback_data.action == "approve",
                                        actor_telegram_id=user_id, actor_role=actor.role, staff_id=actor.staff_id)
     except NotFound:
         await callback.answer(t("fallback-stale-button"), show_alert=True)
         return
     except OwnAccount:
         # Staff never reward their own account (DOMAIN.md, "Roles"): the owner too.
-        async with services.db.transaction() as session:
-            audit.record(session, services.dom.clock.now(), "review.own_refused", actor_telegram_id=user_id,
-                         actor_role=actor.role, target=f"review:{parts[2]}")
+        await audit.record_alone(services.dom, "review.own_refused", actor_telegram_id=user_id,
+                                 actor_role=actor.role, target=f"review:{claim_id}")
         await callback.answer(t("abuse-own-review"), show_alert=True)
         return
     if decision.already_decided:
@@ -259,3 +286,12 @@ async def decide(callback: CallbackQuery, actor: Actor | None, t: Translator, se
             else:
                 await callback.message.edit_text(text, reply_markup=None)
     wake_sender(services)
+
+
+@router.callback_query(F.data.startswith(f"{ReviewDecisionCb.__prefix__}:"))
+async def decide_garbled(callback: CallbackQuery, actor: Actor | None, t: Translator, services: Services) -> None:
+    """Decision data the factory does not unpack: refused for anyone but staff, as a real one is."""
+    if not await _staff_only(callback, actor, t, services):
+        return
+    log.warning("review: malformed decision %r from staff %s", callback.data, callback.from_user.id)
+    await callback.answer(t("fallback-stale-button"))

@@ -17,20 +17,17 @@ from bot.deeplinks import make_link
 from bot.i18n import Translator, format_time
 from bot.services import Services
 from handlers.common import esc  # noqa: F401 (re-exported for the customer routers)
-from models import ledger
 from models.context import Domain
-from models.customers import get_customer, issue_code
+from models.customers import card_state, issue_code
 from models.errors import CodeLimitReached, NoFreeCode
 from models.program import Program, ThresholdBasis, text_in
-from models.programs_store import current_program
-from models.tiers import tier_progress
+from models.programs_store import program_in_force
 
 log = logging.getLogger(__name__)
 
 
 async def load_program(dom: Domain) -> tuple[int, Program]:
-    async with dom.db.reading() as session:
-        return await current_program(session)
+    return await program_in_force(dom)
 
 
 async def send_menu(bot: Bot, chat_id: int, t: Translator, text: str | None = None) -> Message:
@@ -48,12 +45,8 @@ async def build_card(services: Services, t: Translator, customer_id: int) -> Car
     """Issue a fresh code and draw the card (DOMAIN.md, "The customer code")."""
     dom = services.dom
     code = await issue_code(dom, customer_id)
-    now = dom.clock.now()
-    async with dom.db.reading() as session:
-        _, program = await current_program(session)
-        customer = await get_customer(session, customer_id)
-        progress = await tier_progress(session, customer, program, now)
-        balance = await ledger.balance(session, customer_id, now)
+    state = await card_state(dom, customer_id)
+    program, progress, balance = state.program, state.progress, state.balance
     tier = program.tier(progress.index)
     next_name = text_in(program.tier(progress.next_index).name, t.locale) if progress.next_index is not None else None
     missing = progress.missing
@@ -62,7 +55,7 @@ async def build_card(services: Services, t: Translator, customer_id: int) -> Car
     else:
         progress_text = describe_progress(t, next_name, remaining_kopecks=missing)
     data = card_data(
-        t, business_name=text_in(program.business.name, t.locale), customer_name=customer.name or "",
+        t, business_name=text_in(program.business.name, t.locale), customer_name=state.customer_name,
         tier_name=text_in(tier.name, t.locale), balance=balance.regular, next_tier_name=next_name,
         progress=(progress.value, progress.next_threshold or 0), progress_text=progress_text,
         qr_payload=make_link(services.bot_username, "card", code.code), code=code.code,

@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers.owner_views import OwnerCb
+from handlers.owner_views import MenuCb
 from handlers.staff_keyboards import RowId
 from models import audit
 from models.api_keys import (
@@ -38,10 +38,8 @@ class ApiKeyCb(CallbackData, prefix="apikey"):
 
 
 async def _refuse(services: Services, actor: Actor | None, action: str) -> None:
-    async with services.db.transaction() as session:
-        audit.record(session, services.dom.clock.now(), "api_key.denied",
-                     actor_telegram_id=actor.telegram_id if actor else None,
-                     actor_role=actor.role if actor else "unknown", target=action)
+    await audit.record_alone(services.dom, "api_key.denied", actor_telegram_id=actor.telegram_id if actor else None,
+                             actor_role=actor.role if actor else "unknown", target=action)
 
 
 def _keys_text(t: Translator, keys: list, company: int | None) -> str:  # type: ignore[type-arg]
@@ -91,7 +89,7 @@ async def _list(message: Message, services: Services, t: Translator) -> None:
     await message.answer(_keys_text(t, keys, company), reply_markup=_revoke_keyboard(t, keys))
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "api")))
+@router.callback_query(MenuCb.filter(F.item == "api"))
 async def api_from_menu(callback: CallbackQuery, actor: Actor | None, services: Services, t: Translator) -> None:
     """The owner menu's "Cash register keys": what /api does."""
     if actor is None or not actor.is_owner:

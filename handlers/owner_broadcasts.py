@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.exc import NoResultFound
 
 from bot.broadcast_progress import BroadcastProgress, ensure_progress, progress_view
 from bot.i18n import Translator
@@ -27,14 +26,24 @@ from bot.markups import url_buttons
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
-from handlers.owner_views import NOT_A_COMMAND, OwnerCb, button, edit, esc, in_rows, keyboard, owner_actor, reply
+from handlers.flow_data import FlowData
+from handlers.owner_views import (
+    NOT_A_COMMAND,
+    BroadcastCb,
+    MenuCb,
+    button,
+    edit,
+    esc,
+    in_rows,
+    keyboard,
+    reply,
+)
 from models import broadcasts as domain
-from models import owner as owner_domain
 from models import rfm
 from models.broadcasts import Segment, SegmentKind
 from models.owner import list_campaigns
 from models.program import text_in
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 from models.tables import SourceKind
 
 log = logging.getLogger(__name__)
@@ -46,6 +55,18 @@ class Compose(StatesGroup):
     content = State()
     button = State()  # data: bc_text, bc_photo
     days = State()  # data: bc_kind (inactive or expiring)
+
+
+class ComposeData(TypedDict, total=False):
+    """Compose's conversation data, kept until the draft is written (`_finalize`)."""
+
+    bc_text: str  # HTML (the text, or the photo's caption)
+    bc_photo: str | None  # a file id
+    bc_buttons: list[list[dict[str, str]]]  # URL buttons: [[{"text", "url"}]]
+    bc_kind: str  # days: the segment kind that asks for a number of days
+
+
+compose_data = FlowData[ComposeData]()
 
 
 # --- Compose -------------------------------------------------------------------------------------
@@ -61,7 +82,7 @@ async def broadcast_command(message: Message, state: FSMContext, t: Translator) 
     await start_compose(message, state, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "broadcast")))
+@router.callback_query(MenuCb.filter(F.item == "broadcast"))
 async def broadcast_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await start_compose(callback.message, state, t)
@@ -75,7 +96,7 @@ async def content_photo(message: Message, state: FSMContext, t: Translator) -> N
         await message.answer(t("broadcast-too-long", limit=domain.MAX_CAPTION))
         return
     assert message.photo
-    await state.update_data(bc_text=caption, bc_photo=message.photo[-1].file_id)
+    await compose_data.update(state, ComposeData(bc_text=caption, bc_photo=message.photo[-1].file_id))
     await _ask_button(message, state, t)
 
 
@@ -85,7 +106,7 @@ async def content_text(message: Message, state: FSMContext, t: Translator) -> No
     if domain.visible_length(text) > domain.MAX_TEXT:
         await message.answer(t("broadcast-too-long", limit=domain.MAX_TEXT))
         return
-    await state.update_data(bc_text=text, bc_photo=None)
+    await compose_data.update(state, ComposeData(bc_text=text, bc_photo=None))
     await _ask_button(message, state, t)
 
 
@@ -97,7 +118,7 @@ async def content_other(message: Message, t: Translator) -> None:
 async def _ask_button(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(Compose.button)
     await message.answer(t("broadcast-ask-button"), reply_markup=keyboard([button(t("broadcast-no-button"),
-                                                                                 "bnobtn")]))
+                                                                                 BroadcastCb(action="no_button"))]))
 
 
 @router.message(Compose.button, F.text)
@@ -107,13 +128,13 @@ async def button_text(message: Message, state: FSMContext, t: Translator) -> Non
     if not label or len(label) > 64 or not _URL_RE.match(url):
         await message.answer(t("broadcast-bad-button"))
         return
-    await state.update_data(bc_buttons=[[{"text": label, "url": url}]])
+    await compose_data.update(state, ComposeData(bc_buttons=[[{"text": label, "url": url}]]))
     await _ask_segment(message, state, t)
 
 
-@router.callback_query(Compose.button, OwnerCb.filter(F.action == "bnobtn"))
+@router.callback_query(Compose.button, BroadcastCb.filter(F.action == "no_button"))
 async def no_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(bc_buttons=[])
+    await compose_data.update(state, ComposeData(bc_buttons=[]))
     if isinstance(callback.message, Message):
         await _ask_segment(callback.message, state, t)
     await callback.answer()
@@ -122,19 +143,20 @@ async def no_button(callback: CallbackQuery, state: FSMContext, t: Translator) -
 async def _ask_segment(message: Message, state: FSMContext, t: Translator) -> None:
     await state.set_state(None)
     kinds = [k for k in SegmentKind]
-    buttons = [button(t(f"owner-segment-{k.value.replace('_', '-')}"), "bseg", k.value) for k in kinds]
+    buttons = [button(t(f"owner-segment-{k.value.replace('_', '-')}"), BroadcastCb(action="kind", kind=k.value))
+               for k in kinds]
     await message.answer(t("broadcast-ask-segment"), reply_markup=keyboard(*in_rows(buttons)))
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bseg"))
-async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "kind"))
+async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, t: Translator,
                        services: Services, actor: Actor, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await compose_data.get(state)
     if "bc_text" not in data:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
     try:
-        kind = SegmentKind(callback_data.value)
+        kind = SegmentKind(callback_data.kind)
     except ValueError:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
@@ -145,20 +167,18 @@ async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: F
         return
     if kind in (SegmentKind.INACTIVE, SegmentKind.EXPIRING):
         await state.set_state(Compose.days)
-        await state.update_data(bc_kind=kind.value)
+        await compose_data.update(state, ComposeData(bc_kind=kind.value))
         await reply(callback, t("broadcast-ask-days-inactive" if kind is SegmentKind.INACTIVE
                                 else "broadcast-ask-days-expiring"))
         await callback.answer()
         return
     if kind is SegmentKind.TIER:
-        async with services.db.reading() as session:
-            _, program = await current_program(session)
+        _, program = await program_in_force(services.dom)
         options = [(esc(text_in(tier.name, t.locale)), str(i)) for i, tier in enumerate(program.tiers.levels)]
     elif kind is SegmentKind.RFM:
         options = [(t(f"rfm-{name}"), name) for name in rfm.SEGMENTS]
     elif kind is SegmentKind.CAMPAIGN:
-        async with services.db.reading() as session:
-            _, program = await current_program(session)
+        _, program = await program_in_force(services.dom)
         options = [(text_in(program.campaign_name(c.code, c.name), t.locale)[:40], str(c.id))
                    for c in await list_campaigns(services.dom)][-40:]
     elif kind is SegmentKind.SOURCE_KIND:
@@ -168,16 +188,16 @@ async def segment_kind(callback: CallbackQuery, callback_data: OwnerCb, state: F
     if not options:
         await callback.answer(t("broadcast-no-options"), show_alert=True)
         return
-    buttons = [button(label, "bval", f"{kind.value}:{value}") for label, value in options]
+    buttons = [button(label, BroadcastCb(action="value", kind=kind.value, value=value)) for label, value in options]
     await edit(callback, t("broadcast-ask-value"), keyboard(*in_rows(buttons, 3)))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bval"))
-async def segment_value(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "value"))
+async def segment_value(callback: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, t: Translator,
                         services: Services, actor: Actor, bot: Bot) -> None:
     try:
-        segment = Segment.parse(callback_data.value)
+        segment = Segment.parse(f"{callback_data.kind}:{callback_data.value}")
     except ValueError:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
@@ -188,7 +208,7 @@ async def segment_value(callback: CallbackQuery, callback_data: OwnerCb, state: 
 @router.message(Compose.days, F.text)
 async def segment_days(message: Message, state: FSMContext, t: Translator, services: Services, actor: Actor,
                        bot: Bot) -> None:
-    kind = str((await state.get_data()).get("bc_kind", "inactive"))
+    kind = str((await compose_data.get(state)).get("bc_kind", "inactive"))
     try:
         segment = Segment.parse(f"{kind}:{(message.text or '').strip()}")
     except ValueError:
@@ -201,23 +221,21 @@ async def segment_days(message: Message, state: FSMContext, t: Translator, servi
 async def _finalize(source: CallbackQuery | Message, state: FSMContext, t: Translator, services: Services,
                     actor: Actor, bot: Bot, segment: Segment) -> None:
     """A draft row, the recipient count, a preview to the owner, then Send / Cancel."""
-    data = await state.get_data()
+    data = await compose_data.get(state)
     if "bc_text" not in data:
         if isinstance(source, Message):
             await source.answer(t("owner-stale"))
         return
-    now = services.dom.clock.now()
-    async with services.db.transaction() as session:
-        draft = await domain.create_draft(
-            session, now=now, owner_id=actor.telegram_id, owner_chat_id=actor.telegram_id,
-            text=str(data["bc_text"]), photo=data.get("bc_photo"), buttons=list(data.get("bc_buttons") or []),
-            segment=segment)
-        recipients = await domain.count_recipients(session, segment, now)
+    draft = await domain.compose(services.dom, actor.telegram_id, text=str(data["bc_text"]),
+                                 photo=data.get("bc_photo"), buttons=list(data.get("bc_buttons") or []),
+                                 segment=segment)
+    recipients = draft.recipients
     await state.clear()
-    await _send_preview(bot, actor.telegram_id, domain.payload_of(draft))
+    await _send_preview(bot, actor.telegram_id, draft.payload)
     text = t("broadcast-summary", segment=segment_label(t, segment), n=recipients)
-    rows = [[button(t("broadcast-button-send", n=recipients), "bsend", draft.id)]] if recipients else []
-    rows.append([button(t("button-cancel"), "bdrop", draft.id)])
+    send_cb = BroadcastCb(action="send", broadcast_id=draft.broadcast_id)
+    rows = [[button(t("broadcast-button-send", n=recipients), send_cb)]] if recipients else []
+    rows.append([button(t("button-cancel"), BroadcastCb(action="drop", broadcast_id=draft.broadcast_id))])
     await bot.send_message(actor.telegram_id, text, reply_markup=keyboard(*rows))
 
 
@@ -234,35 +252,23 @@ async def _send_preview(bot: Bot, chat_id: int, payload: dict[str, Any]) -> None
         await bot.send_message(chat_id, payload.get("text") or "", reply_markup=markup)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bsend"))
-async def send(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "send"))
+async def send(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
-    now = services.dom.clock.now()
+    broadcast_id = callback_data.broadcast_id
     try:
-        broadcast_id = int(callback_data.value)
-        async with services.db.transaction() as session:
-            queued = await domain.queue_broadcast(session, broadcast_id, now)
-            broadcast = await session.get(domain.Broadcast, broadcast_id)
-            already_shown = broadcast is not None and broadcast.progress_message_id is not None
-            dropped = broadcast is None or (broadcast.status is domain.BroadcastStatus.CANCELLED
-                                            and broadcast.queued_at is None)
-        if dropped:  # Cancel was pressed on the draft before Send
-            raise ValueError("dropped draft")
-    except (ValueError, NoResultFound):
+        sent = await domain.send(services.dom, actor.telegram_id, broadcast_id)
+    except domain.BroadcastDropped:  # Cancel was pressed on the draft before Send
         await callback.answer(t("owner-stale"), show_alert=True)
         return
-    if already_shown:  # a double tap: the first press already queued and shows progress
+    if sent.already_shown:  # a double tap: the first press already queued and shows progress
         await callback.answer()
         return
-    await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast", f"broadcast:{broadcast_id}",
-                              recipients=queued)
-    await edit(callback, t("broadcast-queued", n=queued))
-    async with services.db.reading() as session:
-        progress = await domain.progress(session, broadcast_id)
+    progress = sent.progress
+    await edit(callback, t("broadcast-queued", n=sent.queued))
     text, markup = progress_view(t, progress, services.settings.send_rate)
     shown = await bot.send_message(actor.telegram_id, text, reply_markup=markup)
-    async with services.db.transaction() as session:
-        await domain.set_progress_message(session, broadcast_id, shown.message_id)
+    await domain.show_progress_in(services.dom, broadcast_id, shown.message_id)
     await callback.answer()
     tracker = ensure_progress(services, bot)
     wake_sender(services)
@@ -270,24 +276,18 @@ async def send(callback: CallbackQuery, callback_data: OwnerCb, services: Servic
         await tracker.refresh(broadcast_id, force=True)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bdrop"))
-async def drop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
-    async with services.db.transaction() as session:
-        broadcast = await session.get(domain.Broadcast, int(callback_data.value))
-        if broadcast is not None and broadcast.status is domain.BroadcastStatus.DRAFT:
-            broadcast.status = domain.BroadcastStatus.CANCELLED
+@router.callback_query(BroadcastCb.filter(F.action == "drop"))
+async def drop(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, t: Translator) -> None:
+    await domain.drop_draft(services.dom, callback_data.broadcast_id)
     await edit(callback, t("cancelled"))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "bstop"))
-async def stop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor, t: Translator,
+@router.callback_query(BroadcastCb.filter(F.action == "stop"))
+async def stop(callback: CallbackQuery, callback_data: BroadcastCb, services: Services, actor: Actor, t: Translator,
                bot: Bot) -> None:
-    broadcast_id = int(callback_data.value)
-    async with services.db.transaction() as session:
-        cancelled = await domain.cancel_broadcast(session, broadcast_id, services.dom.clock.now())
-    await owner_domain.record(services.dom, owner_actor(actor), "owner.broadcast_cancel",
-                              f"broadcast:{broadcast_id}", cancelled=cancelled)
+    broadcast_id = callback_data.broadcast_id
+    cancelled = await domain.stop(services.dom, actor.telegram_id, broadcast_id)
     await callback.answer(t("broadcast-stopped", n=cancelled))
     tracker = ensure_progress(services, bot) or BroadcastProgress(services, bot)
     await tracker.refresh(broadcast_id, force=True)
@@ -296,8 +296,7 @@ async def stop(callback: CallbackQuery, callback_data: OwnerCb, services: Servic
 # --- History -------------------------------------------------------------------------------------
 
 async def show_history(message: Message, services: Services, t: Translator) -> None:
-    async with services.db.reading() as session:
-        rows = await domain.history(session, limit=15)
+    rows = await domain.recent(services.dom, limit=15)
     if not rows:
         await message.answer(t("broadcasts-empty"))
         return
@@ -317,7 +316,7 @@ async def history_command(message: Message, services: Services, t: Translator) -
     await show_history(message, services, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "broadcasts")))
+@router.callback_query(MenuCb.filter(F.item == "broadcasts"))
 async def history_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await show_history(callback.message, services, t)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import qrcode
 from aiogram import Bot, F, Router
@@ -24,9 +24,11 @@ from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     NOT_A_COMMAND,
-    OwnerCb,
+    CampaignCb,
+    MenuCb,
     button,
     chunks,
     edit,
@@ -40,7 +42,7 @@ from models import owner as domain
 from models.dates import parse_date
 from models.errors import CampaignUnavailable, InvalidDate
 from models.program import text_in
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 from models.tables import Campaign
 from models.text import ascii_int, foreign_digits
 
@@ -51,6 +53,17 @@ SKIP = "-"
 
 class CampaignNew(StatesGroup):
     step = State()  # data: campaign_step (index into STEPS), campaign (answers so far)
+
+
+class CampaignData(TypedDict, total=False):
+    """CampaignNew's conversation data."""
+
+    campaign_step: int  # the index into STEPS of the question asked
+    campaign: dict[str, Any]  # the answers so far, by STEPS key (JSON: dates as ISO strings)
+    campaign_ready: bool  # every answer given: the recap's Create may create it (once)
+
+
+campaign_data = FlowData[CampaignData]()
 
 
 class SourceNew(StatesGroup):
@@ -123,8 +136,7 @@ async def send_link(bot: Bot, chat_id: int, services: Services, t: Translator, c
 
 async def campaign_name(services: Services, t: Translator, campaign: Campaign) -> str:
     """A campaign's name in the owner's language (a preset's names come from the program)."""
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     return text_in(program.campaign_name(campaign.code, campaign.name), t.locale)
 
 
@@ -138,8 +150,10 @@ async def show_campaigns(message: Message, services: Services, t: Translator) ->
                        code=esc(f.code),
                        opened=f.opened, registered=f.registered, certificates=f.certificates, buyers=f.buyers,
                        revenue=t.money(f.revenue), cost=f.cost_points))
-    buttons = [button(t("campaigns-button-new"), "cnew"), button(t("campaigns-button-source"), "snew")]
-    buttons += [button(f"🔗 {text_in(f.name, t.locale)[:28]}", "cshow", f.campaign_id) for f in funnels][:40]
+    buttons = [button(t("campaigns-button-new"), CampaignCb(action="new")),
+               button(t("campaigns-button-source"), CampaignCb(action="source"))]
+    buttons += [button(f"🔗 {text_in(f.name, t.locale)[:28]}", CampaignCb(action="show", campaign_id=f.campaign_id))
+                for f in funnels][:40]
     parts = chunks(lines)  # every campaign and source has a row: more than one message's worth
     for part in parts[:-1]:
         await message.answer(part)
@@ -152,33 +166,33 @@ async def campaigns_command(message: Message, services: Services, t: Translator,
     await show_campaigns(message, services, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "campaigns")))
+@router.callback_query(MenuCb.filter(F.item == "campaigns"))
 async def campaigns_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await show_campaigns(callback.message, services, t)
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cshow"))
-async def campaign_show(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator,
+@router.callback_query(CampaignCb.filter(F.action == "show"))
+async def campaign_show(callback: CallbackQuery, callback_data: CampaignCb, services: Services, t: Translator,
                         bot: Bot) -> None:
     try:
-        campaign = await domain.get_campaign(services.dom, int(callback_data.value))
+        campaign = await domain.get_campaign(services.dom, callback_data.campaign_id)
     except (CampaignUnavailable, ValueError):
         await callback.answer(t("owner-stale"), show_alert=True)
         return
     await send_link(bot, callback.from_user.id, services, t, campaign)
     if not campaign.is_source and campaign.active:
         await reply(callback, t("campaign-stop-offer", name=esc(await campaign_name(services, t, campaign))),
-                    keyboard([button(t("campaign-button-stop"), "cstop", campaign.id)]))
+                    keyboard([button(t("campaign-button-stop"), CampaignCb(action="stop", campaign_id=campaign.id))]))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cstop"))
-async def campaign_stop(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+@router.callback_query(CampaignCb.filter(F.action == "stop"))
+async def campaign_stop(callback: CallbackQuery, callback_data: CampaignCb, services: Services, actor: Actor,
                         t: Translator) -> None:
     try:
-        await domain.stop_campaign(services.dom, owner_actor(actor), int(callback_data.value))
+        await domain.stop_campaign(services.dom, owner_actor(actor), callback_data.campaign_id)
     except (CampaignUnavailable, ValueError):
         await callback.answer(t("owner-stale"), show_alert=True)
         return
@@ -188,10 +202,10 @@ async def campaign_stop(callback: CallbackQuery, callback_data: OwnerCb, service
 
 # --- A new campaign: one question per step -------------------------------------------------------
 
-@router.callback_query(OwnerCb.filter(F.action == "cnew"))
+@router.callback_query(CampaignCb.filter(F.action == "new"))
 async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await state.set_state(CampaignNew.step)
-    await state.update_data(campaign_step=0, campaign={})
+    await campaign_data.update(state, CampaignData(campaign_step=0, campaign={}))
     await reply(callback, t("campaign-new") + "\n" + t(STEPS[0][1]))
     await callback.answer()
 
@@ -199,7 +213,7 @@ async def campaign_new(callback: CallbackQuery, state: FSMContext, t: Translator
 @router.message(CampaignNew.step, F.text, NOT_A_COMMAND)
 async def campaign_answer(message: Message, state: FSMContext, services: Services, actor: Actor, t: Translator,
                           bot: Bot) -> None:
-    data = await state.get_data()
+    data = await campaign_data.get(state)
     index = int(data.get("campaign_step", 0))
     answers: dict[str, Any] = dict(data.get("campaign") or {})
     key, prompt, parse, optional = STEPS[index]
@@ -213,14 +227,15 @@ async def campaign_answer(message: Message, state: FSMContext, services: Service
             await message.answer(t("input-digits" if foreign_digits(raw) else "campaign-bad-answer") + "\n" + t(prompt))
             return
     if index + 1 < len(STEPS):
-        await state.update_data(campaign_step=index + 1, campaign=answers)
+        await campaign_data.update(state, CampaignData(campaign_step=index + 1, campaign=answers))
         await message.answer(t(STEPS[index + 1][1]))
         return
     # Every answer given: a recap to check before anything is created.
     await state.set_state(None)
-    await state.update_data(campaign_step=0, campaign=answers, campaign_ready=True)
+    await campaign_data.update(state, CampaignData(campaign_step=0, campaign=answers, campaign_ready=True))
     await message.answer(recap(t, answers), reply_markup=keyboard(
-        [button(t("campaign-button-create"), "cnewok"), button(t("button-cancel"), "cnewno")]))
+        [button(t("campaign-button-create"), CampaignCb(action="create")),
+         button(t("button-cancel"), CampaignCb(action="drop"))]))
 
 
 def recap(t: Translator, answers: dict[str, Any]) -> str:
@@ -233,15 +248,15 @@ def recap(t: Translator, answers: dict[str, Any]) -> str:
              partner=esc(answers["partner"]) if answers.get("partner") else t("campaign-recap-no-partner"))
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cnewok"))
+@router.callback_query(CampaignCb.filter(F.action == "create"))
 async def campaign_create(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                           t: Translator, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await campaign_data.get(state)
     answers: dict[str, Any] = dict(data.get("campaign") or {})
     if not data.get("campaign_ready") or not answers:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
-    await state.update_data(campaign_ready=False, campaign={})  # a double tap creates one campaign
+    await campaign_data.update(state, CampaignData(campaign_ready=False, campaign={}))  # a double tap: one campaign
     spec = domain.CampaignSpec(
         name=answers["name"], points=answers["points"],
         max_redeem_percent=Decimal(answers["cap"] or 100), validity_days=answers["validity"],
@@ -259,16 +274,16 @@ async def campaign_create(callback: CallbackQuery, state: FSMContext, services: 
     await send_link(bot, chat_id, services, t, campaign)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cnewno"))
+@router.callback_query(CampaignCb.filter(F.action == "drop"))
 async def campaign_drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(campaign_ready=False, campaign={})
+    await campaign_data.update(state, CampaignData(campaign_ready=False, campaign={}))
     await edit(callback, t("campaign-dropped"))
     await callback.answer()
 
 
 # --- A new source tag --------------------------------------------------------------------------
 
-@router.callback_query(OwnerCb.filter(F.action == "snew"))
+@router.callback_query(CampaignCb.filter(F.action == "source"))
 async def source_new(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await state.set_state(SourceNew.tag)
     await reply(callback, t("source-ask-tag"))

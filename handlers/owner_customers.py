@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -18,10 +18,15 @@ from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.errors import answer_domain_errors
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     MAX_FILE_BYTES,
     NOT_A_COMMAND,
-    OwnerCb,
+    AuditCb,
+    CardCb,
+    ExportCb,
+    ImportCb,
+    MenuCb,
     button,
     chunks,
     download,
@@ -37,7 +42,7 @@ from models.errors import DomainError
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
 from models.program import text_in
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 from models.tables import AuditEntry
 from models.text import foreign_digits
 
@@ -63,6 +68,17 @@ class OwnerCustomers(StatesGroup):
     adjust = State()  # data: customer_id
 
 
+class CustomersData(TypedDict, total=False):
+    """OwnerCustomers' conversation data."""
+
+    import_file_id: str | None  # the planned import's file (None: confirmed or dropped)
+    import_name: str
+    customer_id: int  # adjust: whose points
+
+
+customers_data = FlowData[CustomersData]()
+
+
 # --- Import -----------------------------------------------------------------------------------
 
 async def ask_import(message: Message, state: FSMContext, t: Translator) -> None:
@@ -75,7 +91,7 @@ async def import_command(message: Message, state: FSMContext, t: Translator) -> 
     await ask_import(message, state, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "import")))
+@router.callback_query(MenuCb.filter(F.item == "import"))
 async def import_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await ask_import(callback.message, state, t)
@@ -111,12 +127,12 @@ async def import_file(message: Message, state: FSMContext, services: Services, t
         await message.answer(import_file_error(t, exc))
         return
     await state.set_state(None)
-    await state.update_data(import_file_id=document.file_id, import_name=name)
+    await customers_data.update(state, CustomersData(import_file_id=document.file_id, import_name=name))
     parts = chunks(_plan_lines(t, plan))
     for part in parts[:-1]:
         await message.answer(part)
-    markup = keyboard([button(t("import-button-confirm", n=len(plan.rows)), "iconfirm"),
-                       button(t("button-cancel"), "idrop")]) if plan.rows else None
+    markup = keyboard([button(t("import-button-confirm", n=len(plan.rows)), ImportCb(action="confirm")),
+                       button(t("button-cancel"), ImportCb(action="drop"))]) if plan.rows else None
     await message.answer(parts[-1], reply_markup=markup)
 
 
@@ -139,15 +155,15 @@ def _plan_lines(t: Translator, plan: ImportPlan) -> list[str]:
     return lines
 
 
-@router.callback_query(OwnerCb.filter(F.action == "iconfirm"))
+@router.callback_query(ImportCb.filter(F.action == "confirm"))
 async def import_confirm(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                          t: Translator, bot: Bot) -> None:
-    data = await state.get_data()
+    data = await customers_data.get(state)
     file_id, name = data.get("import_file_id"), str(data.get("import_name") or "import.csv")
     if not file_id:
         await callback.answer(t("owner-stale"), show_alert=True)
         return
-    await state.update_data(import_file_id=None)
+    await customers_data.update(state, CustomersData(import_file_id=None))
     await callback.answer()
     content = await download(bot, str(file_id))
     try:
@@ -159,9 +175,9 @@ async def import_confirm(callback: CallbackQuery, state: FSMContext, services: S
                            imported=result.already_imported, errors=result.errors))
 
 
-@router.callback_query(OwnerCb.filter(F.action == "idrop"))
+@router.callback_query(ImportCb.filter(F.action == "drop"))
 async def import_drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(import_file_id=None)
+    await customers_data.update(state, CustomersData(import_file_id=None))
     await edit(callback, t("cancelled"))
     await callback.answer()
 
@@ -169,7 +185,7 @@ async def import_drop(callback: CallbackQuery, state: FSMContext, t: Translator)
 # --- Export -----------------------------------------------------------------------------------
 
 async def offer_export(message: Message, t: Translator) -> None:
-    buttons = [button(t(f"export-{what.value}-{fmt.value}"), "export", f"{what.value}.{fmt.value}")
+    buttons = [button(t(f"export-{what.value}-{fmt.value}"), ExportCb(what=what, fmt=fmt))
                for what in ExportWhat for fmt in ExportFormat]
     await message.answer(t("export-choose"), reply_markup=keyboard(*in_rows(buttons)))
 
@@ -179,24 +195,19 @@ async def export_command(message: Message, t: Translator) -> None:
     await offer_export(message, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "export")))
+@router.callback_query(MenuCb.filter(F.item == "export"))
 async def export_menu(callback: CallbackQuery, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await offer_export(callback.message, t)
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "export"))
-async def export_file(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+@router.callback_query(ExportCb.filter())
+async def export_file(callback: CallbackQuery, callback_data: ExportCb, services: Services, actor: Actor,
                       t: Translator, bot: Bot) -> None:
-    what_text, _, fmt_text = callback_data.value.partition(".")
-    try:
-        what, fmt = ExportWhat(what_text), ExportFormat(fmt_text)
-    except ValueError:
-        await callback.answer(t("owner-stale"), show_alert=True)
-        return
+    what, fmt = callback_data.what, callback_data.fmt
     await callback.answer(t("export-preparing"))
-    data, name = await export(services.dom, what, fmt)
+    data, name = await export(services.dom, what, fmt, t)  # in the owner's language
     await domain.record(services.dom, owner_actor(actor), "owner.export", name, bytes=len(data))
     await bot.send_document(callback.from_user.id, BufferedInputFile(data, name))
 
@@ -214,7 +225,7 @@ async def find_command(message: Message, command: CommandObject, state: FSMConte
     await message.answer(t("find-ask"))
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "find")))
+@router.callback_query(MenuCb.filter(F.item == "find"))
 async def find_menu(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await state.set_state(OwnerCustomers.query)
     await reply(callback, t("find-ask"))
@@ -236,15 +247,15 @@ async def _show_found(message: Message, services: Services, t: Translator, query
         text, markup = await card_view(services, t, found[0].customer_id)
         await message.answer(text, reply_markup=markup)
         return
-    buttons = [button(f"{f.name or '—'} {f.phone or ''}".strip()[:60], "card", f.customer_id) for f in found]
+    buttons = [button(f"{f.name or '—'} {f.phone or ''}".strip()[:60],
+                      CardCb(action="show", customer_id=f.customer_id)) for f in found]
     await message.answer(t("find-many", n=len(found)), reply_markup=keyboard(*in_rows(buttons, 1)))
 
 
 async def card_view(services: Services, t: Translator, customer_id: int, page: int = 0
                     ) -> tuple[str, InlineKeyboardMarkup]:
     card = await domain.customer_card(services.dom, customer_id, page)
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     tier = esc(text_in(program.tier(card.tier_index).name, t.locale))
     def yes_no(value: bool) -> str:
         return t("word-yes" if value else "word-no")
@@ -271,25 +282,24 @@ async def card_view(services: Services, t: Translator, customer_id: int, page: i
     pages = max((card.history.total + 7) // 8, 1)
     nav = []
     if card.history.page > 0:
-        nav.append(button("◀", "chist", f"{customer_id}.{card.history.page - 1}"))
+        nav.append(button("◀", CardCb(action="history", customer_id=customer_id, page=card.history.page - 1)))
     if card.history.page + 1 < pages:
-        nav.append(button("▶", "chist", f"{customer_id}.{card.history.page + 1}"))
-    block = (button(t("owner-button-unblock"), "cunblock", customer_id) if card.blocked
-             else button(t("owner-button-block"), "cblock", customer_id))
-    markup = keyboard(nav, [button(t("owner-button-adjust"), "cadj", customer_id),
-                            button(t("owner-button-pin"), "cpin", customer_id)], [block])
+        nav.append(button("▶", CardCb(action="history", customer_id=customer_id, page=card.history.page + 1)))
+    block = (button(t("owner-button-unblock"), CardCb(action="unblock", customer_id=customer_id)) if card.blocked
+             else button(t("owner-button-block"), CardCb(action="block", customer_id=customer_id)))
+    markup = keyboard(nav, [button(t("owner-button-adjust"), CardCb(action="adjust", customer_id=customer_id)),
+                            button(t("owner-button-pin"), CardCb(action="pin", customer_id=customer_id))], [block])
     return "\n".join(lines), markup
 
 
-@router.callback_query(OwnerCb.filter(F.action == "card"))
-async def card_button(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
-    await _card_reply(callback, services, t, int(callback_data.value), 0, new_message=True)
+@router.callback_query(CardCb.filter(F.action == "show"))
+async def card_button(callback: CallbackQuery, callback_data: CardCb, services: Services, t: Translator) -> None:
+    await _card_reply(callback, services, t, callback_data.customer_id, 0, new_message=True)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "chist"))
-async def card_history(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
-    customer, _, page = callback_data.value.partition(".")
-    await _card_reply(callback, services, t, int(customer), int(page or 0), new_message=False)
+@router.callback_query(CardCb.filter(F.action == "history"))
+async def card_history(callback: CallbackQuery, callback_data: CardCb, services: Services, t: Translator) -> None:
+    await _card_reply(callback, services, t, callback_data.customer_id, callback_data.page, new_message=False)
 
 
 async def _card_reply(callback: CallbackQuery, services: Services, t: Translator, customer_id: int, page: int,
@@ -302,10 +312,10 @@ async def _card_reply(callback: CallbackQuery, services: Services, t: Translator
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cadj"))
-async def adjust_start(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator) -> None:
+@router.callback_query(CardCb.filter(F.action == "adjust"))
+async def adjust_start(callback: CallbackQuery, callback_data: CardCb, state: FSMContext, t: Translator) -> None:
     await state.set_state(OwnerCustomers.adjust)
-    await state.update_data(customer_id=int(callback_data.value))
+    await customers_data.update(state, CustomersData(customer_id=callback_data.customer_id))
     await reply(callback, t("owner-adjust-ask"))
     await callback.answer()
 
@@ -324,12 +334,11 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
         await message.answer(t("owner-adjust-bad"))
         return
     delta = int(match[2]) * (-1 if match[1] == "-" else 1)
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    _, program = await program_in_force(services.dom)
     if abs(delta) > program.limits.max_reward_points:
         await message.answer(t("owner-adjust-too-large", max=program.limits.max_reward_points))
         return
-    customer_id = int((await state.get_data()).get("customer_id", 0))
+    customer_id = int((await customers_data.get(state)).get("customer_id", 0))
     try:
         await domain.adjust(services.dom, owner_actor(actor), customer_id, delta, reason)
     except DomainError as exc:
@@ -341,36 +350,33 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cpin"))
-async def pin_choose(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
-    customer_id = callback_data.value
-    buttons = [button(text_in(tier.name, t.locale)[:30], "cpinset", f"{customer_id}.{i}")
+@router.callback_query(CardCb.filter(F.action == "pin"))
+async def pin_choose(callback: CallbackQuery, callback_data: CardCb, services: Services, t: Translator) -> None:
+    _, program = await program_in_force(services.dom)
+    customer_id = callback_data.customer_id
+    buttons = [button(text_in(tier.name, t.locale)[:30], CardCb(action="pin_set", customer_id=customer_id, tier=i))
                for i, tier in enumerate(program.tiers.levels)]
-    buttons.append(button(t("owner-button-unpin"), "cpinset", f"{customer_id}.none"))
+    buttons.append(button(t("owner-button-unpin"), CardCb(action="pin_set", customer_id=customer_id, tier=None)))
     await reply(callback, t("owner-pin-ask"), keyboard(*in_rows(buttons)))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "cpinset"))
-async def pin_set(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+@router.callback_query(CardCb.filter(F.action == "pin_set"))
+async def pin_set(callback: CallbackQuery, callback_data: CardCb, services: Services, actor: Actor,
                   t: Translator) -> None:
-    customer, _, tier_text = callback_data.value.partition(".")
-    tier = None if tier_text == "none" else int(tier_text)
-    new = await domain.pin_tier(services.dom, owner_actor(actor), int(customer), tier)
-    async with services.db.reading() as session:
-        _, program = await current_program(session)
+    tier = callback_data.tier
+    new = await domain.pin_tier(services.dom, owner_actor(actor), callback_data.customer_id, tier)
+    _, program = await program_in_force(services.dom)
     await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned",
                            tier=esc(text_in(program.tier(new).name, t.locale))))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action.in_({"cblock", "cunblock"})))
-async def block(callback: CallbackQuery, callback_data: OwnerCb, services: Services, actor: Actor,
+@router.callback_query(CardCb.filter(F.action.in_({"block", "unblock"})))
+async def block(callback: CallbackQuery, callback_data: CardCb, services: Services, actor: Actor,
                 t: Translator) -> None:
-    customer_id = int(callback_data.value)
-    blocked = callback_data.action == "cblock"
+    customer_id = callback_data.customer_id
+    blocked = callback_data.action == "block"
     await domain.set_blocked(services.dom, owner_actor(actor), customer_id, blocked)
     text, markup = await card_view(services, t, customer_id)
     await edit(callback, text, markup)
@@ -422,9 +428,9 @@ async def audit_view(services: Services, t: Translator, page: int) -> tuple[str,
         lines.append(t("audit-empty"))
     nav = []
     if result.page > 0:
-        nav.append(button("◀", "audit", result.page - 1))
+        nav.append(button("◀", AuditCb(page=result.page - 1)))
     if result.page + 1 < result.pages:
-        nav.append(button("▶", "audit", result.page + 1))
+        nav.append(button("▶", AuditCb(page=result.page + 1)))
     return "\n".join(lines), keyboard(nav)
 
 
@@ -434,15 +440,15 @@ async def audit_command(message: Message, services: Services, t: Translator) -> 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "audit")))
+@router.callback_query(MenuCb.filter(F.item == "audit"))
 async def audit_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
     text, markup = await audit_view(services, t, 0)
     await reply(callback, text, markup)
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "audit"))
-async def audit_page(callback: CallbackQuery, callback_data: OwnerCb, services: Services, t: Translator) -> None:
-    text, markup = await audit_view(services, t, int(callback_data.value or 0))
+@router.callback_query(AuditCb.filter())
+async def audit_page(callback: CallbackQuery, callback_data: AuditCb, services: Services, t: Translator) -> None:
+    text, markup = await audit_view(services, t, callback_data.page)
     await edit(callback, text, markup)
     await callback.answer()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -22,9 +22,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
+from handlers.flow_data import FlowData
 from handlers.owner_views import (
     MAX_FILE_BYTES,
-    OwnerCb,
+    MenuCb,
+    ProgramCb,
     button,
     chunks,
     download,
@@ -38,7 +40,7 @@ from handlers.owner_views import (
 from models import owner as domain
 from models.errors import InvalidProgram, SettingRejected
 from models.program import LOCAL_TEXT_ERRORS, Program, ThresholdBasis, parse_program, program_from_document, text_in
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-program")
@@ -46,6 +48,18 @@ router = Router(name="owner-program")
 
 class ProgramEdit(StatesGroup):
     value = State()  # data: setting
+
+
+class ProgramData(TypedDict, total=False):
+    """ProgramEdit's conversation data, and the change offered for Apply."""
+
+    setting: str  # value: the setting typed for ("tier_cap:1" for a tier's)
+    program_candidate: dict[str, Any] | None  # the new program's document (None: applied or dropped)
+    program_base: int  # the version it changes
+    program_comment: str
+
+
+program_data = FlowData[ProgramData]()
 
 
 def describe(t: Translator, version: int, program: Program) -> str:
@@ -83,20 +97,21 @@ def describe(t: Translator, version: int, program: Program) -> str:
 
 
 def settings_keyboard(t: Translator, program: Program) -> Any:
-    buttons = [button(t("program-set-welcome-points"), "pset", "welcome_points")]
+    buttons = [button(t("program-set-welcome-points"), ProgramCb(action="set", setting="welcome_points"))]
     for i, name in enumerate(text_in(tier.name, t.locale) for tier in program.tiers.levels):
-        buttons.append(button(t("program-set-cashback", tier=name), "pset", f"tier_cashback:{i}"))
-        buttons.append(button(t("program-set-cap", tier=name), "pset", f"tier_cap:{i}"))
+        buttons.append(button(t("program-set-cashback", tier=name),
+                              ProgramCb(action="set", setting="tier_cashback", tier=i)))
+        buttons.append(button(t("program-set-cap", tier=name),
+                              ProgramCb(action="set", setting="tier_cap", tier=i)))
     for setting in ("birthday_points", "birthday_cap", "birthday_validity", "birthday_enabled",
                     "winback_points", "winback_after_days", "winback_enabled"):
-        buttons.append(button(t(f"program-set-{setting.replace('_', '-')}"), "pset", setting))
-    buttons.append(button(t("program-download"), "pdownload"))
+        buttons.append(button(t(f"program-set-{setting.replace('_', '-')}"), ProgramCb(action="set", setting=setting)))
+    buttons.append(button(t("program-download"), ProgramCb(action="download")))
     return keyboard(*in_rows(buttons))
 
 
 async def _current(services: Services) -> tuple[int, Program]:
-    async with services.db.reading() as session:
-        return await current_program(session)
+    return await program_in_force(services.dom)
 
 
 async def show_program(message: Message, services: Services, t: Translator) -> None:
@@ -110,14 +125,14 @@ async def program_command(message: Message, services: Services, t: Translator, s
     await show_program(message, services, t)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "program")))
+@router.callback_query(MenuCb.filter(F.item == "program"))
 async def program_menu(callback: CallbackQuery, services: Services, t: Translator) -> None:
     if isinstance(callback.message, Message):
         await show_program(callback.message, services, t)
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "pdownload"))
+@router.callback_query(ProgramCb.filter(F.action == "download"))
 async def program_download(callback: CallbackQuery, services: Services, bot: Bot) -> None:
     import tomli_w
 
@@ -129,11 +144,12 @@ async def program_download(callback: CallbackQuery, services: Services, bot: Bot
 
 # --- Button edits ------------------------------------------------------------------------------
 
-@router.callback_query(OwnerCb.filter(F.action == "pset"))
-async def ask_setting(callback: CallbackQuery, callback_data: OwnerCb, state: FSMContext, t: Translator,
+@router.callback_query(ProgramCb.filter(F.action == "set"))
+async def ask_setting(callback: CallbackQuery, callback_data: ProgramCb, state: FSMContext, t: Translator,
                       services: Services) -> None:
-    setting = callback_data.value
-    name = setting.partition(":")[0]
+    name = callback_data.setting
+    # Stored in the conversation as before: "tier_cap:1" for a tier's setting.
+    setting = name if callback_data.tier is None else f"{name}:{callback_data.tier}"
     if name not in domain.SETTINGS:
         await callback.answer(t("not-allowed"), show_alert=True)
         return
@@ -142,7 +158,7 @@ async def ask_setting(callback: CallbackQuery, callback_data: OwnerCb, state: FS
         await callback.answer(t("owner-stale"), show_alert=True)
         return
     await state.set_state(ProgramEdit.value)
-    await state.update_data(setting=setting)
+    await program_data.update(state, ProgramData(setting=setting))
     kind = domain.SETTING_KINDS[name]
     await reply(callback, t("program-ask-value", setting=esc(setting_label(t, program, setting)),
                             current=esc(current_value(t, program, setting))) + "\n" + t(f"program-ask-{kind}"))
@@ -244,7 +260,7 @@ def diff_line(t: Translator, old: Program, new: Program, key: str, before: Any, 
 
 @router.message(ProgramEdit.value, F.text)
 async def setting_value(message: Message, state: FSMContext, services: Services, t: Translator) -> None:
-    setting = str((await state.get_data()).get("setting", ""))
+    setting = str((await program_data.get(state)).get("setting", ""))
     version, program = await _current(services)
     try:
         candidate = domain.edit_setting(program, setting, message.text or "")
@@ -302,20 +318,22 @@ async def _offer(message: Message, state: FSMContext, t: Translator, version: in
         await message.answer(t("program-no-changes"))
         return
     await state.set_state(None)
-    await state.update_data(program_candidate=new.to_document(), program_base=version, program_comment=comment)
+    await program_data.update(state, ProgramData(program_candidate=new.to_document(), program_base=version,
+                                                 program_comment=comment))
     lines = [t("program-diff-head", version=version)]
     lines += [diff_line(t, old, new, key, before, after) for key, before, after in changes]
     parts = chunks(lines)
     for part in parts[:-1]:
         await message.answer(part)
     await message.answer(parts[-1], reply_markup=keyboard(
-        [button(t("program-button-apply"), "papply"), button(t("button-cancel"), "pdrop")]))
+        [button(t("program-button-apply"), ProgramCb(action="apply")),
+         button(t("button-cancel"), ProgramCb(action="drop"))]))
 
 
-@router.callback_query(OwnerCb.filter(F.action == "papply"))
+@router.callback_query(ProgramCb.filter(F.action == "apply"))
 async def apply(callback: CallbackQuery, state: FSMContext, services: Services, actor: Actor,
                 t: Translator) -> None:
-    data = await state.get_data()
+    data = await program_data.get(state)
     document = data.get("program_candidate")
     if document is None:
         await callback.answer(t("owner-stale"), show_alert=True)
@@ -326,16 +344,16 @@ async def apply(callback: CallbackQuery, state: FSMContext, services: Services, 
                                              str(data.get("program_comment", "")),
                                              expected_version=int(data.get("program_base", 0)))
     except InvalidProgram:
-        await state.update_data(program_candidate=None)
+        await program_data.update(state, ProgramData(program_candidate=None))
         await callback.answer(t("program-stale"), show_alert=True)
         return
-    await state.update_data(program_candidate=None)
+    await program_data.update(state, ProgramData(program_candidate=None))
     await edit(callback, t("program-applied", version=version))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "pdrop"))
+@router.callback_query(ProgramCb.filter(F.action == "drop"))
 async def drop(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.update_data(program_candidate=None)
+    await program_data.update(state, ProgramData(program_candidate=None))
     await edit(callback, t("program-dropped"))
     await callback.answer()

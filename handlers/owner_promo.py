@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
-from handlers.owner_views import OwnerCb, button, edit, esc, keyboard, reply
+from handlers.owner_views import MenuCb, PromoCb, button, edit, esc, keyboard, reply
 from models.dates import parse_dmy
 from models.errors import InvalidDate, PromoUnavailable
 from models.promo import PromoCode, PromoSpec, create_promo, disable_promo, list_promos, status_of
@@ -64,7 +64,7 @@ async def render_list(t: Translator, services: Services) -> tuple[str, InlineKey
         return t("promo-owner-none") + "\n\n" + t("promo-owner-how"), None
     now = services.dom.clock.now()
     lines = [t("promo-owner-title")] + [describe(p, t, services) for p in promos] + ["", t("promo-owner-how")]
-    rows = [[button(t("promo-owner-stop", code=p.code), "promo-off", p.id)] for p in promos
+    rows = [[button(t("promo-owner-stop", code=p.code), PromoCb(promo_id=p.id))] for p in promos
             if status_of(p, now) in ("active", "not_yet")]
     return "\n".join(lines), keyboard(*rows) if rows else None
 
@@ -90,19 +90,18 @@ async def promocodes(message: Message, command: CommandObject, actor: Actor, t: 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(OwnerCb.filter((F.action == "menu") & (F.value == "promocodes")))
+@router.callback_query(MenuCb.filter(F.item == "promocodes"))
 async def promocodes_menu(callback: CallbackQuery, t: Translator, services: Services) -> None:
     await reply(callback, *await render_list(t, services))
     await callback.answer()
 
 
-@router.callback_query(OwnerCb.filter(F.action == "promo-off"))
-async def stop_code(callback: CallbackQuery, callback_data: OwnerCb, actor: Actor, t: Translator,
+@router.callback_query(PromoCb.filter())
+async def stop_code(callback: CallbackQuery, callback_data: PromoCb, actor: Actor, t: Translator,
                     services: Services) -> None:
     try:
-        promo_id = ascii_int(callback_data.value, max_digits=18)
-        promo = await disable_promo(services.dom, actor.telegram_id, promo_id)
-    except (ValueError, PromoUnavailable):
+        promo = await disable_promo(services.dom, actor.telegram_id, callback_data.promo_id)
+    except PromoUnavailable:
         await callback.answer(t("promo-owner-gone"), show_alert=True)
         return
     await callback.answer(t("promo-owner-stopped", code=promo.code))

@@ -1,5 +1,11 @@
-"""The owner's `/report`: period buttons, then the summary text, the charts and an XLSX with
-every table (models/reports.py computes, bot/report_render.py renders)."""
+"""The owner's `/report`: period buttons, then a short summary (the figures an owner looks at)
+with two buttons, "Подробнее" (every figure and the tables) and "Что это значит?" (the
+definitions), then the charts and an XLSX with every table (models/reports.py computes,
+bot/report_render.py renders).
+
+The buttons carry the period's first and last day, so they work after a restart and under the
+scheduler's monthly message too (its outbox row names the keyboard "report-summary"): pressing
+one recomputes the report; a forged or damaged one gets a sentence, never a traceback."""
 
 from __future__ import annotations
 
@@ -23,12 +29,14 @@ from aiogram.types import (
 )
 
 from bot.i18n import Translator
+from bot.markups import register_markup
 from bot.middlewares import Actor
-from bot.report_render import render_text, split_message
+from bot.report_render import render_definitions, render_details, render_summary, split_message
 from bot.services import Services
-from models.audit import record
+from models.audit import record_alone
 from models.dates import parse_dmy
 from models.errors import InvalidDate
+from models.programs_store import program_in_force
 from models.reports import REPORT_YEARS, build_report
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,17 @@ class ReportPeriod(CallbackData, prefix="rp"):
     period: str
 
 
+class ReportDetails(CallbackData, prefix="rpm"):
+    """"Подробнее" under a summary: the period's first and last day as YYYYMMDD."""
+
+    first: str
+    last: str
+
+
+class ReportDefinitions(CallbackData, prefix="rpd"):
+    """"Что это значит?" under a summary: the definitions do not depend on the period."""
+
+
 class ReportStates(StatesGroup):
     custom_range = State()
 
@@ -64,6 +83,35 @@ def period_keyboard(t: Translator) -> InlineKeyboardMarkup:
         [button("month"), button("last_month")], [button("year"), button("last_year")],
         [button("all"), button("custom")],
     ])
+
+
+_DAY = "%Y%m%d"
+
+
+def summary_keyboard(t: Translator, first: date, last: date) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=t("report-button-more"),
+                             callback_data=ReportDetails(first=f"{first:{_DAY}}", last=f"{last:{_DAY}}").pack()),
+        InlineKeyboardButton(text=t("report-button-definitions"), callback_data=ReportDefinitions().pack()),
+    ]])
+
+
+@register_markup("report-summary")
+def summary_markup(t: Translator, *, first: str, last: str) -> InlineKeyboardMarkup:
+    """The monthly message's buttons (models/reports.py, `monthly_report_payload`: ISO days)."""
+    return summary_keyboard(t, date.fromisoformat(first), date.fromisoformat(last))
+
+
+def callback_period(data: ReportDetails) -> tuple[date, date] | None:
+    """The period a "Подробнее" button carries; None when it is not one a summary could show
+    (forged, damaged: not a real day, reversed, outside `REPORT_YEARS`)."""
+    if not all(len(day) == 8 and day.isascii() and day.isdigit() for day in (data.first, data.last)):
+        return None
+    try:  # YYYYMMDD, ISO 8601's basic form
+        first, last = (date.fromisoformat(day) for day in (data.first, data.last))
+    except ValueError:
+        return None
+    return (first, last) if first <= last and first.year in REPORT_YEARS and last.year in REPORT_YEARS else None
 
 
 def period_dates(period: str, today: date) -> tuple[date | None, date | None]:
@@ -132,12 +180,41 @@ async def custom_range_not_text(message: Message, t: Translator) -> None:
     await message.answer(t("report-custom-bad"))
 
 
+def _chat_of(callback: CallbackQuery) -> int:
+    return callback.message.chat.id if callback.message is not None else callback.from_user.id
+
+
+@router.callback_query(ReportDetails.filter())
+async def details(callback: CallbackQuery, callback_data: ReportDetails, services: Services, actor: Actor,
+                  t: Translator, bot: Bot) -> None:
+    """Every figure and the tables of the summary's period, recomputed (nothing is kept in memory)."""
+    period = callback_period(callback_data)
+    if period is None:
+        log.warning("report: damaged details button %r from owner %s", callback.data, actor.telegram_id)
+        await callback.answer(t("report-stale"), show_alert=True)
+        return
+    await callback.answer()
+    report = await build_report(services.dom, *period)
+    for part in split_message(render_details(report, t)):
+        await bot.send_message(_chat_of(callback), part, parse_mode=None)  # plain text: names are not HTML
+
+
+@router.callback_query(ReportDefinitions.filter())
+async def definitions(callback: CallbackQuery, services: Services, t: Translator, bot: Bot) -> None:
+    await callback.answer()
+    _, program = await program_in_force(services.dom)
+    for part in split_message(render_definitions(t, program.reports.baseline_discount_percent)):
+        await bot.send_message(_chat_of(callback), part, parse_mode=None)
+
+
 async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, t: Translator,
                       first: date | None, last: date | None) -> None:
+    """The summary with its two buttons first, then the charts and the workbook: the owner reads
+    the figures that matter before anything else arrives."""
     await bot.send_message(chat_id, t("report-working"))
     report = await build_report(services.dom, first, last)
-    for part in split_message(render_text(report, t)):
-        await bot.send_message(chat_id, part, parse_mode=None)  # plain text: names are not HTML
+    await bot.send_message(chat_id, render_summary(report, t), parse_mode=None,  # plain text: names are not HTML
+                           reply_markup=summary_keyboard(t, report.period.first_day, report.period.last_day))
     # The charts and the workbook render in a worker process (bot/report_pool.py): the bot, the
     # partner API and the sender go on meanwhile.
     charts, xlsx = await services.renderer.render(report, t.locale)
@@ -151,9 +228,9 @@ async def send_report(bot: Bot, chat_id: int, services: Services, actor: Actor, 
     stamp = f"{report.period.first_day:%Y%m%d}-{report.period.last_day:%Y%m%d}"
     await bot.send_document(chat_id, BufferedInputFile(xlsx, filename=f"report-{stamp}.xlsx"),
                             caption=t("report-xlsx-caption"))
-    async with services.db.transaction() as session:
-        record(session, services.dom.clock.now(), "report.sent", actor_telegram_id=actor.telegram_id,
-               actor_role=actor.role, target=stamp)
+    await record_alone(services.dom, "report.sent", actor_telegram_id=actor.telegram_id, actor_role=actor.role,
+                       target=stamp)
 
 
-__all__ = ["parse_range", "period_dates", "router"]
+__all__ = ["ReportDefinitions", "ReportDetails", "callback_period", "parse_range", "period_dates", "router",
+           "summary_keyboard"]

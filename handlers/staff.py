@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -65,13 +66,11 @@ from handlers.staff_views import (
     refund_preview_text,
     refund_text,
 )
-from models import audit
 from models import staff as domain
 from models.context import Domain
 from models.errors import DomainError, InvalidPhone
 from models.money import parse_amount
 from models.phone import normalize_phone
-from models.programs_store import current_program
 from models.staff import AwaitingCustomer, CheckoutView, Committed, Requoted, StaffActor
 from models.text import foreign_digits, is_digits
 
@@ -155,12 +154,6 @@ router.include_routers(public, owner, till, denied)
 
 def as_staff(actor: Actor) -> StaffActor:
     return StaffActor(telegram_id=actor.telegram_id, staff_id=actor.staff_id, is_owner=actor.is_owner)
-
-
-async def _max_check(dom: Domain) -> int:
-    async with dom.db.reading() as session:
-        _, program = await current_program(session)
-    return program.limits.max_check_kopecks
 
 
 _edit = edit_pressed  # bot/keyboards.py
@@ -420,7 +413,7 @@ async def photo_of_qr(message: Message, bot: Bot, state: FSMContext, dom: Domain
 @till.message(Till.amount, F.text, NOT_A_COMMAND)
 async def typed_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator) -> None:
     data = await state.get_data()
-    amount = parse_amount(message.text or "", await _max_check(dom))
+    amount = parse_amount(message.text or "", await domain.max_check(dom))
     view = await domain.start_checkout(
         dom, as_staff(actor), int(data["customer_id"]), amount, found_by=str(data["found_by"]),
         code=data.get("code"), chat_id=message.chat.id)
@@ -580,7 +573,7 @@ async def refund_partial(callback: CallbackQuery, callback_data: ReceiptCb, stat
 async def typed_refund_amount(message: Message, state: FSMContext, dom: Domain, actor: Actor, t: Translator,
                               settings: Settings) -> None:
     operation_id = int((await state.get_data())["operation_id"])
-    amount = parse_amount(message.text or "", await _max_check(dom))
+    amount = parse_amount(message.text or "", await domain.max_check(dom))
     await _ask_partial_refund(message, dom, actor, t, operation_id, amount)
     await state.clear()
 
@@ -611,6 +604,28 @@ async def refund_declined(callback: CallbackQuery, t: Translator) -> None:
     await callback.answer()
 
 
+@dataclass(frozen=True)
+class _RefundAsk:
+    """What a cashier typed after /refund: the purchase's number and, for a partial refund, the amount."""
+    operation_id: int
+    amount_kopecks: int | None
+
+
+async def _parse_refund(message: Message, dom: Domain, t: Translator, text: str, bad_number: str) -> _RefundAsk | None:
+    """`N` or `N AMOUNT` (a leading # allowed); answers a bad number itself (None). A bad amount
+    raises the domain's InvalidAmount, which the area answers."""
+    parts = text.split(maxsplit=1)
+    number = parts[0].lstrip("#") if parts else ""
+    if foreign_digits(number):
+        await message.answer(t("input-digits"))
+        return None
+    if not is_digits(number) or len(number) > MAX_ID_DIGITS:
+        await message.answer(t(bad_number))
+        return None
+    amount = parse_amount(parts[1], await domain.max_check(dom)) if len(parts) > 1 else None
+    return _RefundAsk(int(number), amount)
+
+
 @till.message(Command("refund"))
 async def refund_command(message: Message, dom: Domain, actor: Actor, t: Translator, settings: Settings,
                          state: FSMContext, command: CommandObject | None = None) -> None:
@@ -621,18 +636,13 @@ async def refund_command(message: Message, dom: Domain, actor: Actor, t: Transla
         await state.set_state(Till.refund_number)
         await message.answer(t("staff-ask-refund-number"))
         return
-    parts = (command.args or "").split(maxsplit=1)
-    number = parts[0].lstrip("#") if parts else ""
-    if foreign_digits(number):
-        await message.answer(t("input-digits"))
+    ask = await _parse_refund(message, dom, t, command.args, "staff-refund-usage")
+    if ask is None:
         return
-    if not is_digits(number) or len(number) > MAX_ID_DIGITS:
-        await message.answer(t("staff-refund-usage"))
+    if ask.amount_kopecks is not None:
+        await _ask_partial_refund(message, dom, actor, t, ask.operation_id, ask.amount_kopecks)
         return
-    if len(parts) > 1:
-        await _ask_partial_refund(message, dom, actor, t, int(number), parse_amount(parts[1], await _max_check(dom)))
-        return
-    result = await _do_refund(dom, actor, settings, int(number), None,
+    result = await _do_refund(dom, actor, settings, ask.operation_id, None,
                               f"refund:{message.chat.id}:{message.message_id}")
     await message.answer(refund_text(t, result))
 
@@ -642,19 +652,14 @@ async def typed_refund_number(message: Message, state: FSMContext, dom: Domain, 
                               settings: Settings) -> None:
     """After a bare /refund: a number asks what to refund (all or part, the receipt's question);
     a number and an amount ask to confirm that partial refund, as `/refund N AMOUNT` does."""
-    parts = (message.text or "").split(maxsplit=1)
-    number = parts[0].lstrip("#") if parts else ""
-    if foreign_digits(number):
-        await message.answer(t("input-digits"))
+    ask = await _parse_refund(message, dom, t, message.text or "", "staff-refund-number-bad")
+    if ask is None:
         return
-    if not is_digits(number) or len(number) > MAX_ID_DIGITS:
-        await message.answer(t("staff-refund-number-bad"))
-        return
-    if len(parts) > 1:
-        await _ask_partial_refund(message, dom, actor, t, int(number), parse_amount(parts[1], await _max_check(dom)))
+    if ask.amount_kopecks is not None:
+        await _ask_partial_refund(message, dom, actor, t, ask.operation_id, ask.amount_kopecks)
         await state.clear()
         return
-    operation_id = int(number)
+    operation_id = ask.operation_id
     amount, refundable = await domain.purchase_for_refund(dom, operation_id)
     await state.clear()
     if refundable <= 0:
@@ -667,7 +672,7 @@ async def typed_refund_number(message: Message, state: FSMContext, dom: Domain, 
 # --- Sale without a card ------------------------------------------------------------------------
 
 async def _record_sale(message: Message, dom: Domain, actor: Actor, t: Translator, text: str) -> None:
-    amount = parse_amount(text, await _max_check(dom))
+    amount = parse_amount(text, await domain.max_check(dom))
     op_id = await domain.sale_without_card(dom, as_staff(actor), amount,
                                            idempotency_key=f"sale:{message.chat.id}:{message.message_id}")
     await message.answer(t("staff-sale-done", operation=str(op_id), amount=amount))
@@ -708,7 +713,6 @@ async def staff_button_denied(callback: CallbackQuery, dom: Domain, actor: Actor
     """A customer (or a revoked member) pressing a staff button: nothing happens, it is logged."""
     log.warning("staff callback %r refused for %s (role %s)", callback.data, callback.from_user.id,
                 actor.role if actor else None)
-    async with dom.db.transaction() as session:
-        audit.record(session, dom.clock.now(), "staff.callback_refused", actor_telegram_id=callback.from_user.id,
-                     actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
+    await domain.refuse_staff_button(dom, callback.from_user.id, actor.role if actor else "unknown",
+                                     callback.data or "")
     await callback.answer(t("not-allowed"), show_alert=True)

@@ -17,16 +17,14 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from models import audit
-from models.base import Base, BigId, UTCDateTime
 from models.context import Domain
 from models.db import Database
 from models.errors import DomainError, NotFound
-from models.tables import Role, Staff
+from models.tables import ApiKey, Role, Staff
 
 
 class ApiKeyNameTaken(DomainError):
@@ -39,22 +37,6 @@ class InvalidApiKeyName(DomainError):
 
 class InvalidCashier(DomainError):
     code = "invalid_cashier"
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-    __table_args__ = (Index("ix_api_keys_name_active", "name", "revoked_at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    company_id: Mapped[int] = mapped_column(BigId, index=True)
-    name: Mapped[str] = mapped_column(String(64))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[int | None] = mapped_column(BigId)  # owner's telegram id; None from the CLI
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Kept so a revoked key's operations can still be traced to the till that made them.
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 @dataclass(frozen=True)

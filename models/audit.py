@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.context import Domain
 from models.tables import AuditEntry
 
 
@@ -30,3 +31,12 @@ def record(
             details=details or {},
         )
     )
+
+
+async def record_alone(dom: Domain, action: str, *, actor_telegram_id: int | None, actor_role: str,
+                       target: str | None = None, **details: Any) -> None:
+    """An entry that is the whole use case (a refused button, a report sent): its own transaction.
+    An action that writes anything else records its entry with `record`, in its own transaction."""
+    async with dom.db.transaction() as session:
+        record(session, dom.clock.now(), action, actor_telegram_id=actor_telegram_id, actor_role=actor_role,
+               target=target, details=details)

@@ -46,10 +46,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Date,
-    Integer,
-    String,
-    UniqueConstraint,
     case,
     delete,
     func,
@@ -59,9 +55,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, JsonType, UTCDateTime, table_of
+from models.base import table_of
 from models.claims import person_key_for
 from models.clock import start_of_day
 from models.context import Domain
@@ -77,6 +72,7 @@ from models.tables import (
     CertificateKind,
     Customer,
     EntryKind,
+    JobRun,
     Lease,
     LedgerEntry,
     Lot,
@@ -93,22 +89,6 @@ from models.tiers import in_window
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # customers per transaction when granting in bulk (bind-parameter limits, lock time)
-
-
-class JobRun(Base):
-    """A job finished for a business date: the catch-up runner starts after the last one."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (UniqueConstraint("name", "business_date"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(40))
-    business_date: Mapped[date] = mapped_column(Date)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    holder: Mapped[str] = mapped_column(String(100), default="")
-    program_version: Mapped[int | None] = mapped_column(Integer)
-    result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
 # --- Job bookkeeping ------------------------------------------------------------------------
@@ -824,3 +804,12 @@ __all__ = [
     "recalculate_tiers", "record_run", "register_housekeeping",
     "send_monthly_report", "warn_expiring_points", "winback_certificates", "write_off_expired",
 ]
+
+
+async def tiers_need_full_run(dom: Domain) -> bool:
+    """Everyone's tier is recomputed on the first run and after the program changed (thresholds
+    or window); otherwise only the customers whose purchases left the window that day."""
+    async with dom.db.reading() as session:
+        version, _ = await current_program(session)
+        last = await last_run(session, "tiers")
+    return last is None or last.program_version != version

@@ -21,14 +21,12 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
-    Text,
     and_,
     cast,
     exists,
@@ -38,18 +36,23 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from models import rfm
-from models.base import Base, BigId, JsonType, UTCDateTime, str_enum
+from models import audit, rfm
+from models.base import BigId, JsonType, UTCDateTime
+from models.context import Domain
+from models.errors import DomainError
 from models.tables import (
+    Broadcast,
     BroadcastOptOut,
+    BroadcastStatus,
     Customer,
     Lot,
     LotKind,
     OutboxMessage,
     OutboxStatus,
+    SegmentKind,
     SourceKind,
     TelegramAccount,
 )
@@ -64,43 +67,6 @@ def visible_length(text: str) -> int:
     """What Telegram measures against those limits: the text after HTML parsing (no tags,
     entities decoded), in UTF-16 code units (an emoji counts twice)."""
     return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
-
-
-class BroadcastStatus(StrEnum):
-    DRAFT = "draft"  # composed, previewed, not confirmed
-    SENDING = "sending"  # rows queued; the sender is working through them
-    DONE = "done"  # no row left pending
-    CANCELLED = "cancelled"  # the owner pressed Cancel; pending rows became cancelled
-
-
-class SegmentKind(StrEnum):
-    ALL = "all"
-    TIER = "tier"  # value: tier index
-    INACTIVE = "inactive"  # value: days without a purchase (≥)
-    RFM = "rfm"  # value: an RFM segment name (models/rfm.py SEGMENTS)
-    CAMPAIGN = "campaign"  # value: campaign or source-tag id (first touch)
-    SOURCE_KIND = "source_kind"  # value: a SourceKind (referral, import, ...)
-    BIRTHDAY_MONTH = "birthday_month"  # value: 1..12
-    EXPIRING = "expiring"  # value: a certificate expires within this many days
-
-
-class Broadcast(Base):
-    __tablename__ = "broadcasts"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    created_by: Mapped[int] = mapped_column(BigId)  # the owner's telegram id
-    text: Mapped[str] = mapped_column(Text, default="")  # HTML (formatting kept)
-    photo: Mapped[str | None] = mapped_column(String(200))  # Telegram file_id
-    buttons: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # [[{"text", "url"}]]
-    segment: Mapped[SegmentKind] = mapped_column(str_enum(SegmentKind))
-    segment_value: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[BroadcastStatus] = mapped_column(str_enum(BroadcastStatus), default=BroadcastStatus.DRAFT)
-    recipients: Mapped[int] = mapped_column(Integer, default=0)  # rows queued at confirmation
-    owner_chat_id: Mapped[int] = mapped_column(BigId)  # where the progress message lives
-    progress_message_id: Mapped[int | None] = mapped_column(Integer)
-    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)
@@ -352,3 +318,122 @@ __all__ = [
     "mark_finished_if_done", "payload_of", "progress", "queue_broadcast", "recipients_query",
     "segment_filter", "set_progress_message", "visible_length",
 ]
+
+
+# --- Use cases: one transaction each (the bot's owner screens and the progress message) -----------
+
+OWNER_ROLE = "owner"
+
+
+class BroadcastDropped(DomainError):
+    """Send on a draft that was cancelled first (or is unknown): the owner's screen is out of date."""
+    code = "broadcast_dropped"
+
+
+@dataclass(frozen=True)
+class Draft:
+    broadcast_id: int
+    payload: dict[str, Any]  # what the recipients will get: the owner's preview
+    recipients: int
+
+
+@dataclass(frozen=True)
+class Sent:
+    queued: int
+    already_shown: bool  # a second tap on Send: the first one queued and shows the progress
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class ProgressMessage:
+    """Where a broadcast's live progress message is, in the owner's language."""
+    progress: Progress
+    chat_id: int
+    message_id: int | None
+    language: str | None
+
+
+async def compose(dom: Domain, owner_telegram_id: int, *, text: str, photo: str | None,
+                  buttons: list[Any], segment: Segment) -> Draft:
+    """The draft the owner previews, and how many it would reach now."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        draft = await create_draft(session, now=now, owner_id=owner_telegram_id, owner_chat_id=owner_telegram_id,
+                                   text=text, photo=photo, buttons=buttons, segment=segment)
+        recipients = await count_recipients(session, segment, now)
+        return Draft(draft.id, payload_of(draft), recipients)
+
+
+async def send(dom: Domain, owner_telegram_id: int, broadcast_id: int) -> Sent:
+    """Send: every recipient queued, the audit entry, and the progress to show, in one
+    transaction. BroadcastDropped when Cancel was pressed on the draft first (or it is unknown)."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        try:
+            queued = await queue_broadcast(session, broadcast_id, now)
+        except NoResultFound:
+            raise BroadcastDropped(str(broadcast_id)) from None
+        broadcast = await session.get(Broadcast, broadcast_id)
+        assert broadcast is not None
+        if broadcast.status is BroadcastStatus.CANCELLED and broadcast.queued_at is None:
+            raise BroadcastDropped(str(broadcast_id))
+        already_shown = broadcast.progress_message_id is not None
+        if not already_shown:
+            audit.record(session, now, "owner.broadcast", actor_telegram_id=owner_telegram_id, actor_role=OWNER_ROLE,
+                         target=f"broadcast:{broadcast_id}", details={"recipients": queued})
+        return Sent(queued, already_shown, await progress(session, broadcast_id))
+
+
+async def drop_draft(dom: Domain, broadcast_id: int) -> None:
+    """Cancel on the draft: it is never sent (a later Send answers BroadcastDropped)."""
+    async with dom.db.transaction() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is not None and broadcast.status is BroadcastStatus.DRAFT:
+            broadcast.status = BroadcastStatus.CANCELLED
+
+
+async def stop(dom: Domain, owner_telegram_id: int, broadcast_id: int) -> int:
+    """Stop a broadcast under way: its pending messages are cancelled (how many), audited."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        cancelled = await cancel_broadcast(session, broadcast_id, now)
+        audit.record(session, now, "owner.broadcast_cancel", actor_telegram_id=owner_telegram_id,
+                     actor_role=OWNER_ROLE, target=f"broadcast:{broadcast_id}", details={"cancelled": cancelled})
+    return cancelled
+
+
+async def show_progress_in(dom: Domain, broadcast_id: int, message_id: int) -> None:
+    """The message that shows the progress from now on."""
+    async with dom.db.transaction() as session:
+        await set_progress_message(session, broadcast_id, message_id)
+
+
+async def progress_message(dom: Domain, broadcast_id: int) -> ProgressMessage | None:
+    """The progress as it stands (a broadcast with nothing left to send is marked done first)
+    and where it is shown; None for an unknown broadcast."""
+    now = dom.clock.now()
+    async with dom.db.transaction() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            return None
+        chat_id, message_id = broadcast.owner_chat_id, broadcast.progress_message_id
+        current = await progress(session, broadcast_id)
+        if current.finished and current.status is BroadcastStatus.SENDING:
+            await mark_finished_if_done(session, broadcast_id, now)
+            session.expire_all()  # the UPDATE bypassed the loaded row
+            current = await progress(session, broadcast_id)
+        language = (await session.execute(select(TelegramAccount.language).where(
+            TelegramAccount.telegram_id == chat_id))).scalar()
+        return ProgressMessage(current, chat_id, message_id, language)
+
+
+async def unfinished(dom: Domain) -> list[int]:
+    """The broadcasts still sending (after a restart their progress is shown again)."""
+    async with dom.db.reading() as session:
+        return [b.id for b in await active_broadcasts(session)]
+
+
+async def recent(dom: Domain, limit: int = 15) -> list[tuple[Broadcast, Progress]]:
+    """The owner's broadcast history, newest first."""
+    async with dom.db.reading() as session:
+        return await history(session, limit=limit)

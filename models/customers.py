@@ -33,6 +33,7 @@ from models.errors import (
 from models.outbox import notify_customer
 from models.phone import normalize_phone, phone_hash
 from models.phone_key import erased_key
+from models.program import Program
 from models.programs_store import current_program
 from models.tables import (
     BroadcastOptOut,
@@ -49,6 +50,7 @@ from models.tables import (
     TelegramAccount,
 )
 from models.text import is_digits
+from models.tiers import TierProgress, tier_progress
 
 _REF_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -292,6 +294,13 @@ async def set_birthday(dom: Domain, customer_id: int, day: date, *, by_staff: bo
         _set_birthday(customer, day)
 
 
+async def set_language(dom: Domain, telegram_id: int, locale: str) -> None:
+    """The language a person chose (/language): their Telegram account's, whoever they are."""
+    async with dom.db.transaction() as session:
+        await session.execute(update(TelegramAccount).where(TelegramAccount.telegram_id == telegram_id)
+                              .values(language=locale))
+
+
 async def set_broadcasts(dom: Domain, customer_id: int, *, on: bool, telegram_id: int | None) -> None:
     """The customer's own choice about promotional broadcasts (/settings), audited: advertising
     needs consent, and the audit log shows when it was given or withdrawn."""
@@ -525,3 +534,49 @@ async def erase_customer(dom: Domain, customer_id: int) -> int:
         )
         await session.execute(delete(CustomerCode).where(CustomerCode.customer_id == customer.id))
         return written_off
+
+
+# --- What the customer's screens show (one read each) ---------------------------------------------
+
+@dataclass(frozen=True)
+class CustomerSettings:
+    birthday: date | None
+    broadcasts_off: bool
+
+
+async def settings_of(dom: Domain, customer_id: int) -> CustomerSettings:
+    """The settings screen: the birthday and the broadcasts choice (CustomerErased/NotFound refused)."""
+    async with dom.db.reading() as session:
+        customer = await get_customer(session, customer_id)
+        return CustomerSettings(customer.birthday, await broadcasts_off(session, customer_id))
+
+
+async def referral_code_of(dom: Domain, customer_id: int) -> str:
+    """The code in the customer's invite link."""
+    async with dom.db.reading() as session:
+        return (await get_customer(session, customer_id)).referral_code
+
+
+async def balance_now(dom: Domain, customer_id: int) -> ledger.Balance:
+    """The customer's balance as of now (what erasure would take away, what /me shows)."""
+    async with dom.db.reading() as session:
+        return await ledger.balance(session, customer_id, dom.clock.now())
+
+
+@dataclass(frozen=True)
+class CardState:
+    """Everything the card shows besides its code: the program in force, the tier and its
+    progress, the balance."""
+    program: Program
+    customer_name: str
+    progress: TierProgress
+    balance: ledger.Balance
+
+
+async def card_state(dom: Domain, customer_id: int) -> CardState:
+    now = dom.clock.now()
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+        customer = await get_customer(session, customer_id)
+        progress = await tier_progress(session, customer, program, now)
+        return CardState(program, customer.name or "", progress, await ledger.balance(session, customer_id, now))

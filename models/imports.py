@@ -1,6 +1,9 @@
 """Importing an old customer base from CSV or XLSX (issue 6, "Customers").
 
 Header `phone,name,birthday,balance,total_spent,purchases,source`; only `phone` is required.
+The headers of the bot's own export are read too, in Russian and English («Телефон», «Имя»,
+«День рождения», «Баллы», «Сумма покупок, ₽», «Покупок», «Источник»), so an export imports
+back into another database whichever language it was written in.
 Files come as spreadsheets export them: `;` or `,` separators, UTF-8 (with or without BOM)
 or Windows-1251, XLSX. Birthdays `dd.mm.yyyy` or `yyyy-mm-dd`; `total_spent` in roubles;
 `balance` in whole points; `purchases` a whole number; `source` an optional campaign or
@@ -51,6 +54,18 @@ from models.tiers import tier_for_value
 log = logging.getLogger(__name__)
 
 COLUMNS = ("phone", "name", "birthday", "balance", "total_spent", "purchases", "source")
+# The export's headers for these columns (bot/locales/*/exports.ftl, `export-column-<id>`), as
+# `header_key` leaves them; tests/owner/test_export_files.py holds this table to the locale files.
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "phone": ("телефон", "phone"),
+    "name": ("имя", "name"),
+    "birthday": ("день рождения", "birthday"),
+    "balance": ("баллы", "points"),
+    "total_spent": ("сумма покупок", "total spent"),
+    "purchases": ("покупок", "purchases"),
+    "source": ("источник", "source"),
+}
+_HEADING_COLUMN = {heading: column for column, headings in HEADINGS.items() for heading in (column, *headings)}
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit; the command line uses the same
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024  # an XLSX unpacked (100,000 rows take ~50 MB); more is a zip bomb
@@ -288,17 +303,27 @@ def parse_import_birthday(raw: str, today: date) -> date | None:
     return validate_birthday(parse_date(text), today)
 
 
+def header_key(cell: str) -> str:
+    """The column a header cell names: a column id ("phone"), or the export's header in Russian
+    or English ("Телефон", "Сумма покупок, ₽") — case, spaces and a ", ₽" unit aside; any
+    other header comes back normalised (and is reported as an unknown column)."""
+    text = " ".join(cell.replace("\u00a0", " ").lstrip("\ufeff").split()).lower()
+    text = re.sub(r"\s*,\s*(₽|руб\.?|rub)$", "", text)
+    return _HEADING_COLUMN.get(text, text)
+
+
 def parse_rows(table: list[list[str]], today: date) -> ImportPlan:
     """Validate every row; the plan has the rows that are well-formed and unique in the file."""
     while table and not any(cell.strip() for cell in table[0]):
         table = table[1:]
     if not table:
         raise ImportFileError("empty")
-    header = [cell.strip().lower().lstrip("\ufeff") for cell in table[0]]
+    header = [header_key(cell) for cell in table[0]]
     if "phone" not in header:
         raise ImportFileError("no_phone_column")
     index = {name: header.index(name) for name in COLUMNS if name in header}
-    plan = ImportPlan(unknown_columns=[h for h in header if h and h not in COLUMNS])
+    plan = ImportPlan(unknown_columns=[cell.strip().lstrip("\ufeff") for cell, key in zip(table[0], header, strict=True)
+                                       if key and key not in COLUMNS])
     seen: dict[str, int] = {}
     for line, cells in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in cells):
@@ -473,6 +498,6 @@ async def apply_import(
 
 
 __all__ = [
-    "COLUMNS", "ImportFileError", "ImportPlan", "ImportResult", "ImportRow", "RowError", "apply_import",
-    "decode_text", "parse_rows", "plan_import", "read_table",
+    "COLUMNS", "HEADINGS", "ImportFileError", "ImportPlan", "ImportResult", "ImportRow", "RowError", "apply_import",
+    "decode_text", "header_key", "parse_rows", "plan_import", "read_table",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import table_of
+from models.db import Database
 from models.tables import OutboxMessage, OutboxStatus, TelegramAccount
 
 
@@ -229,3 +230,15 @@ async def requeue_failed(session: AsyncSession, now: datetime, since: datetime |
         row.payload = {**(row.payload or {}), "requeued_at": now.isoformat()}
         requeued += 1
     return Requeued(requeued, skipped)
+
+
+async def health(db: Database, now: datetime) -> OutboxHealth:
+    """`loyalty-bot outbox status`: the queue as it stands."""
+    async with db.reading() as session:
+        return await outbox_health(session, now)
+
+
+async def requeue(db: Database, now: datetime, since: datetime | None = None) -> Requeued:
+    """`loyalty-bot outbox retry`: failed messages sent again (never a broadcast's)."""
+    async with db.transaction() as session:
+        return await requeue_failed(session, now, since)

@@ -124,3 +124,10 @@ async def ensure_program(dom: Domain, program: Program, comment: str = "start-up
 async def set_program(dom: Domain, program: Program, created_by: int | None, comment: str) -> int:
     async with dom.db.transaction() as session:
         return await save_program(session, program, dom.clock.now(), created_by, comment)
+
+
+async def program_in_force(dom: Domain) -> tuple[int, Program]:
+    """The program in force now and its version (what a screen shows, what a typed amount is
+    checked against)."""
+    async with dom.db.reading() as session:
+        return await current_program(session)

@@ -19,31 +19,22 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    UniqueConstraint,
     func,
     or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from models import audit
-from models.base import Base, BigId, Int64, UTCDateTime
 from models.certificates import issue_certificate
 from models.claims import claim_once, is_claimed, person_key
 from models.clock import start_of_day
 from models.context import Domain
 from models.errors import PromoUnavailable
 from models.programs_store import current_program
-from models.tables import CertificateKind, Customer
+from models.tables import CODE_MAX, CODE_MIN, DEFAULT_VALIDITY_DAYS, CertificateKind, Customer, PromoCode, PromoCodeUse
 
-CODE_MIN, CODE_MAX = 3, 20  # 20 Cyrillic letters still fit a deep link (bot/deeplinks.py)
-DEFAULT_VALIDITY_DAYS = 30
 POINTS_MAX = 10_000_000
 CLAIM_KIND = "promo"  # reward_claims: ("promo", person, promo code id)
 
@@ -55,42 +46,6 @@ _ALLOWED = re.compile(r"^[A-Z0-9А-Я]+$")  # after upper-casing; Ё is folded i
 # Cyrillic letters that look like Latin ones: "CAFE" typed on a Russian layout (С, А, Е) is the
 # same code. Only the look-up key is folded; the owner's spelling is what the bot shows.
 _LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
-
-
-class PromoCode(Base):
-    __tablename__ = "promo_codes"
-    __table_args__ = ({"sqlite_autoincrement": True},)  # ids are in deep links never reused
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    code: Mapped[str] = mapped_column(String(CODE_MAX))  # as the owner typed it, normalised
-    lookup_key: Mapped[str] = mapped_column(String(CODE_MAX), unique=True)  # `lookup_key(code)`
-    points: Mapped[int] = mapped_column(Int64)
-    max_redeem_percent: Mapped[str] = mapped_column(String(8), default="100")
-    validity_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_VALIDITY_DAYS)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the first day's start, business time
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # exclusive: the day after the last day
-    uses_limit: Mapped[int | None] = mapped_column(Integer)  # None: no total limit
-    uses_count: Mapped[int] = mapped_column(Integer, default=0)
-    points_given: Mapped[int] = mapped_column(Int64, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[int | None] = mapped_column(BigId)  # the owner's telegram id
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class PromoCodeUse(Base):
-    """One redemption: the customer, the operation that granted the certificate."""
-
-    __tablename__ = "promo_code_uses"
-    __table_args__ = (UniqueConstraint("promo_code_id", "customer_id"), {"sqlite_autoincrement": True})
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    promo_code_id: Mapped[int] = mapped_column(ForeignKey("promo_codes.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
-    points: Mapped[int] = mapped_column(Int64)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 # --- The code as typed -----------------------------------------------------------------------

@@ -596,20 +596,40 @@ class RefundPreview:
     fully_refunded: bool
 
 
-def _refund_amount(purchase: Operation, amount_kopecks: int | None, now: datetime, window_days: int,
-                   override_window: bool) -> int:
-    """The amount a refund of `amount_kopecks` (None: the rest) is, or the reason it cannot be."""
-    if purchase.refunded_kopecks >= purchase.amount_kopecks:
+def refund_amount(total: int, refunded: int, amount_kopecks: int | None) -> int:
+    """The kopecks a refund of `amount_kopecks` (None: the rest) takes from a `total` check of
+    which `refunded` is refunded already, or the reason it cannot be (pure: no database)."""
+    if refunded >= total:
         raise RefundNotAllowed("already refunded")
-    refundable = purchase.amount_kopecks - purchase.refunded_kopecks
+    refundable = total - refunded
     amount = refundable if amount_kopecks is None else amount_kopecks
     if amount <= 0:
         raise InvalidAmount("zero")
     if amount > refundable:
         raise RefundTooLarge(f"{amount} > {refundable}")
+    return amount
+
+
+def _refund_amount(purchase: Operation, amount_kopecks: int | None, now: datetime, window_days: int,
+                   override_window: bool) -> int:
+    """The amount a refund of `amount_kopecks` (None: the rest) is, or the reason it cannot be."""
+    amount = refund_amount(purchase.amount_kopecks, purchase.refunded_kopecks, amount_kopecks)
     if not override_window and now - purchase.created_at > timedelta(days=window_days):
         raise RefundWindowClosed()
     return amount
+
+
+def refund_preview(purchase_id: int, total: int, before: int, amount: int, *, cash_kopecks: int,
+                   points_paid: int, cashback: int) -> RefundPreview:
+    """What refunding `amount` kopecks more of a `total` check (`before` refunded already)
+    gives back and takes back: the pure arithmetic of `preview_refund` and `refund_purchase`."""
+    return RefundPreview(
+        purchase_id=purchase_id, amount_kopecks=amount,
+        cash_kopecks=refund_share(cash_kopecks, total, before, amount),
+        points_returned=refund_share(points_paid, total, before, amount),
+        cashback_reversed=refund_share(cashback, total, before, amount),
+        fully_refunded=before + amount >= total,
+    )
 
 
 async def preview_refund(dom: Domain, purchase_id: int, amount_kopecks: int | None, *,
@@ -625,14 +645,8 @@ async def preview_refund(dom: Domain, purchase_id: int, amount_kopecks: int | No
         cashback = int((await session.execute(
             select(func.coalesce(func.sum(Lot.amount), 0))
             .where(Lot.operation_id == purchase.id, Lot.kind == LotKind.CASHBACK))).scalar() or 0)
-    total, before = purchase.amount_kopecks, purchase.refunded_kopecks
-    return RefundPreview(
-        purchase_id=purchase.id, amount_kopecks=amount,
-        cash_kopecks=refund_share(purchase.cash_kopecks, total, before, amount),
-        points_returned=refund_share(purchase.points_paid, total, before, amount),
-        cashback_reversed=refund_share(cashback, total, before, amount),
-        fully_refunded=before + amount >= total,
-    )
+    return refund_preview(purchase.id, purchase.amount_kopecks, purchase.refunded_kopecks, amount,
+                          cash_kopecks=purchase.cash_kopecks, points_paid=purchase.points_paid, cashback=cashback)
 
 
 async def refund_purchase(
@@ -774,24 +788,47 @@ async def _return_points(
     lots = {lot.id: lot for lot in (await session.execute(
         select(Lot).where(Lot.id.in_([lot_id for lot_id, _ in drawn]))
     )).scalars()}
-    # Lots that live longest get their points back first.
-    order = sorted(drawn, key=lambda row: (lots[row[0]].expires_at is None,
-                                           lots[row[0]].expires_at or now), reverse=True)
-    returned = lost = 0
-    for lot_id, taken in order:
+    plan, lost = return_plan([
+        DrawnLot(lot_id, int(taken), int(back.get(lot_id, 0) or 0), lots[lot_id].expires_at,
+                 lots[lot_id].expired_at is not None) for lot_id, taken in drawn], points, now)
+    for lot_id, part in plan:
+        await ledger.credit(session, lot_id, lots[lot_id].customer_id, part, refund_id, EntryKind.RETURN, now)
+    return sum(part for _, part in plan), lost
+
+
+@dataclass(frozen=True)
+class DrawnLot:
+    """A lot a purchase paid points from, as a refund sees it."""
+
+    lot_id: int
+    taken: int  # points the purchase drew from it
+    returned: int  # points earlier refunds of the purchase gave back to it
+    expires_at: datetime | None
+    written_off: bool  # the expiry job wrote it off already
+
+
+def return_plan(drawn: list[DrawnLot], points: int, now: datetime) -> tuple[list[tuple[int, int]], int]:
+    """Where `points` paid points go back (pure: no database): [(lot id, points)] to credit, and
+    the points lost. Lots that live longest get their points back first; a lot never gets
+    back more than was drawn from it; a lot that expired meanwhile is not revived (its part is
+    lost), nor is anything beyond what the purchase drew."""
+    if points <= 0:
+        return [], 0
+    order = sorted(drawn, key=lambda d: (d.expires_at is None, d.expires_at or now), reverse=True)
+    plan: list[tuple[int, int]] = []
+    lost = 0
+    for lot in order:
         if points <= 0:
             break
-        part = min(int(taken) - int(back.get(lot_id, 0) or 0), points)
+        part = min(lot.taken - lot.returned, points)
         if part <= 0:
             continue
-        lot = lots[lot_id]
         points -= part
-        if lot.expired_at is not None or (lot.expires_at is not None and lot.expires_at <= now):
+        if lot.written_off or (lot.expires_at is not None and lot.expires_at <= now):
             lost += part
             continue
-        await ledger.credit(session, lot_id, lot.customer_id, part, refund_id, EntryKind.RETURN, now)
-        returned += part
-    return returned, lost + max(points, 0)
+        plan.append((lot.lot_id, part))
+    return plan, lost + max(points, 0)
 
 
 async def _take_back(session: AsyncSession, lot: Lot, due: int, refund_id: int, now: datetime) -> int:

@@ -55,7 +55,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -1087,15 +1087,26 @@ async def monthly_report_payload(session: AsyncSession, month: date, tz: ZoneInf
     report = await compute_report(session, period, tz, period.end)
     o = report.overall
 
-    def share(value: Fraction | None) -> float:  # Fluent formats the number in the owner's locale
-        return float(round(value * 100, 1)) if value is not None else 0.0
+    def percent(value: Fraction | None) -> float:
+        """For Fluent, which formats it in the owner's locale: whole percents from 10%, one
+        decimal below (as `/report` shows shares, bot/report_render.py)."""
+        if value is None:
+            return 0.0
+        exact = Decimal(value.numerator * 100) / Decimal(value.denominator)
+        places = Decimal(1) if abs(exact) >= 10 else Decimal("0.1")
+        return float(exact.quantize(places, rounding=ROUND_HALF_UP))
 
-    segments = {row.segment: row.customers for row in report.rfm.segments} if report.rfm else {}
+    def roubles(kopecks: Fraction | int | None) -> int:  # whole roubles, half up, still in kopecks
+        value = Fraction(kopecks or 0)
+        exact = Decimal(value.numerator) / Decimal(value.denominator * 100)
+        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 100
+
+    # The same short summary as `/report` (bot/report_render.py, SUMMARY_KEYS), with its buttons
+    # ("Подробнее", "Что это значит?": handlers/owner_reports.py) for this month.
     return message_payload("report-monthly", {
-        "month": f"{month.month:02d}.{month.year}", "customers": o.customers, "new": o.new_customers,
-        "digitised": share(o.digitised_share), "buyers": o.buyers, "purchases": o.purchases,
-        "revenue": o.revenue, "average": int(o.average_check or 0), "discount": share(o.actual_discount),
-        "benefit": int(report.total_benefit), "benefit_state": report.benefit_state,
-        "champions": segments.get("champions", 0),
-        "at_risk": segments.get("at_risk", 0) + segments.get("cant_lose", 0),
-    })
+        "month": f"{month.month:02d}.{month.year}", "revenue": o.revenue, "purchases": o.purchases,
+        "average": roubles(o.average_check), "new": o.new_customers, "buyers": o.buyers,
+        "returning": percent(o.return_rate), "points_paid": roubles(o.points_paid),
+        "benefit": roubles(report.total_benefit), "shortfall": roubles(-report.total_benefit),
+        "benefit_state": report.benefit_state,
+    }, markup={"kind": "report-summary", "first": period.first_day.isoformat(), "last": period.last_day.isoformat()})

@@ -354,3 +354,10 @@ async def _segment_ids(session: AsyncSession, segment: str, as_of: datetime) -> 
         select(s.c.customer_id).where(segment_case(s.c.r, s.c.f, s.c.m) == segment).order_by(s.c.customer_id)
     )
     return [int(cid) for cid in rows.scalars()]
+
+
+async def segment_list(dom: Domain, segment: str, as_of: datetime) -> list[tuple[int, str, str]]:
+    """A segment's customers as (id, name, phone), for `loyalty-bot report --segment` (erased: no data)."""
+    query = segment_members(segment, as_of)  # ValueError for an unknown segment, before any read
+    async with dom.db.reading() as session:
+        return [(row.id, row.name or "", row.phone or "") async for row in await session.stream(query)]

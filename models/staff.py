@@ -34,13 +34,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import ForeignKey, String, and_, case, delete, false, func, literal, select, update
+from sqlalchemy import and_, case, delete, false, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from models import audit, ledger
-from models.base import Base, BigId, Int64, UTCDateTime
 from models.context import Domain
 from models.customers import create_phone_customer, customer_by_phone, get_customer, new_referral_code, peek_code
 from models.errors import (
@@ -76,10 +74,12 @@ from models.purchase import (
 )
 from models.purchase import preview_refund as preview_purchase_refund
 from models.tables import (
+    CheckoutQuote,
     Customer,
     Operation,
     OperationKind,
     OutboxMessage,
+    PhoneConfirmation,
     Rating,
     Role,
     Staff,
@@ -133,49 +133,7 @@ class ConfirmationExpired(DomainError):
     code = "confirmation_expired"
 
 
-# --- Tables owned by this module -------------------------------------------------------------
-
-class CheckoutQuote(Base):
-    """A checkout in progress: who, whom, how much and what was chosen (server-side state)."""
-
-    __tablename__ = "checkout_quotes"
-    # Housekeeping deletes finished checkouts; `quote:<id>` keys, buttons and audit targets are
-    # built from the id, so on SQLite it must never be handed out again (AUTOINCREMENT).
-    __table_args__ = ({"sqlite_autoincrement": True},)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    chat_id: Mapped[int | None] = mapped_column(BigId)  # where the checkout runs (private or staff group)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    amount_kopecks: Mapped[int] = mapped_column(BigId)
-    points: Mapped[int | None] = mapped_column(Int64)  # None: not chosen yet
-    certificate_lot_id: Mapped[int | None] = mapped_column(BigId)  # an explicit choice
-    found_by: Mapped[str] = mapped_column(String(16))  # code, qr, phone
-    code: Mapped[str | None] = mapped_column(String(6))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    operation_id: Mapped[int | None] = mapped_column(BigId)  # the purchase, once committed
-
-
-class PhoneConfirmation(Base):
-    """The customer's Confirm/Decline for paying with points after a phone lookup."""
-
-    __tablename__ = "phone_confirmations"
-    __table_args__ = ({"sqlite_autoincrement": True},)  # `phone-confirm:<id>` keys and buttons
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    quote_id: Mapped[int] = mapped_column(ForeignKey("checkout_quotes.id"), index=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    amount_kopecks: Mapped[int] = mapped_column(BigId)
-    points: Mapped[int] = mapped_column(Int64)
-    # pending → confirming → confirmed | stale | failed; or pending → declined | expired | cancelled
-    # (cancelled: the cashier cancelled the checkout or asked again with other figures)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    operation_id: Mapped[int | None] = mapped_column(BigId)
+# --- Housekeeping of finished checkouts ------------------------------------------------------
 
 
 async def purge_checkouts(session: AsyncSession, now: datetime) -> int:
@@ -241,6 +199,20 @@ async def audit_action(dom: Domain, actor: StaffActor, action: str, target: str 
     """An audit entry in its own transaction (for actions whose work ran in another one)."""
     async with dom.db.transaction() as session:
         _audit(session, dom.clock.now(), actor, action, target, **details)
+
+
+async def refuse_staff_button(dom: Domain, telegram_id: int, role: str, data: str) -> None:
+    """Someone who is not (or no longer) staff pressed a till's button: nothing happens, it is audited."""
+    async with dom.db.transaction() as session:
+        audit.record(session, dom.clock.now(), "staff.callback_refused", actor_telegram_id=telegram_id,
+                     actor_role=role, target=data[:80])
+
+
+async def max_check(dom: Domain) -> int:
+    """The largest check the program accepts, in kopecks: what a typed amount is parsed against."""
+    async with dom.db.reading() as session:
+        _, program = await current_program(session)
+    return program.limits.max_check_kopecks
 
 
 async def check_not_own_account(session: AsyncSession, customer_id: int, actor: StaffActor) -> None:
@@ -657,6 +629,16 @@ class _AccrualWithoutCode(Exception):
     """Raised out of the transaction (rolling it back) to run it again without the code."""
 
 
+_CODE_GONE = (CodeUsed, CodeExpired, CodeNotFound)
+
+
+def _may_go_without_code(points: int) -> bool:
+    """The code was used or expired between the scan and the tap. Paying with points needs a
+    fresh code (DOMAIN.md, "The customer code"); accrual alone needs none: the customer is
+    known, the code only proved they were there."""
+    return points == 0
+
+
 # The points were validated against a quote when chosen; if the commit finds them no longer
 # allowed, the balance (or the certificate) changed in between: re-quote, never fail.
 _STALE = (StaleQuote, RedeemLimitExceeded, InsufficientFunds)
@@ -694,10 +676,9 @@ async def _confirm_in_one_transaction(dom: Domain, actor: StaffActor, quote_id: 
                                     phone_confirmed=False)
         try:
             result = await commit_purchase_in(session, request, now)
-        except (CodeUsed, CodeExpired, CodeNotFound):
-            if points or not with_code:
-                raise  # paying with points needs a fresh code (DOMAIN.md, "The customer code")
-            # Accrual alone needs no code: the customer is known, the code only proved presence.
+        except _CODE_GONE:
+            if not with_code or not _may_go_without_code(points):
+                raise
             raise _AccrualWithoutCode() from None
         await _tie_quote(session, now, actor, row, result)
         if not result.replayed:  # the purchase is recorded under whoever confirmed it, not who opened the quote
@@ -736,9 +717,9 @@ async def _commit(dom: Domain, row: CheckoutQuote, staff_id: int | None, points:
     request = _purchase_request(row, staff_id, points, code=code, phone_confirmed=phone_confirmed)
     try:
         return await commit_purchase(dom, request)
-    except (CodeUsed, CodeExpired, CodeNotFound):
-        if points:
-            raise  # paying with points needs a fresh code (DOMAIN.md, "The customer code")
+    except _CODE_GONE:
+        if not _may_go_without_code(points):
+            raise
         return await commit_purchase(dom, replace(request, code=None))
 
 

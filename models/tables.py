@@ -1,4 +1,4 @@
-"""The schema (SQLAlchemy 2 typed ORM).
+"""Every table of the schema (SQLAlchemy 2 typed ORM), in one module: importing it registers them all.
 
 Balances are never stored: a balance is the sum of `remaining` over a customer's live lots,
 and every change of a lot's `remaining` is an append-only `LedgerEntry` written in the
@@ -458,3 +458,169 @@ __all__ = [
     "OutboxMessage", "OutboxStatus", "ProgramVersion", "Rating", "ReviewClaim", "ReviewStatus",
     "RewardClaim", "Role", "SourceKind", "Staff", "StaffInvite", "TelegramAccount", "TillHour",
 ]
+
+
+# --- models/api_keys.py's tables ---
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_name_active", "name", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    company_id: Mapped[int] = mapped_column(BigId, index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(BigId)  # owner's telegram id; None from the CLI
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept so a revoked key's operations can still be traced to the till that made them.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+# --- models/automation.py's tables ---
+
+
+class JobRun(Base):
+    """A job finished for a business date: the catch-up runner starts after the last one."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("name", "business_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    business_date: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    holder: Mapped[str] = mapped_column(String(100), default="")
+    program_version: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+# --- models/broadcasts.py's tables ---
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"  # composed, previewed, not confirmed
+    SENDING = "sending"  # rows queued; the sender is working through them
+    DONE = "done"  # no row left pending
+    CANCELLED = "cancelled"  # the owner pressed Cancel; pending rows became cancelled
+
+
+class SegmentKind(StrEnum):
+    ALL = "all"
+    TIER = "tier"  # value: tier index
+    INACTIVE = "inactive"  # value: days without a purchase (≥)
+    RFM = "rfm"  # value: an RFM segment name (models/rfm.py SEGMENTS)
+    CAMPAIGN = "campaign"  # value: campaign or source-tag id (first touch)
+    SOURCE_KIND = "source_kind"  # value: a SourceKind (referral, import, ...)
+    BIRTHDAY_MONTH = "birthday_month"  # value: 1..12
+    EXPIRING = "expiring"  # value: a certificate expires within this many days
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_by: Mapped[int] = mapped_column(BigId)  # the owner's telegram id
+    text: Mapped[str] = mapped_column(Text, default="")  # HTML (formatting kept)
+    photo: Mapped[str | None] = mapped_column(String(200))  # Telegram file_id
+    buttons: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # [[{"text", "url"}]]
+    segment: Mapped[SegmentKind] = mapped_column(str_enum(SegmentKind))
+    segment_value: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[BroadcastStatus] = mapped_column(str_enum(BroadcastStatus), default=BroadcastStatus.DRAFT)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)  # rows queued at confirmation
+    owner_chat_id: Mapped[int] = mapped_column(BigId)  # where the progress message lives
+    progress_message_id: Mapped[int | None] = mapped_column(Integer)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- models/promo.py's tables ---
+
+CODE_MIN, CODE_MAX = 3, 20  # 20 Cyrillic letters still fit a deep link (bot/deeplinks.py)
+DEFAULT_VALIDITY_DAYS = 30
+
+
+class PromoCode(Base):
+    __tablename__ = "promo_codes"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids are in deep links never reused
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(CODE_MAX))  # as the owner typed it, normalised
+    lookup_key: Mapped[str] = mapped_column(String(CODE_MAX), unique=True)  # `lookup_key(code)`
+    points: Mapped[int] = mapped_column(Int64)
+    max_redeem_percent: Mapped[str] = mapped_column(String(8), default="100")
+    validity_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_VALIDITY_DAYS)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the first day's start, business time
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # exclusive: the day after the last day
+    uses_limit: Mapped[int | None] = mapped_column(Integer)  # None: no total limit
+    uses_count: Mapped[int] = mapped_column(Integer, default=0)
+    points_given: Mapped[int] = mapped_column(Int64, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(BigId)  # the owner's telegram id
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PromoCodeUse(Base):
+    """One redemption: the customer, the operation that granted the certificate."""
+
+    __tablename__ = "promo_code_uses"
+    __table_args__ = (UniqueConstraint("promo_code_id", "customer_id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    promo_code_id: Mapped[int] = mapped_column(ForeignKey("promo_codes.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    points: Mapped[int] = mapped_column(Int64)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- models/staff.py's tables ---
+
+
+class CheckoutQuote(Base):
+    """A checkout in progress: who, whom, how much and what was chosen (server-side state)."""
+
+    __tablename__ = "checkout_quotes"
+    # Housekeeping deletes finished checkouts; `quote:<id>` keys, buttons and audit targets are
+    # built from the id, so on SQLite it must never be handed out again (AUTOINCREMENT).
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigId)  # where the checkout runs (private or staff group)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigId)
+    points: Mapped[int | None] = mapped_column(Int64)  # None: not chosen yet
+    certificate_lot_id: Mapped[int | None] = mapped_column(BigId)  # an explicit choice
+    found_by: Mapped[str] = mapped_column(String(16))  # code, qr, phone
+    code: Mapped[str | None] = mapped_column(String(6))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    operation_id: Mapped[int | None] = mapped_column(BigId)  # the purchase, once committed
+
+
+class PhoneConfirmation(Base):
+    """The customer's Confirm/Decline for paying with points after a phone lookup."""
+
+    __tablename__ = "phone_confirmations"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # `phone-confirm:<id>` keys and buttons
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("checkout_quotes.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigId)
+    points: Mapped[int] = mapped_column(Int64)
+    # pending → confirming → confirmed | stale | failed; or pending → declined | expired | cancelled
+    # (cancelled: the cashier cancelled the checkout or asked again with other figures)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    operation_id: Mapped[int | None] = mapped_column(BigId)

@@ -14,7 +14,6 @@ from typing import Any
 from models import automation
 from models.automation import MonthlyReportBuilder
 from models.context import Domain
-from models.programs_store import current_program
 from models.reports import monthly_report_payload
 
 
@@ -58,10 +57,7 @@ async def _monthly_report(ctx: JobContext, day: date) -> dict[str, Any]:
 async def _tiers(ctx: JobContext, day: date) -> dict[str, Any]:
     # Everyone is recomputed on the first run and after the program changed (thresholds or
     # window); otherwise only the customers whose purchases left the window that day.
-    async with ctx.dom.db.reading() as session:
-        version, _ = await current_program(session)
-        last = await automation.last_run(session, "tiers")
-    full = last is None or last.program_version != version
+    full = await automation.tiers_need_full_run(ctx.dom)
     return (await automation.recalculate_tiers(ctx.dom, day, full=full)).as_dict()
 
 

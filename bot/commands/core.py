@@ -10,7 +10,7 @@ from bot.config import configure_phones, load_settings
 from models.db import Database
 from models.invariants import check_ledger
 from models.program import load_program_file, program_diff
-from models.programs_store import current_program, set_program
+from models.programs_store import program_in_force, set_program
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -62,8 +62,7 @@ async def program_show(_args: argparse.Namespace) -> int:
 
     services = await build_services(load_settings())
     try:
-        async with services.db.reading() as session:
-            version, program = await current_program(session)
+        version, program = await program_in_force(services.dom)
         print(f"# program version {version}")
         import tomli_w
 
@@ -79,8 +78,7 @@ async def program_set(args: argparse.Namespace) -> int:
     new = load_program_file(programs.resolve(args.file))
     services = await build_services(load_settings())
     try:
-        async with services.db.reading() as session:
-            old_version, old = await current_program(session)
+        old_version, old = await program_in_force(services.dom)
         diff = program_diff(old, new)
         if not diff:
             print(f"no changes: version {old_version} already has these settings")

@@ -16,7 +16,8 @@ from bot.config import load_settings
 from models.dates import parse_date
 from models.db import Database
 from models.errors import InvalidDate
-from models.outbox import STUCK_AFTER, outbox_health, requeue_failed
+from models.outbox import STUCK_AFTER, requeue
+from models.outbox import health as outbox_queue_health
 
 EXIT_STUCK = 1
 EXIT_USAGE = 2
@@ -45,8 +46,7 @@ async def outbox_status(_args: argparse.Namespace) -> int:
     db = Database(load_settings().database_url)
     now = datetime.now().astimezone()
     try:
-        async with db.reading() as session:
-            health = await outbox_health(session, now)
+        health = await outbox_queue_health(db, now)
     finally:
         await db.dispose()
     print(f"pending {health.pending}, sending {health.sending}, failed {health.failed}, "
@@ -74,8 +74,7 @@ async def outbox_retry(args: argparse.Namespace) -> int:
         since = datetime.combine(day, time(0), tzinfo=settings.tz)
     db = Database(settings.database_url)
     try:
-        async with db.transaction() as session:
-            done = await requeue_failed(session, datetime.now().astimezone(), since)
+        done = await requeue(db, datetime.now().astimezone(), since)
     finally:
         await db.dispose()
     print(f"requeued {done.requeued} failed message(s)")

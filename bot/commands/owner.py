@@ -1,4 +1,4 @@
-"""`loyalty-bot import FILE [--dry-run]` and `loyalty-bot export [--what] [--format] [--output]`.
+"""`loyalty-bot import FILE [--dry-run]` and `loyalty-bot export [--what] [--format] [--output] [--lang]`.
 
 The same domain functions as the owner's /import and /export in the bot (models/imports.py,
 models/exports.py); the command line is audited as the role "cli".
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.config import load_settings
+from bot.i18n import DEFAULT_LOCALE, LOCALES, default_i18n
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import MAX_BYTES, ImportFileError, ImportPlan, apply_import, plan_import
 
@@ -25,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--what", choices=[w.value for w in ExportWhat], default=ExportWhat.CUSTOMERS.value)
     p.add_argument("--format", choices=[f.value for f in ExportFormat], default=ExportFormat.CSV.value)
     p.add_argument("--output", help="file to write (default: a dated name in the current folder; - for stdout)")
+    p.add_argument("--lang", "--locale", dest="locale", choices=LOCALES, default=DEFAULT_LOCALE,
+                   help="headers and values in Russian (default: CSV with ';' and a decimal comma) "
+                        "or English (',' and a decimal point)")
     p.set_defaults(func=export_command)
 
 
@@ -90,10 +94,10 @@ async def export_command(args: argparse.Namespace) -> int:
 
     services = await build_services(load_settings())
     try:
-        data, name = await export(services.dom, ExportWhat(args.what), ExportFormat(args.format))
-        async with services.db.transaction() as session:
-            audit.record(session, services.dom.clock.now(), "owner.export", actor_telegram_id=None, actor_role="cli",
-                         target=name, details={"bytes": len(data)})
+        t = default_i18n().translator(getattr(args, "locale", DEFAULT_LOCALE))
+        data, name = await export(services.dom, ExportWhat(args.what), ExportFormat(args.format), t)
+        await audit.record_alone(services.dom, "owner.export", actor_telegram_id=None, actor_role="cli", target=name,
+                                 bytes=len(data))
     finally:
         await services.db.dispose()
     if args.output == "-":

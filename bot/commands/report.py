@@ -116,24 +116,20 @@ async def export_segment(dom: Domain, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from models.clock import start_of_day
-    from models.rfm import segment_members
+    from models.rfm import segment_list
 
     as_of = start_of_day(args.period_to + timedelta(days=1), dom.tz) if args.period_to else dom.clock.now()
     try:
-        query = segment_members(args.segment, as_of)
+        rows = await segment_list(dom, args.segment, as_of)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        await dom.db.dispose()
         return 2
+    finally:
+        await dom.db.dispose()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["customer_id", "name", "phone"])
-    try:
-        async with dom.db.reading() as session:
-            async for row in await session.stream(query):
-                writer.writerow([row.id, row.name or "", row.phone or ""])
-    finally:
-        await dom.db.dispose()
+    writer.writerows(rows)
     _emit(args.output, out.getvalue())
     return 0
 

@@ -17,7 +17,7 @@ from bot.http.inputs import Input
 from models import partner
 from models.api_keys import KeyInfo
 from models.partner import BadRequest, Identity, PurchaseOrder, Receipt, to_kopecks, to_points
-from models.programs_store import current_program
+from models.programs_store import program_in_force
 
 Key = Annotated[KeyInfo, Depends(require_key)]
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (NUL cannot even be stored in PostgreSQL)
@@ -97,8 +97,7 @@ def build_partner_router(base_path: str = "/partner/v2") -> APIRouter:
     @router.get("/settings", summary="Get company settings")
     async def get_settings(request: Request, key: Key) -> dict[str, Any]:
         services = request.app.state.services
-        async with services.db.reading() as session:
-            _, program = await current_program(session)
+        _, program = await program_in_force(services.dom)
         return partner.settings_view(program, key.company_id, services.bot_username)
 
     @router.get("/customers", summary="List of customers")

@@ -28,6 +28,7 @@ Methods:
   env.t(locale="ru") -> Translator;  env.text(user, key, **args) -> str in the user's locale
   await env.press(user, text, *, timeout=5) -> CallbackQueryRecord | ChatMessage
         waits until a button labelled `text` is visible (inline or reply), then presses it
+  await env.choose_language(user, "en") -> None   /language and the button, as a person would
   await env.register(user, *, payload=None, name=None, birthday=None) -> int (customer id)
         walks the real registration conversation (/start [payload], or /join for staff and
         owners, whose /start is the till; consent, own contact,
@@ -211,6 +212,13 @@ class BotEnv:
 
     async def press(self, user: FakeUser, text: str, *, timeout: float = 5.0) -> CallbackQueryRecord | ChatMessage:  # noqa: ASYNC109
         return await press_when_shown(self.tg, user, text, timeout=timeout)
+
+    async def choose_language(self, user: FakeUser, locale: str) -> None:
+        """/language, then the language's button, as a person would; waits for the confirmation."""
+        names = {"ru": "Русский", "en": "English"}
+        await user.command("language")
+        await self.press(user, names[locale])
+        await user.expect_text(self.i18n.get(locale, "common-language-set"))
 
     async def register(self, user: FakeUser, *, payload: str | None = None, name: str | None = None,
                        birthday: date | str | None = None) -> int:

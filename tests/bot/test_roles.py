@@ -399,9 +399,7 @@ async def test_the_owner_is_told_when_a_cashier_joins(botenv: BotEnv) -> None:
 
     # In English for an owner who reads English (the language they chose, like every notice).
     owner.language_code = "en"
-    await owner.command("language")
-    await env.press(owner, "English")
-    await owner.expect_text(env.i18n.get("en", "common-language-set"))
+    await env.choose_language(owner, "en")
     mary = env.customer("Mary", language_code="en")
     await join_by_invite(env, mary)
     await owner.expect_text(plain(env, owner, "staff-joined", name="Mary"))

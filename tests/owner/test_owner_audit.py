@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from bot.i18n import default_i18n
 from models import imports
 from models.context import Domain
 from models.customers import erase_customer
@@ -58,11 +59,12 @@ async def test_reimport_after_an_imported_customer_erased_their_data(dom: Domain
 async def test_export_neutralises_formulas(dom: Domain) -> None:
     for i, name in enumerate(INJECTED):
         await register(dom, name=name, phone=f"+7916000005{i}")
-    data, _ = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV)
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert [r["name"] for r in rows] == ["'" + name for name in INJECTED]
-    assert [r["phone"] for r in rows] == [f"+7916000005{i}" for i in range(len(INJECTED))]  # phones stay
-    data, _ = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.XLSX)
+    ru = default_i18n().translator("ru")
+    data, _ = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV, ru)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert [r["Имя"] for r in rows] == ["'" + name for name in INJECTED]
+    assert [r["Телефон"] for r in rows] == [f"+7916000005{i}" for i in range(len(INJECTED))]  # phones stay
+    data, _ = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.XLSX, ru)
     sheet = load_workbook(io.BytesIO(data)).active
     cells = [row[1] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.data_type == "s" for cell in cells)

@@ -84,9 +84,7 @@ async def test_program_settings_take_what_a_person_types_and_answer_in_plain_wor
     the owner's language, never a field path or English in Russian."""
     owner = botenv.owner
     if language == "en":
-        await owner.send("/language")
-        await botenv.press(owner, "English")
-        await owner.expect_text("English")
+        await botenv.choose_language(owner, "en")
     t = botenv.t(language)
     label = t("program-set-cap", tier="Статус 1" if language == "ru" else "Tier 1")  # the preset's names
     await owner.send("/program")
@@ -140,9 +138,7 @@ async def test_the_campaign_wizard_ends_with_a_recap_and_creates_only_on_confirm
         botenv: BotEnv, language: str) -> None:
     owner = botenv.owner
     if language == "en":
-        await owner.send("/language")
-        await botenv.press(owner, "English")
-        await owner.expect_text("English")
+        await botenv.choose_language(owner, "en")
     t = botenv.t(language)
     async def autumn() -> int:
         async with botenv.db.reading() as session:
@@ -473,8 +469,8 @@ async def test_export_contents(botenv: BotEnv) -> None:
     while sent.document is None:
         sent = await botenv.owner.expect()
     assert sent.document_name is not None and sent.document_name.endswith(".csv")
-    rows = list(csv.DictReader(io.StringIO(sent.document.decode("utf-8-sig"))))
-    assert [(r["phone"], r["name"], r["balance"]) for r in rows] == [("+79160000201", "Анна", "300")]
+    rows = list(csv.DictReader(io.StringIO(sent.document.decode("utf-8-sig")), delimiter=";"))
+    assert [(r["Телефон"], r["Имя"], r["Баллы"]) for r in rows] == [("+79160000201", "Анна", "300")]
     await botenv.press(botenv.owner, "Операции, XLSX")
     sent = await botenv.owner.expect()
     while sent.document is None:
@@ -538,9 +534,7 @@ async def test_the_audit_log_names_the_cashier_and_the_purchase(botenv: BotEnv) 
     log = await owner.expect_text("Журнал")
     assert f"Мария (кассир): покупка №{number} на 1\u00a0000\u00a0₽" in log.text, log.text
     assert f"Мария (кассир): открыта карта клиента №{customer_id}" in log.text
-    await owner.send("/language")
-    await botenv.press(owner, "English")
-    await owner.expect_text("English")
+    await botenv.choose_language(owner, "en")
     await owner.send("/audit")
     log = await owner.expect_text("page 1 of")
     assert f"Мария (cashier): purchase #{number} of 1,000" in log.text, log.text

@@ -45,9 +45,25 @@ async def test_import_dry_run_then_import_then_nothing(cli_env: Domain, tmp_path
     assert await import_command(argparse.Namespace(file=str(fake), dry_run=True)) == 2
     assert "not_xlsx" in capsys.readouterr().err
     target = tmp_path / "customers.csv"
-    assert await export_command(argparse.Namespace(what="customers", format="csv", output=str(target))) == 0
+    assert await export_command(argparse.Namespace(what="customers", format="csv", output=str(target),
+                                                   locale="ru")) == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    assert [(r["Телефон"], r["Баллы"], r["Откуда пришёл"]) for r in rows] == [("+79160000401", "100", "Импорт")]
+    assert await export_command(argparse.Namespace(what="customers", format="csv", output=str(target),
+                                                   locale="en")) == 0
     rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
-    assert [(r["phone"], r["balance"], r["source_kind"]) for r in rows] == [("+79160000401", "100", "import")]
+    assert [(r["Phone"], r["Points"], r["Came from"]) for r in rows] == [("+79160000401", "100", "Import")]
     async with cli_env.db.reading() as session:
         actions = list((await session.execute(select(AuditEntry.action, AuditEntry.actor_role))).all())
     assert ("owner.import", "cli") in actions and ("owner.export", "cli") in actions
+
+
+def test_export_takes_a_language_and_defaults_to_russian(backend: str) -> None:  # backend: the module marks
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["export"]).locale == "ru"
+    assert parser.parse_args(["export", "--lang", "en"]).locale == "en"
+    assert parser.parse_args(["export", "--locale", "en"]).locale == "en"  # as `loyalty-bot report` spells it
+    with pytest.raises(SystemExit):
+        parser.parse_args(["export", "--lang", "de"])

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
+from bot.i18n import default_i18n
 from models import broadcasts as bc
 from models import owner
 from models.certificates import claim_campaign
@@ -216,22 +217,23 @@ async def test_import_rejects_files_that_are_not_what_they_claim(dom: Domain) ->
 # --- export ----------------------------------------------------------------------------------
 
 async def test_export_customers_and_operations(dom: Domain) -> None:
+    ru = default_i18n().translator("ru")
     anna = await register(dom, name="Анна", phone="+79160000021")
     await buy(dom, anna, 1000)
-    data, name = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV)
+    data, name = await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV, ru)
     assert name.startswith("customers-") and name.endswith(".csv") and data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1
-    assert rows[0]["phone"] == "+79160000021" and rows[0]["name"] == "Анна"
-    assert rows[0]["balance"] == str(300 + 30) and rows[0]["total_spent"] == "1000.00"
-    assert rows[0]["purchases"] == "1" and rows[0]["telegram_linked"] == "yes"
-    data, name = await export(dom, ExportWhat.OPERATIONS, ExportFormat.XLSX)
+    assert rows[0]["Телефон"] == "+79160000021" and rows[0]["Имя"] == "Анна"
+    assert rows[0]["Баллы"] == str(300 + 30) and rows[0]["Сумма покупок, ₽"] == "1000"
+    assert rows[0]["Покупок"] == "1" and rows[0]["Карта в Telegram"] == "да"
+    data, name = await export(dom, ExportWhat.OPERATIONS, ExportFormat.XLSX, ru)
     sheet = load_workbook(io.BytesIO(data)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][:3] == ("id", "created_at", "kind")
-    assert sorted(v[2] for v in values[1:]) == ["purchase", "reward"]
-    # An export can be imported elsewhere: the first columns are the import header.
-    plan = await plan_import(dom, (await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV))[0], "c.csv")
+    assert values[0][:3] == ("Операция №", "Дата и время", "Операция")
+    assert sorted(v[2] for v in values[1:]) == ["Начисление баллов", "Покупка"]
+    # An export can be imported elsewhere: the first columns are the import's.
+    plan = await plan_import(dom, (await export(dom, ExportWhat.CUSTOMERS, ExportFormat.CSV, ru))[0], "c.csv")
     assert [e.reason for e in plan.errors] == ["exists"]
 
 

@@ -60,8 +60,8 @@ async def test_case_a_counts_show_92_57_and_1_9(dom: Domain, i18n: I18n) -> None
     assert (o.customers, o.digitised, o.buyers, o.purchases) == (1158, 1064, 662, 1250)
     assert o.revenue == 1250 * CHECK and o.average_check == CHECK
     text = render_text(report, i18n.translator("en"), definitions=False)
-    assert "Customers in CRM: 1,158" in text
-    assert "Digitised (card in Telegram): 1,064 (92%)" in text
+    assert "Customers on file: 1,158" in text
+    assert "With the card in Telegram: 1,064 (92%)" in text
     assert "Made purchases: 662 (57%)" in text
     assert "Purchases with the card: 1,250" in text
     assert "Average check: 12,250\u00a0₽" in text

@@ -24,7 +24,7 @@ from fractions import Fraction
 from sqlalchemy import select
 
 from bot.i18n import I18n
-from bot.report_render import render_charts, render_text, render_xlsx, report_as_dict
+from bot.report_render import render_charts, render_summary, render_text, render_xlsx, report_as_dict
 from models.certificates import owner_certificate, record_link_visit
 from models.context import Domain
 from models.customers import Attribution, Registration, create_phone_customer, register_customer
@@ -195,14 +195,14 @@ async def test_render_text_json_charts_and_xlsx(dom: Domain, i18n: I18n) -> None
     await build_data_set(dom)
     r = await build_report(dom, *MARCH)
     en = render_text(r, i18n.translator("en"))
-    assert "Customers in CRM: 7" in en
-    assert "Digitised (card in Telegram): 6 (86%)" in en
+    assert "Customers on file: 7" in en
+    assert "With the card in Telegram: 6 (86%)" in en
     assert "Purchases per buyer: 1.8" in en
     assert "Actual discount: 1.41%" in en
     assert "Average check: 8,667\u00a0₽" in en  # 78 000 / 9, to whole roubles
-    assert "Saved by not giving a direct discount: 6,700\u00a0₽" in en
-    assert "Total economic benefit: 31,700\u00a0₽" in en
-    assert "Referral depth: 2 generations" in en
+    assert "Saved compared with a direct discount: 6,700\u00a0₽" in en
+    assert "Total benefit of the program: 31,700\u00a0₽" in en
+    assert "Longest referral chain: 2 generations" in en
     assert "+8%" in en  # card vs no card
     assert "Share of revenue from the fifth of buyers" in en  # the definition is shown
     ru = render_text(r, i18n.translator("ru"))
@@ -221,7 +221,7 @@ async def test_render_text_json_charts_and_xlsx(dom: Domain, i18n: I18n) -> None
     wb = load_workbook(BytesIO(render_xlsx(r, i18n.translator("en"))))
     assert {"Summary", "Sources", "Staff", "Campaigns", "By month", "RFM", "RFM movement"} <= set(wb.sheetnames)
     summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(values_only=True)}
-    assert summary["Purchases with the card"] == "9"
+    assert summary["Purchases with the card"] == 9  # a number, not the text "9"
 
 
 async def test_monthly_report_is_last_month(dom: Domain) -> None:
@@ -242,11 +242,15 @@ async def test_monthly_payload_for_the_scheduler(dom: Domain, i18n: I18n) -> Non
     async with dom.db.transaction() as session:
         payload = await monthly_report_payload(session, date(2026, 3, 1), dom.tz)
     assert payload["key"] == "report-monthly"
+    assert payload["markup"] == {"kind": "report-summary", "first": "2026-03-01", "last": "2026-03-31"}
     args = payload["args"]
-    assert (args["customers"], args["buyers"], args["purchases"], args["revenue"]) == (7, 5, 9, 7_800_000)
-    assert args["benefit"] == 3_170_000 and args["discount"] == 1.4
+    assert (args["buyers"], args["purchases"], args["revenue"]) == (5, 9, 7_800_000)
+    assert args["benefit"] == 3_170_000 and args["average"] == 866_700  # 78 000 / 9, to whole roubles
     text = i18n.get("en", "report-monthly", **args)
-    assert "Card revenue: 78,000\u00a0₽" in text and "Actual discount: 1.4%" in text
+    # The same summary as /report, with its figure names (bot/report_render.py, SUMMARY_KEYS).
+    summary = render_summary(await build_report(dom, *MARCH), i18n.translator("en")).split("\n")[2:]
+    assert summary and all(line in text for line in summary), (summary, text)
+    assert "Card revenue: 78,000\u00a0₽" in text and "Average check: 8,667\u00a0₽" in text
 
 
 def test_split_message_keeps_lines_whole() -> None:

@@ -1,5 +1,6 @@
 """The owner's /report in the bot: period buttons, the summary, the charts and the XLSX;
-custom dates with bad input; nobody else can have it."""
+custom dates with bad input; nobody else can have it. (The summary's buttons, "Подробнее" and
+"Что это значит?": tests/reports/test_report_summary_bot.py.)"""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ async def test_owner_gets_text_charts_and_xlsx(botenv: BotEnv) -> None:  # noqa:
     await botenv.press(owner, botenv.text(owner, "report-period-month"))
     summary = await owner.expect_text("24\u00a0500", timeout=20)  # two card purchases of 12,250 ₽
     assert "Средний чек: 12\u00a0250\u00a0₽" in summary.text
+    assert summary.button_texts == ["Подробнее", "Что это значит?"]
     await botenv.tg.wait_for(lambda: any(m.document_name for m in owner.bot_messages()), timeout=20)
     photos = [m for m in owner.bot_messages() if m.photo is not None]
     assert len(photos) >= 3
@@ -55,9 +57,10 @@ async def test_customers_and_staff_cannot_get_reports(botenv: BotEnv) -> None:  
     assert "Отчёт" not in (reply.text or "")
     cashier = botenv.customer("Кассир")
     await botenv.add_staff(cashier)
-    await cashier.press_callback("rp:month", wait=False)
+    for data in ("rp:month", "rpm:20260301:20260331", "rpd"):
+        await cashier.press_callback(data, wait=False)
     await botenv.settle()
-    assert not any("Отчёт за" in (m.text or "") for m in cashier.bot_messages())
+    assert not any("Отчёт за" in (m.text or "") or "Что значат" in (m.text or "") for m in cashier.bot_messages())
 
 
 async def test_a_single_chart_is_sent_as_a_photo(botenv: BotEnv, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
@@ -105,9 +108,12 @@ async def test_one_average_check_in_me_the_report_its_staff_line_and_the_xlsx(bo
     await botenv.press(owner, botenv.text(owner, "report-period-month"))
     summary = await owner.expect_text("Средний чек", timeout=20)
     assert f"Средний чек: {average}" in summary.text, summary.text
-    assert (f"Мария: покупок по карте 2, без карты 1, выручка 95\u00a0000\u00a0₽, ср. чек по карте {average}"
-            in summary.text), summary.text
     await botenv.tg.wait_for(lambda: any(m.document_name for m in owner.bot_messages()), timeout=20)
+    await botenv.press(owner, "Подробнее")  # the staff table is in the detailed report
+    details = await owner.expect_text("Подробный отчёт", timeout=20)
+    assert f"Средний чек: {average}" in details.text, details.text
+    assert (f"Мария: покупок по карте 2, без карты 1, выручка 95\u00a0000\u00a0₽, ср. чек по карте {average}"
+            in details.text), details.text
     [xlsx] = [m for m in owner.bot_messages() if m.document_name]
     sheet = load_workbook(io.BytesIO(xlsx.document))[botenv.text(owner, "xlsx-staff")]
     [row] = [r for r in sheet.iter_rows(values_only=True) if r[0] == "Мария"]

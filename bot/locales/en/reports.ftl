@@ -1,9 +1,13 @@
 ## Reports (models/reports.py, models/rfm.py, bot/report_render.py).
-## Every figure has a name (the message) and a one-line definition (.def).
-## Values arrive already formatted as strings.
+## Every figure has a name (the message) and a one-line definition (.def). The definitions are
+## sent by the "What do these mean?" button and are in the XLSX, never under every line.
+## Values arrive already formatted as strings. Plain words: an owner reads these, not a developer.
 
 report-title = 📊 Report for { $from } – { $to }
 report-title-scope = 📊 Report for { $from } – { $to } ({ $scope })
+report-details-title = 📋 Detailed report for { $from } – { $to }
+report-details-title-scope = 📋 Detailed report for { $from } – { $to } ({ $scope })
+report-definitions-title = ❓ What the report's figures mean
 report-line = { $name }: { $value }
 report-definition = { $text }
 report-dash = —
@@ -17,57 +21,57 @@ report-rating-value = { $count } (average { $average })
 report-card-vs-no-card-value = { $card } vs { $plain } ({ $uplift })
 report-concentration-value = { $share } of revenue
 report-section-figures = Figures
-report-section-benefit = Economic benefit
+report-section-benefit = Benefit of the program
 report-section-sources = By source
 report-section-staff = Staff
 report-section-campaigns = Campaigns and sources
-report-section-rfm = RFM segments
+report-section-rfm = Customer groups
 report-section-promos = Promo codes
 report-promo-line = { $code }: { $uses } uses, { $points } given
-report-staff-line = { $name }: { $purchases } card purchases, { $sales } without a card, revenue { $revenue }, avg card check { $average }, paid with points { $points }, enrolled { $enrolled }, rating { $rating }
+report-staff-line = { $name }: { $purchases } card purchases, { $sales } without a card, revenue { $revenue }, avg card check { $average }, paid with points { $points }, brought { $enrolled } customers, average rating { $rating }
 report-campaign-line = { $name }: opened { $opened } → registered { $registered } → certificates { $certificates } → bought { $buyers }, { $revenue }, cost { $cost }
 report-source-line = { $name }: customers { $customers }, bought { $buyers }, revenue { $revenue }
 report-rfm-line = { $name }: { $customers }, revenue { $revenue }
 report-no-data = No data for this period.
 
-report-customers = Customers in CRM
-    .def = Every customer in the base at the end of the period (created before its end and not erased).
+report-customers = Customers on file
+    .def = Every customer on file at the end of the period (joined before its end and not erased).
 report-new-customers = New customers
     .def = Customers who joined the base within the period.
-report-digitised = Digitised (card in Telegram)
-    .def = Customers linked to Telegram at the end of the period, and their share of customers in CRM.
+report-digitised = With the card in Telegram
+    .def = Customers who have the card in Telegram at the end of the period, and their share of all customers on file.
 report-buyers = Made purchases
-    .def = Customers with at least one card purchase in the period (fully refunded ones do not count), share of customers in CRM.
+    .def = Customers with at least one card purchase in the period (fully refunded ones do not count), and their share of all customers on file.
 report-purchases = Purchases with the card
     .def = Card purchases in the period, except fully refunded ones.
 report-revenue = Card revenue
     .def = Sum of card checks (money and points together) net of refunds.
 report-average-check = Average check
-    .def = Card revenue / number of card purchases.
+    .def = Card revenue divided by the number of card purchases.
 report-purchases-per-buyer = Purchases per buyer
-    .def = Card purchases / number of buyers.
+    .def = Card purchases divided by the number of customers who bought.
 report-points-paid = Paid with points
     .def = Points that paid for purchases, in roubles, less what refunds gave back.
 report-actual-discount = Actual discount
-    .def = Paid with points / card revenue.
+    .def = The share of card revenue that was paid with points.
 report-referred = New customers by referral
     .def = Customers who joined in the period through a referral link, and how many of them bought.
-report-referral-depth = Referral depth
-    .def = The longest referral chain in generations: a customer's friend is generation 1, their friend generation 2.
+report-referral-depth = Longest referral chain
+    .def = How many generations the longest chain has: a customer's friend is generation 1, their friend generation 2.
 report-referred-revenue = Revenue from referred customers
     .def = Revenue in the period from customers who came through a referral.
 report-certificate-revenue = Revenue from certificate purchases
     .def = Revenue of purchases paid partly with a certificate.
 report-certificates = Certificates issued
     .def = Certificates issued in the period: birthday, win-back, campaigns, by the owner.
-report-ratings = Quality ratings received
+report-ratings = Visit ratings
     .def = Visit ratings (1–5) received in the period and their average.
-report-saving = Saved by not giving a direct discount
-    .def = Baseline direct discount ({ $percent }%) × card revenue − paid with points.
-report-brought-revenue = Revenue from customers the platform brought
+report-saving = Saved compared with a direct discount
+    .def = What a direct { $percent }% discount on the same card revenue would have cost, minus what was paid with points.
+report-brought-revenue = Revenue from customers of campaigns and links
     .def = Revenue in the period from customers who came through campaign and source links (not referral, walk-in or import).
-report-total-benefit = Total economic benefit
-    .def = Saved by not giving a direct discount + revenue from referred + revenue from brought customers.
+report-total-benefit = Total benefit of the program
+    .def = The sum of three lines: saved compared with a direct discount, revenue from referred customers and revenue from customers of campaigns and links.
 report-benefit-none = no purchases in the period: nothing to measure
 report-benefit-negative = none: points paid { $amount } more than a direct discount would have cost
 report-saving-negative = none: points paid { $amount } more than a direct discount would have cost
@@ -76,7 +80,7 @@ report-card-vs-no-card = Average check: card vs no card
 report-return-rate = Came back for a repeat purchase
     .def = Share of the period's buyers with two or more purchases.
 report-frequent = Made more than 4 purchases
-    .def = Share of customers in CRM with more than four purchases in the period.
+    .def = Share of all customers on file with more than four purchases in the period.
 report-top20 = Top 20% of buyers bring
     .def = Share of revenue from the fifth of buyers with the highest revenue.
 report-buyers-60 = 60% of revenue comes from
@@ -170,22 +174,32 @@ xlsx-registered = Registered
 xlsx-certificates-issued = Certificates
 xlsx-buyers = Bought
 xlsx-cost = Cost, points
-xlsx-digitised = Digitised
+xlsx-digitised = With the card in Telegram
 xlsx-new = New
 
-# The scheduler's monthly message to the owners (models.reports.monthly_report_payload).
+# The scheduler's monthly message to the owners (models.reports.monthly_report_payload): the
+# same short summary as /report, with the same figure names and the same two buttons.
 report-monthly = 📊 Results for { $month }
-    Customers in CRM: { $customers } ({ $new } new), { $digitised }% digitised
-    Bought: { $buyers }, card purchases: { $purchases }
-    Card revenue: { MONEY($revenue) }, average check { MONEY($average) }
-    Actual discount: { $discount }%
-    Total economic benefit: { $benefit_state ->
-        [none] no purchases this month
-        [negative] none: points paid more than a direct discount would have cost
+
+    { report-revenue }: { MONEY($revenue) }
+    { report-purchases }: { $purchases }
+    { report-average-check }: { $purchases ->
+        [0] —
+       *[other] { MONEY($average) }
+    }
+    { report-new-customers }: { $new }
+    { report-return-rate }: { $buyers ->
+        [0] —
+       *[other] { $returning }%
+    }
+    { report-points-paid }: { MONEY($points_paid) }
+    { report-total-benefit }: { $benefit_state ->
+        [none] { report-benefit-none }
+        [negative] none: points paid { MONEY($shortfall) } more than a direct discount would have cost
        *[positive] { MONEY($benefit) }
     }
-    RFM: { $champions } champions, { $at_risk } at risk or can't lose
-    The full report with charts and a spreadsheet: /report
+
+    Charts and the Excel workbook: /report
 
 ## /report in the bot
 report-choose-period = Which period should the report cover?
@@ -198,4 +212,26 @@ report-period-custom = Custom dates
 report-custom-prompt = Send the period as “01.03.2026 - 31.03.2026”.
 report-custom-bad = I could not read that period. Example: “01.03.2026 - 31.03.2026” — the first day, then the last.
 report-working = Working out the report…
-report-xlsx-caption = Every table of the report, in Excel.
+report-xlsx-caption = Every table of the report, in Excel (with what each figure means).
+report-button-more = More details
+report-button-definitions = What do these mean?
+report-stale = This report button is out of date or damaged. Open /report and choose the period again.
+
+## Charts and the workbook: axis labels and typed rows (issue 16, bot/report_render.py).
+chart-month-axis = Month
+chart-rfm-scale = Customers in the cell
+chart-funnel-axis = Count (people or certificates)
+chart-funnel-campaign = Campaign or source
+xlsx-period-from = Period: from
+xlsx-period-to = Period: to
+xlsx-scope = Cohort
+xlsx-share-of = { $name }: share of customers on file
+xlsx-referred-bought = Of those referred, bought
+xlsx-certificates-of-kind = Certificates: { $kind }
+xlsx-average-card = Average check with the card
+xlsx-average-no-card = Average check without a card
+xlsx-no-card-total = Total of sales without a card
+xlsx-with-card = With the card in Telegram
+xlsx-card-revenue = Card revenue, ₽
+xlsx-new-from = New: { $source }
+xlsx-rfm-grid = F (frequency) \ R (recency)

@@ -1,9 +1,13 @@
 ## Reports (models/reports.py, models/rfm.py, bot/report_render.py).
-## Every figure has a name (the message) and a one-line definition (.def).
-## Values arrive already formatted as strings.
+## Every figure has a name (the message) and a one-line definition (.def). The definitions are
+## sent by the "Что это значит?" button and are in the XLSX, never under every line.
+## Values arrive already formatted as strings. Plain words: an owner reads these, not a developer.
 
 report-title = 📊 Отчёт за { $from } – { $to }
 report-title-scope = 📊 Отчёт за { $from } – { $to } ({ $scope })
+report-details-title = 📋 Подробный отчёт за { $from } – { $to }
+report-details-title-scope = 📋 Подробный отчёт за { $from } – { $to } ({ $scope })
+report-definitions-title = ❓ Что значат показатели отчёта
 report-line = { $name }: { $value }
 report-definition = { $text }
 report-dash = —
@@ -18,57 +22,57 @@ report-rating-value = { $count } (средняя { $average })
 report-card-vs-no-card-value = { $card } против { $plain } ({ $uplift })
 report-concentration-value = { $share } выручки
 report-section-figures = Показатели
-report-section-benefit = Экономический эффект
+report-section-benefit = Выгода от программы
 report-section-sources = По источникам
 report-section-staff = Сотрудники
 report-section-campaigns = Кампании и источники
-report-section-rfm = RFM-сегменты
+report-section-rfm = Группы покупателей
 report-section-promos = Промокоды
 report-promo-line = { $code }: использований { $uses }, выдано { $points }
-report-staff-line = { $name }: покупок по карте { $purchases }, без карты { $sales }, выручка { $revenue }, ср. чек по карте { $average }, баллами { $points }, привёл { $enrolled }, оценка { $rating }
+report-staff-line = { $name }: покупок по карте { $purchases }, без карты { $sales }, выручка { $revenue }, ср. чек по карте { $average }, оплачено баллами { $points }, привёл клиентов { $enrolled }, средняя оценка { $rating }
 report-campaign-line = { $name }: открыли { $opened } → зарегистрировались { $registered } → сертификатов { $certificates } → купили { $buyers }, { $revenue }, стоимость { $cost }
 report-source-line = { $name }: клиентов { $customers }, купили { $buyers }, выручка { $revenue }
 report-rfm-line = { $name }: { $customers }, выручка { $revenue }
 report-no-data = За этот период данных нет.
 
-report-customers = Клиентов в CRM
-    .def = Все клиенты в базе на конец периода (созданы до его конца и не удалены).
+report-customers = Клиентов в базе
+    .def = Все клиенты в базе на конец периода (пришли до его конца и не удалены).
 report-new-customers = Новых клиентов
     .def = Клиенты, пришедшие в базу за период.
-report-digitised = Оцифровано (есть карта в Telegram)
-    .def = Клиенты, привязанные к Telegram на конец периода, и их доля от клиентов в CRM.
+report-digitised = С картой в Telegram
+    .def = Клиенты, у которых на конец периода есть карта в Telegram, и их доля от всех клиентов в базе.
 report-buyers = Совершили покупки
-    .def = Клиенты хотя бы с одной покупкой по карте за период (полностью возвращённые не считаются), доля от клиентов в CRM.
+    .def = Клиенты хотя бы с одной покупкой по карте за период (полностью возвращённые не считаются) и их доля от всех клиентов в базе.
 report-purchases = Покупок по карте
     .def = Покупки по карте за период, кроме полностью возвращённых.
 report-revenue = Выручка по карте
     .def = Сумма чеков по карте (деньги и баллы вместе) за вычетом возвратов.
 report-average-check = Средний чек
-    .def = Выручка по карте / число покупок по карте.
+    .def = Выручка по карте, делённая на число покупок по карте.
 report-purchases-per-buyer = Покупок на покупателя
-    .def = Покупки по карте / число покупателей.
+    .def = Покупки по карте, делённые на число клиентов, которые покупали.
 report-points-paid = Оплачено баллами
     .def = Баллы, которыми оплатили покупки, в рублях, за вычетом возвращённых при возвратах.
 report-actual-discount = Фактическая скидка
-    .def = Оплачено баллами / выручка по карте.
+    .def = Какую долю выручки по карте оплатили баллами.
 report-referred = Пришли по рекомендации
     .def = Новые клиенты за период, пришедшие по реферальной ссылке, и сколько из них купили.
-report-referral-depth = Глубина рекомендаций
-    .def = Самая длинная цепочка рекомендаций в поколениях: друг клиента — 1-е поколение, его друг — 2-е.
+report-referral-depth = Самая длинная цепочка рекомендаций
+    .def = Сколько поколений в самой длинной цепочке: друг клиента — 1-е поколение, его друг — 2-е.
 report-referred-revenue = Выручка от приведённых друзьями
     .def = Выручка за период от клиентов, пришедших по рекомендации.
 report-certificate-revenue = Выручка с покупок по сертификатам
     .def = Выручка покупок, при оплате которых использован сертификат.
 report-certificates = Выдано сертификатов
     .def = Сертификаты, выданные за период: день рождения, возвращение клиента, кампании, от владельца.
-report-ratings = Оценок качества
+report-ratings = Оценок визитов
     .def = Оценки визитов (1–5), полученные за период, и их среднее.
-report-saving = Сэкономлено без прямой скидки
-    .def = Базовая прямая скидка ({ $percent }%) × выручка по карте − оплачено баллами.
-report-brought-revenue = Выручка от клиентов, приведённых платформой
+report-saving = Сэкономили по сравнению с прямой скидкой
+    .def = Сколько стоила бы прямая скидка { $percent }% на ту же выручку по карте, минус то, что оплатили баллами.
+report-brought-revenue = Выручка от клиентов из кампаний и ссылок
     .def = Выручка за период от клиентов, пришедших по ссылкам кампаний и источников (не по рекомендации, не с улицы, не импорт).
-report-total-benefit = Общий экономический эффект
-    .def = Сэкономлено без прямой скидки + выручка от приведённых друзьями + выручка от приведённых платформой.
+report-total-benefit = Общая выгода от программы
+    .def = Сумма трёх строк: сэкономили по сравнению с прямой скидкой, выручка от приведённых друзьями и выручка от клиентов из кампаний и ссылок.
 report-benefit-none = нет покупок за период — измерять нечего
 report-benefit-negative = нет: баллами оплатили на { $amount } больше, чем стоила бы прямая скидка
 report-saving-negative = нет: баллами оплатили на { $amount } больше, чем стоила бы прямая скидка
@@ -77,7 +81,7 @@ report-card-vs-no-card = Средний чек: с картой и без
 report-return-rate = Вернулись за повторной покупкой
     .def = Доля покупателей периода, сделавших две покупки и больше.
 report-frequent = Сделали больше 4 покупок
-    .def = Доля клиентов в CRM, сделавших за период больше четырёх покупок.
+    .def = Доля всех клиентов в базе, сделавших за период больше четырёх покупок.
 report-top20 = Топ-20% покупателей приносят
     .def = Доля выручки от пятой части покупателей с самой большой выручкой.
 report-buyers-60 = 60% выручки приносят
@@ -171,22 +175,32 @@ xlsx-registered = Зарегистрировались
 xlsx-certificates-issued = Сертификатов
 xlsx-buyers = Купили
 xlsx-cost = Стоимость, баллов
-xlsx-digitised = Оцифровано
+xlsx-digitised = С картой в Telegram
 xlsx-new = Новых
 
-# The scheduler's monthly message to the owners (models.reports.monthly_report_payload).
+# The scheduler's monthly message to the owners (models.reports.monthly_report_payload): the
+# same short summary as /report, with the same figure names and the same two buttons.
 report-monthly = 📊 Итоги за { $month }
-    Клиентов в CRM: { $customers } (новых: { $new }), оцифровано { $digitised }%
-    Купили: { $buyers }, покупок по карте: { $purchases }
-    Выручка по карте: { MONEY($revenue) }, средний чек { MONEY($average) }
-    Фактическая скидка: { $discount }%
-    Общий экономический эффект: { $benefit_state ->
-        [none] нет покупок за месяц
-        [negative] нет — баллами оплатили больше, чем стоила бы прямая скидка
+
+    { report-revenue }: { MONEY($revenue) }
+    { report-purchases }: { $purchases }
+    { report-average-check }: { $purchases ->
+        [0] —
+       *[other] { MONEY($average) }
+    }
+    { report-new-customers }: { $new }
+    { report-return-rate }: { $buyers ->
+        [0] —
+       *[other] { $returning }%
+    }
+    { report-points-paid }: { MONEY($points_paid) }
+    { report-total-benefit }: { $benefit_state ->
+        [none] { report-benefit-none }
+        [negative] нет: баллами оплатили на { MONEY($shortfall) } больше, чем стоила бы прямая скидка
        *[positive] { MONEY($benefit) }
     }
-    RFM: чемпионов { $champions }, под угрозой и «нельзя потерять» { $at_risk }
-    Полный отчёт с графиками и таблицей: /report
+
+    Графики и таблица Excel: /report
 
 ## /report in the bot
 report-choose-period = За какой период показать отчёт?
@@ -199,4 +213,26 @@ report-period-custom = Свои даты
 report-custom-prompt = Пришлите период в виде «01.03.2026 - 31.03.2026».
 report-custom-bad = Не понял период. Пример: «01.03.2026 - 31.03.2026» — сначала первый день, потом последний.
 report-working = Считаю отчёт…
-report-xlsx-caption = Все таблицы отчёта в Excel.
+report-xlsx-caption = Все таблицы отчёта в Excel (с определениями показателей).
+report-button-more = Подробнее
+report-button-definitions = Что это значит?
+report-stale = Эта кнопка отчёта устарела или повреждена. Откройте /report и выберите период заново.
+
+## Charts and the workbook: axis labels and typed rows (issue 16, bot/report_render.py).
+chart-month-axis = Месяц
+chart-rfm-scale = Клиентов в клетке
+chart-funnel-axis = Количество (людей или сертификатов)
+chart-funnel-campaign = Кампания или источник
+xlsx-period-from = Период: с
+xlsx-period-to = Период: по
+xlsx-scope = Срез
+xlsx-share-of = { $name }: доля от клиентов в базе
+xlsx-referred-bought = Из пришедших по рекомендации купили
+xlsx-certificates-of-kind = Сертификатов: { $kind }
+xlsx-average-card = Средний чек по карте
+xlsx-average-no-card = Средний чек без карты
+xlsx-no-card-total = Сумма продаж без карты
+xlsx-with-card = С картой в Telegram
+xlsx-card-revenue = Выручка по карте, ₽
+xlsx-new-from = Новых: { $source }
+xlsx-rfm-grid = F (частота) \ R (давность)
