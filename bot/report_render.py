@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from bot.i18n import Translator, default_i18n, format_number
+from models.program import default_text, text_in
 from models.reports import Report
 from models.rfm import NONE, SEGMENTS
 from models.tables import CertificateKind, SourceKind
@@ -225,7 +226,7 @@ def render_text(report: Report, t: Translator, *, definitions: bool = True, tabl
     if report.funnels:
         lines += ["", t("report-section-campaigns")]
         for c in report.funnels:
-            lines.append("• " + t("report-campaign-line", name=c.name, opened=t.number(c.opened),
+            lines.append("• " + t("report-campaign-line", name=text_in(c.name, t.locale), opened=t.number(c.opened),
                                   registered=t.number(c.registered), certificates=t.number(c.certificates),
                                   buyers=t.number(c.buyers), revenue=fmt_money(t, c.revenue, exact=True),
                                   cost=t("points", n=c.cost_points)))
@@ -307,7 +308,8 @@ def report_as_dict(report: Report) -> dict[str, Any]:
                    "sales_no_card": s.sales_no_card, "revenue": s.revenue, "points_paid": s.points_paid,
                    "enrolled": s.enrolled, "ratings": s.ratings, "average_rating": _exact(s.average_rating)}
                   for s in report.staff],
-        "funnels": [{"campaign_id": c.campaign_id, "code": c.code, "name": c.name, "is_source": c.is_source,
+        "funnels": [{"campaign_id": c.campaign_id, "code": c.code, "name": default_text(c.name),
+                     "is_source": c.is_source,
                      "opened": c.opened, "registered": c.registered, "certificates": c.certificates,
                      "buyers": c.buyers, "revenue": c.revenue, "cost_points": c.cost_points}
                     for c in report.funnels],
@@ -510,7 +512,7 @@ def chart_figures(report: Report, t: Translator | None = None) -> list[tuple[str
         for i, (label, attr) in enumerate(stages):
             ax.barh([j + i * height for j in range(len(funnels))], [getattr(c, attr) for c in funnels],
                     height=height, label=t(label), color=CHART_PALETTE[i])
-        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(funnels))], [c.name for c in funnels])
+        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(funnels))], [text_in(c.name, t.locale) for c in funnels])
         ax.invert_yaxis()
         _whole_number_axis(ax.xaxis, loc)
         ax.grid(axis="x")
@@ -713,7 +715,8 @@ def render_xlsx(report: Report, t: Translator | None = None) -> bytes:
         (t("xlsx-code"), None), (t("xlsx-name"), None), (t("xlsx-opened"), XLSX_COUNT),
         (t("xlsx-registered"), XLSX_COUNT), (t("xlsx-certificates-issued"), XLSX_COUNT),
         (t("xlsx-buyers"), XLSX_COUNT), (t("xlsx-revenue"), XLSX_RUB), (t("xlsx-cost"), XLSX_COUNT),
-    ], [[c.code, c.name, c.opened, c.registered, c.certificates, c.buyers, _rub(c.revenue), c.cost_points]
+    ], [[c.code, text_in(c.name, t.locale), c.opened, c.registered, c.certificates, c.buyers, _rub(c.revenue),
+         c.cost_points]
         for c in report.funnels])
     kinds = list(SourceKind)
     _sheet(wb, t("xlsx-monthly"), [

@@ -16,6 +16,8 @@ Payloads
       an empty string stays empty;
     - `delta` and any `*_delta` additionally get `<name>_abs` (absolute value, for plurals)
       and `<name>_sign` ("+" or "−");
+    - a dict is a program text given per language (models.program.LocalText): the recipient's
+      language's text, else the default one;
     - everything else is passed through (integers stay numbers, so plurals work).
   `markup` is built by the registry in bot/markups.py.
 * Raw (owner's broadcasts): `{"text": html, "photo": file_id | None,
@@ -137,6 +139,7 @@ from bot.services import Services
 from models.clock import Clock
 from models.leases import Lease
 from models.outbox import Outgoing, enqueue_many, message_payload
+from models.program import text_in
 from models.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
 
 log = logging.getLogger(__name__)
@@ -222,6 +225,8 @@ def render_args(args: dict[str, Any], locale: str, tz: Any) -> dict[str, Any]:
             out[name] = format_money(value, locale)
         elif name in _DATE_ARGS or name.endswith(("_date", "_at")):
             out[name] = _render_date(value, locale, tz)
+        elif isinstance(value, dict):
+            out[name] = text_in(value, locale)
         else:
             out[name] = value
         if (name == "delta" or name.endswith("_delta")) and isinstance(value, int):

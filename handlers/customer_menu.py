@@ -27,6 +27,7 @@ from handlers.customer_views import delete_quietly, esc, load_program, send_card
 from models.customers import referral_code_of
 from models.errors import CustomerErased, CustomerNotFound
 from models.history import HISTORY_PAGE, certificates_of, history_page, next_expiry, referral_stats
+from models.program import text_in
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-menu")
@@ -189,7 +190,7 @@ async def invite(message: Message, actor: Actor | None, t: Translator, services:
     link = make_link(services.bot_username, "referral", code)
     levels = max(len(program.referral.level_percents), 1)
     stats = await referral_stats(dom, customer_id, levels)
-    lines = [t("invite-title", business=esc(program.business.name))]
+    lines = [t("invite-title", business=esc(text_in(program.business.name, t.locale)))]
     if program.referral.level_percents:
         lines.append(t("invite-terms", percents=", ".join(f"{p.normalize():f}%" for p in
                                                           program.referral.level_percents)))
@@ -200,7 +201,8 @@ async def invite(message: Message, actor: Actor | None, t: Translator, services:
     for level in stats:
         lines.append(t("invite-level", level=level.level, invited=level.invited, bought=level.bought,
                        n=level.points))
-    invitation = t("invite-share-text", business=program.business.name, points=program.welcome.points)
+    invitation = t("invite-share-text", business=text_in(program.business.name, t.locale),
+                   points=program.welcome.points)
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(invitation, safe='')}"
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=t("invite-button-share"), url=share)]])
     await message.answer("\n".join(lines), reply_markup=markup, link_preview_options=NO_PREVIEW)

@@ -37,6 +37,7 @@ from models.certificates import claim_campaign, record_link_visit
 from models.customers import Attribution, Registered, Registration, parse_birthday, register_customer
 from models.errors import AlreadyRegistered, CampaignUnavailable, InvalidDate, InvalidPhone, PhoneTaken
 from models.phone import normalize_phone
+from models.program import text_in
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-registration")
@@ -133,8 +134,8 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
     _, program = await load_program(services.dom)
     # The owner's description says what the program gives (the presets name the welcome
     # points there): it replaces the generated line instead of repeating it.
-    description = program.business.description.strip()
-    lines = [t("reg-welcome", business=esc(program.business.name))]
+    description = text_in(program.business.description, t.locale).strip()
+    lines = [t("reg-welcome", business=esc(text_in(program.business.name, t.locale)))]
     if description:
         lines.append(esc(description))
     elif program.welcome.points:

@@ -34,6 +34,7 @@ from handlers.customer_views import drop_keyboard, esc, load_program
 from handlers.flow_data import FlowData
 from models import audit
 from models.errors import NotFound, OwnAccount
+from models.program import text_in
 from models.reviews import (
     ReviewAlreadyRewarded,
     ReviewPending,
@@ -88,7 +89,8 @@ async def review_menu(message: Message, actor: Actor | None, t: Translator, serv
     if await last_unrated_purchase(services.dom, customer_id) is not None:
         rows.append([InlineKeyboardButton(text=t("review-button-rate"), callback_data=RATE_LAST)])
     for index, site in enumerate(program.reviews):
-        rows.append([InlineKeyboardButton(text=t("review-site-button", site=site.site, points=site.points),
+        rows.append([InlineKeyboardButton(text=t("review-site-button", site=text_in(site.site, t.locale),
+                                                 points=site.points),
                                           callback_data=ReviewCb(action="site", index=index).pack())])
     if not rows:
         await message.answer(t("review-nothing"))
@@ -183,17 +185,18 @@ async def choose_site(callback: CallbackQuery, callback_data: ReviewCb, actor: A
         await callback.answer(t("review-site-unknown"), show_alert=True)
         return
     site = program.reviews[index]
-    status = await review_status(services.dom, actor.customer_id, site.site)
+    status = await review_status(services.dom, actor.customer_id, site.key)
     if status != "open":
         key = "review-already-rewarded" if status == "rewarded" else "review-already-pending"
-        await callback.answer(t(key, site=site.site), show_alert=True)
+        await callback.answer(t(key, site=text_in(site.site, t.locale)), show_alert=True)
         return
     await callback.answer()
     await state.set_state(ReviewFlow.screenshot)
-    await review_data.update(state, ReviewData(site=site.site))
+    await review_data.update(state, ReviewData(site=site.key))
+    name = text_in(site.site, t.locale)
     markup = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=t("review-button-open", site=site.site), url=site.url)]])
-    await bot.send_message(actor.telegram_id, t("review-open-site", site=esc(site.site), n=site.points),
+        InlineKeyboardButton(text=t("review-button-open", site=name), url=site.url)]])
+    await bot.send_message(actor.telegram_id, t("review-open-site", site=esc(name), n=site.points),
                            reply_markup=markup)
 
 
@@ -205,14 +208,16 @@ async def got_screenshot(message: Message, actor: Actor | None, t: Translator, s
         return
     site = str((await review_data.get(state)).get("site") or "")
     await state.clear()
+    review = (await load_program(services.dom))[1].review(site)
+    shown = text_in(review.site, t.locale) if review is not None else site
     try:
         await submit_review(services.dom, actor.customer_id, site, message.photo[-1].file_id,
                             staff_chat_id=services.settings.staff_chat_id)
     except ReviewAlreadyRewarded:
-        await message.answer(t("review-already-rewarded", site=esc(site)))
+        await message.answer(t("review-already-rewarded", site=esc(shown)))
         return
     except ReviewPending:
-        await message.answer(t("review-already-pending", site=esc(site)))
+        await message.answer(t("review-already-pending", site=esc(shown)))
         return
     except UnknownReviewSite:
         await message.answer(t("review-site-unknown"))

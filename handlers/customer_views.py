@@ -20,7 +20,7 @@ from handlers.common import esc  # noqa: F401 (re-exported for the customer rout
 from models.context import Domain
 from models.customers import card_state, issue_code
 from models.errors import CodeLimitReached, NoFreeCode
-from models.program import Program, ThresholdBasis
+from models.program import Program, ThresholdBasis, text_in
 from models.programs_store import program_in_force
 
 log = logging.getLogger(__name__)
@@ -48,15 +48,15 @@ async def build_card(services: Services, t: Translator, customer_id: int) -> Car
     state = await card_state(dom, customer_id)
     program, progress, balance = state.program, state.progress, state.balance
     tier = program.tier(progress.index)
-    next_name = program.tier(progress.next_index).name if progress.next_index is not None else None
+    next_name = text_in(program.tier(progress.next_index).name, t.locale) if progress.next_index is not None else None
     missing = progress.missing
     if program.tiers.basis is ThresholdBasis.PURCHASES:
         progress_text = describe_progress(t, next_name, remaining_purchases=missing)
     else:
         progress_text = describe_progress(t, next_name, remaining_kopecks=missing)
     data = card_data(
-        t, business_name=program.business.name, customer_name=state.customer_name,
-        tier_name=tier.name, balance=balance.regular, next_tier_name=next_name,
+        t, business_name=text_in(program.business.name, t.locale), customer_name=state.customer_name,
+        tier_name=text_in(tier.name, t.locale), balance=balance.regular, next_tier_name=next_name,
         progress=(progress.value, progress.next_threshold or 0), progress_text=progress_text,
         qr_payload=make_link(services.bot_username, "card", code.code), code=code.code,
     )

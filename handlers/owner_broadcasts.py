@@ -42,6 +42,7 @@ from models import broadcasts as domain
 from models import rfm
 from models.broadcasts import Segment, SegmentKind
 from models.owner import list_campaigns
+from models.program import text_in
 from models.programs_store import program_in_force
 from models.tables import SourceKind
 
@@ -173,11 +174,13 @@ async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, stat
         return
     if kind is SegmentKind.TIER:
         _, program = await program_in_force(services.dom)
-        options = [(esc(tier.name), str(i)) for i, tier in enumerate(program.tiers.levels)]
+        options = [(esc(text_in(tier.name, t.locale)), str(i)) for i, tier in enumerate(program.tiers.levels)]
     elif kind is SegmentKind.RFM:
         options = [(t(f"rfm-{name}"), name) for name in rfm.SEGMENTS]
     elif kind is SegmentKind.CAMPAIGN:
-        options = [(c.name[:40], str(c.id)) for c in await list_campaigns(services.dom)][-40:]
+        _, program = await program_in_force(services.dom)
+        options = [(text_in(program.campaign_name(c.code, c.name), t.locale)[:40], str(c.id))
+                   for c in await list_campaigns(services.dom)][-40:]
     elif kind is SegmentKind.SOURCE_KIND:
         options = [(t(f"owner-source-{k.value.replace('_', '-')}"), k.value) for k in SourceKind]
     elif kind is SegmentKind.BIRTHDAY_MONTH:

@@ -41,6 +41,8 @@ from handlers.owner_views import (
 from models import owner as domain
 from models.dates import parse_date
 from models.errors import CampaignUnavailable, InvalidDate
+from models.program import text_in
+from models.programs_store import program_in_force
 from models.tables import Campaign
 from models.text import ascii_int, foreign_digits
 
@@ -129,7 +131,13 @@ async def send_link(bot: Bot, chat_id: int, services: Services, t: Translator, c
     link = link_of(services, campaign)
     key = "source-link" if campaign.is_source else "campaign-link"
     await bot.send_photo(chat_id, BufferedInputFile(qr_png(link), f"{campaign.code}.png"),
-                         caption=t(key, name=esc(campaign.name), link=link))
+                         caption=t(key, name=esc(await campaign_name(services, t, campaign)), link=link))
+
+
+async def campaign_name(services: Services, t: Translator, campaign: Campaign) -> str:
+    """A campaign's name in the owner's language (a preset's names come from the program)."""
+    _, program = await program_in_force(services.dom)
+    return text_in(program.campaign_name(campaign.code, campaign.name), t.locale)
 
 
 async def show_campaigns(message: Message, services: Services, t: Translator) -> None:
@@ -138,12 +146,14 @@ async def show_campaigns(message: Message, services: Services, t: Translator) ->
     if not funnels:
         lines.append(t("campaigns-empty"))
     for f in funnels:
-        lines.append(t("campaigns-row-source" if f.is_source else "campaigns-row", name=esc(f.name), code=esc(f.code),
+        lines.append(t("campaigns-row-source" if f.is_source else "campaigns-row", name=esc(text_in(f.name, t.locale)),
+                       code=esc(f.code),
                        opened=f.opened, registered=f.registered, certificates=f.certificates, buyers=f.buyers,
                        revenue=t.money(f.revenue), cost=f.cost_points))
     buttons = [button(t("campaigns-button-new"), CampaignCb(action="new")),
                button(t("campaigns-button-source"), CampaignCb(action="source"))]
-    buttons += [button(f"🔗 {f.name[:28]}", CampaignCb(action="show", campaign_id=f.campaign_id)) for f in funnels][:40]
+    buttons += [button(f"🔗 {text_in(f.name, t.locale)[:28]}", CampaignCb(action="show", campaign_id=f.campaign_id))
+                for f in funnels][:40]
     parts = chunks(lines)  # every campaign and source has a row: more than one message's worth
     for part in parts[:-1]:
         await message.answer(part)
@@ -173,7 +183,7 @@ async def campaign_show(callback: CallbackQuery, callback_data: CampaignCb, serv
         return
     await send_link(bot, callback.from_user.id, services, t, campaign)
     if not campaign.is_source and campaign.active:
-        await reply(callback, t("campaign-stop-offer", name=esc(campaign.name)),
+        await reply(callback, t("campaign-stop-offer", name=esc(await campaign_name(services, t, campaign))),
                     keyboard([button(t("campaign-button-stop"), CampaignCb(action="stop", campaign_id=campaign.id))]))
     await callback.answer()
 

@@ -41,6 +41,7 @@ from models import owner as domain
 from models.errors import DomainError
 from models.exports import ExportFormat, ExportWhat, export
 from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
+from models.program import text_in
 from models.programs_store import program_in_force
 from models.tables import AuditEntry
 from models.text import foreign_digits
@@ -255,7 +256,7 @@ async def card_view(services: Services, t: Translator, customer_id: int, page: i
                     ) -> tuple[str, InlineKeyboardMarkup]:
     card = await domain.customer_card(services.dom, customer_id, page)
     _, program = await program_in_force(services.dom)
-    tier = esc(program.tier(card.tier_index).name)
+    tier = esc(text_in(program.tier(card.tier_index).name, t.locale))
     def yes_no(value: bool) -> str:
         return t("word-yes" if value else "word-no")
 
@@ -264,7 +265,8 @@ async def card_view(services: Services, t: Translator, customer_id: int, page: i
                pinned=yes_no(card.tier_pinned is not None),
                balance=card.balance.regular, certificates=card.balance.certificates,
                paid=t.money(card.paid_total_kopecks), purchases=card.purchase_count,
-               source=t(f"owner-source-{card.source_kind.replace('_', '-')}"), campaign=esc(card.campaign or "—"),
+               source=t(f"owner-source-{card.source_kind.replace('_', '-')}"),
+               campaign=esc(text_in(card.campaign or "—", t.locale)),
                linked=yes_no(card.linked), blocked=yes_no(card.blocked),
                invitees=card.invitee_count)]
     if card.referrer is not None:
@@ -352,7 +354,7 @@ async def adjust_amount(message: Message, state: FSMContext, services: Services,
 async def pin_choose(callback: CallbackQuery, callback_data: CardCb, services: Services, t: Translator) -> None:
     _, program = await program_in_force(services.dom)
     customer_id = callback_data.customer_id
-    buttons = [button(tier.name[:30], CardCb(action="pin_set", customer_id=customer_id, tier=i))
+    buttons = [button(text_in(tier.name, t.locale)[:30], CardCb(action="pin_set", customer_id=customer_id, tier=i))
                for i, tier in enumerate(program.tiers.levels)]
     buttons.append(button(t("owner-button-unpin"), CardCb(action="pin_set", customer_id=customer_id, tier=None)))
     await reply(callback, t("owner-pin-ask"), keyboard(*in_rows(buttons)))
@@ -365,7 +367,8 @@ async def pin_set(callback: CallbackQuery, callback_data: CardCb, services: Serv
     tier = callback_data.tier
     new = await domain.pin_tier(services.dom, owner_actor(actor), callback_data.customer_id, tier)
     _, program = await program_in_force(services.dom)
-    await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned", tier=esc(program.tier(new).name)))
+    await edit(callback, t("owner-pinned" if tier is not None else "owner-unpinned",
+                           tier=esc(text_in(program.tier(new).name, t.locale))))
     await callback.answer()
 
 

@@ -39,7 +39,7 @@ from handlers.owner_views import (
 )
 from models import owner as domain
 from models.errors import InvalidProgram, SettingRejected
-from models.program import Program, ThresholdBasis, parse_program, program_from_document
+from models.program import LOCAL_TEXT_ERRORS, Program, ThresholdBasis, parse_program, program_from_document, text_in
 from models.programs_store import program_in_force
 
 log = logging.getLogger(__name__)
@@ -65,13 +65,13 @@ program_data = FlowData[ProgramData]()
 def describe(t: Translator, version: int, program: Program) -> str:
     """The program in plain words."""
     money = program.tiers.basis is ThresholdBasis.MONEY
-    lines = [t("program-head", version=version, name=esc(program.business.name)),
+    lines = [t("program-head", version=version, name=esc(text_in(program.business.name, t.locale))),
              t("program-tiers-money" if money else "program-tiers-purchases")]
     for i, tier in enumerate(program.tiers.levels):
         threshold = (t.money(program.tiers.threshold_units(tier)) if money
                      else str(program.tiers.threshold_units(tier)))
-        lines.append(t("program-tier", n=i + 1, name=esc(tier.name), cashback=str(tier.cashback_percent),
-                       cap=str(tier.max_redeem_percent), threshold=threshold))
+        lines.append(t("program-tier", n=i + 1, name=esc(text_in(tier.name, t.locale)),
+                       cashback=str(tier.cashback_percent), cap=str(tier.max_redeem_percent), threshold=threshold))
     if program.tiers.window_days:
         lines.append(t("program-tier-window", days=program.tiers.window_days))
     lines.append(t("program-welcome", points=program.welcome.points))
@@ -89,7 +89,7 @@ def describe(t: Translator, version: int, program: Program) -> str:
         lines.append(t(f"program-{key}", points=cert.points, cap=str(cert.max_redeem_percent),
                        days=cert.validity_days, extra=extra or 0))
     for review in program.reviews:
-        lines.append(t("program-review", site=esc(review.site), points=review.points))
+        lines.append(t("program-review", site=esc(text_in(review.site, t.locale)), points=review.points))
     lines.append(t("program-refunds", days=program.refunds.window_days))
     lines.append("")
     lines.append(t("program-hint"))
@@ -98,10 +98,10 @@ def describe(t: Translator, version: int, program: Program) -> str:
 
 def settings_keyboard(t: Translator, program: Program) -> Any:
     buttons = [button(t("program-set-welcome-points"), ProgramCb(action="set", setting="welcome_points"))]
-    for i, tier in enumerate(program.tiers.levels):
-        buttons.append(button(t("program-set-cashback", tier=tier.name),
+    for i, name in enumerate(text_in(tier.name, t.locale) for tier in program.tiers.levels):
+        buttons.append(button(t("program-set-cashback", tier=name),
                               ProgramCb(action="set", setting="tier_cashback", tier=i)))
-        buttons.append(button(t("program-set-cap", tier=tier.name),
+        buttons.append(button(t("program-set-cap", tier=name),
                               ProgramCb(action="set", setting="tier_cap", tier=i)))
     for setting in ("birthday_points", "birthday_cap", "birthday_validity", "birthday_enabled",
                     "winback_points", "winback_after_days", "winback_enabled"):
@@ -175,7 +175,7 @@ def setting_label(t: Translator, program: Program, setting: str) -> str:
     name, _, index = setting.partition(":")
     if name in ("tier_cashback", "tier_cap") and _tier_index_ok(program, setting):
         key = "program-set-cashback" if name == "tier_cashback" else "program-set-cap"
-        return t(key, tier=program.tier(int(index)).name)
+        return t(key, tier=text_in(program.tier(int(index)).name, t.locale))
     return t(f"program-set-{name.replace('_', '-')}")
 
 
@@ -206,6 +206,9 @@ def shown_value(t: Translator, value: Any, *, percent: bool = False) -> str:
         return t("word-yes" if value else "word-no")
     if isinstance(value, list):
         return " / ".join(shown_value(t, item, percent=percent) for item in value) or "—"
+    if isinstance(value, dict):  # a text given per language: the owner's first, then the others
+        others = ", ".join(f"{lang}: {text}" for lang, text in value.items() if text != text_in(value, t.locale))
+        return text_in(value, t.locale) + (f" ({others})" if others else "")
     text = str(value)
     if percent or isinstance(value, Decimal):
         text = text.rstrip("0").rstrip(".") if "." in text else text
@@ -242,7 +245,7 @@ def diff_label(t: Translator, old: Program, new: Program, key: str) -> str:
     if tier is not None and tier.group(2) in _TIER_LABELS:
         index = int(tier.group(1))
         levels = new.tiers.levels if index < len(new.tiers.levels) else old.tiers.levels
-        name = levels[index].name if index < len(levels) else str(index + 1)
+        name = text_in(levels[index].name, t.locale) if index < len(levels) else str(index + 1)
         return t(_TIER_LABELS[tier.group(2)], tier=name)
     if key in _DIFF_LABELS:
         return t(_DIFF_LABELS[key])
@@ -288,13 +291,23 @@ async def program_file(message: Message, state: FSMContext, services: Services, 
         await message.answer(t("program-invalid", errors=t("program-not-utf8")))
         return
     try:
-        candidate = parse_program(text, esc(document.file_name or "program.toml"))
+        candidate = parse_program(text, esc(document.file_name or "program.toml"), words=_error_words(t))
     except InvalidProgram as exc:
         for part in chunks(t("program-invalid", errors=esc(exc)).split("\n")):
             await message.answer(part)
         return
     version, program = await _current(services)
     await _offer(message, state, t, version, program, candidate, f"file {document.file_name}"[:200])
+
+
+def _error_words(t: Translator) -> Any:
+    """A program text's mistakes (a name with no language, an unknown language) in the owner's words."""
+    def words(kind: str, ctx: dict[str, Any]) -> str | None:
+        if kind not in LOCAL_TEXT_ERRORS:
+            return None
+        args = {key: value if isinstance(value, int) else str(value) for key, value in ctx.items()}
+        return t(f"program-error-{kind.replace('_', '-')}", **args)
+    return words
 
 
 async def _offer(message: Message, state: FSMContext, t: Translator, version: int, old: Program, new: Program,

@@ -11,6 +11,7 @@ from html import escape
 from bot.i18n import Translator
 from bot.report_render import whole_roubles
 from models.errors import DomainError, InvalidAmount
+from models.program import text_in
 from models.purchase import PurchaseResult, RefundPreview, RefundResult
 from models.staff import CheckoutView, CustomerCard, PeriodStats, StaffStats
 
@@ -21,7 +22,7 @@ def percent_text(value: Decimal) -> str:
 
 
 def customer_found(t: Translator, card: CustomerCard, found_by: str) -> str:
-    lines = [t("staff-customer-found", name=escape(card.name or "—"), tier=escape(card.tier_name),
+    lines = [t("staff-customer-found", name=escape(card.name or "—"), tier=escape(text_in(card.tier_name, t.locale)),
                balance=t("points", n=card.balance))]
     if card.certificates:
         lines.append(t("staff-customer-certificates", points=t("points", n=card.certificates)))
@@ -34,7 +35,8 @@ def customer_found(t: Translator, card: CustomerCard, found_by: str) -> str:
 def quote_text(t: Translator, view: CheckoutView, *, requoted: bool = False) -> str:
     q = view.quote
     lines = [t("staff-quote-requoted")] if requoted else []
-    lines.append(t("staff-quote-head", name=escape(view.customer.name or "—"), tier=escape(q.tier_name),
+    tier = escape(text_in(q.tier_name, t.locale))
+    lines.append(t("staff-quote-head", name=escape(view.customer.name or "—"), tier=tier,
                    balance=t("points", n=q.balance), amount=q.amount_kopecks))
     if q.certificate is not None:
         until = t.day(q.certificate.expires_at) if q.certificate.expires_at else "—"
@@ -45,7 +47,7 @@ def quote_text(t: Translator, view: CheckoutView, *, requoted: bool = False) -> 
     elif q.max_points == 0:
         lines.append(t("staff-quote-nothing-to-pay"))
     else:
-        reason = (t("staff-quote-why-cap", percent=percent_text(q.max_redeem_percent), tier=escape(q.tier_name))
+        reason = (t("staff-quote-why-cap", percent=percent_text(q.max_redeem_percent), tier=tier)
                   if q.regular_allowed == q.regular_cap else t("staff-quote-why-balance"))
         lines.append(t("staff-quote-max", points=t("points", n=q.max_points), reason=reason))
         if q.certificate is not None and q.certificate.allowed:

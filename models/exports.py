@@ -45,6 +45,7 @@ from sqlalchemy.orm import aliased
 
 from models import ledger
 from models.context import Domain
+from models.program import text_in
 from models.programs_store import current_program
 from models.tables import Campaign, Customer, Lot, LotKind, Operation, Staff, TelegramAccount
 
@@ -126,14 +127,6 @@ def _yes_no(value: bool, t: Texts) -> str:
     return t("export-yes") if value else t("export-no")
 
 
-def _program_text(text: Any, locale: str) -> str:
-    """A program text (a tier's name) in the reader's language: one string for every language,
-    or one per language (`{ ru = "…", en = "…" }`), Russian when the reader's is missing."""
-    if isinstance(text, dict):
-        return str(text.get(locale) or text.get("ru") or next(iter(text.values()), ""))
-    return str(text)
-
-
 async def customer_rows(dom: Domain, t: Texts) -> list[list[Any]]:
     """One row per customer (not erased), values typed as CUSTOMER_COLUMNS says."""
     now = dom.clock.now()
@@ -158,7 +151,7 @@ async def customer_rows(dom: Domain, t: Texts) -> list[list[Any]]:
     def tier(index: int | None) -> str | None:
         if index is None:
             return None
-        return _program_text(levels[index].name, t.locale) if 0 <= index < len(levels) else str(index + 1)
+        return text_in(levels[index].name, t.locale) if 0 <= index < len(levels) else str(index + 1)
 
     out: list[list[Any]] = []
     for customer, regular, certificates, campaign_code, is_linked in _rows:

@@ -25,12 +25,21 @@ def message_payload(
 ) -> dict[str, Any]:
     """A message for the outbox. Its text arguments (names, sites, reasons, tier names) are
     HTML-escaped here, once for every message: the sender sends in HTML parse mode, and a "<"
-    in a name would make Telegram refuse the whole message."""
-    safe = {name: html.escape(value) if isinstance(value, str) else value for name, value in (args or {}).items()}
+    in a name would make Telegram refuse the whole message. A per-language program text (a tier's
+    name given as {"ru": ..., "en": ...}) stays a dict and the sender picks the recipient's language."""
+    safe = {name: _escaped(value) for name, value in (args or {}).items()}
     payload: dict[str, Any] = {"key": key, "args": safe}
     if markup:
         payload["markup"] = markup
     return payload
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {lang: html.escape(text) if isinstance(text, str) else text for lang, text in value.items()}
+    return value
 
 
 async def enqueue(

@@ -27,7 +27,7 @@ from models.errors import CampaignUnavailable, CustomerNotFound, DomainError, In
 from models.history import HistoryPage, history_page
 from models.outbox import waiting_for_telegram
 from models.phone import looks_like_phone, normalize_phone
-from models.program import Program, program_diff, program_from_document
+from models.program import LocalText, Program, program_diff, program_from_document
 from models.programs_store import current_program, set_program
 from models.purchase import adjust_points
 from models.reports import CampaignFunnel, build_report
@@ -319,7 +319,7 @@ class CustomerCard:
     paid_total_kopecks: int
     purchase_count: int
     source_kind: str
-    campaign: str | None
+    campaign: LocalText | None  # the preset's names per language when the program presets it
     registered_at: datetime | None
     linked: bool
     last_purchase_at: datetime | None
@@ -346,6 +346,7 @@ async def customer_card(dom: Domain, customer_id: int, page: int = 0) -> Custome
             select(Customer.id, Customer.name).where(Customer.referrer_id == customer_id)
             .order_by(Customer.id).limit(10))).all()]
         campaign = await session.get(Campaign, customer.campaign_id) if customer.campaign_id else None
+        _, program = await current_program(session)
         linked = (await session.execute(select(TelegramAccount.telegram_id).where(
             TelegramAccount.customer_id == customer_id))).scalar() is not None
     return CustomerCard(
@@ -353,7 +354,8 @@ async def customer_card(dom: Domain, customer_id: int, page: int = 0) -> Custome
         tier_index=customer.tier_index, tier_pinned=customer.tier_pinned, blocked=customer.blocked,
         erased=customer.erased_at is not None, balance=balance, paid_total_kopecks=customer.paid_total_kopecks,
         purchase_count=customer.purchase_count, source_kind=customer.source_kind.value,
-        campaign=campaign.name if campaign else None, registered_at=customer.registered_at, linked=linked,
+        campaign=program.campaign_name(campaign.code, campaign.name) if campaign else None,
+        registered_at=customer.registered_at, linked=linked,
         last_purchase_at=customer.last_purchase_at, referrer=referrer, invitees=invitees,
         invitee_count=invitee_count, history=await history_page(dom, customer_id, page))
 

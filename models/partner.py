@@ -37,7 +37,7 @@ from models.context import Domain
 from models.customers import create_phone_customer, customer_by_phone, get_customer, issue_code, peek_code
 from models.errors import CustomerNotFound, DomainError, InsufficientFunds, InvalidAmount, NotFound
 from models.phone import normalize_phone
-from models.program import Program
+from models.program import Program, default_text
 from models.programs_store import current_program, program_at
 from models.purchase import (
     PurchaseRequest,
@@ -249,7 +249,7 @@ def tier_view(program: Program, index: int) -> dict[str, Any]:
     tier = program.tier(index)
     view: dict[str, Any] = {
         "uid": f"tier-{min(max(index, 0), len(program.tiers.levels) - 1) + 1}",
-        "name": tier.name,
+        "name": default_text(tier.name),  # the partner API keeps one string: the default language's
         "rate": float(tier.cashback_percent),
         "maxScoresDiscount": float(tier.max_redeem_percent),
         "conditions": {},
@@ -263,7 +263,7 @@ def settings_view(program: Program, company: int, bot_username: str) -> dict[str
     levels = program.tiers.levels
     return {
         "id": company,
-        "name": program.business.name,
+        "name": default_text(program.business.name),
         "promoCode": bot_username,
         "currency": "RUB",
         "baseDiscountPolicy": "CHARGE_SCORES",

@@ -7,13 +7,24 @@ program files is written in roubles and held here in kopecks.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from models.errors import InvalidProgram
 
@@ -23,6 +34,60 @@ MAX_REWARD_POINTS_CEILING = 10**12  # what the partner API accepts as a number o
 
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 Days = Annotated[int, Field(ge=0, le=3650)]
+
+
+# The languages a program text may be given in (the bot's languages, bot/locales); the first is
+# the default: what a reader of any other language falls back to, and the one string the
+# partner API and the database keep.
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+
+# A text a customer (or the owner) reads: one string for every language, or one per language,
+# `name = { ru = "Гость", en = "Guest" }`. Kept as written, so a program file round-trips and
+# stored versions with plain strings load as they are. Read it only through `text_in`.
+LocalText = str | dict[str, str]
+
+
+def text_in(text: LocalText, locale: str | None) -> str:
+    """`text` for a reader of `locale`: their language, else the default (ru), else any given."""
+    if isinstance(text, str):
+        return text
+    return text.get(locale or DEFAULT_LANGUAGE) or text.get(DEFAULT_LANGUAGE) or next(iter(text.values()), "")
+
+
+def default_text(text: LocalText) -> str:
+    """The default-language text: what the database and the partner API keep (one string)."""
+    return text_in(text, DEFAULT_LANGUAGE)
+
+
+def _local_text(*, max_length: int, min_length: int = 1, pattern: str | None = None) -> AfterValidator:
+    """Checks of a LocalText field: the limits apply to every language's text."""
+    compiled = re.compile(pattern) if pattern else None
+
+    def check(value: LocalText) -> LocalText:
+        if isinstance(value, dict):
+            if not value:
+                raise PydanticCustomError(
+                    "text_no_language",
+                    "no text in any language: write one text, \"…\", or one per language, { ru = \"…\", en = \"…\" }")
+            unknown = sorted(set(value) - set(LANGUAGES))
+            if unknown:
+                raise PydanticCustomError(
+                    "text_unknown_language", "unknown language {unknown}: the bot speaks {languages}",
+                    {"unknown": ", ".join(unknown), "languages": ", ".join(LANGUAGES)})
+        for text in value.values() if isinstance(value, dict) else (value,):
+            if len(text) < min_length:
+                raise PydanticCustomError("text_too_short", "the text is empty" if min_length == 1
+                                          else "at least {min} characters", {"min": min_length})
+            if len(text) > max_length:
+                raise PydanticCustomError("text_too_long", "at most {max} characters, \"{text}\" is longer",
+                                          {"max": max_length, "text": text})
+            if compiled is not None and not compiled.fullmatch(text):
+                raise PydanticCustomError("text_pattern", "\"{text}\" may have only letters, digits, spaces, . and -",
+                                          {"text": text})
+        return value
+
+    return AfterValidator(check)
 
 
 class _Section(BaseModel):
@@ -35,9 +100,9 @@ class ThresholdBasis(StrEnum):
 
 
 class Business(_Section):
-    name: str = Field(min_length=1, max_length=80)
+    name: Annotated[LocalText, _local_text(max_length=80)]
     policy_url: str = Field(default="", max_length=500)
-    description: str = Field(default="", max_length=500)
+    description: Annotated[LocalText, _local_text(min_length=0, max_length=500)] = ""
 
 
 class Points(_Section):
@@ -53,7 +118,7 @@ class Welcome(_Section):
 
 
 class Tier(_Section):
-    name: str = Field(min_length=1, max_length=40)
+    name: Annotated[LocalText, _local_text(max_length=40)]
     cashback_percent: Percent
     max_redeem_percent: Percent
     threshold: Decimal = Field(ge=0)  # roubles (basis money) or purchases (basis purchases)
@@ -71,11 +136,12 @@ class Tiers(_Section):
             raise ValueError("the first tier's threshold must be 0")
         for prev, cur in zip(self.levels, self.levels[1:], strict=False):
             if cur.threshold <= prev.threshold:
-                raise ValueError(f"tier thresholds must increase ({cur.name!r} after {prev.name!r})")
+                raise ValueError(f"tier thresholds must increase ({default_text(cur.name)!r} after "
+                                 f"{default_text(prev.name)!r})")
         if self.basis is ThresholdBasis.PURCHASES:
             for tier in self.levels:
                 if tier.threshold != int(tier.threshold):
-                    raise ValueError(f"tier {tier.name!r}: a purchases threshold must be whole")
+                    raise ValueError(f"tier {default_text(tier.name)!r}: a purchases threshold must be whole")
         return self
 
     def threshold_units(self, tier: Tier) -> int:
@@ -106,16 +172,22 @@ class Winback(Certificate):
 
 
 class Review(_Section):
-    site: str = Field(min_length=1, max_length=40, pattern=r"^[\w .\-]+$")
+    # The site's name as customers read it; its default-language text (`key`) identifies the
+    # site in review claims, so adding an English name later keeps the claims made before.
+    site: Annotated[LocalText, _local_text(max_length=40, pattern=r"^[\w .\-]+$")]
     url: str = Field(min_length=1, max_length=500)
     points: int = Field(ge=1, le=1_000_000)
+
+    @property
+    def key(self) -> str:
+        return default_text(self.site)
 
 
 class PresetCampaign(_Section):
     """A campaign created when the program is first applied (existing codes are left alone)."""
 
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=80)
+    name: Annotated[LocalText, _local_text(max_length=80)]  # the database keeps its default-language text
     partner: str | None = Field(default=None, max_length=80)
     points: int = Field(default=0, ge=0, le=10_000_000)  # 0: a source tag without a certificate
     max_redeem_percent: Percent = Decimal(100)
@@ -172,7 +244,7 @@ class Program(BaseModel):
     @field_validator("reviews")
     @classmethod
     def _unique_sites(cls, reviews: list[Review]) -> list[Review]:
-        names = [r.site.lower() for r in reviews]
+        names = [r.key.lower() for r in reviews]
         if len(names) != len(set(names)):
             raise ValueError("review sites must be unique")
         return reviews
@@ -181,35 +253,50 @@ class Program(BaseModel):
         return self.tiers.levels[min(max(index, 0), len(self.tiers.levels) - 1)]
 
     def review(self, site: str) -> Review | None:
-        return next((r for r in self.reviews if r.site.lower() == site.lower()), None)
+        """The review site whose key (its default-language name) is `site`."""
+        return next((r for r in self.reviews if r.key.lower() == site.lower()), None)
+
+    def campaign_name(self, code: str, stored: str) -> LocalText:
+        """A campaign's name: the preset's (every language) when this program presets `code`,
+        else the one the database keeps (a campaign made in the bot has one name)."""
+        preset = next((c for c in self.campaigns if c.code == code), None)
+        return preset.name if preset is not None else stored
 
     def to_document(self) -> dict[str, Any]:
         """A JSON-safe dict (decimals as strings) for storage."""
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
+# Says an error of one of these kinds in the reader's words (the bot passes its translator);
+# None: the error is shown as pydantic words it.
+ErrorWords = Callable[[str, dict[str, Any]], str | None]
+LOCAL_TEXT_ERRORS = ("text_no_language", "text_unknown_language", "text_too_short", "text_too_long",
+                     "text_pattern")
+
+
+def _format_errors(exc: ValidationError, source: str, words: ErrorWords | None = None) -> str:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top)"
-        lines.append(f"{source}: {where}: {err['msg']}")
+        worded = words(err["type"], dict(err.get("ctx") or {})) if words and err["type"] in LOCAL_TEXT_ERRORS else None
+        lines.append(f"{source}: {where}: {worded or err['msg']}")
     return "\n".join(lines)
 
 
-def parse_program(text: str, source: str = "program") -> Program:
+def parse_program(text: str, source: str = "program", words: ErrorWords | None = None) -> Program:
     """Parse TOML text; errors name the key and say why."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidProgram(f"{source}: not valid TOML: {exc}") from exc
-    return program_from_document(data, source)
+    return program_from_document(data, source, words)
 
 
-def program_from_document(data: dict[str, Any], source: str = "program") -> Program:
+def program_from_document(data: dict[str, Any], source: str = "program", words: ErrorWords | None = None) -> Program:
     try:
         return Program.model_validate(data)
     except ValidationError as exc:
-        raise InvalidProgram(_format_errors(exc, source)) from exc
+        raise InvalidProgram(_format_errors(exc, source, words)) from exc
 
 
 def load_program_file(path: str | Path) -> Program:
@@ -224,9 +311,12 @@ def load_program_file(path: str | Path) -> Program:
 
 
 def program_diff(old: Program, new: Program) -> list[tuple[str, Any, Any]]:
-    """Flat list of (key, old value, new value) for every setting that differs."""
+    """Flat list of (key, old value, new value) for every setting that differs; a text given per
+    language is one value (a str or a {language: text} dict)."""
     def flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value and set(value) <= set(LANGUAGES):
+            out[prefix] = value  # a LocalText: one setting however many languages it has
+        elif isinstance(value, dict):
             for key, sub in value.items():
                 flatten(f"{prefix}.{key}" if prefix else key, sub, out)
         elif isinstance(value, list) and value and isinstance(value[0], dict):

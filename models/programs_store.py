@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.context import Domain
 from models.errors import InvalidProgram
-from models.program import Program, program_from_document
+from models.program import Program, default_text, program_from_document
 from models.tables import Campaign, Customer, ProgramVersion
 
 # Versions never change once written, so a parsed version can be cached per database.
@@ -96,7 +96,7 @@ async def _create_preset_campaigns(session: AsyncSession, program: Program, now:
         session.add(
             Campaign(
                 code=preset.code,
-                name=preset.name,
+                name=default_text(preset.name),
                 partner=preset.partner,
                 is_source=preset.points == 0,
                 points=preset.points,

@@ -39,7 +39,7 @@ from models.errors import (
 )
 from models.money import points_share
 from models.outbox import Outgoing, enqueue_many, message_payload, notify_customer
-from models.program import Program, ThresholdBasis
+from models.program import LocalText, Program, ThresholdBasis
 from models.programs_store import current_program, program_at
 from models.replays import check_replay, request_digest
 from models.running_totals import add_to_till, last_live_purchase, net_points
@@ -73,7 +73,7 @@ class Quote:
     customer_id: int
     program_version: int
     tier_index: int
-    tier_name: str
+    tier_name: LocalText  # the staff member reads it in their language (models.program.text_in)
     amount_kopecks: int
     redeemable_kopecks: int  # the part of the check points may pay
     balance: int  # spendable regular points

@@ -86,6 +86,7 @@ from models.clock import start_of_day
 from models.context import Domain
 from models.dates import previous_month
 from models.figures import average_check, net_points_paid, net_revenue, ratio
+from models.program import LocalText
 from models.programs_store import current_program
 from models.promo import PromoUses, promo_uses
 from models.rfm import RfmSummary, previous_month_end, summary_from_buyer_table, summary_from_buyers
@@ -252,7 +253,7 @@ class StaffRow:
 class CampaignFunnel:
     campaign_id: int
     code: str
-    name: str
+    name: LocalText  # a preset campaign's name per language (models.program.Program.campaign_name)
     is_source: bool
     opened: int
     registered: int
@@ -881,10 +882,11 @@ async def campaign_funnels(session: AsyncSession, period: Period, buyers: Table 
         .group_by(Lot.campaign_id)
     )).all())
     funnels = []
+    _, program = await current_program(session)
     for c in (await session.execute(select(Campaign).order_by(Campaign.id))).scalars():
         got = bought.get(c.id, (0, 0))
         funnels.append(CampaignFunnel(
-            campaign_id=c.id, code=c.code, name=c.name, is_source=c.is_source,
+            campaign_id=c.id, code=c.code, name=program.campaign_name(c.code, c.name), is_source=c.is_source,
             opened=int(opened.get(c.id, 0)), registered=int(registered.get(c.id, 0)),
             certificates=int(issued.get(c.id, 0)), buyers=int(got[0]), revenue=int(got[1]),
             cost_points=int(cost.get(c.id, 0) or 0),

@@ -172,14 +172,14 @@ async def submit_review(dom: Domain, customer_id: int, site: str, file_id: str, 
         customer = await get_customer(session, customer_id)
         await lock_customer(session, customer_id)  # one claim at a time per customer
         if await is_claimed(session, "review", await person_key(session, customer_id),
-                            site_key(review.site)):
-            raise ReviewAlreadyRewarded(review.site)
+                            site_key(review.key)):
+            raise ReviewAlreadyRewarded(review.key)
         pending = (await session.execute(select(ReviewClaim.id).where(
-            ReviewClaim.customer_id == customer_id, ReviewClaim.site == review.site,
+            ReviewClaim.customer_id == customer_id, ReviewClaim.site == review.key,
             ReviewClaim.status == ReviewStatus.PENDING))).scalar()
         if pending is not None:
-            raise ReviewPending(review.site)
-        claim = ReviewClaim(customer_id=customer_id, site=review.site, file_id=file_id[:200], created_at=now)
+            raise ReviewPending(review.key)
+        claim = ReviewClaim(customer_id=customer_id, site=review.key, file_id=file_id[:200], created_at=now)
         session.add(claim)
         await session.flush()
         if staff_chat_id is not None:
@@ -229,10 +229,12 @@ async def decide_review(dom: Domain, claim_id: int, *, approve: bool, actor_tele
         customer = await session.get(Customer, claim.customer_id)
         claim.decided_at, claim.decided_by = now, actor_telegram_id
         points = 0
+        shown = program.review(claim.site)
+        site = shown.site if shown is not None else claim.site  # read in the customer's language
         if not approve:
             claim.status = ReviewStatus.REJECTED
             await notify_customer(session, claim.customer_id, "notify-review-rejected", now,
-                                  args={"site": claim.site})
+                                  args={"site": site})
         else:
             claim.status = ReviewStatus.APPROVED
             review = program.review(claim.site)
@@ -251,10 +253,10 @@ async def decide_review(dom: Domain, claim_id: int, *, approve: bool, actor_tele
                 claim.operation_id = op.id
                 points = review.points
                 await notify_customer(session, claim.customer_id, "notify-review-approved", now,
-                                      args={"site": claim.site, "points": points})
+                                      args={"site": site, "points": points})
             else:
                 await notify_customer(session, claim.customer_id, "notify-review-approved-again", now,
-                                      args={"site": claim.site})
+                                      args={"site": site})
         audit.record(session, now, "review.approve" if approve else "review.reject",
                      actor_telegram_id=actor_telegram_id, actor_role=actor_role, target=f"review:{claim.id}",
                      details={"customer_id": claim.customer_id, "site": claim.site, "points": points})

@@ -365,13 +365,13 @@ class Simulator:
             if not program.reviews:
                 return
             review = program.reviews[0]
-            if not await claim_once(session, "review", await person_key(session, customer_id), review.site, now=now):
+            if not await claim_once(session, "review", await person_key(session, customer_id), review.key, now=now):
                 return
             op = Operation(kind=OperationKind.REWARD, customer_id=customer_id, program_version=version,
-                           created_at=now, points_delta=review.points, comment=f"review {review.site}")
+                           created_at=now, points_delta=review.points, comment=f"review {review.key}")
             session.add(op)
             await session.flush()
-            session.add(ReviewClaim(customer_id=customer_id, site=review.site, file_id="simulated",
+            session.add(ReviewClaim(customer_id=customer_id, site=review.key, file_id="simulated",
                                     status=ReviewStatus.APPROVED, created_at=now, decided_at=now,
                                     operation_id=op.id))
             await ledger.grant(session, customer_id=customer_id, kind=LotKind.REVIEW, amount=review.points,

@@ -56,7 +56,7 @@ from models.errors import (
 )
 from models.figures import average_check, live_purchase, net_revenue
 from models.outbox import customer_chat, enqueue, message_payload
-from models.program import Program
+from models.program import LocalText, Program
 from models.programs_store import current_program, program_at
 from models.purchase import (
     PurchaseRequest,
@@ -370,7 +370,7 @@ class CustomerCard:
     customer_id: int
     name: str
     phone: str | None
-    tier_name: str
+    tier_name: LocalText  # the staff member reads it in their language (models.program.text_in)
     balance: int
     certificates: int
     has_telegram: bool

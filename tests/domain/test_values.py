@@ -73,7 +73,8 @@ def test_presets_reproduce_the_case_studies() -> None:
     assert a.winback and (a.winback.after_days, a.winback.points) == (30, 500)
     assert a.review("2gis") and a.review("2GIS").points == 100  # type: ignore[union-attr]
     b = load_program_file(ROOT / "programs/cosmocode.toml")
-    assert b.tiers.levels[0].name == "Рады знакомству"  # the case study's own words (SEEDS.md)
+    # the case study's own words (SEEDS.md), and an English reader's
+    assert b.tiers.levels[0].name == {"ru": "Рады знакомству", "en": "Nice to meet you"}
     assert [float(t.cashback_percent) for t in b.tiers.levels] == [3, 5, 7, 10, 15]
     assert {float(t.max_redeem_percent) for t in b.tiers.levels} == {30}
     assert [int(t.threshold) for t in b.tiers.levels] == [0, 20_000, 50_000, 100_000, 200_000]

@@ -86,7 +86,7 @@ async def test_program_settings_take_what_a_person_types_and_answer_in_plain_wor
     if language == "en":
         await botenv.choose_language(owner, "en")
     t = botenv.t(language)
-    label = t("program-set-cap", tier="Статус 1")
+    label = t("program-set-cap", tier="Статус 1" if language == "ru" else "Tier 1")  # the preset's names
     await owner.send("/program")
     await botenv.press(owner, label)
     ask = await owner.expect_text(t("program-ask-percent"))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.i18n import I18n
+from bot.sender import render_args
 from models import automation
 from models.automation import HOUSEKEEPING, JobRun, birthday_target, register_housekeeping
 from models.context import Domain
@@ -226,7 +227,10 @@ async def test_rolling_window_downgrade_with_notice(dom: Domain, case_a: Program
     async with dom.db.reading() as s:
         assert (await s.get(Customer, guest)).tier_index == 0
     [notice] = await messages(dom, "scheduler-tier-down")
-    assert notice["args"] == {"tier": "Статус 1", "previous": "Статус 2"}
+    # the preset names tiers in ru and en: the notice carries both, the sender picks the customer's
+    assert notice["args"] == {"tier": {"ru": "Статус 1", "en": "Tier 1"},
+                              "previous": {"ru": "Статус 2", "en": "Tier 2"}}
+    assert render_args(notice["args"], "en", None) == {"tier": "Tier 1", "previous": "Tier 2"}
     await live_days(dom, jobs, date(2026, 6, 10))
     assert len(await messages(dom, "scheduler-tier-down")) == 1
 
@@ -239,8 +243,10 @@ async def test_all_time_program_never_downgrades_and_near_next_notice(dom: Domai
     await jobs.catch_up()
     await live_days(dom, jobs, date(2026, 3, 3))
     [near] = await messages(dom, "scheduler-tier-near-money")
-    assert near["args"] == {"tier": "Статус 2", "kopecks": 400_000}
-    assert I18n().get("ru", near["key"], **near["args"]).endswith(f"осталось купить на 4{NBSP}000{NBSP}₽.")
+    assert near["args"] == {"tier": {"ru": "Статус 2", "en": "Tier 2"}, "kopecks": 400_000}
+    ru = I18n().get("ru", near["key"], **render_args(near["args"], "ru", None))
+    assert "«Статус 2»" in ru and ru.endswith(f"осталось купить на 4{NBSP}000{NBSP}₽.")
+    assert "“Tier 2”" in I18n().get("en", near["key"], **render_args(near["args"], "en", None))
     await buy(dom, guest, 100)
     await live_days(dom, jobs, date(2026, 3, 5))
     assert len(await messages(dom, "scheduler-tier-near-money")) == 1  # once per tier

@@ -68,6 +68,11 @@ program-error-percent = { $setting }: a percentage from 0 to 100 is needed, e.g.
 program-error-yes-no = { $setting }: answer “yes” or “no”.
 program-error-digits = { $setting }: type the number with the digits 0–9.
 program-error-program = { $setting }: the program does not pass its checks with this value (a limit or a period out of range, say). Send another value.
+program-error-text-no-language = the text is written in no language: write it as one string, "Guest", or per language, {"{"} ru = "Гость", en = "Guest" {"}"}
+program-error-text-unknown-language = the bot does not know the language “{ $unknown }”: texts are written in Russian (ru) and English (en)
+program-error-text-too-short = the text is empty: write it as customers will read it
+program-error-text-too-long = “{ $text }” is longer than { $max } characters: shorten it
+program-error-text-pattern = “{ $text }”: only letters, digits, spaces, dots and hyphens are allowed
 program-value-off = off
 program-label-welcome-validity = Welcome points valid, days
 program-label-points-validity = Points valid, days

@@ -69,6 +69,11 @@ program-error-percent = { $setting }: нужны проценты от 0 до 10
 program-error-yes-no = { $setting }: ответьте «да» или «нет».
 program-error-digits = { $setting }: наберите число обычными цифрами 0–9.
 program-error-program = { $setting }: с таким значением программа не проходит проверку (например, лимит или срок вне допустимого). Пришлите другое значение.
+program-error-text-no-language = текст не написан ни на одном языке: напишите его одной строкой, "Гость", или по языкам, {"{"} ru = "Гость", en = "Guest" {"}"}
+program-error-text-unknown-language = язык «{ $unknown }» бот не знает: тексты пишутся по-русски (ru) и по-английски (en)
+program-error-text-too-short = пустой текст: напишите, как его прочтут клиенты
+program-error-text-too-long = «{ $text }» длиннее { $max } знаков: сократите
+program-error-text-pattern = «{ $text }»: можно только буквы, цифры, пробелы, точку и дефис
 program-value-off = выключено
 program-label-welcome-validity = Срок баллов за регистрацию, дн.
 program-label-points-validity = Срок действия баллов, дн.
