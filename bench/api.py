@@ -3,7 +3,7 @@
     python bench/api.py [--requests 2000] [--clients 50] [--rounds 2] [--postgres URL] [--sqlite-only]
 
 For each database (a SQLite file; PostgreSQL when --postgres or TEST_POSTGRES_URL is set):
-  * direct: `models.purchase.commit_purchase` from 50 concurrent tasks in this process;
+  * direct: `models.purchase.purchases.commit_purchase` from 50 concurrent tasks in this process;
   * API: `loyalty-bot api` (the real command: uvicorn on 127.0.0.1, one process) started as
     a subprocess, and 50 concurrent aiohttp clients in this process sending
     `POST /partner/v2/operations` (the till's accrual by phone with a nonce and a cashier:
@@ -38,14 +38,14 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from models.api_keys import cashier_staff, create_api_key  # noqa: E402
-from models.context import Domain  # noqa: E402
-from models.customers import create_phone_customer  # noqa: E402
-from models.db import Database, normalise_url  # noqa: E402
-from models.invariants import check_ledger  # noqa: E402
-from models.program import load_program_file  # noqa: E402
-from models.programs_store import ensure_program  # noqa: E402
-from models.purchase import PurchaseRequest, commit_purchase  # noqa: E402
+from models.customers.accounts import create_phone_customer  # noqa: E402
+from models.kernel.context import Domain  # noqa: E402
+from models.kernel.db import Database, normalise_url  # noqa: E402
+from models.ledger.invariants import check_ledger  # noqa: E402
+from models.partner.api_keys import cashier_staff, create_api_key  # noqa: E402
+from models.program.rules import load_program_file  # noqa: E402
+from models.program.store import ensure_program  # noqa: E402
+from models.purchase.purchases import PurchaseRequest, commit_purchase  # noqa: E402
 
 PROGRAM = ROOT / "programs" / "case-a.toml"
 CUSTOMERS = 300

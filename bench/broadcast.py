@@ -4,7 +4,7 @@
                               [--kill-at 0.5] [--database-url URL]
 
 1. Queue: a database with `--queue` registered customers; one broadcast to everyone is
-   queued by `models.broadcasts.queue_broadcast` (one INSERT ... SELECT). Goal < 5 s.
+   queued by `models.owner.broadcasts.queue_broadcast` (one INSERT ... SELECT). Goal < 5 s.
    Those rows are then cancelled (one UPDATE) so they are not sent.
 2. Send: a second broadcast to `--send` of them (a birthday-month segment) is delivered by
    the real outbox sender (bot/sender.py) in a *separate process* through the fake Bot API
@@ -41,10 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-import models.schema  # noqa: E402,F401  (every table)
-from models import broadcasts  # noqa: E402
-from models.db import Database  # noqa: E402
-from models.tables import Customer, OutboxMessage, OutboxStatus, SourceKind, TelegramAccount  # noqa: E402
+import models.kernel.schema  # noqa: E402,F401  (every table)
+from models.kernel.db import Database  # noqa: E402
+from models.kernel.tables import Customer, OutboxMessage, OutboxStatus, SourceKind, TelegramAccount  # noqa: E402
+from models.owner import broadcasts  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN-abcdefghij"
 FIRST_CHAT = 10_000_000
@@ -91,8 +91,8 @@ async def worker(args: argparse.Namespace) -> int:
     from bot.i18n import I18n
     from bot.sender import OutboxSender
     from bot.services import Services
-    from models.clock import SystemClock
-    from models.context import Domain
+    from models.kernel.clock import SystemClock
+    from models.kernel.context import Domain
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s worker {os.getpid()} %(name)s: %(message)s",
                         stream=sys.stderr)

@@ -54,17 +54,17 @@ from bot.bootstrap import assemble  # noqa: E402
 from bot.i18n import default_i18n  # noqa: E402
 from bot.services import Services  # noqa: E402
 from fakegram import FakeTelegram, FakeUser  # noqa: E402
-from models import phone_key  # noqa: E402
-from models.api_keys import create_api_key  # noqa: E402
-from models.clock import SystemClock  # noqa: E402
-from models.context import Domain  # noqa: E402
-from models.customers import Registration, create_phone_customer, issue_code, register_customer  # noqa: E402
-from models.db import Database, normalise_url  # noqa: E402
-from models.invariants import check_ledger  # noqa: E402
-from models.program import load_program_file, program_from_document  # noqa: E402
-from models.programs_store import ensure_program  # noqa: E402
-from models.purchase import PurchaseRequest, adjust_points, commit_purchase  # noqa: E402
-from models.tables import Lot, Role, Staff  # noqa: E402
+from models.customers.accounts import Registration, create_phone_customer, issue_code, register_customer  # noqa: E402
+from models.kernel import phone_key  # noqa: E402
+from models.kernel.clock import SystemClock  # noqa: E402
+from models.kernel.context import Domain  # noqa: E402
+from models.kernel.db import Database, normalise_url  # noqa: E402
+from models.kernel.tables import Lot, Role, Staff  # noqa: E402
+from models.ledger.invariants import check_ledger  # noqa: E402
+from models.partner.api_keys import create_api_key  # noqa: E402
+from models.program.rules import load_program_file, program_from_document  # noqa: E402
+from models.program.store import ensure_program  # noqa: E402
+from models.purchase.purchases import PurchaseRequest, adjust_points, commit_purchase  # noqa: E402
 from tests.bot.conftest import OWNER_ID, STAFF_CHAT_ID, TOKEN, make_settings, press_when_shown  # noqa: E402
 
 PROGRAM = ROOT / "programs" / "case-a.toml"

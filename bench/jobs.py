@@ -30,14 +30,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models import phone_key
-from models.automation import JobRun
-from models.clock import ManualClock, start_of_day
-from models.context import Domain
-from models.db import Database, normalise_url
-from models.program import load_program_file
-from models.programs_store import ensure_program
-from models.running_totals import rebuild_running_totals
+from models.kernel import phone_key
+from models.kernel.clock import ManualClock, start_of_day
+from models.kernel.context import Domain
+from models.kernel.db import Database, normalise_url
+from models.kernel.tables import JobRun
+from models.ledger.running_totals import rebuild_running_totals
+from models.program.rules import load_program_file
+from models.program.store import ensure_program
 from scheduler.runner import JobRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,7 +243,7 @@ def floor_statements(is_sqlite: bool) -> list[str]:
 
 async def floor(db: Database, now: datetime) -> tuple[float, int]:
     """Seconds for the floor's transaction (statements and commit) and the certificates written."""
-    from models.base import UTCDateTime
+    from models.kernel.base import UTCDateTime
 
     async with db.engine.connect() as conn:
         started = time.perf_counter()
@@ -304,7 +304,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         lines.append(line)
         # The first run (or after a program change) recalculates every customer's tier.
         started = time.perf_counter()
-        from models.automation import recalculate_tiers
+        from models.automation.jobs import recalculate_tiers
 
         full = await recalculate_tiers(dom, DAY, full=True)
         took = time.perf_counter() - started

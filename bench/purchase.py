@@ -5,7 +5,7 @@
 For each database (a SQLite file; PostgreSQL when --postgres or TEST_POSTGRES_URL is set)
 and each number of concurrent tills, it runs the same number of
   * bare commits: INSERT one row into a scratch table and COMMIT, and
-  * purchases: models.purchase.commit_purchase for a customer with a referral chain of
+  * purchases: models.purchase.purchases.commit_purchase for a customer with a referral chain of
     three, paying points (the full path: lock, quote, redeem, cashback, referral, tier,
     notification),
 measured in the same run, and prints p50/p99 latency, throughput and the ratio
@@ -33,14 +33,14 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from models import phone_key  # noqa: E402
-from models.clock import ManualClock  # noqa: E402
-from models.context import Domain  # noqa: E402
-from models.customers import Attribution, Registration, register_customer  # noqa: E402
-from models.db import Database, normalise_url  # noqa: E402
-from models.program import load_program_file, program_from_document  # noqa: E402
-from models.programs_store import ensure_program  # noqa: E402
-from models.purchase import PurchaseRequest, adjust_points, commit_purchase  # noqa: E402
+from models.customers.accounts import Attribution, Registration, register_customer  # noqa: E402
+from models.kernel import phone_key  # noqa: E402
+from models.kernel.clock import ManualClock  # noqa: E402
+from models.kernel.context import Domain  # noqa: E402
+from models.kernel.db import Database, normalise_url  # noqa: E402
+from models.program.rules import load_program_file, program_from_document  # noqa: E402
+from models.program.store import ensure_program  # noqa: E402
+from models.purchase.purchases import PurchaseRequest, adjust_points, commit_purchase  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -77,7 +77,7 @@ async def setup(db: Database, tills: int) -> tuple[Domain, list[int]]:
                 telegram_id=10_000 * (t + 1) + level, phone=f"+7916{t:03d}{level:04d}", name=f"C{t}.{level}",
                 attribution=Attribution(referral_code=ref)))
             async with db.reading() as s:
-                from models.tables import Customer
+                from models.kernel.tables import Customer
                 ref = (await s.get(Customer, reg.customer_id)).referral_code  # type: ignore[union-attr]
         await adjust_points(dom, reg.customer_id, 10_000_000, "bench balance")
         customers.append(reg.customer_id)

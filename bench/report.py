@@ -12,7 +12,7 @@ then derived from the generated operations set-based, and checked against them o
 Then, in the same run, it times
 
   * scan:   SELECT sum(amount_kopecks) FROM operations   (the floor: one pass over the table)
-  * report: models.reports.build_report for all time, RFM and its month-over-month movement
+  * report: models.reports.report.build_report for all time, RFM and its month-over-month movement
             included (what the owner's /report and `loyalty-bot report` run)
 
 (`--verify`: also the report straight from the operations, which must be identical)
@@ -41,14 +41,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Index, text  # noqa: E402
 
-from models.clock import ManualClock  # noqa: E402
-from models.context import Domain  # noqa: E402
-from models.db import Database  # noqa: E402
-from models.program import load_program_file  # noqa: E402
-from models.programs_store import ensure_program  # noqa: E402
-from models.reports import build_report  # noqa: E402
-from models.running_totals import check_running_totals, rebuild_running_totals  # noqa: E402
-from models.tables import Operation  # noqa: E402
+from models.kernel.clock import ManualClock  # noqa: E402
+from models.kernel.context import Domain  # noqa: E402
+from models.kernel.db import Database  # noqa: E402
+from models.kernel.tables import Operation  # noqa: E402
+from models.ledger.running_totals import check_running_totals, rebuild_running_totals  # noqa: E402
+from models.program.rules import load_program_file  # noqa: E402
+from models.program.store import ensure_program  # noqa: E402
+from models.reports.report import build_report  # noqa: E402
 
 START = datetime(2024, 11, 1, tzinfo=UTC)
 SPAN_SECONDS = 730 * 86400  # two years of history

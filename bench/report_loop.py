@@ -2,7 +2,7 @@
 
     python bench/report_loop.py [--customers 1200] [--months 18] [--rounds 3] [--sqlite FILE]
 
-Simulates a business (case A, through the real operations: models/simulator.py), then runs
+Simulates a business (case A, through the real operations: models/reports/simulator.py), then runs
 the owner's `/report` path for all time — `build_report`, the text, the charts and the XLSX —
 while two things run on the same event loop:
 
@@ -45,15 +45,15 @@ sys.path.insert(0, str(ROOT))
 from bot.i18n import default_i18n  # noqa: E402
 from bot.report_pool import ReportRenderer  # noqa: E402
 from bot.report_render import render_attachments, render_text  # noqa: E402
-from models import phone_key  # noqa: E402
-from models.clock import ManualClock  # noqa: E402
-from models.context import Domain  # noqa: E402
-from models.customers import Registration, register_customer  # noqa: E402
-from models.db import Database  # noqa: E402
-from models.program import load_program_file  # noqa: E402
-from models.purchase import PurchaseRequest, commit_purchase  # noqa: E402
-from models.reports import build_report  # noqa: E402
-from models.simulator import SimulationConfig, simulate  # noqa: E402
+from models.customers.accounts import Registration, register_customer  # noqa: E402
+from models.kernel import phone_key  # noqa: E402
+from models.kernel.clock import ManualClock  # noqa: E402
+from models.kernel.context import Domain  # noqa: E402
+from models.kernel.db import Database  # noqa: E402
+from models.program.rules import load_program_file  # noqa: E402
+from models.purchase.purchases import PurchaseRequest, commit_purchase  # noqa: E402
+from models.reports.report import build_report  # noqa: E402
+from models.reports.simulator import SimulationConfig, simulate  # noqa: E402
 
 TARGET_MS = 50.0
 PROBE_S = 0.001

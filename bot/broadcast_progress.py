@@ -23,7 +23,8 @@ from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.sender import SendOutcome
 from bot.services import Services
 from handlers.owner_views import BroadcastCb, button, keyboard
-from models import broadcasts as domain
+from models import owner as domain
+from models.kernel import BroadcastStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +112,14 @@ class BroadcastProgress:
 
 
 def progress_view(t: Translator, progress: domain.Progress, rate: float) -> tuple[str, InlineKeyboardMarkup | None]:
-    key = {domain.BroadcastStatus.DONE: "broadcast-progress-done",
-           domain.BroadcastStatus.CANCELLED: "broadcast-progress-cancelled"}.get(progress.status,
+    key = {BroadcastStatus.DONE: "broadcast-progress-done",
+           BroadcastStatus.CANCELLED: "broadcast-progress-cancelled"}.get(progress.status,
                                                                                "broadcast-progress")
     text = t(key, id=progress.broadcast_id, total=progress.total, sent=progress.sent, failed=progress.failed,
              blocked=progress.blocked, remaining=progress.remaining, cancelled=progress.cancelled,
              eta=_eta(t, progress.eta_seconds(rate)))
     markup = None
-    if progress.status is domain.BroadcastStatus.SENDING and progress.remaining:
+    if progress.status is BroadcastStatus.SENDING and progress.remaining:
         stop = BroadcastCb(action="stop", broadcast_id=progress.broadcast_id)
         markup = keyboard([button(t("broadcast-button-stop"), stop)])
     return text, markup

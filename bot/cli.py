@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 import bot.commands
 from bot.config import SettingsError
-from models.errors import DomainError
+from models.kernel import DomainError
 
 
 def build_parser() -> argparse.ArgumentParser:

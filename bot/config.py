@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The personal-data policy linked at registration; overrides the program's business.policy_url.
     privacy_policy_url: str | None = Field(default=None, pattern=r"^https?://[^\s<>\"]{3,490}$")
-    phone_region: str = "RU"  # how numbers typed without "+" are read (models/phone.py)
-    phone_hash_key: SecretStr | None = None  # keys the fingerprints kept after erasure (models/phone_key.py)
+    phone_region: str = "RU"  # how numbers typed without "+" are read (models/kernel/phone.py)
+    phone_hash_key: SecretStr | None = None  # keys the fingerprints kept after erasure (models/kernel/phone_key.py)
     phone_hash_key_file: Path | None = None  # default: next to the SQLite file, or ./phone-hash.key
 
     def policy_url(self, program_url: str) -> str:
@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     @field_validator("phone_region")
     @classmethod
     def _phone_region(cls, value: str) -> str:
-        from models.phone import valid_region
+        from models.kernel import valid_region
 
         region = valid_region(value)
         if region is None:
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     @field_validator("phone_hash_key")
     @classmethod
     def _phone_hash_key(cls, value: SecretStr | None) -> SecretStr | None:
-        from models.phone_key import MIN_KEY_LENGTH
+        from models.kernel import MIN_KEY_LENGTH
 
         if value is None or not value.get_secret_value():
             return None
@@ -161,7 +161,7 @@ class Settings(BaseSettings):
 
     @property
     def phone_key_path(self) -> Path:
-        from models.phone_key import default_key_path
+        from models.kernel import default_key_path
 
         return self.phone_hash_key_file or default_key_path(self.database_url)
 
@@ -186,18 +186,18 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def configure_phones(settings: Settings, *, create: bool = False) -> None:
-    """Set PHONE_REGION and the phone hash key once at start (models/phone.py, models/phone_key.py).
+    """Set PHONE_REGION and the phone hash key once at start (models/kernel/phone.py, models/kernel/phone_key.py).
 
     Only `migrate`, `run` and the sandbox pass `create`: they write a missing key file (mode
     0600); any other command without a key stops with one line saying how to get one.
     """
-    from models import phone, phone_key
+    from models.kernel import PhoneKeyError, configure, load_key, set_region
 
-    phone.set_region(settings.phone_region)
+    set_region(settings.phone_region)
     secret = settings.phone_hash_key.get_secret_value() if settings.phone_hash_key else None
     try:
-        key = phone_key.load_key(settings.database_url, key=secret, key_file=settings.phone_key_path,
+        key = load_key(settings.database_url, key=secret, key_file=settings.phone_key_path,
                                  create=create)
-    except phone_key.PhoneKeyError as exc:
+    except PhoneKeyError as exc:
         raise SettingsError(str(exc)) from None
-    phone_key.configure(key)
+    configure(key)

@@ -14,7 +14,7 @@ Decisions written down once:
 * Digit grouping follows CLDR, exactly what Fluent (through babel) prints for `{ $n }`:
   "12 250" in ru with a NO-BREAK SPACE (U+00A0) and "12,250" in en. U+00A0 rather than
   the narrow U+202F because every font Telegram clients use has it, it keeps a figure on
-  one line, and `models.money.parse_amount` reads it back.
+  one line, and `models.kernel.money.parse_amount` reads it back.
 * Money is integer kopecks: "12 250 ₽", "12 250,50 ₽" (ru) and "12,250 ₽",
   "12,250.50 ₽" (en). Kopecks are shown only when there are any. A negative amount
   (a refund, a shortfall in a report) gets a leading hyphen-minus, the sign babel

@@ -21,8 +21,7 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select
 
-from models.db import Database
-from models.tables import OutboxMessage, OutboxStatus
+from models.kernel import Database, OutboxMessage, OutboxStatus
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)

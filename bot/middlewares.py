@@ -21,7 +21,7 @@ from sqlalchemy import and_, select, update
 from bot.i18n import I18n, resolve_locale
 from bot.services import Services
 from models.customers import touch_account
-from models.tables import Role, Staff, TelegramAccount
+from models.kernel import Role, Staff, TelegramAccount
 
 log = logging.getLogger(__name__)
 

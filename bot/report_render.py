@@ -1,4 +1,4 @@
-"""Showing a report (models/reports.py): the bot's short summary, the detailed text and the
+"""Showing a report (models/reports/report.py): the bot's short summary, the detailed text and the
 definitions behind its buttons, the command line's text, PNG charts, an XLSX workbook, JSON.
 
 Figures are exact fractions in the report and are rounded here, only for display:
@@ -18,10 +18,9 @@ from fractions import Fraction
 from typing import Any
 
 from bot.i18n import Translator, default_i18n, format_number
+from models.kernel import CertificateKind, SourceKind
 from models.program import default_text, text_in
-from models.reports import Report
-from models.rfm import NONE, SEGMENTS
-from models.tables import CertificateKind, SourceKind
+from models.reports import NONE, SEGMENTS, Report
 
 _DECIMAL = {"ru": ",", "en": "."}
 

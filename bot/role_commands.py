@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from bot.i18n import I18n
 from bot.services import Services
-from models.tables import Role, Staff
+from models.kernel import Role, Staff
 
 log = logging.getLogger(__name__)
 

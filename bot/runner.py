@@ -238,7 +238,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     if install_signals:  # before Telegram is asked anything: SIGTERM also stops a start-up retrying
         _install_signal_handlers(stop_event)
     try:
-        from models.programs_store import program_in_force
+        from models.program import program_in_force
 
         _, program = await program_in_force(services.dom)
         if (warning := policy_warning(settings, program.business.policy_url)) is not None:

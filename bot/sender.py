@@ -1,7 +1,7 @@
 """The outbox sender: the one place that delivers notifications and broadcasts.
 
 Rows are written to `outbox` by the domain in the same transaction as the change they
-announce (models/outbox.py); this task drains them.
+announce (models/kernel/outbox.py); this task drains them.
 
 Payloads
 --------
@@ -16,7 +16,7 @@ Payloads
       an empty string stays empty;
     - `delta` and any `*_delta` additionally get `<name>_abs` (absolute value, for plurals)
       and `<name>_sign` ("+" or "−");
-    - a dict is a program text given per language (models.program.LocalText): the recipient's
+    - a dict is a program text given per language (models.program.rules.LocalText): the recipient's
       language's text, else the default one;
     - everything else is passed through (integers stay numbers, so plurals work).
   `markup` is built by the registry in bot/markups.py.
@@ -74,7 +74,7 @@ The pipeline (why the database does not bound the rate)
 
 Delivery semantics (what a crash can do)
 ---------------------------------------
-Only one sender runs: it holds the "outbox-sender" lease (models/leases.py) and stops
+Only one sender runs: it holds the "outbox-sender" lease (models/kernel/leases.py) and stops
 sending if the lease is lost. A row goes through:
 
 1. *reserved*: still `pending`, `not_before` pushed `claim_ttl` ahead so it is not
@@ -136,11 +136,18 @@ from bot.i18n import DEFAULT_LOCALE, LOCALES, I18n, format_date, format_money
 from bot.keyboards import NO_PREVIEW
 from bot.markups import build_markup, url_buttons
 from bot.services import Services
-from models.clock import Clock
-from models.leases import Lease
-from models.outbox import Outgoing, enqueue_many, message_payload
+from models.kernel import (
+    ChatMigration,
+    Clock,
+    Lease,
+    OutboxMessage,
+    OutboxStatus,
+    Outgoing,
+    TelegramAccount,
+    enqueue_many,
+    message_payload,
+)
 from models.program import text_in
-from models.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,8 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings, configure_phones
 from bot.report_pool import ReportRenderer, shared_renderer
-from models.clock import Clock, SystemClock
-from models.context import Domain
-from models.db import Database
-from models.program import load_program_file
-from models.programs_store import ensure_program
+from models.kernel import Clock, Database, Domain, SystemClock
+from models.program import ensure_program, load_program_file
 
 if TYPE_CHECKING:
     from bot.broadcast_progress import BroadcastProgress

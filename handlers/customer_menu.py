@@ -25,8 +25,8 @@ from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_views import delete_quietly, esc, load_program, send_card
 from models.customers import referral_code_of
-from models.errors import CustomerErased, CustomerNotFound
-from models.history import HISTORY_PAGE, certificates_of, history_page, next_expiry, referral_stats
+from models.kernel import CustomerErased, CustomerNotFound
+from models.ledger import HISTORY_PAGE, certificates_of, history_page, next_expiry, referral_stats
 from models.program import text_in
 
 log = logging.getLogger(__name__)

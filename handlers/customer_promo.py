@@ -1,4 +1,4 @@
-"""A promo code typed by the customer: `/promo CODE` (DOMAIN.md "Promo codes", models/promo.py).
+"""A promo code typed by the customer: `/promo CODE` (DOMAIN.md "Promo codes", models/campaigns/promo.py).
 
 The code gives a certificate (points to pay with, valid for the code's days), once per
 person. A command without a code asks for one; every refusal names its reason in the
@@ -16,8 +16,8 @@ from bot.middlewares import Actor
 from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_views import esc
-from models.errors import PromoUnavailable
-from models.promo import REASONS, redeem_promo
+from models.campaigns import REASONS, redeem_promo
+from models.kernel import PromoUnavailable
 
 router = Router(name="customer-promo")
 

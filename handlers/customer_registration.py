@@ -33,10 +33,9 @@ from bot.sender import wake_sender
 from bot.services import Services
 from handlers.customer_views import drop_keyboard, esc, load_program, send_card, send_menu
 from handlers.flow_data import FlowData
-from models.certificates import claim_campaign, record_link_visit
+from models.campaigns import claim_campaign, record_link_visit
 from models.customers import Attribution, Registered, Registration, parse_birthday, register_customer
-from models.errors import AlreadyRegistered, CampaignUnavailable, InvalidDate, InvalidPhone, PhoneTaken
-from models.phone import normalize_phone
+from models.kernel import AlreadyRegistered, CampaignUnavailable, InvalidDate, InvalidPhone, PhoneTaken, normalize_phone
 from models.program import text_in
 
 log = logging.getLogger(__name__)
@@ -196,7 +195,7 @@ def contact_phone(raw: str) -> str:
 
     Telegram gives the user's own number in international form, often without the "+"
     ("380501234567"), so it is read as international first and only then as typed in
-    PHONE_REGION (models/phone.py).
+    PHONE_REGION (models/kernel/phone.py).
     """
     text = raw.strip()
     if not text.startswith("+"):

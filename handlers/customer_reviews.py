@@ -32,10 +32,7 @@ from bot.services import Services
 from handlers.customer_menu import member
 from handlers.customer_views import drop_keyboard, esc, load_program
 from handlers.flow_data import FlowData
-from models import audit
-from models.errors import NotFound, OwnAccount
-from models.program import text_in
-from models.reviews import (
+from models.customers import (
     ReviewAlreadyRewarded,
     ReviewPending,
     UnknownReviewSite,
@@ -46,6 +43,8 @@ from models.reviews import (
     review_status,
     submit_review,
 )
+from models.kernel import NotFound, OwnAccount, record_alone
+from models.program import text_in
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-reviews")
@@ -243,7 +242,7 @@ async def _staff_only(callback: CallbackQuery, actor: Actor | None, t: Translato
         return True
     user_id = callback.from_user.id
     log.warning("review: user %s (not staff) pressed %r", user_id, callback.data)
-    await audit.record_alone(services.dom, "review.forbidden", actor_telegram_id=user_id,
+    await record_alone(services.dom, "review.forbidden", actor_telegram_id=user_id,
                              actor_role=actor.role if actor else "unknown", target=(callback.data or "")[:80])
     await callback.answer(t("not-allowed"), show_alert=True)
     return False
@@ -265,7 +264,7 @@ async def decide(callback: CallbackQuery, callback_data: ReviewDecisionCb, actor
         return
     except OwnAccount:
         # Staff never reward their own account (DOMAIN.md, "Roles"): the owner too.
-        await audit.record_alone(services.dom, "review.own_refused", actor_telegram_id=user_id,
+        await record_alone(services.dom, "review.own_refused", actor_telegram_id=user_id,
                                  actor_role=actor.role, target=f"review:{claim_id}")
         await callback.answer(t("abuse-own-review"), show_alert=True)
         return

@@ -32,7 +32,7 @@ from models.customers import (
     set_broadcasts,
     settings_of,
 )
-from models.errors import CustomerErased, CustomerNotFound, InvalidDate
+from models.kernel import CustomerErased, CustomerNotFound, InvalidDate
 
 log = logging.getLogger(__name__)
 router = Router(name="customer-settings")

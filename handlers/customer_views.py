@@ -17,11 +17,9 @@ from bot.deeplinks import make_link
 from bot.i18n import Translator, format_time
 from bot.services import Services
 from handlers.common import esc  # noqa: F401 (re-exported for the customer routers)
-from models.context import Domain
 from models.customers import card_state, issue_code
-from models.errors import CodeLimitReached, NoFreeCode
-from models.program import Program, ThresholdBasis, text_in
-from models.programs_store import program_in_force
+from models.kernel import CodeLimitReached, Domain, NoFreeCode
+from models.program import Program, ThresholdBasis, program_in_force, text_in
 
 log = logging.getLogger(__name__)
 

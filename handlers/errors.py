@@ -1,6 +1,6 @@
 """One answer per area for a domain error its handlers let through (docs/ARCHITECTURE.md).
 
-A handler calls the domain and lets a `DomainError` (models/errors.py: a stable `code`, the
+A handler calls the domain and lets a `DomainError` (models/kernel/errors.py: a stable `code`, the
 doors translate it) go; the area's router answers it in one place:
 
     answer_domain_errors(router, message=..., callback=...)
@@ -26,7 +26,7 @@ from aiogram import BaseMiddleware, Router
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import Translator
-from models.errors import DomainError
+from models.kernel import DomainError
 
 MessageAnswer = Callable[[Message, Translator, DomainError], Awaitable[Any]]
 CallbackAnswer = Callable[[CallbackQuery, Translator, DomainError], Awaitable[Any]]

@@ -41,7 +41,7 @@ from handlers import (
 )
 from handlers.common import IsOwner
 from handlers.owner_views import MenuCb, is_owner_button, owner_menu_keyboard, owner_menu_text, reply
-from models.context import Domain
+from models.kernel import Domain
 from models.owner import record_refusal
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Included by handlers/owner.py under its owner-only router; every handler re-checks
 `actor.is_owner` anyway (DOMAIN.md, "Roles") and key changes are audited by
-models/api_keys.py. A new key is shown once: only its hash is stored.
+models/partner/api_keys.py. A new key is shown once: only its hash is stored.
 """
 
 from __future__ import annotations
@@ -19,15 +19,8 @@ from bot.middlewares import Actor
 from bot.services import Services
 from handlers.owner_views import MenuCb
 from handlers.staff_keyboards import RowId
-from models import audit
-from models.api_keys import (
-    ApiKeyNameTaken,
-    InvalidApiKeyName,
-    create_api_key,
-    list_api_keys,
-    revoke_api_key,
-)
-from models.errors import NotFound
+from models.kernel import NotFound, record_alone
+from models.partner import ApiKeyNameTaken, InvalidApiKeyName, create_api_key, list_api_keys, revoke_api_key
 
 router = Router(name="owner-api")
 
@@ -38,7 +31,7 @@ class ApiKeyCb(CallbackData, prefix="apikey"):
 
 
 async def _refuse(services: Services, actor: Actor | None, action: str) -> None:
-    await audit.record_alone(services.dom, "api_key.denied", actor_telegram_id=actor.telegram_id if actor else None,
+    await record_alone(services.dom, "api_key.denied", actor_telegram_id=actor.telegram_id if actor else None,
                              actor_role=actor.role if actor else "unknown", target=action)
 
 

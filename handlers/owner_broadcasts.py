@@ -1,7 +1,7 @@
 """/broadcast and /broadcasts: compose (text with its formatting, or a photo with a caption,
 an optional URL button), choose a segment, see the recipient count and a preview, confirm.
 
-Confirm queues every recipient in one statement (models/broadcasts.py) and the outbox
+Confirm queues every recipient in one statement (models/owner/broadcasts.py) and the outbox
 sender (bot/sender.py) delivers them at the configured rate, honouring 429, marking 403
 and retrying 5xx. The progress message in the owner's chat is edited by
 `BroadcastProgress` (bot/broadcast_progress.py), a listener of the sender; the queue
@@ -38,13 +38,11 @@ from handlers.owner_views import (
     keyboard,
     reply,
 )
-from models import broadcasts as domain
-from models import rfm
-from models.broadcasts import Segment, SegmentKind
-from models.owner import list_campaigns
-from models.program import text_in
-from models.programs_store import program_in_force
-from models.tables import SourceKind
+from models import owner as domain
+from models.kernel import SegmentKind, SourceKind
+from models.owner import Segment, list_campaigns
+from models.program import program_in_force, text_in
+from models.reports import SEGMENTS
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-broadcasts")
@@ -176,7 +174,7 @@ async def segment_kind(callback: CallbackQuery, callback_data: BroadcastCb, stat
         _, program = await program_in_force(services.dom)
         options = [(esc(text_in(tier.name, t.locale)), str(i)) for i, tier in enumerate(program.tiers.levels)]
     elif kind is SegmentKind.RFM:
-        options = [(t(f"rfm-{name}"), name) for name in rfm.SEGMENTS]
+        options = [(t(f"rfm-{name}"), name) for name in SEGMENTS]
     elif kind is SegmentKind.CAMPAIGN:
         _, program = await program_in_force(services.dom)
         options = [(text_in(program.campaign_name(c.code, c.name), t.locale)[:40], str(c.id))

@@ -39,12 +39,8 @@ from handlers.owner_views import (
     reply,
 )
 from models import owner as domain
-from models.dates import parse_date
-from models.errors import CampaignUnavailable, InvalidDate
-from models.program import text_in
-from models.programs_store import program_in_force
-from models.tables import Campaign
-from models.text import ascii_int, foreign_digits
+from models.kernel import Campaign, CampaignUnavailable, InvalidDate, ascii_int, foreign_digits, parse_date
+from models.program import program_in_force, text_in
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-campaigns")

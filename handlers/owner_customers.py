@@ -38,13 +38,9 @@ from handlers.owner_views import (
     reply,
 )
 from models import owner as domain
-from models.errors import DomainError
-from models.exports import ExportFormat, ExportWhat, export
-from models.imports import ImportFileError, ImportPlan, apply_import, plan_import
-from models.program import text_in
-from models.programs_store import program_in_force
-from models.tables import AuditEntry
-from models.text import foreign_digits
+from models.kernel import AuditEntry, DomainError, foreign_digits
+from models.owner import ExportFormat, ExportWhat, ImportFileError, ImportPlan, apply_import, export, plan_import
+from models.program import program_in_force, text_in
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-customers")

@@ -38,9 +38,16 @@ from handlers.owner_views import (
     reply,
 )
 from models import owner as domain
-from models.errors import InvalidProgram, SettingRejected
-from models.program import LOCAL_TEXT_ERRORS, Program, ThresholdBasis, parse_program, program_from_document, text_in
-from models.programs_store import program_in_force
+from models.kernel import InvalidProgram, SettingRejected
+from models.program import (
+    LOCAL_TEXT_ERRORS,
+    Program,
+    ThresholdBasis,
+    parse_program,
+    program_from_document,
+    program_in_force,
+    text_in,
+)
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-program")

@@ -1,4 +1,4 @@
-"""/promocodes: the owner's promo codes (DOMAIN.md "Promo codes", models/promo.py).
+"""/promocodes: the owner's promo codes (DOMAIN.md "Promo codes", models/campaigns/promo.py).
 
     /promocodes                                      the list, with a Stop button per live code
     /promocodes ЛЕТО24 200 01.06.2026-30.06.2026 50  a new code: points, first-last day, uses
@@ -20,10 +20,8 @@ from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.owner_views import MenuCb, PromoCb, button, edit, esc, keyboard, reply
-from models.dates import parse_dmy
-from models.errors import InvalidDate, PromoUnavailable
-from models.promo import PromoCode, PromoSpec, create_promo, disable_promo, list_promos, status_of
-from models.text import ascii_int
+from models.campaigns import PromoSpec, create_promo, disable_promo, list_promos, status_of
+from models.kernel import InvalidDate, PromoCode, PromoUnavailable, ascii_int, parse_dmy
 
 router = Router(name="owner-promo")
 CREATE_REASONS = ("format", "taken", "points", "dates", "limit", "validity")

@@ -1,6 +1,6 @@
 """The owner's `/report`: period buttons, then a short summary (the figures an owner looks at)
 with two buttons, "Подробнее" (every figure and the tables) and "Что это значит?" (the
-definitions), then the charts and an XLSX with every table (models/reports.py computes,
+definitions), then the charts and an XLSX with every table (models/reports/report.py computes,
 bot/report_render.py renders).
 
 The buttons carry the period's first and last day, so they work after a restart and under the
@@ -33,17 +33,15 @@ from bot.markups import register_markup
 from bot.middlewares import Actor
 from bot.report_render import render_definitions, render_details, render_summary, split_message
 from bot.services import Services
-from models.audit import record_alone
-from models.dates import parse_dmy
-from models.errors import InvalidDate
-from models.programs_store import program_in_force
+from models.kernel import InvalidDate, parse_dmy, record_alone
+from models.program import program_in_force
 from models.reports import REPORT_YEARS, build_report
 
 log = logging.getLogger(__name__)
 router = Router(name="owner-reports")
 
 PERIODS = ("month", "last_month", "year", "last_year", "all", "custom")
-_RANGE = re.compile(r"^\s*([^-–—\s]+)\s*[-–—]\s*([^-–—\s]+)\s*$")  # two dd.mm.yyyy (models/dates.py)
+_RANGE = re.compile(r"^\s*([^-–—\s]+)\s*[-–—]\s*([^-–—\s]+)\s*$")  # two dd.mm.yyyy (models/kernel/dates.py)
 
 
 async def _owner_only(event: TelegramObject, actor: Actor | None = None) -> bool:
@@ -98,7 +96,7 @@ def summary_keyboard(t: Translator, first: date, last: date) -> InlineKeyboardMa
 
 @register_markup("report-summary")
 def summary_markup(t: Translator, *, first: str, last: str) -> InlineKeyboardMarkup:
-    """The monthly message's buttons (models/reports.py, `monthly_report_payload`: ISO days)."""
+    """The monthly message's buttons (models/reports/report.py, `monthly_report_payload`: ISO days)."""
     return summary_keyboard(t, date.fromisoformat(first), date.fromisoformat(last))
 
 

@@ -19,8 +19,7 @@ from bot.markups import CallbackId as Id
 from bot.middlewares import Actor
 from bot.services import Services
 from handlers.common import NOT_A_COMMAND, esc  # noqa: F401 (re-exported for the owner routers)
-from models.exports import ExportFormat, ExportWhat
-from models.owner import OwnerActor, messages_waiting
+from models.owner import ExportFormat, ExportWhat, OwnerActor, messages_waiting
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's limit (TELEGRAM.md, "Limits")
 

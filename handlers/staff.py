@@ -1,7 +1,7 @@
 """Staff at the till: invites, the till's /start, finding the customer, checkout, refunds,
 /me, /sale.
 
-Thin handlers: parse, call `models.staff`, render (`handlers.staff_views`). Included
+Thin handlers: parse, call `models.till`, render (`handlers.staff_views`). Included
 before the customer router, so every handler that is not meant for everyone carries the
 `IsStaff` filter (the role the middleware re-read from the database for this update):
 for anyone else the update falls through to the customer router. Works in private chats
@@ -66,13 +66,10 @@ from handlers.staff_views import (
     refund_preview_text,
     refund_text,
 )
-from models import staff as domain
-from models.context import Domain
-from models.errors import DomainError, InvalidPhone
-from models.money import parse_amount
-from models.phone import normalize_phone
-from models.staff import AwaitingCustomer, CheckoutView, Committed, Requoted, StaffActor
-from models.text import foreign_digits, is_digits
+from models import till as domain
+from models.kernel import Domain, DomainError, InvalidPhone, foreign_digits, is_digits, normalize_phone, parse_amount
+from models.purchase import RefundResult
+from models.till import AwaitingCustomer, CheckoutView, Committed, Requoted, StaffActor
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +182,7 @@ async def accept_invite(message: Message, command: CommandObject, dom: Domain, t
                         state: FSMContext, services: Services, bot: Bot, i18n: I18n) -> None:
     """The new member's first message explains the three ways to find a customer and brings the
     till's keyboard; the name they go by comes next, with the button to change it. The owner's
-    notice was written with the join (models/staff.py); then their own command list."""
+    notice was written with the join (models/till/); then their own command list."""
     assert message.from_user is not None and command.args is not None
     token = command.args.removeprefix("staff_")
     member = await domain.accept_invite(dom, token, message.from_user.id, message.from_user.full_name)
@@ -314,7 +311,7 @@ async def role_start(message: Message, command: CommandObject, state: FSMContext
 
     A staff member may also be a registered member of the program. /start still shows the
     till (that is what they open the bot for at work), with their own card one key away
-    ("My card", /card; a colleague serves it, models/staff.py check_not_own_account); one who
+    ("My card", /card; a colleague serves it, models/till/ check_not_own_account); one who
     is not a member yet is told how to become one (/join). A member opening a campaign link
     gets it as any member does (handlers/customer_registration.py).
     """
@@ -532,7 +529,7 @@ async def confirm(callback: CallbackQuery, callback_data: CheckoutCb, dom: Domai
 # --- Refunds ------------------------------------------------------------------------------------
 
 async def _do_refund(dom: Domain, actor: Actor, settings: Settings, operation_id: int, amount: int | None,
-                     key: str | None) -> domain.RefundResult:
+                     key: str | None) -> RefundResult:
     return await domain.refund(dom, as_staff(actor), operation_id, amount, idempotency_key=key,
                                alert_chat_id=_alert_chat(settings))
 

@@ -15,7 +15,7 @@ from pydantic import Field
 from bot.i18n import Translator
 from bot.markups import register_markup
 from handlers.staff_views import percent_text
-from models.staff import CheckoutView, StaffMember
+from models.till import CheckoutView, StaffMember
 
 # An id in callback data: a forged number beyond a 64-bit column fails to unpack (the press falls
 # through to "stale button") instead of reaching the database as an overflow and a traceback.

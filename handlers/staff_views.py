@@ -1,6 +1,6 @@
 """Texts of the staff screens: customer found, quote, confirmation, receipt, /me.
 
-Only formatting: every figure comes from the domain (models/staff.py, models/purchase.py).
+Only formatting: every figure comes from the domain (models/till/, models/purchase/purchases.py).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from html import escape
 
 from bot.i18n import Translator
 from bot.report_render import whole_roubles
-from models.errors import DomainError, InvalidAmount
+from models.kernel import DomainError, InvalidAmount
 from models.program import text_in
 from models.purchase import PurchaseResult, RefundPreview, RefundResult
-from models.staff import CheckoutView, CustomerCard, PeriodStats, StaffStats
+from models.till import CheckoutView, CustomerCard, PeriodStats, StaffStats
 
 
 def percent_text(value: Decimal) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from models.db import Database
-from models.schema import load_all_tables
+from models.kernel.db import Database
+from models.kernel.schema import load_all_tables
 
 config = context.config
 target_metadata = load_all_tables()

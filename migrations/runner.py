@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from models.db import Database
+from models.kernel.db import Database
 
 HERE = Path(__file__).resolve().parent
 

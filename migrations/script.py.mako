@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import models.kernel.base
 from sqlalchemy import Text  # noqa: F401  (JSONB variants render Text())
 ${imports if imports else ""}
 

@@ -42,12 +42,8 @@ from bot.qr import decode_qr_async
 from bot.sender import OutboxSender
 from bot.services import Services
 from fakegram import FakeEvent, FakeGroup, FakeTelegram, FakeUser
-from models.clock import ManualClock
-from models.context import Domain
-from models.db import Database
-from models.program import load_program_file
-from models.programs_store import ensure_program
-from models.tables import Role, Staff
+from models.kernel import Database, Domain, ManualClock, Role, Staff
+from models.program import ensure_program, load_program_file
 from sandbox.render import RenderContext, render_message, render_reply_keyboard
 from scheduler.runner import JobRunner
 
@@ -242,7 +238,7 @@ class World:
         """What a person trying the sandbox should know about the current program: whether the
         consent message links a placeholder privacy policy, and when the win-back comes."""
         from bot.runner import policy_warning
-        from models.programs_store import current_program
+        from models.program import current_program
 
         async with self.services.db.reading() as session:
             version, program = await current_program(session)

@@ -1,6 +1,6 @@
 """The scheduled jobs: what runs, when (business time), and which domain function it calls.
 
-Every job takes a business date and is idempotent (see `models.automation`); the runner
+Every job takes a business date and is idempotent (see `models.automation.jobs`); the runner
 (`scheduler.runner`) decides which dates are due and records each finished one.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from models import automation
 from models.automation import MonthlyReportBuilder
-from models.context import Domain
+from models.kernel import Domain
 from models.reports import monthly_report_payload
 
 

@@ -7,9 +7,9 @@ and every few minutes; the sandbox's clock panel calls `catch_up(until=day)` aft
 clock; `loyalty-bot jobs run NAME --date D` calls `run(NAME, D)`.
 
 One runner (DOMAIN.md, "Automatic certificates"; issue 5): all of it happens under a lease
-in the database (`models.leases.Lease`: a PostgreSQL advisory lock, a lease row on SQLite),
+in the database (`models.kernel.leases.Lease`: a PostgreSQL advisory lock, a lease row on SQLite),
 so when several bot processes share a database only one runs jobs at a time; the others
-find the lease busy and skip. The unique keys in `models.automation` make a double run
+find the lease busy and skip. The unique keys in `models.automation.jobs` make a double run
 harmless anyway; the lease keeps it from happening.
 """
 
@@ -25,12 +25,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models.automation import JobRun, MonthlyReportBuilder, business_start, record_run
-from models.clock import SystemClock
-from models.context import Domain
-from models.errors import DomainError
-from models.leases import Lease, default_holder
-from models.programs_store import current_version
+from models.automation import MonthlyReportBuilder, business_start, record_run
+from models.kernel import Domain, DomainError, JobRun, Lease, SystemClock, default_holder
+from models.program import current_version
 from scheduler.jobs import JOBS, Job, JobContext
 
 log = logging.getLogger(__name__)

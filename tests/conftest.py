@@ -14,18 +14,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from models import phone, phone_key
-from models.clock import ManualClock
-from models.context import Domain
-from models.db import Database, normalise_url
-from models.program import Program, load_program_file
-from models.programs_store import ensure_program
+from models.kernel import phone, phone_key
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.db import Database, normalise_url
+from models.program.rules import Program, load_program_file
+from models.program.store import ensure_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "programs"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
-# A fixed phone hash key for every test (models/phone_key.py); subprocesses inherit it.
+# A fixed phone hash key for every test (models/kernel/phone_key.py); subprocesses inherit it.
 TEST_PHONE_HASH_KEY = "tests-only-phone-hash-key-0123456789abcdef"
 os.environ["PHONE_HASH_KEY"] = TEST_PHONE_HASH_KEY
 phone_key.configure(TEST_PHONE_HASH_KEY)

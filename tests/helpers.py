@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import redis_problem
-from models import ledger
-from models.context import Domain
-from models.customers import Attribution, Registration, issue_code, register_customer
-from models.invariants import check_ledger
-from models.tables import Customer
+from models.customers.accounts import Attribution, Registration, issue_code, register_customer
+from models.kernel.context import Domain
+from models.kernel.tables import Customer
+from models.ledger import entries as ledger
+from models.ledger.invariants import check_ledger
 
 _ids = itertools.count(1000)
 

@@ -285,7 +285,7 @@ def test_format_money_refuses_floats() -> None:
 
 
 def test_formatted_money_parses_back() -> None:
-    from models.money import parse_amount
+    from models.kernel.money import parse_amount
 
     for kopecks in (1, 100, 1_225_000, 1_225_050):
         assert parse_amount(format_money(kopecks, "ru")) == kopecks

@@ -11,11 +11,11 @@ from alembic import command
 from sqlalchemy import select, text
 
 from migrations.runner import alembic_config, upgrade_head
-from models.clock import ManualClock
-from models.context import Domain
-from models.programs_store import ensure_program
-from models.staff import CheckoutQuote, Committed, choose_points, confirm_checkout, start_checkout
-from models.tables import Operation
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.tables import CheckoutQuote, Operation
+from models.program.store import ensure_program
+from models.till.checkout import Committed, choose_points, confirm_checkout, start_checkout
 from tests.conftest import PROGRAMS, drop_schema, make_database
 from tests.helpers import fresh_code, register
 from tests.staff.conftest import make_cashier, make_owner
@@ -35,7 +35,7 @@ async def _downgrade(db, revision: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_a_database_that_reused_ids_is_safe_after_the_migration(backend: str, tmp_path: Path) -> None:
-    from models.program import load_program_file
+    from models.program.rules import load_program_file
 
     db, schema = await make_database(backend, tmp_path)
     try:

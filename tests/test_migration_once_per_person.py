@@ -2,7 +2,7 @@
 to person keys (issue 14 §3): the claims made before the upgrade keep blocking after it when the
 customer erases their data and registers again with the same phone, and the referrer recorded
 before the upgrade stays fixed for the phone. No phone needs to be known to anyone but the
-migration, which keys them as models/phone_key.py does."""
+migration, which keys them as models/kernel/phone_key.py does."""
 
 from __future__ import annotations
 
@@ -15,16 +15,22 @@ import pytest
 from sqlalchemy import func, select
 
 from migrations.runner import upgrade_head
-from models.automation import birthday_certificates
-from models.claims import phone_person_key
-from models.clock import ManualClock
-from models.context import Domain
-from models.customers import Attribution, Registration, _referrer_for, erase_customer, register_customer
-from models.program import Program
-from models.programs_store import ensure_program
-from models.purchase import PurchaseRequest, commit_purchase
-from models.reviews import review_status, site_key
-from models.tables import Campaign, Customer, Lot, LotKind, RewardClaim
+from models.automation.jobs import birthday_certificates
+from models.customers.accounts import (
+    Attribution,
+    Registration,
+    _referrer_for,
+    erase_customer,
+    register_customer,
+)
+from models.customers.reviews import review_status, site_key
+from models.kernel.claims import phone_person_key
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.tables import Campaign, Customer, Lot, LotKind, RewardClaim
+from models.program.rules import Program
+from models.program.store import ensure_program
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from tests.conftest import drop_schema, make_database
 from tests.helpers import assert_invariants
 
@@ -41,10 +47,10 @@ def _old_code(patch: pytest.MonkeyPatch) -> None:
                         _now: Any) -> int | None:
         return await _referrer_for(session, code, telegram_id, phone, customer_id)
 
-    for module in ("models.purchase", "models.certificates", "models.reviews"):
+    for module in ("models.purchase.purchases", "models.campaigns.certificates", "models.customers.reviews"):
         patch.setattr(f"{module}.person_key", by_id)
-    patch.setattr("models.automation.person_key_for", lambda customer_id, _phone: str(customer_id))
-    patch.setattr("models.customers._fixed_referrer", link_only)
+    patch.setattr("models.automation.jobs.person_key_for", lambda customer_id, _phone: str(customer_id))
+    patch.setattr("models.customers.accounts._fixed_referrer", link_only)
 
 
 async def test_id_keyed_claims_become_person_keys(backend: str, tmp_path: Path, clock: ManualClock,

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select, update
 
 from migrations.runner import upgrade_head
-from models.clock import ManualClock
-from models.context import Domain
-from models.customers import Registration, erase_customer, register_customer
-from models.phone_key import erased_key, phone_hash, unkeyed_hash
-from models.program import Program
-from models.programs_store import ensure_program
-from models.tables import Customer, RewardClaim
+from models.customers.accounts import Registration, erase_customer, register_customer
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.phone_key import erased_key, phone_hash, unkeyed_hash
+from models.kernel.tables import Customer, RewardClaim
+from models.program.rules import Program
+from models.program.store import ensure_program
 from tests.conftest import drop_schema, make_database
 from tests.helpers import assert_invariants
 
@@ -33,8 +33,8 @@ async def test_old_fingerprints_are_rekeyed(backend: str, tmp_path: Path, clock:
         dom = Domain(db=db, clock=clock, tz=ZoneInfo("Europe/Moscow"))
         await ensure_program(dom, case_a)
         with monkeypatch.context() as old_code:  # what the code before the key wrote
-            old_code.setattr("models.customers.phone_hash", unkeyed_hash)
-            old_code.setattr("models.customers.erased_key", lambda p: "erased:" + unkeyed_hash(p)[:56])
+            old_code.setattr("models.customers.accounts.phone_hash", unkeyed_hash)
+            old_code.setattr("models.customers.accounts.erased_key", lambda p: "erased:" + unkeyed_hash(p)[:56])
             anna = await register_customer(dom, Registration(telegram_id=1, phone=ANNA, name="Анна"))
             imported = await register_customer(dom, Registration(telegram_id=2, phone=IMPORTED, name="Ира"))
             assert anna.welcome_points == 300

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from migrations.runner import upgrade_head
-from models.schema import load_all_tables
+from models.kernel.schema import load_all_tables
 from tests.conftest import drop_schema, make_database
 
 FIRST_RELEASE = "bc22781c8e82"  # the initial schema as first shipped

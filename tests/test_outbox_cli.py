@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models.db import Database
-from models.tables import OutboxMessage, OutboxStatus
+from models.kernel.db import Database
+from models.kernel.tables import OutboxMessage, OutboxStatus
 from tests.test_cli_and_settings import run_cli
 
 MSK = ZoneInfo("Europe/Moscow")

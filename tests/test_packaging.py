@@ -10,7 +10,7 @@ import pytest
 
 import programs
 from bot.config import SettingsError, load_settings
-from models.program import load_program_file
+from models.program.rules import load_program_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,9 +73,9 @@ async def test_one_version_everywhere(tmp_path: Path) -> None:
     import bot
     from bot.http import build_app
     from bot.services import Services
-    from models.clock import SystemClock
-    from models.context import Domain
-    from models.db import Database
+    from models.kernel.clock import SystemClock
+    from models.kernel.context import Domain
+    from models.kernel.db import Database
 
     assert version("telegram-loyalty") == bot.__version__
     meta = metadata("telegram-loyalty")

@@ -13,7 +13,7 @@ from bot.app import area_routers, build_dispatcher
 from bot.config import Settings
 from bot.i18n import default_i18n
 from bot.services import Services
-from models.context import Domain
+from models.kernel.context import Domain
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import signal
 import sys
 
 from bot.config import load_settings
-from models.api_keys import create_api_key, list_api_keys, revoke_api_key
+from models.partner import create_api_key, list_api_keys, revoke_api_key
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

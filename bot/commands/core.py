@@ -7,10 +7,9 @@ import sys
 
 import programs
 from bot.config import configure_phones, load_settings
-from models.db import Database
-from models.invariants import check_ledger
-from models.program import load_program_file, program_diff
-from models.programs_store import program_in_force, set_program
+from models.kernel import Database
+from models.ledger import check_ledger
+from models.program import load_program_file, program_diff, program_in_force, set_program
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -13,11 +13,8 @@ import sys
 from datetime import datetime, time
 
 from bot.config import load_settings
-from models.dates import parse_date
-from models.db import Database
-from models.errors import InvalidDate
-from models.outbox import STUCK_AFTER, requeue
-from models.outbox import health as outbox_queue_health
+from models.kernel import STUCK_AFTER, Database, InvalidDate, parse_date, requeue
+from models.kernel import health as outbox_queue_health
 
 EXIT_STUCK = 1
 EXIT_USAGE = 2

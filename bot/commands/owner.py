@@ -1,7 +1,7 @@
 """`loyalty-bot import FILE [--dry-run]` and `loyalty-bot export [--what] [--format] [--output] [--lang]`.
 
-The same domain functions as the owner's /import and /export in the bot (models/imports.py,
-models/exports.py); the command line is audited as the role "cli".
+The same domain functions as the owner's /import and /export in the bot (models/owner/imports.py,
+models/owner/exports.py); the command line is audited as the role "cli".
 """
 
 from __future__ import annotations
@@ -12,8 +12,16 @@ from pathlib import Path
 
 from bot.config import load_settings
 from bot.i18n import DEFAULT_LOCALE, LOCALES, default_i18n
-from models.exports import ExportFormat, ExportWhat, export
-from models.imports import MAX_BYTES, ImportFileError, ImportPlan, apply_import, plan_import
+from models.owner import (
+    MAX_BYTES,
+    ExportFormat,
+    ExportWhat,
+    ImportFileError,
+    ImportPlan,
+    apply_import,
+    export,
+    plan_import,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -90,13 +98,13 @@ async def import_command(args: argparse.Namespace) -> int:
 
 async def export_command(args: argparse.Namespace) -> int:
     from bot.services import build_services
-    from models import audit
+    from models.kernel import record_alone
 
     services = await build_services(load_settings())
     try:
         t = default_i18n().translator(getattr(args, "locale", DEFAULT_LOCALE))
         data, name = await export(services.dom, ExportWhat(args.what), ExportFormat(args.format), t)
-        await audit.record_alone(services.dom, "owner.export", actor_telegram_id=None, actor_role="cli", target=name,
+        await record_alone(services.dom, "owner.export", actor_telegram_id=None, actor_role="cli", target=name,
                                  bytes=len(data))
     finally:
         await services.db.dispose()

@@ -1,4 +1,4 @@
-"""`loyalty-bot report`: the result figures for a period as text, JSON or XLSX (models/reports.py)."""
+"""`loyalty-bot report`: the result figures for a period as text, JSON or XLSX (models/reports/report.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from models.clock import SystemClock
-from models.context import Domain
-from models.db import Database
+from models.kernel import Database, Domain, SystemClock
 
 if TYPE_CHECKING:
     from bot.i18n import Translator
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def report_date(text: str) -> date:
-    """A --from/--to value: YYYY-MM-DD within `models.reports.REPORT_YEARS`."""
+    """A --from/--to value: YYYY-MM-DD within `models.reports.report.REPORT_YEARS`."""
     from models.reports import REPORT_YEARS
 
     try:
@@ -115,8 +113,8 @@ async def export_segment(dom: Domain, args: argparse.Namespace) -> int:
     import io
     from datetime import timedelta
 
-    from models.clock import start_of_day
-    from models.rfm import segment_list
+    from models.kernel import start_of_day
+    from models.reports import segment_list
 
     as_of = start_of_day(args.period_to + timedelta(days=1), dom.tz) if args.period_to else dom.clock.now()
     try:

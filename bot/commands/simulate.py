@@ -1,4 +1,4 @@
-"""`loyalty-bot simulate`: months of a plausible business through the real domain (models/simulator.py)."""
+"""`loyalty-bot simulate`: months of a plausible business through the real domain (models/reports/simulator.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from models.clock import ManualClock
-from models.context import Domain
-from models.db import Database
+from models.kernel import Database, Domain, ManualClock
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,7 +59,7 @@ def scheduler_jobs(dom: Domain):  # type: ignore[no-untyped-def]
 async def simulate_command(args: argparse.Namespace) -> int:
     import programs
     from models.program import load_program_file
-    from models.simulator import SimulationConfig, simulate
+    from models.reports import SimulationConfig, simulate
 
     if args.customers < 1 or args.months < 1:
         print("error: --customers and --months must be positive", file=sys.stderr)
@@ -100,9 +98,9 @@ async def simulate_command(args: argparse.Namespace) -> int:
 def _load_phone_key(url: str) -> None:
     """The database's phone hash key if it has one (PHONE_HASH_KEY or the key file), else a
     throwaway key: simulated customers are made up, and only `migrate`/`run` create key files."""
-    from models import phone_key
+    from models.kernel import PhoneKeyError, configure, configure_throwaway, load_from_environment
 
     try:
-        phone_key.configure(phone_key.load_from_environment(url, create=False))
-    except phone_key.PhoneKeyError:
-        phone_key.configure_throwaway()
+        configure(load_from_environment(url, create=False))
+    except PhoneKeyError:
+        configure_throwaway()

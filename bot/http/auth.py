@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from bot.http.errors import Unauthorized
-from models.api_keys import KeyInfo, verify_api_key
+from models.partner import KeyInfo, verify_api_key
 
 # auto_error=False: no header (or another scheme) gives None, answered below like a wrong key;
 # a header that is not base64 of "user:password" raises its 401, which errors.py answers the same way.

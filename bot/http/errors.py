@@ -16,8 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import metrics
-from models.db import database_unavailable
-from models.errors import (
+from models.kernel import (
     CodeExpired,
     CodeLimitReached,
     CodeUsed,
@@ -30,9 +29,10 @@ from models.errors import (
     NotFound,
     RedeemLimitExceeded,
     RedeemNotAuthorised,
+    ReplayMismatch,
+    database_unavailable,
 )
 from models.partner import PartnerError
-from models.replays import ReplayMismatch
 
 log = logging.getLogger(__name__)
 

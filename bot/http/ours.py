@@ -12,8 +12,7 @@ from bot.http.auth import basic_scheme, require_key
 from bot.http.inputs import Input
 from bot.http.partner import Cashier, Money
 from models import partner
-from models.api_keys import KeyInfo, cashier_staff
-from models.partner import to_kopecks
+from models.partner import KeyInfo, cashier_staff, to_kopecks
 
 
 class SaleWithoutCard(Input):

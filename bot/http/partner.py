@@ -1,5 +1,5 @@
 """The UDS-compatible partner API v2 (paths, fields and error codes as in
-`uds-partner-api-v2.yaml`). Thin: parse, call `models.partner`, answer."""
+`uds-partner-api-v2.yaml`). Thin: parse, call `models.partner.uds`, answer."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from bot import metrics
 from bot.http.auth import basic_scheme, require_key
 from bot.http.inputs import Input
 from models import partner
-from models.api_keys import KeyInfo
-from models.partner import BadRequest, Identity, PurchaseOrder, Receipt, to_kopecks, to_points
-from models.programs_store import program_in_force
+from models.partner import BadRequest, Identity, KeyInfo, PurchaseOrder, Receipt, to_kopecks, to_points
+from models.program import program_in_force
 
 Key = Annotated[KeyInfo, Depends(require_key)]
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (NUL cannot even be stored in PostgreSQL)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import models.kernel.base
 from sqlalchemy import Text  # noqa: F401  (JSONB variants render Text())
 
 
@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table('chat_migrations',
     sa.Column('old_chat_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('new_chat_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('migrated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('migrated_at', models.kernel.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('old_chat_id', name=op.f('pk_chat_migrations'))
     )
 

@@ -12,7 +12,7 @@ buttons and audit targets are built from them. This migration
 - rebuilds the three tables with AUTOINCREMENT (SQLite; batch mode), and
 - starts each id sequence above the highest id ever used in any key or audit entry, so a
   database that already reused ids is safe from the next request on (both databases);
-- adds `operations.request_hash`, what the request under a key asked for (models/replays.py).
+- adds `operations.request_hash`, what the request under a key asked for (models/kernel/replays.py).
 """
 
 from __future__ import annotations

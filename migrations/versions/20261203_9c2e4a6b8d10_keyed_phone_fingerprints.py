@@ -7,7 +7,7 @@ Create Date: 2026-12-03 23:00:00.000000
 Until now the fingerprint kept after "delete my data" was sha256("loyalty-phone:" + e164),
 unsalted: hashing every Russian mobile number finds the phone behind any fingerprint in about a
 minute. Now it is HMAC-SHA256(key, that old hex digest) with a key kept outside the database
-(models/phone_key.py, docs/DEPLOYMENT.md "The phone hash key"), so the old values are rewritten
+(models/kernel/phone_key.py, docs/DEPLOYMENT.md "The phone hash key"), so the old values are rewritten
 without knowing any phone:
 
 - `reward_claims.subject` that is a 64-hex fingerprint (the "welcome" claims: once per phone
@@ -28,7 +28,7 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-from models import phone_key
+from models.kernel import phone_key
 
 revision = '9c2e4a6b8d10'
 down_revision = '7f3b9c1d2e4a'

@@ -6,7 +6,7 @@ Create Date: 2026-12-04 06:30:00.000000
 
 The once-only rewards were keyed by the customer id, so "delete my data" and registering again
 with the same phone made a new customer who could claim them all again. Now they are keyed by
-the person (models/claims.py, `person_key_for`: "p:" + the keyed phone fingerprint, which
+the person (models/kernel/claims.py, `person_key_for`: "p:" + the keyed phone fingerprint, which
 survives erasure; docs/RULES.md, "Once per person"). This rewrites what an old database holds,
 so the claims made before the upgrade keep blocking after it:
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from models import phone_key
+from models.kernel import phone_key
 
 revision = '4d8a1f6c3b27'
 down_revision = '9c2e4a6b8d10'
@@ -45,7 +45,7 @@ def _key(bind: sa.engine.Connection) -> bytes:
 
 
 def _person(phone: str, key: bytes) -> str:
-    """models.claims.phone_person_key with this key."""
+    """models.kernel.claims.phone_person_key with this key."""
     return 'p:' + phone_key.rekey(phone_key.unkeyed_hash(phone), key)
 
 

@@ -1,4 +1,4 @@
-"""promo codes: the owner's codes and their uses (issue 18, "Promo codes"; models/promo.py)
+"""promo codes: the owner's codes and their uses (issue 18, "Promo codes"; models/campaigns/promo.py)
 
 Revision ID: b88ca0a68417
 Revises: 4d8a1f6c3b27
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import models.kernel.base
 
 
 revision = 'b88ca0a68417'
@@ -30,15 +30,15 @@ def upgrade() -> None:
     sa.Column('points', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('max_redeem_percent', sa.String(length=8), nullable=False),
     sa.Column('validity_days', sa.Integer(), nullable=False),
-    sa.Column('starts_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', models.kernel.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', models.kernel.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('uses_limit', sa.Integer(), nullable=True),
     sa.Column('uses_count', sa.Integer(), nullable=False),
     sa.Column('points_given', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', models.kernel.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('disabled_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_at', models.kernel.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_promo_codes')),
     sa.UniqueConstraint('lookup_key', name=op.f('uq_promo_codes_lookup_key')),
     sqlite_autoincrement=True
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('operation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('lot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('points', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', models.kernel.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_promo_code_uses_customer_id_customers')),
     sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], name=op.f('fk_promo_code_uses_lot_id_lots')),
     sa.ForeignKeyConstraint(['operation_id'], ['operations.id'], name=op.f('fk_promo_code_uses_operation_id_operations')),

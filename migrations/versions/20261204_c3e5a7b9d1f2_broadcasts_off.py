@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import models.kernel.base
 
 revision = 'c3e5a7b9d1f2'
 down_revision = 'b88ca0a68417'
@@ -24,7 +24,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('broadcast_opt_outs',
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', models.kernel.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_broadcast_opt_outs_customer_id_customers')),
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_broadcast_opt_outs'))
     )

@@ -12,8 +12,8 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.http import build_app
 from bot.services import Services
-from models.api_keys import CreatedKey, create_api_key
-from models.context import Domain
+from models.kernel.context import Domain
+from models.partner.api_keys import CreatedKey, create_api_key
 
 BASE = "/partner/v2"
 

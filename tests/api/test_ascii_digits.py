@@ -11,8 +11,8 @@ import base64
 import httpx
 from sqlalchemy import func, select
 
-from models.context import Domain
-from models.tables import Customer, Operation
+from models.kernel.context import Domain
+from models.kernel.tables import Customer, Operation
 from tests.api.conftest import BASE, error_code
 from tests.helpers import assert_invariants, balance, fresh_code, register
 

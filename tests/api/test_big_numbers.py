@@ -14,13 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from models.context import Domain
-from models.customers import erase_customer
-from models.errors import InvalidAmount, InvalidProgram
-from models.program import Program, program_from_document
-from models.programs_store import set_program
-from models.purchase import PurchaseRequest, adjust_points, commit_purchase
-from models.tables import LedgerEntry, Operation, OperationKind
+from models.customers.accounts import erase_customer
+from models.kernel.context import Domain
+from models.kernel.errors import InvalidAmount, InvalidProgram
+from models.kernel.tables import LedgerEntry, Operation, OperationKind
+from models.program.rules import Program, program_from_document
+from models.program.store import set_program
+from models.purchase.purchases import PurchaseRequest, adjust_points, commit_purchase
 from tests.api.conftest import BASE, error_code
 from tests.helpers import assert_invariants, balance, register
 

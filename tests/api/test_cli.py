@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.cli import main
-from models.db import Database
+from models.kernel.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from models import customers
-from models.context import Domain
+from models.customers import accounts as customers
+from models.kernel.context import Domain
 from tests.api.conftest import BASE, error_code
 from tests.helpers import fresh_code, register
 

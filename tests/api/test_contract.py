@@ -11,10 +11,10 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select, update
 
-from models.api_keys import revoke_api_key
-from models.context import Domain
-from models.programs_store import current_program, set_program
-from models.tables import Customer, Operation, OperationKind, OutboxMessage, Staff
+from models.kernel.context import Domain
+from models.kernel.tables import Customer, Operation, OperationKind, OutboxMessage, Staff
+from models.partner.api_keys import revoke_api_key
+from models.program.store import current_program, set_program
 from tests.api.conftest import BASE, NoAuth, error_code
 from tests.helpers import assert_invariants, balance, fresh_code, referral_code_of, register
 
@@ -83,7 +83,7 @@ async def test_unknown_path_is_not_found(client: httpx.AsyncClient) -> None:
 async def test_internal_error_carries_the_request_id(client: httpx.AsyncClient, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     """UDS "Making Requests": every answer has a fresh X-Request-Id (and echoes X-Origin-Request-Id),
     a 500 included, since that is the one a till's log most needs; the server logs the same id."""
-    from models import partner
+    from models import partner  # the package the routes call
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
@@ -550,7 +550,7 @@ async def test_health_metrics_and_docs(client: httpx.AsyncClient, dom: Domain) -
 
 
 async def test_erased_customers_are_not_found(client: httpx.AsyncClient, dom: Domain) -> None:
-    from models.customers import erase_customer
+    from models.customers.accounts import erase_customer
 
     c = await register(dom, phone="+79160000009")
     uid = await referral_code_of(dom, c)

@@ -19,7 +19,7 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from models.context import Domain
+from models.kernel.context import Domain
 from tests.api.conftest import BASE
 from tests.helpers import assert_invariants, balance, fresh_code, referral_code_of, register
 
@@ -188,8 +188,8 @@ async def test_fuzzed_requests_never_fail_the_server_nor_the_ledger(client: http
 
 
 def test_money_rounding_is_half_up_and_points_round_down() -> None:
-    from models.partner import money as money_out
-    from models.partner import to_kopecks, to_points
+    from models.partner.uds import money as money_out
+    from models.partner.uds import to_kopecks, to_points
 
     @settings(max_examples=200, database=None)
     @given(st.decimals(min_value=0, max_value=10**9, places=4, allow_nan=False, allow_infinity=False))
@@ -286,7 +286,7 @@ def generate_malformed(count: int) -> list[tuple[tuple[str, str, Any], str, int,
 async def test_malformed_text_anywhere_is_a_400_and_changes_nothing(client: httpx.AsyncClient, dom: Domain) -> None:
     from sqlalchemy import func, select
 
-    from models.tables import Customer, Operation
+    from models.kernel.tables import Customer, Operation
 
     rng = random.Random(14)
     customers = []

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from bot.app import create_dispatcher, create_storage
 from bot.http import build_app
 from bot.services import Services
-from models.context import Domain
-from models.tables import Operation, OperationKind
+from models.kernel.context import Domain
+from models.kernel.tables import Operation, OperationKind
 from tests.api.conftest import BASE, api_settings
 from tests.helpers import assert_invariants, balance, fresh_code, redis_url_or_skip, register
 

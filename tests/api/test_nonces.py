@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import func, select
 
-from models.context import Domain
-from models.tables import Customer, Operation, OperationKind
+from models.kernel.context import Domain
+from models.kernel.tables import Customer, Operation, OperationKind
 from tests.api.conftest import BASE, error_code
 from tests.helpers import assert_invariants, balance, fresh_code, register
 

@@ -23,9 +23,8 @@ from bot.i18n import I18n, default_i18n
 from bot.middlewares import ActorMiddleware
 from bot.services import Services
 from fakegram import FakeTelegram, FakeUser
-from models.api_keys import ApiKey
-from models.context import Domain
-from models.tables import AuditEntry
+from models.kernel.context import Domain
+from models.kernel.tables import ApiKey, AuditEntry
 from tests.api.conftest import BASE, api_settings
 
 TOKEN = "123456:TEST-TOKEN-abcdefghij"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from models.context import Domain
-from models.customers import erase_customer
-from models.tables import EntryKind, LedgerEntry, Operation, OperationKind
+from models.customers.accounts import erase_customer
+from models.kernel.context import Domain
+from models.kernel.tables import EntryKind, LedgerEntry, Operation, OperationKind
 from tests.api.conftest import BASE
 from tests.api.test_contract import spec_purchase
 from tests.helpers import assert_invariants, balance, fresh_code, register

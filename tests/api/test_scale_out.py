@@ -29,9 +29,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fakegram import FakeTelegram, FakeUser
-from models.db import Database
-from models.invariants import check_ledger
-from models.tables import CustomerCode, Operation, OperationKind
+from models.kernel.db import Database
+from models.kernel.tables import CustomerCode, Operation, OperationKind
+from models.ledger.invariants import check_ledger
 from tests.helpers import redis_url_or_skip
 from tests.processes import BotProcess, base_env, start_process, stop_process, wait_healthy
 
@@ -112,7 +112,7 @@ def _callback_data(user: FakeUser, prefix: str) -> str:
 
 
 async def _latest_code(db: Database, customer_tid: int) -> str:
-    from models.tables import TelegramAccount
+    from models.kernel.tables import TelegramAccount
 
     async with db.reading() as session:
         customer_id = (await session.execute(

@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from models.api_keys import cashier_staff
-from models.context import Domain
-from models.db import Database
-from models.tables import Staff
+from models.kernel.context import Domain
+from models.kernel.db import Database
+from models.kernel.tables import Staff
+from models.partner.api_keys import cashier_staff
 
 
 @pytest.fixture

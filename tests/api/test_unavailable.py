@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot import __version__
 from bot.http import build_app
 from bot.services import Services
-from models.api_keys import CreatedKey
-from models.context import Domain
-from models.db import Database, normalise_url
-from models.tables import Customer, Operation, OperationKind
+from models.kernel.context import Domain
+from models.kernel.db import Database, normalise_url
+from models.kernel.tables import Customer, Operation, OperationKind
+from models.partner.api_keys import CreatedKey
 from tests.api.conftest import BASE, api_settings, error_code
 from tests.conftest import POSTGRES_URL
 from tests.helpers import assert_invariants, balance, redis_url_or_skip, register
@@ -130,7 +130,7 @@ async def nowhere() -> AsyncIterator[Services]:
     db = Database("postgresql+asyncpg://loyalty@127.0.0.1:1/loyalty")
     from zoneinfo import ZoneInfo
 
-    from models.clock import SystemClock
+    from models.kernel.clock import SystemClock
 
     try:
         yield Services(settings=api_settings(), dom=Domain(db=db, clock=SystemClock(), tz=ZoneInfo("Europe/Moscow")))

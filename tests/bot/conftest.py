@@ -13,8 +13,8 @@ API (`env: BotEnv`)
 Attributes:
   env.tg          FakeTelegram (see fakegram/__init__.py: users, groups, faults, limits)
   env.bot         the aiogram Bot          env.dp        the Dispatcher
-  env.services    bot.services.Services    env.dom       models.context.Domain
-  env.db          models.db.Database       env.clock     ManualClock (business time)
+  env.services    bot.services.Services    env.dom       models.kernel.context.Domain
+  env.db          models.kernel.db.Database       env.clock     ManualClock (business time)
   env.settings    Settings built in code: BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.base_url,
                   OWNER_IDS={OWNER_ID}, STAFF_CHAT_ID=STAFF_CHAT_ID
   env.i18n        bot.i18n.I18n            env.sender    OutboxSender (None if not started)
@@ -84,10 +84,10 @@ from bot.i18n import I18n, Translator, default_i18n, resolve_locale
 from bot.sender import OutboxSender, wait_drained
 from bot.services import Services
 from fakegram import CallbackQueryRecord, ChatMessage, FakeGroup, FakeTelegram, FakeUser
-from models.clock import ManualClock
-from models.context import Domain
-from models.db import Database
-from models.tables import OutboxMessage, OutboxStatus, Role, Staff, TelegramAccount
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.db import Database
+from models.kernel.tables import OutboxMessage, OutboxStatus, Role, Staff, TelegramAccount
 from tests.conftest import BACKENDS
 
 TOKEN = "123456:TEST-TOKEN-abcdefghij"

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import customers
-from models.customers import resolve_code
-from models.tables import CustomerCode
+from models.customers import accounts as customers
+from models.customers.accounts import resolve_code
+from models.kernel.tables import CustomerCode
 
 from .conftest import BotEnv
 from .test_customer_menu import code_in

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models.tables import AuditEntry, Lot, LotKind, ReviewClaim, ReviewStatus
+from models.kernel.tables import AuditEntry, Lot, LotKind, ReviewClaim, ReviewStatus
 
 from .conftest import BotEnv
 from .test_customer_reviews import SCREENSHOT

@@ -26,8 +26,8 @@ from handlers.owner_views import (
     ProgramCb,
     PromoCb,
 )
-from models.exports import ExportFormat, ExportWhat
-from models.tables import AuditEntry, Customer
+from models.kernel.tables import AuditEntry, Customer
+from models.owner.exports import ExportFormat, ExportWhat
 
 from .conftest import BotEnv
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models.outbox import notify_customer
-from models.tables import Customer, OutboxMessage, TelegramAccount
+from models.kernel.outbox import notify_customer
+from models.kernel.tables import Customer, OutboxMessage, TelegramAccount
 
 from .conftest import BotEnv
 
@@ -58,8 +58,8 @@ async def test_foreign_phone_from_the_contact_button_without_plus_is_accepted(bo
 async def test_names_with_html_characters_reach_the_staff_chat(botenv: BotEnv) -> None:
     """Outbox texts go out with parse_mode HTML: a customer's or staff member's name must be
     escaped, or Telegram refuses the alert (400 can't parse entities) and staff never see it."""
-    from models.purchase import PurchaseRequest, commit_purchase
-    from models.tables import OutboxStatus
+    from models.kernel.tables import OutboxStatus
+    from models.purchase.purchases import PurchaseRequest, commit_purchase
 
     cashier = botenv.customer("Кассир")
     staff_id = await botenv.add_staff(cashier, "Ира <касса 1>")
@@ -92,8 +92,8 @@ SCREENSHOT = bytes.fromhex(
 async def test_birthday_greeting_reaches_a_customer_whose_name_has_html_characters(botenv: BotEnv) -> None:
     from datetime import date, timedelta
 
-    from models.automation import birthday_certificates
-    from models.programs_store import current_program
+    from models.automation.jobs import birthday_certificates
+    from models.program.store import current_program
 
     async with botenv.db.reading() as s:
         _, program = await current_program(s)
@@ -112,7 +112,7 @@ async def test_birthday_greeting_reaches_a_customer_whose_name_has_html_characte
 async def test_adjustment_notice_reaches_the_customer_when_the_reason_has_html_characters(botenv: BotEnv) -> None:
     """The reason an owner (or a till's API reward comment) gives is put into an HTML message:
     "<" or "&" in it must not make Telegram refuse the notice."""
-    from models.purchase import adjust_points
+    from models.purchase.purchases import adjust_points
 
     kate = botenv.customer("Катя")
     customer_id = await botenv.register(kate, name="Катя")

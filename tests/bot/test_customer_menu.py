@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.qr import decode_qr
-from models.customers import resolve_code
-from models.errors import CodeExpired
-from models.purchase import PurchaseRequest, adjust_points, commit_purchase
-from models.tables import Customer
+from models.customers.accounts import resolve_code
+from models.kernel.errors import CodeExpired
+from models.kernel.tables import Customer
+from models.purchase.purchases import PurchaseRequest, adjust_points, commit_purchase
 
 from .conftest import BotEnv
 
@@ -153,8 +153,8 @@ async def test_history_says_what_the_receipt_said_and_names_an_expired_certifica
     expiring, not "points expired"."""
     from decimal import Decimal
 
-    from models.certificates import owner_certificate
-    from models.expiry import expire_lots
+    from models.campaigns.certificates import owner_certificate
+    from models.ledger.expiry import expire_lots
 
     anna = botenv.customer("Анна", language_code=language)
     anna_id = await botenv.register(anna)

@@ -7,7 +7,16 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from models.tables import Campaign, Customer, LinkVisit, Lot, LotKind, SourceKind, Staff, TelegramAccount
+from models.kernel.tables import (
+    Campaign,
+    Customer,
+    LinkVisit,
+    Lot,
+    LotKind,
+    SourceKind,
+    Staff,
+    TelegramAccount,
+)
 
 from .conftest import BotEnv
 
@@ -79,7 +88,7 @@ async def test_the_referrer_hears_when_a_friend_joins_and_when_they_first_buy(bo
     by their link and when the friend's first purchase pays them."""
     from urllib.parse import parse_qs, urlsplit
 
-    from models.purchase import PurchaseRequest, commit_purchase
+    from models.purchase.purchases import PurchaseRequest, commit_purchase
 
     anna = botenv.customer("Анна", language_code=language)
     anna_id = await botenv.register(anna)

@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from models.purchase import PurchaseRequest, commit_purchase
-from models.tables import AuditEntry, Lot, LotKind, Rating, ReviewClaim, ReviewStatus
+from models.kernel.tables import AuditEntry, Lot, LotKind, Rating, ReviewClaim, ReviewStatus
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 
 from .conftest import BotEnv
 

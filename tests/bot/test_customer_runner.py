@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.runner import run_bot
 from fakegram import FakeTelegram
-from models.db import Database
-from models.purchase import adjust_points
+from models.kernel.db import Database
+from models.purchase.purchases import adjust_points
 
 from .conftest import TOKEN
 
@@ -50,7 +50,7 @@ async def test_run_bot_polls_sets_commands_sends_notifications_and_stops(tmp_pat
             services = await build_services(settings)
             try:
                 async with services.db.reading() as session:
-                    from models.customers import customer_by_telegram
+                    from models.customers.accounts import customer_by_telegram
 
                     customer = await customer_by_telegram(session, user.id)
                 assert customer is not None

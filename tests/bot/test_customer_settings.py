@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from models.invariants import check_ledger
-from models.purchase import adjust_points
-from models.tables import Customer, TelegramAccount
+from models.kernel.tables import Customer, TelegramAccount
+from models.ledger.invariants import check_ledger
+from models.purchase.purchases import adjust_points
 
 from .conftest import BotEnv
 

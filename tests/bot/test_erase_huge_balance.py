@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from models.program import program_from_document
-from models.programs_store import current_program, set_program
-from models.purchase import adjust_points
-from models.tables import Customer, OperationKind
+from models.kernel.tables import Customer, OperationKind
+from models.program.rules import program_from_document
+from models.program.store import current_program, set_program
+from models.purchase.purchases import adjust_points
 from tests.helpers import assert_invariants, balance
 
 from .conftest import BotEnv

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models.phone_key import unkeyed_hash
-from models.tables import Customer, RewardClaim
+from models.kernel.phone_key import unkeyed_hash
+from models.kernel.tables import Customer, RewardClaim
 from tests.helpers import assert_invariants, balance
 
 from .conftest import BotEnv

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models.automation import birthday_certificates
-from models.programs_store import current_program, set_program
-from models.purchase import PurchaseRequest, commit_purchase
-from models.tables import Customer, Lot, LotKind
+from models.automation.jobs import birthday_certificates
+from models.kernel.tables import Customer, Lot, LotKind
+from models.program.store import current_program, set_program
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from tests.helpers import assert_invariants
 
 from .conftest import BotEnv

@@ -11,7 +11,7 @@ import pytest
 
 import handlers.customer_views
 from bot.card import CardData
-from models.purchase import PurchaseRequest, commit_purchase
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from tests.helpers import fresh_code
 
 from .conftest import BotEnv

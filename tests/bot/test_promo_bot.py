@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from models.promo import PromoSpec, create_promo
-from models.tables import AuditEntry
+from models.campaigns.promo import PromoSpec, create_promo
+from models.kernel.tables import AuditEntry
 from tests.helpers import certificates_total
 
 from .conftest import OWNER_ID, BotEnv

@@ -20,8 +20,8 @@ from bot import role_commands
 from bot.i18n import LOCALES
 from bot.runner import MENU_COMMANDS, run_bot, set_commands
 from fakegram import ChatMessage, FakeTelegram, FakeUser
-from models.db import Database
-from models.tables import OutboxMessage, Role, Staff
+from models.kernel.db import Database
+from models.kernel.tables import OutboxMessage, Role, Staff
 from tests.helpers import fresh_code
 
 from .conftest import OWNER_ID, TOKEN, BotEnv, make_settings

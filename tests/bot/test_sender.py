@@ -20,9 +20,9 @@ from sqlalchemy import event, select, update
 
 from bot.sender import UNCERTAIN, OutboxSender, SendOutcome, render_args
 from fakegram import FakeUser
-from models.customers import touch_account
-from models.outbox import enqueue, message_payload
-from models.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
+from models.customers.accounts import touch_account
+from models.kernel.outbox import enqueue, message_payload
+from models.kernel.tables import ChatMigration, OutboxMessage, OutboxStatus, TelegramAccount
 
 from .conftest import BotEnv
 

@@ -12,16 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
-from models import ledger
-from models.certificates import owner_certificate
-from models.context import Domain
-from models.customers import erase_customer
-from models.db import lock_customer
-from models.errors import DomainError, InsufficientFunds
-from models.expiry import expire_lots
-from models.invariants import check_ledger
-from models.purchase import PurchaseRequest, adjust_points, commit_purchase, refund_purchase
-from models.tables import EntryKind, Lot, Operation, OperationKind
+from models.campaigns.certificates import owner_certificate
+from models.customers.accounts import erase_customer
+from models.kernel.context import Domain
+from models.kernel.db import lock_customer
+from models.kernel.errors import DomainError, InsufficientFunds
+from models.kernel.tables import EntryKind, Lot, Operation, OperationKind
+from models.ledger import entries as ledger
+from models.ledger.expiry import expire_lots
+from models.ledger.invariants import check_ledger
+from models.purchase.purchases import PurchaseRequest, adjust_points, commit_purchase, refund_purchase
 from tests.helpers import assert_invariants, balance, referral_code_of, register
 
 
@@ -137,8 +137,8 @@ def db_factory(backend, tmp_path_factory, case_a):  # type: ignore[no-untyped-de
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from models.clock import ManualClock
-    from models.programs_store import ensure_program
+    from models.kernel.clock import ManualClock
+    from models.program.store import ensure_program
     from tests.conftest import drop_schema, make_database
 
     async def factory():  # type: ignore[no-untyped-def]

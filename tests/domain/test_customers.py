@@ -7,9 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from models.certificates import claim_campaign
-from models.context import Domain
-from models.customers import (
+from models.campaigns.certificates import claim_campaign
+from models.customers.accounts import (
     Attribution,
     Registration,
     create_phone_customer,
@@ -20,7 +19,8 @@ from models.customers import (
     resolve_code,
     set_birthday,
 )
-from models.errors import (
+from models.kernel.context import Domain
+from models.kernel.errors import (
     AlreadyRegistered,
     CampaignUnavailable,
     CodeExpired,
@@ -30,8 +30,8 @@ from models.errors import (
     InvalidPhone,
     PhoneTaken,
 )
-from models.purchase import PurchaseRequest, commit_purchase
-from models.tables import Campaign, Customer, SourceKind, TelegramAccount
+from models.kernel.tables import Campaign, Customer, SourceKind, TelegramAccount
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from tests.helpers import assert_invariants, balance, certificates_total, referral_code_of, register
 
 

@@ -1,5 +1,5 @@
-"""One parser of typed dates (models/dates.py, issue 21 section 5): the standard library's strptime,
-with the ASCII-only digits rule of models/text.py checked first."""
+"""One parser of typed dates (models/kernel/dates.py, issue 21 section 5): the standard library's strptime,
+with the ASCII-only digits rule of models/kernel/text.py checked first."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from handlers.owner_reports import parse_range
-from models.dates import parse_date, parse_dmy, previous_month
-from models.errors import InvalidDate
+from models.kernel.dates import parse_date, parse_dmy, previous_month
+from models.kernel.errors import InvalidDate
 
 ROOT = Path(__file__).resolve().parents[2]
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -73,7 +73,7 @@ def test_previous_month_is_its_first_and_last_day(day: date, first: date, last: 
 
 
 def test_no_other_copy_of_a_date_parser() -> None:
-    """strptime and hand-written dd.mm.yyyy patterns live in models/dates.py only."""
+    """strptime and hand-written dd.mm.yyyy patterns live in models/kernel/dates.py only."""
     copies = re.compile(r"strptime|\[0-9\]\{1,2\}\\\.|\\d\{1,2\}\\\.|split\(\"\.\"\)")
     found = [f"{path.relative_to(ROOT)}:{n}"
              for folder in ("models", "handlers", "bot", "scheduler", "sandbox")

@@ -1,12 +1,12 @@
-"""models/leases.py: one holder at a time, on both databases."""
+"""models/kernel/leases.py: one holder at a time, on both databases."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from models.clock import ManualClock
-from models.db import Database
-from models.leases import Lease
+from models.kernel.clock import ManualClock
+from models.kernel.db import Database
+from models.kernel.leases import Lease
 
 
 async def test_one_holder_at_a_time(db: Database) -> None:

@@ -1,5 +1,5 @@
-"""Phones parsed by libphonenumber (models/phone.py) and the keyed fingerprint kept after
-erasure (models/phone_key.py); issue 21 §2, §3."""
+"""Phones parsed by libphonenumber (models/kernel/phone.py) and the keyed fingerprint kept after
+erasure (models/kernel/phone_key.py); issue 21 §2, §3."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import hmac
 import pytest
 
 from bot.config import SettingsError, configure_phones, load_settings
-from models import phone, phone_key
-from models.errors import InvalidPhone
-from models.phone import normalize_phone, phone_hash
+from models.kernel import phone, phone_key
+from models.kernel.errors import InvalidPhone
+from models.kernel.phone import normalize_phone
+from models.kernel.phone_key import phone_hash
 from tests.conftest import TEST_PHONE_HASH_KEY
 
 # --- what is accepted -------------------------------------------------------------------------

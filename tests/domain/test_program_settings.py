@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import SettingRejected
-from models.owner import edit_setting
-from models.program import load_program_file
+from models.kernel.errors import SettingRejected
+from models.owner.tools import edit_setting
+from models.program.rules import load_program_file
 
 PROGRAM = load_program_file(Path(__file__).resolve().parents[2] / "programs" / "case-a.toml")
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from bot.commands.core import program_set, program_show
 from bot.i18n import LOCALES, I18n
 from handlers.owner_program import _error_words
-from models.context import Domain
-from models.errors import InvalidProgram
-from models.owner import edit_setting
-from models.partner import settings_view, tier_view
-from models.program import (
+from models.kernel.context import Domain
+from models.kernel.errors import InvalidProgram
+from models.kernel.tables import Campaign, ProgramVersion
+from models.owner.tools import edit_setting
+from models.partner.uds import settings_view, tier_view
+from models.program.rules import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     default_text,
@@ -27,9 +28,8 @@ from models.program import (
     program_from_document,
     text_in,
 )
-from models.programs_store import current_program, program_at, save_program
-from models.reports import build_report
-from models.tables import Campaign, ProgramVersion
+from models.program.store import current_program, program_at, save_program
+from models.reports.report import build_report
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "programs"
 BASE = """

@@ -12,13 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from models.clock import ManualClock
-from models.context import Domain
-from models.customers import erase_customer
-from models.errors import PromoUnavailable
-from models.promo import (
-    PromoCode,
-    PromoCodeUse,
+from models.campaigns.promo import (
     PromoSpec,
     create_promo,
     disable_promo,
@@ -27,7 +21,11 @@ from models.promo import (
     promo_uses,
     redeem_promo,
 )
-from models.tables import AuditEntry, CertificateKind, Lot, LotKind
+from models.customers.accounts import erase_customer
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.errors import PromoUnavailable
+from models.kernel.tables import AuditEntry, CertificateKind, Lot, LotKind, PromoCode, PromoCodeUse
 from tests.helpers import assert_invariants, certificates_total, register
 
 OWNER = 900_001

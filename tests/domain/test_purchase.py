@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models.certificates import owner_certificate
-from models.context import Domain
-from models.customers import create_phone_customer
-from models.errors import (
+from models.campaigns.certificates import owner_certificate
+from models.customers.accounts import create_phone_customer
+from models.kernel.context import Domain
+from models.kernel.errors import (
     CertificateNotApplicable,
     CodeUsed,
     CustomerBlocked,
@@ -24,7 +24,8 @@ from models.errors import (
     RefundTooLarge,
     RefundWindowClosed,
 )
-from models.purchase import (
+from models.kernel.tables import Customer, Lot, LotKind, Operation, OperationKind
+from models.purchase.purchases import (
     PurchaseRequest,
     StaleQuote,
     adjust_points,
@@ -33,7 +34,6 @@ from models.purchase import (
     record_sale_without_card,
     refund_purchase,
 )
-from models.tables import Customer, Lot, LotKind, Operation, OperationKind
 from tests.helpers import (
     assert_invariants,
     balance,
@@ -226,7 +226,7 @@ async def test_blocked_customer_can_neither_earn_nor_pay(dom: Domain) -> None:
 async def test_first_purchase_fixed_referral_reward(db, clock, cosmocode) -> None:  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
-    from models.programs_store import ensure_program
+    from models.program.store import ensure_program
 
     dom = Domain(db=db, clock=clock, tz=ZoneInfo("Europe/Moscow"))
     await ensure_program(dom, cosmocode)
@@ -319,7 +319,7 @@ async def test_returned_points_do_not_revive_expired_lot(dom: Domain, clock) -> 
 async def test_pending_lots_cancelled_by_refund(db, clock, case_a) -> None:  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
-    from models.programs_store import ensure_program
+    from models.program.store import ensure_program
 
     program = case_a.model_copy(update={"points": case_a.points.model_copy(update={"pending_days": 7})})
     dom = Domain(db=db, clock=clock, tz=ZoneInfo("Europe/Moscow"))
@@ -342,7 +342,7 @@ async def test_sale_without_card(dom: Domain) -> None:
 
 
 async def test_every_operation_records_program_version(dom: Domain) -> None:
-    from models.programs_store import set_program
+    from models.program.store import set_program
 
     c = await register(dom)
     p1 = await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=10_000))
@@ -355,7 +355,7 @@ async def test_every_operation_records_program_version(dom: Domain) -> None:
 
 
 async def _current(dom: Domain):  # type: ignore[no-untyped-def]
-    from models.programs_store import current_program
+    from models.program.store import current_program
 
     async with dom.db.reading() as s:
         return (await current_program(s))[1]
@@ -399,7 +399,7 @@ async def test_same_sale_key_concurrently_gives_one_sale(dom: Domain) -> None:
 async def test_tier_names_are_escaped_in_html_messages(dom: Domain, case_a) -> None:  # type: ignore[no-untyped-def]
     """Messages go out in HTML parse mode: an owner's tier name with "<" or "&" must reach the
     customer as text, not make Telegram refuse the notice."""
-    from models.programs_store import set_program
+    from models.program.store import set_program
     from tests.scheduler.support import messages
 
     levels = [tier.model_copy(update={"name": name}) for tier, name in

@@ -19,10 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.errors import CertificateNotApplicable, InsufficientFunds, InvalidAmount, RedeemLimitExceeded
-from models.program import Business, Limits, Points, Program, Tier, Tiers
-from models.purchase import Quote, compute_quote
-from models.tables import LotKind
+from models.kernel.errors import (
+    CertificateNotApplicable,
+    InsufficientFunds,
+    InvalidAmount,
+    RedeemLimitExceeded,
+)
+from models.kernel.tables import LotKind
+from models.program.rules import Business, Limits, Points, Program, Tier, Tiers
+from models.purchase.purchases import Quote, compute_quote
 from tests.domain.test_quote_pure import LotRow  # the columns compute_quote reads
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """`compute_quote` is pure: Hypothesis checks it against DOMAIN.md's arithmetic, no database.
 
 The oracle below is written from DOMAIN.md ("A purchase") with fractions, not with
-`models.money`: allowed regular points `floor(A × tier cap)` within the regular balance, one
+`models.kernel.money`: allowed regular points `floor(A × tier cap)` within the regular balance, one
 certificate (the first applicable in spending order) paying at most `floor(A × its cap)`
 within its remaining, the total never above the check, cashback `floor((A − P) × tier %)`.
 """
@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.errors import InsufficientFunds, RedeemLimitExceeded
-from models.program import Program, load_program_file
-from models.purchase import compute_quote
-from models.tables import LotKind
+from models.kernel.errors import InsufficientFunds, RedeemLimitExceeded
+from models.kernel.tables import LotKind
+from models.program.rules import Program, load_program_file
+from models.purchase.purchases import compute_quote
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "programs"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.errors import InvalidAmount, RefundNotAllowed, RefundTooLarge
-from models.purchase import DrawnLot, refund_amount, refund_preview, refund_share, return_plan
+from models.kernel.errors import InvalidAmount, RefundNotAllowed, RefundTooLarge
+from models.purchase.purchases import DrawnLot, refund_amount, refund_preview, refund_share, return_plan
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 FAST = settings(max_examples=100, deadline=None)

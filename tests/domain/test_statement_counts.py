@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from models.db import Database, count_statements
+from models.kernel.db import Database, count_statements
 
 
 async def test_counts_transactions_and_statements(db: Database) -> None:

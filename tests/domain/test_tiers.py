@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from models.context import Domain
-from models.program import program_from_document
-from models.programs_store import ensure_program
-from models.purchase import PurchaseRequest, commit_purchase, refund_purchase
-from models.tables import Customer
-from models.tiers import recalculate_tier
+from models.kernel.context import Domain
+from models.kernel.tables import Customer
+from models.program.rules import program_from_document
+from models.program.store import ensure_program
+from models.program.tiers import recalculate_tier
+from models.purchase.purchases import PurchaseRequest, commit_purchase, refund_purchase
 from tests.helpers import assert_invariants, register
 
 
@@ -65,7 +65,7 @@ async def test_purchases_basis_with_rolling_window(db, clock, case_a) -> None:  
 async def test_rolling_window_counts_a_refund_with_its_purchase(db, clock, case_a) -> None:  # type: ignore[no-untyped-def]
     """Money paid net of refunds over a window: a refund belongs to the purchase it reverses, so
     once that purchase has left the window the refund no longer lowers the other purchases."""
-    from models import automation
+    from models.automation import jobs as automation
 
     program = case_a.model_copy(update={"tiers": case_a.tiers.model_copy(update={"window_days": 30})})
     dom = Domain(db=db, clock=clock, tz=ZoneInfo("Europe/Moscow"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import InvalidAmount, InvalidPhone, InvalidProgram
-from models.money import parse_amount, points_share
-from models.phone import normalize_phone
-from models.program import load_program_file, parse_program, program_diff
+from models.kernel.errors import InvalidAmount, InvalidPhone, InvalidProgram
+from models.kernel.money import parse_amount, points_share
+from models.kernel.phone import normalize_phone
+from models.program.rules import load_program_file, parse_program, program_diff
 
 ROOT = Path(__file__).resolve().parents[2]
 

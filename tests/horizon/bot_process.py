@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from bot.config import Settings, configure_phones
 from bot.runner import run_bot
 from bot.services import Services
-from models.context import Domain
-from models.db import Database
+from models.kernel.context import Domain
+from models.kernel.db import Database
 
 
 class RunningClock:

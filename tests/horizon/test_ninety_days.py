@@ -43,8 +43,8 @@ from bot.bootstrap import assemble
 from bot.i18n import default_i18n
 from bot.services import Services
 from fakegram import FakeTelegram, FakeUser
-from models.clock import ManualClock
-from models.context import Domain
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
 from scheduler.service import build_runner
 from tests.bot.conftest import (
     OWNER_ID,

@@ -15,15 +15,15 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.i18n import I18n, default_i18n
-from models import owner
-from models.clock import ManualClock
-from models.context import Domain
-from models.customers import create_phone_customer
-from models.exports import CUSTOMER_COLUMNS, ExportFormat, ExportWhat, export
-from models.imports import COLUMNS, HEADINGS, header_key, plan_import
-from models.program import Program
-from models.programs_store import ensure_program
-from models.purchase import PurchaseRequest, commit_purchase, refund_purchase
+from models.customers.accounts import create_phone_customer
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.owner import tools as owner
+from models.owner.exports import CUSTOMER_COLUMNS, ExportFormat, ExportWhat, export
+from models.owner.imports import COLUMNS, HEADINGS, header_key, plan_import
+from models.program.rules import Program
+from models.program.store import ensure_program
+from models.purchase.purchases import PurchaseRequest, commit_purchase, refund_purchase
 from tests.bot.conftest import BotEnv
 from tests.conftest import drop_schema, make_database
 from tests.helpers import referral_code_of, register
@@ -160,7 +160,7 @@ async def test_operations_in_both_languages(dom: Domain, i18n: I18n) -> None:
 
 
 def test_the_import_reads_the_export_headers_of_every_language(i18n: I18n) -> None:
-    """models/imports.py's table of headers is the export's, word for word (the locale files)."""
+    """models/owner/imports.py's table of headers is the export's, word for word (the locale files)."""
     assert [c.key for c in CUSTOMER_COLUMNS[:len(COLUMNS)]] == list(COLUMNS)
     for column in COLUMNS:
         for locale in ("ru", "en"):

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from models.context import Domain
-from models.imports import ImportFileError, plan_import
-from models.tables import Customer
+from models.kernel.context import Domain
+from models.kernel.tables import Customer
+from models.owner.imports import ImportFileError, plan_import
 from tests.owner.bad_files import BAD_FILES
 
 from .conftest import BotEnv

@@ -11,12 +11,12 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from bot.i18n import default_i18n
-from models import imports
-from models.context import Domain
-from models.customers import erase_customer
-from models.exports import ExportFormat, ExportWhat, export
-from models.imports import ImportFileError, apply_import, plan_import
-from models.tables import Customer
+from models.customers.accounts import erase_customer
+from models.kernel.context import Domain
+from models.kernel.tables import Customer
+from models.owner import imports
+from models.owner.exports import ExportFormat, ExportWhat, export
+from models.owner.imports import ImportFileError, apply_import, plan_import
 from tests.helpers import assert_invariants, register
 
 INJECTED = ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
@@ -97,7 +97,7 @@ async def test_xlsx_zip_bomb_is_refused(dom: Domain, monkeypatch: pytest.MonkeyP
 
 
 async def test_broadcast_caption_limit_counts_utf16_units_after_parsing(dom: Domain) -> None:
-    from models import broadcasts as bc
+    from models.owner import broadcasts as bc
 
     async with dom.db.transaction() as session:
         common = {"now": dom.clock.now(), "owner_id": 1, "owner_chat_id": 1, "buttons": [],
@@ -110,10 +110,10 @@ async def test_broadcast_caption_limit_counts_utf16_units_after_parsing(dom: Dom
 
 
 async def test_a_program_without_the_top_tiers_moves_their_customers_to_the_new_top(dom: Domain) -> None:
-    from models import broadcasts as bc
-    from models import owner
-    from models.program import program_from_document
-    from models.programs_store import current_program
+    from models.owner import broadcasts as bc
+    from models.owner import tools as owner
+    from models.program.rules import program_from_document
+    from models.program.store import current_program
     from tests.helpers import set_tier
 
     earned, pinned = await register(dom), await register(dom)

@@ -17,12 +17,21 @@ from sqlalchemy import func, select, update
 from bot.broadcast_progress import ensure_progress
 from bot.sender import OutboxSender
 from fakegram import FakeUser
-from models.api_keys import ApiKey
-from models.broadcasts import Broadcast
-from models.owner import CampaignSpec, OwnerActor, create_campaign
-from models.programs_store import current_program
-from models.purchase import adjust_points
-from models.tables import AuditEntry, Campaign, Customer, Lot, LotKind, OutboxMessage, OutboxStatus, TelegramAccount
+from models.kernel.tables import (
+    ApiKey,
+    AuditEntry,
+    Broadcast,
+    Campaign,
+    Customer,
+    Lot,
+    LotKind,
+    OutboxMessage,
+    OutboxStatus,
+    TelegramAccount,
+)
+from models.owner.tools import CampaignSpec, OwnerActor, create_campaign
+from models.program.store import current_program
+from models.purchase.purchases import adjust_points
 from tests.helpers import balance, fresh_code
 
 from .conftest import BotEnv

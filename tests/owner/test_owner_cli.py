@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.commands.owner import export_command, import_command
-from models.context import Domain
-from models.tables import AuditEntry, Customer
+from models.kernel.context import Domain
+from models.kernel.tables import AuditEntry, Customer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])

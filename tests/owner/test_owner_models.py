@@ -13,17 +13,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
 from bot.i18n import default_i18n
-from models import broadcasts as bc
-from models import owner
-from models.certificates import claim_campaign
-from models.clock import ManualClock
-from models.context import Domain
-from models.errors import CampaignUnavailable, CustomerBlocked, InvalidProgram, SettingRejected
-from models.exports import ExportFormat, ExportWhat, export
-from models.imports import ImportFileError, apply_import, plan_import
-from models.programs_store import current_program
-from models.purchase import PurchaseRequest, commit_purchase
-from models.tables import (
+from models.campaigns.certificates import claim_campaign
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.errors import CampaignUnavailable, CustomerBlocked, InvalidProgram, SettingRejected
+from models.kernel.tables import (
     AuditEntry,
     Campaign,
     Customer,
@@ -35,6 +29,12 @@ from models.tables import (
     OutboxStatus,
     TelegramAccount,
 )
+from models.owner import broadcasts as bc
+from models.owner import tools as owner
+from models.owner.exports import ExportFormat, ExportWhat, export
+from models.owner.imports import ImportFileError, apply_import, plan_import
+from models.program.store import current_program
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from tests.helpers import assert_invariants, balance, register
 
 ACTOR = owner.OwnerActor(telegram_id=777)

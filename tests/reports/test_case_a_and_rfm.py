@@ -8,12 +8,12 @@ from sqlalchemy import insert
 
 from bot.i18n import I18n
 from bot.report_render import render_text
-from models.context import Domain
-from models.purchase import PurchaseRequest, commit_purchase
-from models.reports import build_report
-from models.rfm import SEGMENT_RULES, SEGMENTS, classify, customers_in_segment, rfm_segments
-from models.running_totals import rebuild_running_totals
-from models.tables import Customer, Operation, OperationKind, TelegramAccount
+from models.kernel.context import Domain
+from models.kernel.tables import Customer, Operation, OperationKind, TelegramAccount
+from models.ledger.running_totals import rebuild_running_totals
+from models.purchase.purchases import PurchaseRequest, commit_purchase
+from models.reports.report import build_report
+from models.reports.rfm import SEGMENT_RULES, SEGMENTS, classify, customers_in_segment, rfm_segments
 from tests.helpers import register
 
 CHECK = 1_225_000  # 12 250 ₽

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
-from models.context import Domain
+from models.kernel.context import Domain
 from tests.reports.test_figures import build_data_set
 
 

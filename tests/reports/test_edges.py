@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from bot.i18n import I18n
 from bot.report_render import render_xlsx
 from handlers.owner_reports import parse_range
-from models.context import Domain
-from models.purchase import record_sale_without_card
-from models.reports import MAX_MONTHS, build_report
+from models.kernel.context import Domain
+from models.purchase.purchases import record_sale_without_card
+from models.reports.report import MAX_MONTHS, build_report
 from tests.reports.test_figures import MARCH, RUB, build_data_set
 
 

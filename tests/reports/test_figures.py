@@ -25,12 +25,17 @@ from sqlalchemy import select
 
 from bot.i18n import I18n
 from bot.report_render import render_charts, render_summary, render_text, render_xlsx, report_as_dict
-from models.certificates import owner_certificate, record_link_visit
-from models.context import Domain
-from models.customers import Attribution, Registration, create_phone_customer, register_customer
-from models.purchase import PurchaseRequest, commit_purchase, record_sale_without_card, refund_purchase
-from models.reports import build_report
-from models.tables import Campaign, Operation, Rating, Role, Staff
+from models.campaigns.certificates import owner_certificate, record_link_visit
+from models.customers.accounts import Attribution, Registration, create_phone_customer, register_customer
+from models.kernel.context import Domain
+from models.kernel.tables import Campaign, Operation, Rating, Role, Staff
+from models.purchase.purchases import (
+    PurchaseRequest,
+    commit_purchase,
+    record_sale_without_card,
+    refund_purchase,
+)
+from models.reports.report import build_report
 from tests.helpers import referral_code_of
 
 RUB = 100
@@ -225,7 +230,7 @@ async def test_render_text_json_charts_and_xlsx(dom: Domain, i18n: I18n) -> None
 
 
 async def test_monthly_report_is_last_month(dom: Domain) -> None:
-    from models.reports import monthly_report
+    from models.reports.report import monthly_report
 
     await build_data_set(dom)
     dom.clock.advance(days=31)  # into April
@@ -236,7 +241,7 @@ async def test_monthly_report_is_last_month(dom: Domain) -> None:
 
 
 async def test_monthly_payload_for_the_scheduler(dom: Domain, i18n: I18n) -> None:
-    from models.reports import monthly_report_payload
+    from models.reports.report import monthly_report_payload
 
     await build_data_set(dom)
     async with dom.db.transaction() as session:

@@ -21,11 +21,11 @@ from matplotlib.ticker import MaxNLocator
 from bot.commands.simulate import scheduler_jobs
 from bot.i18n import I18n
 from bot.report_render import chart_figures, chart_style, render_charts
-from models.clock import ManualClock
-from models.context import Domain
-from models.program import Program
-from models.reports import Report, build_report
-from models.simulator import SimulationConfig, simulate
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.program.rules import Program
+from models.reports.report import Report, build_report
+from models.reports.simulator import SimulationConfig, simulate
 from tests.conftest import make_database
 from tests.reports.test_figures import MARCH, build_data_set
 

@@ -9,7 +9,12 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from models.purchase import PurchaseRequest, commit_purchase, record_sale_without_card, refund_purchase
+from models.purchase.purchases import (
+    PurchaseRequest,
+    commit_purchase,
+    record_sale_without_card,
+    refund_purchase,
+)
 from tests.bot.conftest import BotEnv, botenv  # noqa: F401
 from tests.helpers import register
 

@@ -21,8 +21,8 @@ from bot import report_render
 from bot.http import build_app
 from bot.report_pool import ReportRenderer, process_pool
 from handlers import owner_reports
-from models.api_keys import create_api_key
-from models.purchase import PurchaseRequest, commit_purchase
+from models.partner.api_keys import create_api_key
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from tests.bot.conftest import BotEnv, botenv  # noqa: F401
 from tests.helpers import assert_invariants, balance, fresh_code, register
 from tests.reports import render_gate
@@ -87,7 +87,7 @@ async def test_charts_need_no_pyplot(dom, monkeypatch: pytest.MonkeyPatch) -> No
     """Figures are `matplotlib.figure.Figure`s of their own: no pyplot, no global figure state."""
     import sys
 
-    from models.reports import build_report
+    from models.reports.report import build_report
 
     c = await register(dom)
     await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=1_225_000))
@@ -103,7 +103,7 @@ async def test_a_dead_worker_is_replaced(dom) -> None:  # type: ignore[no-untype
     import signal
     from concurrent.futures import ProcessPoolExecutor
 
-    from models.reports import build_report
+    from models.reports.report import build_report
 
     c = await register(dom)
     await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=1_225_000))
@@ -127,7 +127,7 @@ async def test_a_worker_that_cannot_start_still_gives_the_report(dom, caplog) ->
     rendered in a thread, and the log says so."""
     import os
 
-    from models.reports import build_report
+    from models.reports.report import build_report
 
     c = await register(dom)
     await commit_purchase(dom, PurchaseRequest(customer_id=c, amount_kopecks=1_225_000))

@@ -12,10 +12,10 @@ import pytest
 
 from bot.i18n import Translator
 from bot.report_render import FIGURE_KEYS, SUMMARY_KEYS
-from models.automation import send_monthly_report
-from models.purchase import PurchaseRequest, commit_purchase, record_sale_without_card
-from models.reports import monthly_report_payload
-from models.rfm import SEGMENTS
+from models.automation.jobs import send_monthly_report
+from models.purchase.purchases import PurchaseRequest, commit_purchase, record_sale_without_card
+from models.reports.report import monthly_report_payload
+from models.reports.rfm import SEGMENTS
 from tests.bot.conftest import BotEnv, botenv  # noqa: F401
 from tests.helpers import register
 

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from bot.i18n import I18n
 from bot.report_render import render_xlsx
-from models.context import Domain
-from models.reports import build_report
+from models.kernel.context import Domain
+from models.reports.report import build_report
 from tests.reports.test_figures import MARCH, build_data_set
 
 LOOKS_NUMERIC = re.compile(r"[-+−]?[0-9][0-9\s\u00a0.,]*\s*(%|₽)?")

@@ -15,16 +15,21 @@ from sqlalchemy import select, update
 
 from bot.commands.simulate import scheduler_jobs
 from bot.report_render import report_as_dict
-from models.clock import ManualClock
-from models.context import Domain
-from models.customers import erase_customer
-from models.db import Database
-from models.imports import apply_import
-from models.program import Program
-from models.purchase import PurchaseRequest, commit_purchase, record_sale_without_card, refund_purchase
-from models.reports import build_report
-from models.simulator import SimulationConfig, simulate
-from models.tables import Customer, Operation, OperationKind, Staff, TillHour
+from models.customers.accounts import erase_customer
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.db import Database
+from models.kernel.tables import Customer, Operation, OperationKind, Staff, TillHour
+from models.owner.imports import apply_import
+from models.program.rules import Program
+from models.purchase.purchases import (
+    PurchaseRequest,
+    commit_purchase,
+    record_sale_without_card,
+    refund_purchase,
+)
+from models.reports.report import build_report
+from models.reports.simulator import SimulationConfig, simulate
 from tests.helpers import assert_invariants
 
 CONFIG = SimulationConfig(customers=45, months=3, seed=11, start=date(2026, 1, 5), refund_probability=0.12,
@@ -101,7 +106,7 @@ async def test_report_from_running_totals_equals_report_from_operations(db: Data
     dom = Domain(db=db, clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)), tz=ZoneInfo("Europe/Moscow"))
     await simulate(dom, case_a, CONFIG, jobs=scheduler_jobs(dom))
     await _more_operations(dom)
-    await assert_invariants(dom)  # the running totals equal the operations (models/running_totals.py)
+    await assert_invariants(dom)  # the running totals equal the operations (models/ledger/running_totals.py)
 
     today = dom.clock.now().astimezone(dom.tz).date()
     report = await build_report(dom, None, None)

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from bot.commands.simulate import scheduler_jobs
 from bot.report_render import report_as_dict
-from models.clock import ManualClock
-from models.context import Domain
-from models.db import Database
-from models.program import Program
-from models.reports import build_report
-from models.simulator import SimulationConfig, simulate
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.db import Database
+from models.program.rules import Program
+from models.reports.report import build_report
+from models.reports.simulator import SimulationConfig, simulate
 from tests.conftest import drop_schema, make_database
 from tests.helpers import assert_invariants
 

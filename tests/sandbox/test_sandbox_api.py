@@ -414,7 +414,7 @@ def test_the_sandbox_starts_on_case_a_unless_a_program_is_configured(monkeypatch
                                                                      tmp_path: Any) -> None:
     """+31 дней must show a win-back: the starter template waits 45 days, case A 30."""
     from bot.commands.sandbox import _configured_program
-    from models.program import load_program_file
+    from models.program.rules import load_program_file
 
     monkeypatch.chdir(tmp_path)  # no .env here
     monkeypatch.delenv("PROGRAM_FILE", raising=False)

@@ -16,10 +16,10 @@ import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from models import phone_key
-from models.clock import ManualClock
-from models.context import Domain
-from models.db import Database
+from models.kernel import phone_key
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.db import Database
 from scheduler.runner import JobRunner
 
 

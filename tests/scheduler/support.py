@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models.clock import ManualClock
-from models.context import Domain
-from models.purchase import PurchaseRequest, commit_purchase
-from models.tables import Lot, OutboxMessage, TelegramAccount
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.tables import Lot, OutboxMessage, TelegramAccount
+from models.purchase.purchases import PurchaseRequest, commit_purchase
 from scheduler.runner import JobRunner, RunOutcome
 
 OWNER = 777

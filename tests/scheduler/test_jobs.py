@@ -12,13 +12,13 @@ from sqlalchemy import func, select, update
 
 from bot.i18n import I18n
 from bot.sender import render_args
-from models import automation
-from models.automation import HOUSEKEEPING, JobRun, birthday_target, register_housekeeping
-from models.context import Domain
-from models.customers import create_phone_customer, erase_customer, issue_code
-from models.program import Program
-from models.programs_store import set_program
-from models.tables import Customer, CustomerCode, Lot, LotKind, RewardClaim
+from models.automation import jobs as automation
+from models.automation.jobs import HOUSEKEEPING, birthday_target, register_housekeeping
+from models.customers.accounts import create_phone_customer, erase_customer, issue_code
+from models.kernel.context import Domain
+from models.kernel.tables import Customer, CustomerCode, JobRun, Lot, LotKind, RewardClaim
+from models.program.rules import Program
+from models.program.store import set_program
 from scheduler.runner import FutureDate
 from tests.helpers import assert_invariants, register
 from tests.scheduler.support import OWNER, at, buy, certificates, live_days, messages, runner
@@ -435,7 +435,7 @@ async def test_a_lease_renewal_that_fails_stops_the_run_instead_of_crashing_it(
     # treat that as a lost lease (stop between jobs), not go on unrenewed and then raise.
     from sqlalchemy.exc import OperationalError
 
-    from models.leases import Lease
+    from models.kernel.leases import Lease
 
     async def locked(self: Lease) -> bool:
         raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
@@ -456,9 +456,9 @@ async def test_a_lease_renewal_that_fails_stops_the_run_instead_of_crashing_it(
 async def test_a_certificate_with_points_left_is_recalled_three_days_before_it_ends(dom: Domain) -> None:
     """Issue 16: a certificate gets a reminder before it expires, once, and not after it was
     spent; the regular expiry warning stays as it was."""
-    from models.automation import CERTIFICATE_REMINDER_DAYS
-    from models.certificates import owner_certificate
-    from models.purchase import PurchaseRequest, commit_purchase
+    from models.automation.jobs import CERTIFICATE_REMINDER_DAYS
+    from models.campaigns.certificates import owner_certificate
+    from models.purchase.purchases import PurchaseRequest, commit_purchase
 
     at(dom, date(2026, 3, 2), 10)
     anna = await register(dom)

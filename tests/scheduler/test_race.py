@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from models.automation import JobRun
-from models.context import Domain
-from models.db import Database
+from models.kernel.context import Domain
+from models.kernel.db import Database
+from models.kernel.tables import JobRun
 from tests.helpers import assert_invariants, register
 from tests.scheduler.support import at, certificates, runner
 

@@ -10,7 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.services import Services
-from models.context import Domain
+from models.kernel.context import Domain
 from scheduler.runner import JobRunner
 from scheduler.service import CATCH_UP_EVERY, start_scheduler
 

@@ -11,11 +11,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models.automation import JobRun, birthday_target
-from models.context import Domain
-from models.program import Program
-from models.programs_store import set_program
-from models.tables import Customer, Lot, LotKind
+from models.automation.jobs import birthday_target
+from models.kernel.context import Domain
+from models.kernel.tables import Customer, JobRun, Lot, LotKind
+from models.program.rules import Program
+from models.program.store import set_program
 from tests.helpers import assert_invariants, register
 from tests.scheduler.support import at, buy, certificates, messages, runner
 

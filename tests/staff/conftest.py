@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from models.context import Domain
-from models.staff import StaffActor, accept_invite, create_invite
-from models.tables import Role, Staff
+from models.kernel.context import Domain
+from models.kernel.tables import Role, Staff
+from models.till.access import StaffActor
+from models.till.team import accept_invite, create_invite
 
 OWNER_TG = 500
 CASHIER_TG = 501

@@ -16,9 +16,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models.owner import edit_setting
-from models.program import Program
-from models.tables import Customer, Operation, OperationKind
+from models.kernel.tables import Customer, Operation, OperationKind
+from models.owner.tools import edit_setting
+from models.program.rules import Program
 from tests.helpers import balance, fresh_code
 
 from .conftest import BotEnv
@@ -159,7 +159,7 @@ async def test_forged_callbacks_with_odd_digits_or_huge_ids_are_stale_buttons(bo
 
 
 def test_program_settings_by_buttons_take_0_9_only(case_a: Program) -> None:
-    from models.errors import InvalidProgram
+    from models.kernel.errors import InvalidProgram
 
     for raw in ("²", ar("500"), fw("500"), "1_000"):
         with pytest.raises(InvalidProgram):
@@ -172,7 +172,7 @@ def test_program_settings_by_buttons_take_0_9_only(case_a: Program) -> None:
 
 def test_report_ranges_and_imports_take_0_9_only() -> None:
     from handlers.owner_reports import parse_range
-    from models.imports import parse_roubles, parse_whole
+    from models.owner.imports import parse_roubles, parse_whole
 
     assert parse_range("01.03.2026 - 31.03.2026") == (date(2026, 3, 1), date(2026, 3, 31))
     assert parse_range(ar("01.03.2026 - 31.03.2026")) is None

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.customers import create_phone_customer
-from models.db import count_statements
+from models.customers.accounts import create_phone_customer
+from models.kernel.db import count_statements
 from tests.helpers import fresh_code
 
 from .conftest import BotEnv

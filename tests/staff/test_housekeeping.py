@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models.automation import housekeeping
-from models.context import Domain
-from models.staff import CheckoutQuote, PhoneConfirmation
-from models.tables import Role, Staff
+from models.automation.jobs import housekeeping
+from models.kernel.context import Domain
+from models.kernel.tables import CheckoutQuote, PhoneConfirmation, Role, Staff
 from tests.helpers import register
 
 

@@ -14,21 +14,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models.automation import housekeeping
-from models.clock import ManualClock
-from models.context import Domain
-from models.purchase import PurchaseRequest, commit_purchase
-from models.replays import ReplayMismatch
-from models.staff import (
-    CheckoutQuote,
+from models.automation.jobs import housekeeping
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.replays import ReplayMismatch
+from models.kernel.tables import AuditEntry, CheckoutQuote, Operation, OperationKind, OutboxMessage
+from models.purchase.purchases import PurchaseRequest, commit_purchase
+from models.till.access import StaffActor
+from models.till.checkout import (
     Committed,
-    StaffActor,
     answer_phone_confirmation,
     choose_points,
     confirm_checkout,
     start_checkout,
 )
-from models.tables import AuditEntry, Operation, OperationKind, OutboxMessage
 from tests.helpers import assert_invariants, balance, fresh_code, register
 
 

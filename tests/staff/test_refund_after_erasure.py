@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models.customers import erase_customer
-from models.purchase import PurchaseRequest, commit_purchase, refund_purchase
-from models.tables import AuditEntry, EntryKind, LedgerEntry, Lot, Operation, OperationKind, Staff
+from models.customers.accounts import erase_customer
+from models.kernel.tables import AuditEntry, EntryKind, LedgerEntry, Lot, Operation, OperationKind, Staff
+from models.purchase.purchases import PurchaseRequest, commit_purchase, refund_purchase
 from tests.helpers import assert_invariants, balance, fresh_code
 
 from .conftest import BotEnv

@@ -17,11 +17,12 @@ from bot.card import card_data, render_card
 from bot.deeplinks import make_link
 from fakegram import ChatMessage, FakeUser
 from handlers.staff_keyboards import StaffNameCb
-from models.certificates import issue_certificate
-from models.programs_store import current_program
-from models.purchase import PurchaseRequest, commit_purchase
-from models.staff import StaffActor, choose_points, confirm_checkout, start_checkout
-from models.tables import AuditEntry, CertificateKind, Operation, OperationKind, Staff
+from models.campaigns.certificates import issue_certificate
+from models.kernel.tables import AuditEntry, CertificateKind, Operation, OperationKind, Staff
+from models.program.store import current_program
+from models.purchase.purchases import PurchaseRequest, commit_purchase
+from models.till.access import StaffActor
+from models.till.checkout import choose_points, confirm_checkout, start_checkout
 from tests.helpers import balance, fresh_code
 
 from .conftest import BotEnv

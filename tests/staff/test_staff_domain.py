@@ -1,4 +1,4 @@
-"""models/staff.py: invites, checkout quotes, phone confirmations, refunds, fraud, stats."""
+"""models/till/: invites, checkout quotes, phone confirmations, refunds, fraud, stats."""
 
 from __future__ import annotations
 
@@ -9,43 +9,41 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from models.certificates import issue_certificate
-from models.clock import ManualClock
-from models.context import Domain
-from models.customers import Registration, register_customer
-from models.errors import CodeUsed, OwnAccount, RedeemNotAuthorised, RefundWindowClosed
-from models.program import text_in
-from models.programs_store import current_program
-from models.purchase import PurchaseRequest, commit_purchase
-from models.staff import (
-    AlreadyStaff,
+from models.campaigns.certificates import issue_certificate
+from models.customers.accounts import Registration, register_customer
+from models.kernel.clock import ManualClock
+from models.kernel.context import Domain
+from models.kernel.errors import CodeUsed, OwnAccount, RedeemNotAuthorised, RefundWindowClosed
+from models.kernel.tables import AuditEntry, CertificateKind, Operation, OperationKind, OutboxMessage
+from models.program.rules import text_in
+from models.program.store import current_program
+from models.purchase.purchases import PurchaseRequest, commit_purchase
+from models.till.access import NotAllowed, StaffActor
+from models.till.checkout import (
     AwaitingCustomer,
-    CannotRevokeOwner,
     Committed,
     ConfirmationExpired,
-    InviteExpired,
-    InviteUsed,
-    NotAllowed,
     Requoted,
-    StaffActor,
-    accept_invite,
     answer_phone_confirmation,
-    check_fraud,
     choose_certificate,
     choose_points,
     confirm_checkout,
-    create_customer_by_phone,
-    create_invite,
-    find_by_code,
-    find_by_phone,
-    list_staff,
-    refund,
-    revoke_staff,
-    sale_without_card,
-    staff_stats,
     start_checkout,
 )
-from models.tables import AuditEntry, CertificateKind, Operation, OperationKind, OutboxMessage
+from models.till.fraud import check_fraud
+from models.till.lookup import create_customer_by_phone, find_by_code, find_by_phone
+from models.till.refunds import refund, sale_without_card
+from models.till.stats import staff_stats
+from models.till.team import (
+    AlreadyStaff,
+    CannotRevokeOwner,
+    InviteExpired,
+    InviteUsed,
+    accept_invite,
+    create_invite,
+    list_staff,
+    revoke_staff,
+)
 from tests.helpers import assert_invariants, balance, fresh_code, register
 
 from .conftest import CASHIER_TG, make_cashier

@@ -1,6 +1,6 @@
 ## Abuse protection (issue 14 §3): the new-code limit, one's own review, a refund after erasure.
 
-# The customer refreshed the card too often (models/customers.py: CODES_PER_HOUR, CODES_PER_DAY).
+# The customer refreshed the card too often (models/customers/accounts.py: CODES_PER_HOUR, CODES_PER_DAY).
 abuse-code-limit = Too many new codes, please wait { $minutes } min.
 # No code number is free right now (almost impossible): try later.
 abuse-no-free-code = A new code could not be issued right now. Please try again in a few minutes.

@@ -1,4 +1,4 @@
-## Messages the scheduled jobs write to the outbox (scheduler/, models/automation.py).
+## Messages the scheduled jobs write to the outbox (scheduler/, models/automation/jobs.py).
 ## Dates come as numbers ($day, $month) and are shown by scheduler-date: "12 Mar".
 
 # A date as day and month, used inside the messages below.
@@ -30,7 +30,7 @@ scheduler-birthday-soon = 🎂 { $name }, your birthday is coming on { $birthday
        *[other] { $points } points
     }. It pays up to { $cap }% of a check from now until { scheduler-date } inclusive.
 
-# An unused certificate, CERTIFICATE_REMINDER_DAYS before its end (models/automation.py).
+# An unused certificate, CERTIFICATE_REMINDER_DAYS before its end (models/automation/jobs.py).
 scheduler-certificate-reminder = 🎁 A reminder: your certificate for { $points ->
         [one] { $points } point
        *[other] { $points } points

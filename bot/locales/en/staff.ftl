@@ -1,4 +1,4 @@
-## Staff at the till (handlers/staff.py, models/staff.py). HTML parse mode.
+## Staff at the till (handlers/staff.py, models/till/). HTML parse mode.
 ## $points, $balance, $earned... given as text are already formatted ("100 points");
 ## $amount, $cash, $revenue, $average are kopecks for MONEY().
 

@@ -1,5 +1,5 @@
-## Exported files: /export in the bot and `loyalty-bot export` (models/exports.py).
-## Column headers; the first seven are also what /import reads (models/imports.py accepts
+## Exported files: /export in the bot and `loyalty-bot export` (models/owner/exports.py).
+## Column headers; the first seven are also what /import reads (models/owner/imports.py accepts
 ## these headers in Russian and English, and the column ids phone, name, …).
 
 export-sheet-customers = Клиенты

@@ -1,4 +1,4 @@
-## Promo codes (issue 18; models/promo.py)
+## Promo codes (issue 18; models/campaigns/promo.py)
 
 report-cert-promo = промокоды
 

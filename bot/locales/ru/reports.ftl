@@ -1,4 +1,4 @@
-## Reports (models/reports.py, models/rfm.py, bot/report_render.py).
+## Reports (models/reports/report.py, models/reports/rfm.py, bot/report_render.py).
 ## Every figure has a name (the message) and a one-line definition (.def). The definitions are
 ## sent by the "Что это значит?" button and are in the XLSX, never under every line.
 ## Values arrive already formatted as strings. Plain words: an owner reads these, not a developer.
@@ -178,7 +178,7 @@ xlsx-cost = Стоимость, баллов
 xlsx-digitised = С картой в Telegram
 xlsx-new = Новых
 
-# The scheduler's monthly message to the owners (models.reports.monthly_report_payload): the
+# The scheduler's monthly message to the owners (models.reports.report.monthly_report_payload): the
 # same short summary as /report, with the same figure names and the same two buttons.
 report-monthly = 📊 Итоги за { $month }
 

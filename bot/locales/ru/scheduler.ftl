@@ -1,4 +1,4 @@
-## Messages the scheduled jobs write to the outbox (scheduler/, models/automation.py).
+## Messages the scheduled jobs write to the outbox (scheduler/, models/automation/jobs.py).
 ## Dates come as numbers ($day, $month) and are shown by scheduler-date: "12.03".
 
 # A date as day and month, used inside the messages below.
@@ -41,7 +41,7 @@ scheduler-birthday-soon = 🎂 { $name }, скоро ваш день рожде�
        *[many] { $points } баллов
     }. Им можно оплатить до { $cap }% чека уже сейчас и до { scheduler-date } включительно.
 
-# An unused certificate, CERTIFICATE_REMINDER_DAYS before its end (models/automation.py).
+# An unused certificate, CERTIFICATE_REMINDER_DAYS before its end (models/automation/jobs.py).
 scheduler-certificate-reminder = 🎁 Напоминаем: ваш сертификат на { $points ->
         [one] { $points } балл
         [few] { $points } балла

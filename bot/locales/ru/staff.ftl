@@ -1,4 +1,4 @@
-## Сотрудники на кассе (handlers/staff.py, models/staff.py). Разметка HTML.
+## Сотрудники на кассе (handlers/staff.py, models/till/). Разметка HTML.
 ## $points, $balance, $earned... переданные текстом уже отформатированы ("100 баллов");
 ## $amount, $cash, $revenue, $average — копейки для MONEY().
 

@@ -1,0 +1,60 @@
+"""Customers (DOMAIN.md, "Customers", "Referrals", "Reviews and ratings"): registration,
+the customer code, referrals, settings, erasure, reviews.
+
+The doors (bot, HTTP API, CLI, scheduler) import only what this module exports."""
+
+from models.customers.accounts import (
+    Attribution,
+    Registered,
+    Registration,
+    balance_now,
+    card_state,
+    erase_customer,
+    issue_code,
+    parse_birthday,
+    referral_code_of,
+    register_customer,
+    set_birthday,
+    set_broadcasts,
+    set_language,
+    settings_of,
+    touch_account,
+)
+from models.customers.reviews import (
+    ReviewAlreadyRewarded,
+    ReviewPending,
+    UnknownReviewSite,
+    comment_on_rating,
+    decide_review,
+    last_unrated_purchase,
+    rate_purchase,
+    review_status,
+    submit_review,
+)
+
+__all__ = [
+    "Attribution",
+    "Registered",
+    "Registration",
+    "ReviewAlreadyRewarded",
+    "ReviewPending",
+    "UnknownReviewSite",
+    "balance_now",
+    "card_state",
+    "comment_on_rating",
+    "decide_review",
+    "erase_customer",
+    "issue_code",
+    "last_unrated_purchase",
+    "parse_birthday",
+    "rate_purchase",
+    "referral_code_of",
+    "register_customer",
+    "review_status",
+    "set_birthday",
+    "set_broadcasts",
+    "set_language",
+    "settings_of",
+    "submit_review",
+    "touch_account",
+]
