@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,18 +207,24 @@ def report(label: str, results: list[Round], clients: int) -> None:
           f"goal ≤ +50%")
 
 
-async def with_postgres_database(base_url: str, requests: int, clients: int, rounds: int) -> None:
-    name = f"bench_api_{uuid.uuid4().hex[:8]}"
+async def on_fresh_postgres(base_url: str, prefix: str, run: Callable[[str], Awaitable[None]]) -> None:
+    """`run(url)` on a database of its own, created for it and dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_async_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(normalise_url(base_url)).set(database=name).render_as_string(hide_password=False)
     try:
-        await bench_database("PostgreSQL", url, requests, clients, rounds)
+        await run(url)
     finally:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def with_postgres_database(base_url: str, requests: int, clients: int, rounds: int) -> None:
+    await on_fresh_postgres(base_url, "bench_api",
+                            lambda url: bench_database("PostgreSQL", url, requests, clients, rounds))
 
 
 async def main() -> None:

@@ -46,9 +46,8 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiogram.fsm.storage.memory import MemoryStorage  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bench.api import free_port, start_server, stop_server  # noqa: E402
+from bench.api import free_port, on_fresh_postgres, start_server, stop_server  # noqa: E402
 from bot.app import create_bot  # noqa: E402
 from bot.bootstrap import assemble  # noqa: E402
 from bot.i18n import default_i18n  # noqa: E402
@@ -58,7 +57,7 @@ from models.customers.accounts import Registration, create_phone_customer, issue
 from models.kernel import phone_key  # noqa: E402
 from models.kernel.clock import SystemClock  # noqa: E402
 from models.kernel.context import Domain  # noqa: E402
-from models.kernel.db import Database, normalise_url  # noqa: E402
+from models.kernel.db import Database  # noqa: E402
 from models.kernel.tables import Lot, Role, Staff  # noqa: E402
 from models.ledger.invariants import check_ledger  # noqa: E402
 from models.partner.api_keys import create_api_key  # noqa: E402
@@ -236,21 +235,6 @@ async def bench_database(label: str, url: str, lots_list: list[int], taps: int, 
         raise RuntimeError(f"ledger invariants broken after the benchmark: {problems[:3]}")
 
 
-async def with_postgres(base_url: str, run: Callable[[str], Awaitable[None]]) -> None:
-    name = f"bench_confirm_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    from sqlalchemy.engine import make_url
-    url = make_url(normalise_url(base_url)).set(database=name).render_as_string(hide_password=False)
-    try:
-        await run(url)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--taps", type=int, default=60, help="timed repetitions of each per row")
@@ -262,8 +246,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         await bench_database("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args.lots, args.taps, args.profile)
     if args.postgres and not args.sqlite_only:
-        await with_postgres(args.postgres, lambda url: bench_database("PostgreSQL", url, args.lots, args.taps,
-                                                                      args.profile))
+        await on_fresh_postgres(args.postgres, "bench_confirm",
+                                lambda url: bench_database("PostgreSQL", url, args.lots, args.taps, args.profile))
 
 
 if __name__ == "__main__":

@@ -70,9 +70,7 @@ async def test_a_cashier_reads_the_tier_in_the_cashiers_language(botenv: BotEnv)
 async def test_the_owners_program_and_its_diff_use_the_owners_language(botenv: BotEnv, language: str) -> None:
     owner = botenv.owner
     if language == "en":
-        await owner.send("/language")
-        await botenv.press(owner, "English")
-        await owner.expect_text("English")
+        await botenv.choose_language(owner, "en")
     t = botenv.t(language)
     await owner.send("/program")
     shown = await owner.expect_text(t("program-tiers-money"))
@@ -100,9 +98,7 @@ async def test_the_owners_program_and_its_diff_use_the_owners_language(botenv: B
 async def test_a_name_in_no_language_is_refused_in_the_owners_words(botenv: BotEnv, language: str) -> None:
     owner = botenv.owner
     if language == "en":
-        await owner.send("/language")
-        await botenv.press(owner, "English")
-        await owner.expect_text("English")
+        await botenv.choose_language(owner, "en")
     t = botenv.t(language)
     for name, key, args in (("{}", "program-error-text-no-language", {}),
                             ('{ ru = "Статус 2", de = "Stufe 2" }', "program-error-text-unknown-language",

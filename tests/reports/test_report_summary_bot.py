@@ -66,9 +66,7 @@ async def sales(env: BotEnv) -> None:
 
 async def in_language(env: BotEnv, language: str) -> None:
     if language == "en":
-        await env.owner.send("/language")
-        await env.press(env.owner, "English")
-        await env.owner.expect_text("English")
+        await env.choose_language(env.owner, "en")
 
 
 def definitions_of(env: BotEnv, language: str) -> list[str]:
