@@ -1,15 +1,15 @@
 """/start, deep links and registration (DOMAIN.md, "Customers"; issue 3, "Registration").
 
-The conversation: welcome + consent (policy link) → own contact (Telegram's contact
-button; `contact.user_id` must be the sender) → name (prefilled, editable) → birthday
-(optional, dd.mm.yyyy) → welcome points, a campaign certificate if the link carried one,
-and the card.
+The conversation: welcome + consent (policy link) → own contact (Telegram's contact button;
+`contact.user_id` must be the sender) → name (prefilled, editable) → birthday (optional,
+dd.mm.yyyy) → welcome points, a campaign certificate if the link carried one, and the card.
 
 Deep links (bot/deeplinks.py): r_ referral, g_ campaign (its certificate at the end of
-registration, or at once for a member), s_ source tag, e_ a staff member's enrolment
-link. c_<code> (the QR on a card) opened by anyone who is not staff is someone else's
-card: we say so and show nothing about its owner (staff get it in handlers/staff, which
-sees the update first). Unknown or malformed payloads start normally and are logged.
+registration, or at once for a member), s_ source tag, e_ a staff member's enrolment link, p_ a
+promo code (redeemed at the end of registration, or at once for a member). c_<code> (the QR on
+a card) opened by anyone who is not staff is someone else's card: we say so and show nothing
+about its owner (staff get it in handlers/staff, which sees the update first). Unknown or
+malformed payloads start normally and are logged.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bot.keyboards import NO_PREVIEW
 from bot.middlewares import Actor
 from bot.sender import wake_sender
 from bot.services import Services
+from handlers.customer_promo import promo_answer
 from handlers.customer_views import drop_keyboard, esc, load_program, send_card, send_menu
 from handlers.flow_data import FlowData
 from models.campaigns import claim_campaign, record_link_visit
@@ -60,9 +61,11 @@ class AttributionData(TypedDict):
 
 
 class RegData(TypedDict, total=False):
-    """Reg's conversation data: the attribution from /start, then the phone and the name."""
+    """Reg's conversation data: the attribution from /start, then the phone and the name;
+    `promo`: the id of the promo code whose link started it (redeemed at the end)."""
 
     attribution: AttributionData
+    promo: int
     phone: str
     name: str
 
@@ -120,6 +123,9 @@ async def _start_member(message: Message, link: DeepLink, actor: Actor, services
             wake_sender(services)
     elif link.kind == "referral":
         await message.answer(t("start-referral-member"))
+    elif link.kind == "promo":
+        await message.answer(await promo_answer(services, t, actor.customer_id, actor.telegram_id,
+                                                promo_id=int(link.value)))
     await send_menu(bot, message.chat.id, t, t("start-member", name=esc(actor.first_name)))
 
 
@@ -130,6 +136,8 @@ async def _begin_registration(message: Message, link: DeepLink, state: FSMContex
                                   staff=link.value if link.kind == "enrol" else None)
     await state.set_state(Reg.consent)
     await reg_data.update(state, RegData(attribution=attribution))
+    if link.kind == "promo":
+        await reg_data.update(state, RegData(promo=int(link.value)))
     _, program = await load_program(services.dom)
     # The owner's description says what the program gives (the presets name the welcome
     # points there): it replaces the generated line instead of repeating it.
@@ -293,6 +301,8 @@ async def finish(message: Message, state: FSMContext, actor: Actor, services: Se
     if result.joined_existing:
         lines.append(t("reg-done-joined"))
     lines.extend(notes)
+    if (promo := data.get("promo")) is not None:  # the link that brought them: its code now
+        lines.append(await promo_answer(services, t, result.customer_id, actor.telegram_id, promo_id=int(promo)))
     # Staff and owners keep the till's keyboard (their card is a key there); members get theirs.
     markup = keyboards.staff_menu(t, owner=actor.is_owner) if actor.is_staff else keyboards.main_menu(t)
     await bot.send_message(message.chat.id, "\n".join(lines), reply_markup=markup)

@@ -16,6 +16,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.deeplinks import make_link
 from bot.i18n import Translator
 from bot.middlewares import Actor
 from bot.services import Services
@@ -49,10 +50,15 @@ def parse_spec(args: str) -> PromoSpec:
 def describe(promo: PromoCode, t: Translator, services: Services) -> str:
     tz = services.dom.tz
     last = promo.ends_at.astimezone(tz).date() - timedelta(days=1)  # ends_at: the day after the last
-    return t("promo-owner-line", code=esc(promo.code), points=promo.points,
+    status = status_of(promo, services.dom.clock.now())
+    line = t("promo-owner-line", code=esc(promo.code), points=promo.points,
              first=t.day(promo.starts_at.astimezone(tz).date()), last=t.day(last),
              uses=promo.uses_count, limit=promo.uses_limit if promo.uses_limit is not None else "∞",
-             given=promo.points_given, status=status_of(promo, services.dom.clock.now()))
+             given=promo.points_given, status=status)
+    if status in ("active", "not_yet"):  # the link to share: opening it redeems the code
+        link = make_link(services.bot_username, "promo", str(promo.id))
+        line += "\n  " + t("promo-owner-link", code=esc(promo.code), link=esc(link))
+    return line
 
 
 async def render_list(t: Translator, services: Services) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -108,28 +108,32 @@ def _write_output(args: argparse.Namespace, result: Report, t: Translator) -> No
 
 
 async def export_segment(dom: Domain, args: argparse.Namespace) -> int:
-    """An RFM segment as CSV (customer id, name, phone) on standard output or --output."""
-    import csv
-    import io
+    """An RFM segment as CSV (customer number, name, phone; in --locale's language, `;` for
+    Russian, like the owner's exports) on standard output or --output."""
     from datetime import timedelta
 
+    from bot.i18n import default_i18n
     from models.kernel import start_of_day
-    from models.reports import segment_list
+    from models.owner import export_segment as segment_csv
 
     as_of = start_of_day(args.period_to + timedelta(days=1), dom.tz) if args.period_to else dom.clock.now()
     try:
-        rows = await segment_list(dom, args.segment, as_of)
+        data = await segment_csv(dom, args.segment, as_of, default_i18n().translator(args.locale))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         await dom.db.dispose()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["customer_id", "name", "phone"])
-    writer.writerows(rows)
-    _emit(args.output, out.getvalue())
+    _emit_bytes(args.output, data)
     return 0
+
+
+def _emit_bytes(output: str | None, data: bytes) -> None:
+    if output:
+        Path(output).write_bytes(data)
+        print(f"written {output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
 
 
 def _emit(output: str | None, text: str) -> None:

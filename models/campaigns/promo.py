@@ -175,33 +175,34 @@ async def find_promo(session: AsyncSession, code: str) -> PromoCode | None:
         select(PromoCode).where(PromoCode.lookup_key == lookup_key(code)))).scalar()
 
 
-async def redeem_promo(dom: Domain, customer_id: int, raw_code: str, *, telegram_id: int | None = None,
-                       channel: str = "bot") -> Redeemed:
-    """The customer's certificate for the code, or PromoUnavailable with one of REASONS.
+async def redeem_promo(dom: Domain, customer_id: int, raw_code: str | None = None, *, promo_id: int | None = None,
+                       telegram_id: int | None = None, channel: str = "bot") -> Redeemed:
+    """The customer's certificate for the code (typed, or `promo_id` from the code's deep link),
+    or PromoUnavailable with one of REASONS.
 
     Once per person (`reward_claims` ("promo", person key, code id)); the total limit is a
     conditional UPDATE, so two customers racing for the last use cannot both get it.
     """
-    code = normalize_code(raw_code)
+    code = normalize_code(raw_code or "") if promo_id is None else ""
     now = dom.clock.now()
     async with dom.db.transaction() as session:
-        promo = await find_promo(session, code)
+        promo = await find_promo(session, code) if promo_id is None else await session.get(PromoCode, promo_id)
         if promo is None:
             raise PromoUnavailable("unknown")
         status = status_of(promo, now)
         if status != "active":
-            raise PromoUnavailable(status)
+            raise PromoUnavailable(status, code=promo.code)
         customer = await session.get(Customer, customer_id)
         if customer is None or customer.erased_at is not None:
-            raise PromoUnavailable("unknown")
+            raise PromoUnavailable("unknown", code=promo.code)
         if customer.blocked:
-            raise PromoUnavailable("blocked")
+            raise PromoUnavailable("blocked", code=promo.code)
         person = await person_key(session, customer_id)
         if await is_claimed(session, CLAIM_KIND, person, str(promo.id)):
-            raise PromoUnavailable("already")
+            raise PromoUnavailable("already", code=promo.code)
         version, _ = await current_program(session)
         if not await claim_once(session, CLAIM_KIND, person, str(promo.id), now=now):
-            raise PromoUnavailable("already")  # the same person, a moment earlier (a double tap)
+            raise PromoUnavailable("already", code=promo.code)  # the same person, a moment earlier (a double tap)
         taken = await session.execute(
             update(PromoCode)
             .where(PromoCode.id == promo.id, PromoCode.active.is_(True),
@@ -210,7 +211,8 @@ async def redeem_promo(dom: Domain, customer_id: int, raw_code: str, *, telegram
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]
-            raise PromoUnavailable("used_up")  # the last use went to someone else (the claim rolls back)
+            # The last use went to someone else (the claim rolls back).
+            raise PromoUnavailable("used_up", code=promo.code)
         lot = await issue_certificate(
             session, customer_id=customer_id, kind=CertificateKind.PROMO, points=promo.points,
             max_redeem_percent=Decimal(promo.max_redeem_percent), validity_days=promo.validity_days,

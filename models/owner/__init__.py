@@ -19,7 +19,7 @@ from models.owner.broadcasts import (
     unfinished,
     visible_length,
 )
-from models.owner.exports import ExportFormat, ExportWhat, export
+from models.owner.exports import ExportFormat, ExportWhat, export, export_segment
 from models.owner.imports import MAX_BYTES, ImportFileError, ImportPlan, apply_import, plan_import
 from models.owner.tools import (
     SETTING_KINDS,
@@ -74,6 +74,7 @@ __all__ = [
     "drop_draft",
     "edit_setting",
     "export",
+    "export_segment",
     "find_customers",
     "funnels",
     "get_campaign",

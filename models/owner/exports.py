@@ -48,6 +48,7 @@ from models.kernel.tables import Campaign, Customer, Lot, LotKind, Operation, St
 from models.ledger import entries as ledger
 from models.program.rules import text_in
 from models.program.store import current_program
+from models.reports.rfm import segment_list
 
 
 class ExportFormat(StrEnum):
@@ -292,3 +293,14 @@ async def export(dom: Domain, what: ExportWhat, fmt: ExportFormat, t: Texts) -> 
 
 __all__ = ["CUSTOMER_COLUMNS", "OPERATION_COLUMNS", "Column", "ExportFormat", "ExportWhat", "Kind", "Texts",
            "csv_cell", "customer_rows", "export", "headers", "operation_rows", "roubles_text", "to_csv", "to_xlsx"]
+
+
+SEGMENT_COLUMNS = (Column("id", Kind.ID), Column("name", Kind.TEXT), Column("phone", Kind.TEXT))
+
+
+async def export_segment(dom: Domain, segment: str, as_of: datetime, t: Texts) -> bytes:
+    """An RFM segment's customers as CSV (`loyalty-bot report --segment`): number, name, phone,
+    written like every other export (the owner's language, `;` for Russian). ValueError for an
+    unknown segment."""
+    rows = await segment_list(dom, segment, as_of)
+    return to_csv(SEGMENT_COLUMNS, [list(row) for row in rows], t)

@@ -1,6 +1,6 @@
 """Importing an old customer base from CSV or XLSX (issue 6, "Customers").
 
-Header `phone,name,birthday,balance,total_spent,purchases,source`; only `phone` is required.
+Header `phone,name,birthday,balance,total_spent,purchases,source` (or the export's); only the phone is required.
 The headers of the bot's own export are read too, in Russian and English («Телефон», «Имя»,
 «День рождения», «Баллы», «Сумма покупок, ₽», «Покупок», «Источник»), so an export imports
 back into another database whichever language it was written in.

@@ -33,7 +33,10 @@ async def test_report_command_writes_json_xlsx_charts_and_a_segment(dom: Domain,
     assert await run("--format", "xlsx") == 2  # xlsx needs --output
     assert await run("--by", "nonsense") == 2
     assert await run("--to", "2026-03-31", "--segment", "lost", "--output", str(tmp_path / "lost.csv")) == 0
-    assert (tmp_path / "lost.csv").read_text(encoding="utf-8").startswith("customer_id,name,phone")
+    assert (tmp_path / "lost.csv").read_bytes().decode("utf-8-sig").startswith("Клиент №;Имя;Телефон\r\n")
+    assert await run("--to", "2026-03-31", "--segment", "lost", "--locale", "en", "--output",
+                     str(tmp_path / "lost-en.csv")) == 0
+    assert (tmp_path / "lost-en.csv").read_bytes().decode("utf-8-sig").startswith("Customer No.,Name,Phone\r\n")
     assert await run("--segment", "nope") == 2
     # A date with no day boundary in the business's time zone is a usage error, not a traceback.
     for bad in (["--to", "9999-12-31"], ["--from", "0001-01-01"], ["--from", "31.03.2026"]):

@@ -206,7 +206,7 @@ owner-month-12 = December
 
 ## Import and export
 
-import-ask-file = Send a CSV or XLSX file with the header <code>phone,name,birthday,balance,total_spent,purchases,source</code> (only phone is required; dates dd.mm.yyyy or yyyy-mm-dd; money in roubles; “;” or “,” separators; UTF-8 or Windows-1251). I will show what it gives first.
+import-ask-file = Send a CSV or XLSX file: our export (/export) or your own file with the header <code>phone,name,birthday,balance,total_spent,purchases,source</code> (only the phone is required — a phone or “Phone” column; dates dd.mm.yyyy or yyyy-mm-dd; money in roubles; “;” or “,” separators; UTF-8 or Windows-1251). I will show what it gives first.
 import-plan = <b>File check</b>: { $rows } rows
     customers to create: { $create }, points: { $points }
     imported before: { $imported }
@@ -223,7 +223,7 @@ import-file-not-xlsx = The file is named .xlsx but is not an Excel workbook. Sav
 import-file-bad-xlsx = The Excel workbook cannot be opened: the file is damaged. Save it again or send a CSV.
 import-file-not-text = This is not a text CSV. Send a CSV or XLSX.
 import-file-no-header = The file has no header line.
-import-file-no-phone-column = The header has no phone column. The first line: phone,name,birthday,balance,total_spent,purchases,source
+import-file-no-phone-column = The header has no phone column (phone or “Phone”). The first line, for example: phone,name,birthday,balance,total_spent,purchases,source — or our export's headers.
 import-file-empty = The file is empty.
 import-file-too-many-rows = Too many rows (over 100,000). Split the file.
 import-file-too-large = The file is too large. Split it into parts.

@@ -9,6 +9,7 @@ promo-accepted = 🎁 Promo code <b>{ $code }</b> accepted: a certificate for { 
     [one] point
    *[other] points
 } until { $date }. It pays up to { $percent }% of a purchase — show your card at the till.
+promo-link-unknown = There is no such promo code: the link is out of date or mistyped.
 promo-refused-format = A promo code is 3 to 20 letters and digits. Check what you typed and send it again.
 promo-refused-unknown = There is no promo code “{ $code }”. Check the spelling.
 promo-refused-disabled = The promo code “{ $code }” is no longer valid.
@@ -22,7 +23,7 @@ promo-refused-blocked = You cannot use a promo code right now: your card is bloc
 
 promo-owner-title = <b>Promo codes</b>
 promo-owner-none = There are no promo codes yet.
-promo-owner-how = A new promo code: <code>/promocodes CODE POINTS DD.MM.YYYY-DD.MM.YYYY [HOW MANY TIMES]</code>, for example <code>/promocodes SUMMER24 200 01.06.2026-30.06.2026 100</code>. A customer sends <code>/promo CODE</code> and gets a certificate for these points — once per person.
+promo-owner-how = A new promo code: <code>/promocodes CODE POINTS DD.MM.YYYY-DD.MM.YYYY [HOW MANY TIMES]</code>, for example <code>/promocodes SUMMER24 200 01.06.2026-30.06.2026 100</code>. A customer sends <code>/promo CODE</code> or opens the code's link and gets a certificate for these points — once per person.
 promo-owner-line = • <b>{ $code }</b> — { $points } pts, { $first } – { $last }, used { $uses } of { $limit }, { $given } pts given — { $status ->
     [active] live
     [not_yet] not started yet
@@ -30,6 +31,7 @@ promo-owner-line = • <b>{ $code }</b> — { $points } pts, { $first } – { $l
     [used_up] used up
    *[disabled] stopped
 }
+promo-owner-link = Link to { $code }: { $link }
 promo-owner-stop = Stop { $code }
 promo-owner-created = ✅ Promo code created.
 promo-owner-stopped = Promo code { $code } stopped.

@@ -207,7 +207,7 @@ owner-month-12 = декабрь
 
 ## Import and export
 
-import-ask-file = Пришлите файл CSV или XLSX с заголовком <code>phone,name,birthday,balance,total_spent,purchases,source</code> (обязателен только phone; даты дд.мм.гггг или гггг-мм-дд; суммы в рублях; разделитель «;» или «,»; UTF-8 или Windows-1251). Сначала я покажу, что получится.
+import-ask-file = Пришлите файл CSV или XLSX: нашу выгрузку (/export) или свой файл с заголовком <code>phone,name,birthday,balance,total_spent,purchases,source</code> (обязателен только телефон — столбец phone или «Телефон»; даты дд.мм.гггг или гггг-мм-дд; суммы в рублях; разделитель «;» или «,»; UTF-8 или Windows-1251). Сначала я покажу, что получится.
 import-plan = <b>Проверка файла</b>: строк { $rows }
     будет создано клиентов: { $create }, баллов: { $points }
     уже загружены раньше: { $imported }
@@ -224,7 +224,7 @@ import-file-not-xlsx = Файл назван .xlsx, но это не книга 
 import-file-bad-xlsx = Не удалось открыть книгу Excel: файл повреждён. Сохраните её заново или пришлите CSV.
 import-file-not-text = Это не текстовый CSV. Пришлите CSV или XLSX.
 import-file-no-header = В файле нет строки заголовка.
-import-file-no-phone-column = В заголовке нет столбца phone. Первая строка: phone,name,birthday,balance,total_spent,purchases,source
+import-file-no-phone-column = В заголовке нет столбца с телефоном (phone или «Телефон»). Первая строка, например: phone,name,birthday,balance,total_spent,purchases,source — или заголовки нашей выгрузки.
 import-file-empty = Файл пустой.
 import-file-too-many-rows = Слишком много строк (больше 100 000). Разделите файл.
 import-file-too-large = Файл слишком большой. Разделите его на части.

@@ -10,6 +10,7 @@ promo-accepted = 🎁 Промокод <b>{ $code }</b> принят: серти
     [few] балла
    *[many] баллов
 } до { $date }. Им можно оплатить до { $percent }% покупки — покажите карту на кассе.
+promo-link-unknown = Этого промокода нет: ссылка устарела или набрана с ошибкой.
 promo-refused-format = Промокод — это от 3 до 20 букв и цифр. Проверьте, что вы ввели, и отправьте ещё раз.
 promo-refused-unknown = Промокода «{ $code }» нет. Проверьте написание.
 promo-refused-disabled = Промокод «{ $code }» больше не действует.
@@ -23,7 +24,7 @@ promo-refused-blocked = Сейчас промокод нельзя исполь�
 
 promo-owner-title = <b>Промокоды</b>
 promo-owner-none = Промокодов пока нет.
-promo-owner-how = Новый промокод: <code>/promocodes КОД БАЛЛЫ ДД.ММ.ГГГГ-ДД.ММ.ГГГГ [СКОЛЬКО РАЗ]</code>, например <code>/promocodes ЛЕТО24 200 01.06.2026-30.06.2026 100</code>. Гость вводит <code>/promo КОД</code> и получает сертификат на эти баллы — один раз на человека.
+promo-owner-how = Новый промокод: <code>/promocodes КОД БАЛЛЫ ДД.ММ.ГГГГ-ДД.ММ.ГГГГ [СКОЛЬКО РАЗ]</code>, например <code>/promocodes ЛЕТО24 200 01.06.2026-30.06.2026 100</code>. Гость вводит <code>/promo КОД</code> или открывает ссылку промокода и получает сертификат на эти баллы — один раз на человека.
 promo-owner-line = • <b>{ $code }</b> — { $points } б., { $first } – { $last }, использован { $uses } из { $limit }, выдано { $given } б. — { $status ->
     [active] действует
     [not_yet] ещё не начался
@@ -31,6 +32,7 @@ promo-owner-line = • <b>{ $code }</b> — { $points } б., { $first } – { $l
     [used_up] исчерпан
    *[disabled] остановлен
 }
+promo-owner-link = Ссылка на { $code }: { $link }
 promo-owner-stop = Остановить { $code }
 promo-owner-created = ✅ Промокод создан.
 promo-owner-stopped = Промокод { $code } остановлен.
