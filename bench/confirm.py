@@ -12,7 +12,8 @@ each number of live lots on the buyer's account:
               (`bot.bootstrap.assemble`, the outbox sender running) polling fakegram over HTTP;
               the time from the tap (the callback query is queued in fakegram) until the
               checkout message is edited into the receipt. Before each tap the cashier opens
-              the card by its code, types the amount and chooses 100 points, untimed;
+              the card by its code, types 1 000 ₽ and pays the most points the tier allows
+              (100 or 150), untimed;
   * api:      `POST /partner/v2/operations` (accrual by phone, one client, one request at a
               time) to `loyalty-bot api` started as a subprocess on the same database.
 
@@ -145,8 +146,10 @@ class Till:
         await self.cashier.start(f"c_{code}")  # the card's QR opens this link
         await self.cashier.expect_text(self.names[customer_id], timeout=10)
         await self.cashier.send("1000")
-        await self.cashier.expect_text("Чек", timeout=10)
-        await press_when_shown(self.tg, self.cashier, "Списать 100 баллов", timeout=10)
+        screen = await self.cashier.expect_text("Чек", timeout=10)
+        # The most the tier allows (100 or 150 points: the buyer climbs tiers during a row).
+        most = next(label for label in screen.button_texts if label.startswith("Списать "))
+        await press_when_shown(self.tg, self.cashier, most, timeout=10)
         await self.cashier.expect_text("К оплате", timeout=10)
 
     async def tap(self) -> float:
